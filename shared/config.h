@@ -13,31 +13,31 @@
 #define CONFIG_BIND_MAX  64
 
 struct labd_config {
-    char config_path[PATH_MAX]; /* "" when no file was given */
+    char config_path[PATH_MAX];                    /* "" when no file was given */
     char binds[CONFIG_MAX_BINDS][CONFIG_BIND_MAX]; /* addresses; none = all (IPv6 + IPv4) */
     int nbinds;
-    int port;                   /* 8080 */
-    char root[PATH_MAX];        /* document root; default: the bundled www/ */
-    int workers;                /* default: number of CPUs */
-    char run_dir[PATH_MAX];     /* pid file, scoreboard, default logs */
-    char access_log[PATH_MAX];  /* "" = <run_dir>/access.log, "off" = none */
-    char error_log[PATH_MAX];   /* "" = <run_dir>/error.log */
-    int log_level;              /* enum log_level in shared/log.h */
+    int port;                  /* 8080 */
+    char root[PATH_MAX];       /* document root; default: the bundled www/ */
+    int workers;               /* default: number of CPUs */
+    char run_dir[PATH_MAX];    /* pid file, scoreboard, default logs */
+    char access_log[PATH_MAX]; /* "" = <run_dir>/access.log, "off" = none */
+    char error_log[PATH_MAX];  /* "" = <run_dir>/error.log */
+    int log_level;             /* enum log_level in shared/log.h */
 
     /* Worker limits. Times in milliseconds. */
-    int keepalive_timeout_ms;   /* idle time between requests: 5000 (Apache's default) */
-    int header_timeout_ms;      /* to receive a complete request header */
-    int send_timeout_ms;        /* a client that reads nothing for this long is dropped */
+    int keepalive_timeout_ms; /* idle time between requests: 5000 (Apache's default) */
+    int header_timeout_ms;    /* to receive a complete request header */
+    int send_timeout_ms;      /* a client that reads nothing for this long is dropped */
     int max_requests_per_conn;
     int max_conns_per_worker;
-    int max_request_line;       /* bytes; longer -> 414 */
-    int max_header_bytes;       /* bytes of all header fields; more -> 431 */
-    int max_headers;            /* header fields; more -> 431 */
-    long long max_body_bytes;   /* request body read and discarded up to this; more -> 413 */
-    int max_ranges;             /* more ranges than this -> full 200 */
-    int autoindex;              /* directory listings: 0 off */
-    char mime_types[PATH_MAX];  /* extra /etc/mime.types-style file, "" none */
-    int grace_ms;               /* graceful stop: forced after this long */
+    int max_request_line;      /* bytes; longer -> 414 */
+    int max_header_bytes;      /* bytes of all header fields; more -> 431 */
+    int max_headers;           /* header fields; more -> 431 */
+    long long max_body_bytes;  /* request body read and discarded up to this; more -> 413 */
+    int max_ranges;            /* more ranges than this -> full 200 */
+    int autoindex;             /* directory listings: 0 off */
+    char mime_types[PATH_MAX]; /* extra /etc/mime.types-style file, "" none */
+    int grace_ms;              /* graceful stop: forced after this long */
 };
 
 /* Fill c with the built-in defaults (workers = CPU count, root = bundled www/). */
@@ -47,13 +47,41 @@ void config_defaults(struct labd_config *c);
  * Set one option by name ("port", "bind", "root", ...) from its text value.
  * Returns 0, or -1 with a one-line reason in err.
  */
-int config_set(struct labd_config *c, const char *key, const char *value, char *err,
-               size_t errlen);
+int config_set(struct labd_config *c, const char *key, const char *value, char *err, size_t errlen);
 
 /*
  * Read a config file: one "key value" per line, '#' comments, blank lines.
  * Returns 0, or -1 with "FILE:LINE: reason" in err.
  */
 int config_load_file(struct labd_config *c, const char *path, char *err, size_t errlen);
+
+/*
+ * The option table: every key config_set accepts, in the spelling used by
+ * both the file and the command line ('_' is accepted for '-' too).
+ */
+struct config_key {
+    const char *name; /* "keepalive-timeout" */
+    const char *arg;  /* "MS", "N", "PATH", ... */
+    const char *help; /* one line for --help */
+};
+extern const struct config_key config_keys[];
+extern const int config_nkeys;
+
+/*
+ * After file and options: make paths absolute (relative to cwd), fill the
+ * derived defaults (access_log, error_log under run_dir) and check what can
+ * be checked without the network. Returns 0, or -1 with a reason in err.
+ */
+int config_finish(struct labd_config *c, const char *cwd, char *err, size_t errlen);
+
+/*
+ * The bundled site for a binary at exe_path: the first directory among
+ * EXE_DIR/../share/labd/www, EXE_DIR/../www, EXE_DIR/../../www that exists,
+ * else LABD_DATADIR/www. Writes it into out (size n).
+ */
+void config_default_root(const char *exe_path, char *out, size_t n);
+
+/* The default run directory for this user: /run/labd, $XDG_RUNTIME_DIR/labd or /tmp/labd-UID. */
+void config_default_run_dir(unsigned uid, const char *xdg_runtime_dir, char *out, size_t n);
 
 #endif

@@ -63,7 +63,7 @@ struct sb_header {
     int64_t started_ns;  /* CLOCK_REALTIME of the master's start */
     uint16_t port;
     uint16_t nbinds;
-    uint32_t nworkers; /* configured worker count of the current generation */
+    uint32_t nworkers;                     /* configured worker count of the current generation */
     char binds[SB_MAX_BINDS][SB_BIND_MAX]; /* "" entries unused; "*" = all addresses */
     char root[SB_ROOT_MAX];
 };
@@ -85,14 +85,14 @@ struct sb_worker {
 
 struct sb_conn {
     uint32_t seq;
-    uint8_t state;  /* enum sb_conn_state */
-    uint8_t family; /* AF_INET or AF_INET6 */
-    uint16_t client_port;   /* host byte order */
+    uint8_t state;           /* enum sb_conn_state */
+    uint8_t family;          /* AF_INET or AF_INET6 */
+    uint16_t client_port;    /* host byte order */
     uint8_t client_addr[16]; /* IPv4: first 4 bytes */
     uint8_t server_addr[16];
     uint16_t server_port;
-    uint16_t status; /* last response status, 0 none yet */
-    int32_t pid;     /* worker pid, so a copied record stands alone */
+    uint16_t status;     /* last response status, 0 none yet */
+    int32_t pid;         /* worker pid, so a copied record stands alone */
     int64_t accepted_ns; /* CLOCK_REALTIME */
     int64_t last_ns;     /* last activity; close time in the recent ring */
     uint32_t requests;
