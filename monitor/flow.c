@@ -1,0 +1,430 @@
+/*
+ * The bounded flow table: all records allocated up front, a chained hash on
+ * the direction-independent 4-tuple, an idle list for open flows and one for
+ * closed flows (evicted first), and a creation-order list for the outputs.
+ */
+#include "monitor/flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NIL UINT32_MAX
+
+/* A doubly linked list threaded through the records by index. */
+struct flow_list {
+    uint32_t head, tail;
+};
+
+struct flow_table {
+    struct flow *slots;
+    uint32_t max;
+    uint32_t *buckets;
+    uint32_t nbuckets; /* power of two */
+    uint32_t free_head;
+    uint32_t count;
+    uint64_t created;
+    uint64_t evicted;
+    uint32_t seglog_cap;
+    struct flow_list open_idle, closed_idle, age;
+    flow_evict_fn evict_cb, release_cb;
+    void *evict_ctx, *release_ctx;
+};
+
+static const char *const tcp_state_names[TCPS_COUNT] = {
+    [TCPS_UNKNOWN] = "UNKNOWN",
+    [TCPS_CLOSED] = "CLOSED",
+    [TCPS_LISTEN] = "LISTEN",
+    [TCPS_SYN_SENT] = "SYN_SENT",
+    [TCPS_SYN_RECEIVED] = "SYN_RECEIVED",
+    [TCPS_ESTABLISHED] = "ESTABLISHED",
+    [TCPS_FIN_WAIT_1] = "FIN_WAIT_1",
+    [TCPS_FIN_WAIT_2] = "FIN_WAIT_2",
+    [TCPS_CLOSING] = "CLOSING",
+    [TCPS_TIME_WAIT] = "TIME_WAIT",
+    [TCPS_CLOSE_WAIT] = "CLOSE_WAIT",
+    [TCPS_LAST_ACK] = "LAST_ACK",
+};
+
+const char *tcp_state_name(enum tcp_state s)
+{
+    if ((unsigned)s >= TCPS_COUNT)
+        return "?";
+    return tcp_state_names[s];
+}
+
+/* List helpers: prev/next live in the record, chosen by `age`. */
+static uint32_t *link_prev(struct flow *f, int age)
+{
+    return age ? &f->age_prev : &f->lru_prev;
+}
+
+static uint32_t *link_next(struct flow *f, int age)
+{
+    return age ? &f->age_next : &f->lru_next;
+}
+
+static void list_push_tail(struct flow_table *t, struct flow_list *l, uint32_t i, int age)
+{
+    struct flow *f = &t->slots[i];
+    *link_prev(f, age) = l->tail;
+    *link_next(f, age) = NIL;
+    if (l->tail != NIL)
+        *link_next(&t->slots[l->tail], age) = i;
+    else
+        l->head = i;
+    l->tail = i;
+}
+
+static void list_remove(struct flow_table *t, struct flow_list *l, uint32_t i, int age)
+{
+    struct flow *f = &t->slots[i];
+    uint32_t p = *link_prev(f, age), n = *link_next(f, age);
+    if (p != NIL)
+        *link_next(&t->slots[p], age) = n;
+    else
+        l->head = n;
+    if (n != NIL)
+        *link_prev(&t->slots[n], age) = p;
+    else
+        l->tail = p;
+}
+
+static size_t addr_len(uint8_t af)
+{
+    return af == 6 ? 16 : 4;
+}
+
+/* Order-independent hash of the 4-tuple (both directions hash alike). */
+static uint32_t tuple_hash(uint8_t af, const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
+{
+    size_t n = addr_len(af);
+    uint64_t ha = 0x9e3779b97f4a7c15ULL ^ pa, hb = 0x9e3779b97f4a7c15ULL ^ pb;
+    for (size_t i = 0; i < n; i += 4) {
+        uint32_t wa, wb;
+        memcpy(&wa, a + i, 4);
+        memcpy(&wb, b + i, 4);
+        ha = (ha ^ wa) * 0xff51afd7ed558ccdULL;
+        hb = (hb ^ wb) * 0xff51afd7ed558ccdULL;
+    }
+    uint64_t h = (ha + hb) ^ (ha * hb) ^ af;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+    return (uint32_t)h;
+}
+
+struct flow_table *flow_table_new(uint32_t max_flows, uint32_t seglog_cap)
+{
+    struct flow_table *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->max = max_flows;
+    t->seglog_cap = seglog_cap;
+    t->nbuckets = 16;
+    while (t->nbuckets < 2 * (uint64_t)max_flows && t->nbuckets < (1u << 30))
+        t->nbuckets <<= 1;
+    t->slots = calloc(max_flows ? max_flows : 1, sizeof(struct flow));
+    t->buckets = malloc(t->nbuckets * sizeof(uint32_t));
+    if (!t->slots || !t->buckets) {
+        flow_table_free(t);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < t->nbuckets; i++)
+        t->buckets[i] = NIL;
+    for (uint32_t i = 0; i < max_flows; i++)
+        t->slots[i].hnext = i + 1 < max_flows ? i + 1 : NIL;
+    t->free_head = max_flows ? 0 : NIL;
+    t->open_idle.head = t->open_idle.tail = NIL;
+    t->closed_idle.head = t->closed_idle.tail = NIL;
+    t->age.head = t->age.tail = NIL;
+    return t;
+}
+
+static void flow_release(struct flow_table *t, struct flow *f)
+{
+    if (t->release_cb)
+        t->release_cb(t->release_ctx, f);
+    free(f->log.e);
+    f->log.e = NULL;
+}
+
+void flow_table_free(struct flow_table *t)
+{
+    if (!t)
+        return;
+    if (t->slots)
+        for (uint32_t i = 0; i < t->max; i++)
+            if (t->slots[i].in_use)
+                flow_release(t, &t->slots[i]);
+    free(t->slots);
+    free(t->buckets);
+    free(t);
+}
+
+void flow_table_set_evict_cb(struct flow_table *t, flow_evict_fn fn, void *ctx)
+{
+    t->evict_cb = fn;
+    t->evict_ctx = ctx;
+}
+
+void flow_table_set_release_cb(struct flow_table *t, flow_evict_fn fn, void *ctx)
+{
+    t->release_cb = fn;
+    t->release_ctx = ctx;
+}
+
+uint32_t flow_table_count(const struct flow_table *t)
+{
+    return t->count;
+}
+
+uint64_t flow_table_created(const struct flow_table *t)
+{
+    return t->created;
+}
+
+uint64_t flow_table_evicted(const struct flow_table *t)
+{
+    return t->evicted;
+}
+
+static uint32_t flow_index(const struct flow_table *t, const struct flow *f)
+{
+    return (uint32_t)(f - t->slots);
+}
+
+static void hash_unlink(struct flow_table *t, struct flow *f)
+{
+    if (!f->in_hash)
+        return;
+    uint32_t i = flow_index(t, f);
+    uint32_t *pp = &t->buckets[tuple_hash(f->af, f->client, f->cport, f->server, f->sport) &
+                               (t->nbuckets - 1)];
+    while (*pp != NIL) {
+        if (*pp == i) {
+            *pp = f->hnext;
+            break;
+        }
+        pp = &t->slots[*pp].hnext;
+    }
+    f->in_hash = 0;
+    f->hnext = NIL;
+}
+
+static struct flow_list *idle_list(struct flow_table *t, struct flow *f)
+{
+    return f->on_closed_list ? &t->closed_idle : &t->open_idle;
+}
+
+/* Free the oldest closed flow, else the flow idle the longest. */
+static void evict_one(struct flow_table *t)
+{
+    uint32_t i = t->closed_idle.head != NIL ? t->closed_idle.head : t->open_idle.head;
+    if (i == NIL)
+        return;
+    struct flow *f = &t->slots[i];
+    if (t->evict_cb)
+        t->evict_cb(t->evict_ctx, f);
+    hash_unlink(t, f);
+    list_remove(t, idle_list(t, f), i, 0);
+    list_remove(t, &t->age, i, 1);
+    flow_release(t, f);
+    f->in_use = 0;
+    f->hnext = t->free_head;
+    t->free_head = i;
+    t->count--;
+    t->evicted++;
+}
+
+static void flow_init(struct flow *f, uint64_t id, uint8_t af, const uint8_t *client,
+                      uint16_t cport, const uint8_t *server, uint16_t sport, uint64_t ts_ns,
+                      uint32_t seglog_cap)
+{
+    memset(f, 0, sizeof(*f));
+    f->id = id;
+    f->af = af;
+    memcpy(f->client, client, addr_len(af));
+    memcpy(f->server, server, addr_len(af));
+    f->cport = cport;
+    f->sport = sport;
+    f->key.af = af;
+    memcpy(f->key.a, client, addr_len(af));
+    memcpy(f->key.b, server, addr_len(af));
+    f->key.pa = cport;
+    f->key.pb = sport;
+    f->first_ts_ns = f->last_ts_ns = ts_ns;
+    f->closed_by = FLOW_BY_NONE;
+    f->reset_by = FLOW_BY_NONE;
+    f->rtt_ns = -1;
+    f->rtt_server_ns = -1;
+    for (int d = 0; d < 2; d++) {
+        f->d[d].win_shift = -1;
+        f->d[d].state = TCPS_UNKNOWN;
+    }
+    f->log.cap = seglog_cap;
+    f->in_use = 1;
+}
+
+/* Does f carry this 4-tuple? Sets *dir when it does. */
+static int flow_matches(const struct flow *f, uint8_t af, const uint8_t *src, const uint8_t *dst,
+                        uint16_t sport, uint16_t dport, enum flow_dir_id *dir)
+{
+    size_t n = addr_len(af);
+    if (f->af != af)
+        return 0;
+    if (f->cport == sport && f->sport == dport && !memcmp(f->client, src, n) &&
+        !memcmp(f->server, dst, n)) {
+        *dir = FLOW_C2S;
+        return 1;
+    }
+    if (f->cport == dport && f->sport == sport && !memcmp(f->client, dst, n) &&
+        !memcmp(f->server, src, n)) {
+        *dir = FLOW_S2C;
+        return 1;
+    }
+    return 0;
+}
+
+struct flow *flow_table_find(struct flow_table *t, uint8_t af, const uint8_t *src,
+                             const uint8_t *dst, uint16_t sport, uint16_t dport)
+{
+    enum flow_dir_id dir;
+    uint32_t h = tuple_hash(af, src, sport, dst, dport) & (t->nbuckets - 1);
+    for (uint32_t i = t->buckets[h]; i != NIL; i = t->slots[i].hnext)
+        if (flow_matches(&t->slots[i], af, src, dst, sport, dport, &dir))
+            return &t->slots[i];
+    return NULL;
+}
+
+/*
+ * Who is the client of a new flow? The sender of a SYN, the receiver of a
+ * SYN/ACK; otherwise (picked up mid-stream) the side with the higher port,
+ * since servers usually sit on the lower, well-known one; on equal ports,
+ * the sender of the first packet seen.
+ */
+static int sender_is_client(uint8_t flags, uint16_t sport, uint16_t dport)
+{
+    if (flags & TH_SYN)
+        return !(flags & TH_ACK);
+    if (sport != dport)
+        return sport > dport;
+    return 1;
+}
+
+struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *src,
+                               const uint8_t *dst, uint16_t sport, uint16_t dport, uint8_t flags,
+                               uint32_t seq, uint64_t ts_ns, enum flow_dir_id *dir)
+{
+    if (t->max == 0)
+        return NULL;
+    uint32_t h = tuple_hash(af, src, sport, dst, dport) & (t->nbuckets - 1);
+    for (uint32_t i = t->buckets[h]; i != NIL; i = t->slots[i].hnext) {
+        struct flow *f = &t->slots[i];
+        if (!flow_matches(f, af, src, dst, sport, dport, dir))
+            continue;
+        /* Port reuse, as Wireshark decides it: a SYN whose seq differs from
+         * the base seq its sender already used in this flow is a new one. */
+        const struct flow_dir *fd = &f->d[*dir];
+        if ((flags & (TH_SYN | TH_ACK)) == TH_SYN && fd->isn_known && seq != fd->isn) {
+            hash_unlink(t, f);
+            break;
+        }
+        return f;
+    }
+
+    if (t->free_head == NIL)
+        evict_one(t);
+    uint32_t i = t->free_head;
+    if (i == NIL)
+        return NULL;
+    struct flow *f = &t->slots[i];
+    t->free_head = f->hnext;
+    if (sender_is_client(flags, sport, dport)) {
+        flow_init(f, t->created, af, src, sport, dst, dport, ts_ns, t->seglog_cap);
+        *dir = FLOW_C2S;
+    } else {
+        flow_init(f, t->created, af, dst, dport, src, sport, ts_ns, t->seglog_cap);
+        *dir = FLOW_S2C;
+    }
+    f->client_by_syn = (flags & TH_SYN) != 0;
+    t->created++;
+    t->count++;
+    f->in_hash = 1;
+    f->hnext = t->buckets[h];
+    t->buckets[h] = i;
+    list_push_tail(t, &t->open_idle, i, 0);
+    list_push_tail(t, &t->age, i, 1);
+    return f;
+}
+
+void flow_table_touch(struct flow_table *t, struct flow *f)
+{
+    uint32_t i = flow_index(t, f);
+    list_remove(t, idle_list(t, f), i, 0);
+    f->on_closed_list = f->closed != 0;
+    list_push_tail(t, idle_list(t, f), i, 0);
+}
+
+struct flow *flow_table_next(struct flow_table *t, struct flow *f)
+{
+    uint32_t i = f ? f->age_next : t->age.head;
+    return i == NIL ? NULL : &t->slots[i];
+}
+
+uint32_t seglog_count(const struct flow *f)
+{
+    return f->log.n;
+}
+
+uint32_t seglog_gap_index(const struct flow *f)
+{
+    return f->log.skipped ? f->log.cap / 2 : f->log.n;
+}
+
+const struct seg_entry *seglog_get(const struct flow *f, uint32_t i)
+{
+    const struct seglog *l = &f->log;
+    if (i >= l->n)
+        return NULL;
+    uint32_t keep = l->cap / 2;
+    if (!l->skipped || i < keep)
+        return &l->e[i];
+    /* Ring part: slots keep..cap-1, oldest at head. */
+    uint32_t ring = l->cap - keep;
+    uint32_t k = (l->head - keep + (i - keep)) % ring;
+    return &l->e[keep + k];
+}
+
+void seglog_append(struct flow *f, const struct seg_entry *e)
+{
+    struct seglog *l = &f->log;
+    if (l->cap == 0)
+        return;
+    if (l->n < l->cap) {
+        if (l->n == l->alloc) {
+            uint32_t na = l->alloc ? l->alloc * 2 : 16;
+            if (na > l->cap)
+                na = l->cap;
+            struct seg_entry *ne = realloc(l->e, na * sizeof(*ne));
+            if (!ne) {
+                l->skipped++;
+                return;
+            }
+            l->e = ne;
+            l->alloc = na;
+        }
+        l->e[l->n++] = *e;
+        if (l->n == l->cap)
+            l->head = l->cap / 2;
+        return;
+    }
+    /* Full: overwrite the oldest entry of the ring part. */
+    uint32_t keep = l->cap / 2;
+    if (l->cap - keep == 0)
+        return;
+    l->e[l->head] = *e;
+    l->head++;
+    if (l->head == l->cap)
+        l->head = keep;
+    l->skipped++;
+}

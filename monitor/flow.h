@@ -1,0 +1,278 @@
+/*
+ * The connection data model and the bounded flow table. One struct flow per
+ * TCP connection (both directions), found by its 4-tuple; a SYN after the
+ * connection finished starts a new record, like Wireshark's tcp.stream.
+ * Pure: packets and times come in as arguments; no clock, no I/O.
+ */
+#ifndef LABMON_FLOW_H
+#define LABMON_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct http_sniff;
+
+/* Direction of a segment relative to the connection: client to server or back. */
+enum flow_dir_id { FLOW_C2S = 0, FLOW_S2C = 1 };
+
+/* An endpoint's TCP state as an observer of the wire infers it (RFC 9293 names). */
+enum tcp_state {
+    TCPS_UNKNOWN = 0, /* nothing seen from / about this endpoint yet */
+    TCPS_CLOSED,
+    TCPS_LISTEN,
+    TCPS_SYN_SENT,
+    TCPS_SYN_RECEIVED,
+    TCPS_ESTABLISHED,
+    TCPS_FIN_WAIT_1,
+    TCPS_FIN_WAIT_2,
+    TCPS_CLOSING,
+    TCPS_TIME_WAIT,
+    TCPS_CLOSE_WAIT,
+    TCPS_LAST_ACK,
+    TCPS_COUNT
+};
+
+/* Zeek's endpoint states (TCP_Endpoint), kept to derive conn_state exactly. */
+enum zeek_ep_state {
+    ZEEK_INACTIVE = 0,
+    ZEEK_SYN_SENT,
+    ZEEK_SYN_ACK_SENT,
+    ZEEK_PARTIAL,
+    ZEEK_ESTABLISHED,
+    ZEEK_CLOSED,
+    ZEEK_RESET,
+};
+
+/* SYN options of one side (from its SYN or SYN/ACK). */
+#define SYNOPT_MSS       0x01
+#define SYNOPT_WS        0x02
+#define SYNOPT_SACK_PERM 0x04
+#define SYNOPT_TS        0x08
+#define SYNOPT_TFO       0x10
+
+struct tcp_synopts {
+    uint8_t present;        /* SYNOPT_* bits */
+    uint8_t wscale;         /* shift as sent (RFC 7323 caps the use at 14) */
+    uint8_t tfo_cookie_len; /* 0 = TFO cookie request */
+    uint16_t mss;
+};
+
+/* Wireshark-style expert marks on a segment (tcp.analysis.*). */
+#define SEG_RETRANS        0x0001 /* tcp.analysis.retransmission (incl. fast/spurious) */
+#define SEG_FAST_RETRANS   0x0002
+#define SEG_DUP_ACK        0x0004
+#define SEG_WIN_UPDATE     0x0008
+#define SEG_ZERO_WIN       0x0010
+#define SEG_KEEPALIVE      0x0020
+#define SEG_OUT_OF_ORDER   0x0040
+#define SEG_LOST           0x0080 /* previous segment not captured */
+#define SEG_ZWP            0x0100 /* zero window probe */
+#define SEG_SPURIOUS       0x0200 /* spurious retransmission */
+#define SEG_HTTP_REQ       0x0400 /* the segment holding a request line */
+#define SEG_HTTP_RESP      0x0800 /* the segment holding a status line */
+#define SEG_KEEPALIVE_ACK  0x1000
+#define SEG_ZWP_ACK        0x2000
+#define SEG_HANDSHAKE_DONE 0x4000 /* the ACK completing SYN, SYN/ACK, ACK */
+
+/* TCP header flag bits as on the wire (byte 13), plus ECN bits. */
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_URG 0x20
+#define TH_ECE 0x40
+#define TH_CWR 0x80
+
+/* One entry of the per-flow segment log (the ladder's raw material). */
+struct seg_entry {
+    uint64_t ts_ns;
+    uint32_t rel_seq; /* relative to the sender's ISN (0 = SYN) */
+    uint32_t rel_ack; /* relative to the peer's ISN; 0 without ACK */
+    uint32_t len;     /* TCP payload bytes (from the IP length) */
+    uint32_t win;     /* scaled window */
+    uint16_t marks;   /* SEG_* */
+    uint8_t flags;    /* TH_* */
+    uint8_t dir;      /* enum flow_dir_id */
+    uint8_t cstate;   /* client's enum tcp_state after this segment */
+    uint8_t sstate;   /* server's enum tcp_state after this segment */
+};
+
+/*
+ * Bounded segment log: the first `cap / 2` entries are kept for good (the
+ * handshake and the first requests), then the most recent ones in a ring.
+ * seglog_get() hides the layout; `skipped` entries between the two halves
+ * were dropped. cap == 0 disables logging.
+ */
+struct seglog {
+    struct seg_entry *e;
+    uint32_t n;     /* entries stored (<= cap) */
+    uint32_t alloc; /* entries allocated (grows by doubling up to cap) */
+    uint32_t cap;
+    uint32_t head; /* next ring slot to overwrite once full */
+    uint64_t skipped;
+};
+
+/* One direction of a connection, as sent by that side. */
+struct flow_dir {
+    uint64_t pkts;
+    uint64_t bytes; /* TCP payload bytes, from the IP total length */
+    uint64_t first_ts_ns, last_ts_ns;
+
+    /* Sequence space. isn is the base for relative numbers (SYN's seq, or
+     * the first seq seen when picked up mid-stream). */
+    uint32_t isn;
+    uint32_t next_seq;      /* highest seq + len (+SYN/FIN) sent so far */
+    uint32_t max_seq_acked; /* highest seq the peer has acknowledged */
+    uint32_t last_ack;      /* last ack number this side sent */
+    uint64_t last_ack_ts_ns;
+    uint32_t win_raw;  /* last window field as sent */
+    uint32_t win;      /* last window, scaled */
+    int16_t win_shift; /* -1 unknown (no SYN seen), -2 no scaling agreed */
+    uint8_t isn_known;
+    uint8_t next_seq_known;
+    uint8_t last_ack_known;
+    uint8_t win_known;
+    uint8_t syn_seen, fin_seen, rst_seen;
+    uint32_t fin_seq;        /* seq of the FIN (its sequence slot) */
+    uint16_t last_marks;     /* SEG_* of the last segment from this side */
+    uint32_t dup_ack_run;    /* consecutive duplicate ACKs (Wireshark dupacknum) */
+    uint64_t next_seq_ts_ns; /* when next_seq last advanced */
+
+    struct tcp_synopts syn;
+
+    /* Expert counters (Wireshark's definitions). */
+    uint32_t retrans; /* every retransmission incl. fast and spurious */
+    uint32_t fast_retrans;
+    uint32_t spurious_retrans;
+    uint32_t out_of_order;
+    uint32_t lost_segments;
+    uint32_t dup_acks;
+    uint32_t zero_windows;
+    uint32_t window_updates;
+    uint32_t keep_alives;
+    uint32_t zero_window_probes;
+
+    enum tcp_state state;
+
+    /* Zeek bookkeeping. */
+    enum zeek_ep_state zstate;
+    uint64_t zsize;          /* Zeek's endpoint size: bytes by sequence space */
+    uint32_t z_last_seq[4];  /* last seq per flag letter s h f r (repeat rule) */
+    uint8_t z_seen_letter;   /* bit per letter s h f r already recorded */
+    uint8_t z_once;          /* bits: a d i q recorded */
+    uint32_t z_log_count[4]; /* c g t w event counts (logarithmic letters) */
+    uint32_t z_log_next[4];  /* next count threshold to print the letter */
+    uint32_t z_start_seq;
+    uint32_t z_last_seq_ep; /* Zeek's LastSeq of the endpoint */
+    uint8_t z_seq_init;
+};
+
+/* Why a flow ended up closed, and by whom (FLOW_C2S = client, FLOW_S2C = server). */
+#define FLOW_BY_NONE (-1)
+
+struct flow_key {
+    uint8_t af; /* 4 or 6 */
+    uint8_t pad[3];
+    uint8_t a[16], b[16]; /* addresses, IPv4 in the first 4 bytes */
+    uint16_t pa, pb;      /* ports matching a and b */
+};
+
+struct flow {
+    uint64_t id;         /* stream index: order of creation, from 0 */
+    struct flow_key key; /* a = client, b = server */
+    uint8_t af;
+    uint8_t client[16], server[16];
+    uint16_t cport, sport;
+
+    uint64_t first_ts_ns, last_ts_ns;
+    struct flow_dir d[2]; /* indexed by enum flow_dir_id */
+
+    uint8_t client_by_syn;  /* 1: client known from the first SYN; 0: heuristic */
+    uint8_t midstream;      /* picked up without seeing the handshake */
+    uint8_t handshake_done; /* SYN, SYN/ACK, ACK all seen */
+    uint8_t closed;         /* both sides finished (FIN/FIN or RST): evict first */
+    int8_t closed_by;       /* first side to send FIN (or RST), FLOW_BY_NONE */
+    int8_t reset_by;        /* first side to send RST, FLOW_BY_NONE */
+    uint8_t half_closed;    /* one side sent FIN, the other not yet */
+    uint8_t zeek_flipped;   /* Zeek's "^": originator differs from first sender */
+
+    uint64_t syn_ts_ns, synack_ts_ns, ack_ts_ns; /* handshake times (0 = not seen) */
+    int64_t rtt_ns;        /* SYN -> ACK completing the handshake, -1 unknown */
+    int64_t rtt_server_ns; /* SYN -> SYN/ACK (server side of the RTT), -1 unknown */
+
+    /* Zeek's view: orig is zeek_orig (a flow_dir_id), history as letters. */
+    uint8_t zeek_orig;
+    char history[32];
+    uint8_t history_len;
+
+    struct http_sniff *http; /* NULL until the first payload */
+    struct seglog log;
+
+    /* Table bookkeeping (flow.c only). */
+    uint32_t hnext;              /* next index in the hash chain, UINT32_MAX = end */
+    uint32_t lru_prev, lru_next; /* idle order within the open or closed list */
+    uint32_t age_prev, age_next; /* creation order */
+    uint8_t in_use;
+    uint8_t in_hash; /* 0 once a newer flow took over the same 4-tuple */
+    uint8_t on_closed_list;
+    uint8_t reported; /* output layer: already printed (e.g. on eviction) */
+    void *user;       /* free for the views (e.g. a row index) */
+};
+
+/* Called just before a flow's slot is reused, so outputs can report it. */
+typedef void (*flow_evict_fn)(void *ctx, struct flow *f);
+
+struct flow_table;
+
+/*
+ * A table holding at most max_flows records (all allocated up front, no
+ * allocation per packet). seglog_cap: segments logged per flow (0 = none).
+ */
+struct flow_table *flow_table_new(uint32_t max_flows, uint32_t seglog_cap);
+void flow_table_free(struct flow_table *t);
+void flow_table_set_evict_cb(struct flow_table *t, flow_evict_fn fn, void *ctx);
+/*
+ * Called whenever a record's slot is freed (eviction or flow_table_free),
+ * after the evict callback: the owner of f->http frees it here. The table
+ * itself frees only the segment log.
+ */
+void flow_table_set_release_cb(struct flow_table *t, flow_evict_fn fn, void *ctx);
+
+/* Live records in the table, and the total created (= next stream index). */
+uint32_t flow_table_count(const struct flow_table *t);
+uint64_t flow_table_created(const struct flow_table *t);
+uint64_t flow_table_evicted(const struct flow_table *t);
+
+/*
+ * Find the flow of a segment, or create it. src/dst are the packet's
+ * addresses (af 4: 4 bytes, af 6: 16 bytes). *dir receives the segment's
+ * direction. flags are TH_*: a SYN without ACK on a finished flow (or with a
+ * different ISN than the flow's SYN) starts a new record. Returns NULL only
+ * when max_flows is 0.
+ */
+struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *src,
+                               const uint8_t *dst, uint16_t sport, uint16_t dport, uint8_t flags,
+                               uint32_t seq, uint64_t ts_ns, enum flow_dir_id *dir);
+
+/* Find a flow without creating it (NULL if none). */
+struct flow *flow_table_find(struct flow_table *t, uint8_t af, const uint8_t *src,
+                             const uint8_t *dst, uint16_t sport, uint16_t dport);
+
+/* Iterate live flows in creation order (oldest first): f = NULL starts. */
+struct flow *flow_table_next(struct flow_table *t, struct flow *f);
+
+/* Mark activity (moves f to the young end of the idle list). */
+void flow_table_touch(struct flow_table *t, struct flow *f);
+
+/* Segment log access: i from 0 (oldest kept) to seglog_count() - 1. */
+uint32_t seglog_count(const struct flow *f);
+const struct seg_entry *seglog_get(const struct flow *f, uint32_t i);
+/* Index of the first entry after the dropped middle part (== count if none). */
+uint32_t seglog_gap_index(const struct flow *f);
+/* Append an entry; never fails (drops the oldest ring entry when full). */
+void seglog_append(struct flow *f, const struct seg_entry *e);
+
+const char *tcp_state_name(enum tcp_state s);
+
+#endif
