@@ -179,6 +179,19 @@ int sb_open_read(struct scoreboard *sb, const char *path);
 void sb_close(struct scoreboard *sb);
 
 /*
+ * Master side, called before fork so the slot never has two writers: the
+ * slot becomes STARTING for worker `number` of `generation`, its counters
+ * and connection records are cleared. The child then records its own pid
+ * with sb_slot_set_pid() and owns the slot from there on.
+ */
+void sb_slot_prepare(struct scoreboard *sb, uint32_t slot, uint32_t number, uint32_t generation,
+                     int64_t now_ns);
+void sb_slot_set_pid(struct scoreboard *sb, uint32_t slot, int32_t pid);
+
+/* Master side, after the worker was reaped: the slot is DEAD, its live connections gone. */
+void sb_slot_dead(struct scoreboard *sb, uint32_t slot);
+
+/*
  * Find which worker served the client addr:port (family AF_INET/AF_INET6,
  * addr in network order, port in host order), looking at live connections
  * and the recent ring. Fills *out and returns 0, or -1 if unknown. When the
