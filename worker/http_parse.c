@@ -1,0 +1,536 @@
+/* HTTP/1.1 request parser and request-body framing decoder (RFC 9112). */
+#include "worker/http_parse.h"
+
+#include <string.h>
+#include <strings.h>
+
+enum { PARSE_START, PARSE_FIELDS };
+
+/* Leading empty lines before a request line (RFC 9112 §2.2) we tolerate. */
+#define HTTP_MAX_LEADING_EMPTY 8
+/* Chunk-size lines (with extensions) and trailer section are bounded too. */
+#define HTTP_MAX_CHUNK_LINE 4096
+#define HTTP_MAX_TRAILERS   8192
+
+static const char http_slash[] = "/";
+
+static const char *const http_method_names[] = {
+    [HTTP_METHOD_UNKNOWN] = "UNKNOWN", [HTTP_METHOD_GET] = "GET",
+    [HTTP_METHOD_HEAD] = "HEAD",       [HTTP_METHOD_POST] = "POST",
+    [HTTP_METHOD_PUT] = "PUT",         [HTTP_METHOD_DELETE] = "DELETE",
+    [HTTP_METHOD_CONNECT] = "CONNECT", [HTTP_METHOD_OPTIONS] = "OPTIONS",
+    [HTTP_METHOD_TRACE] = "TRACE",     [HTTP_METHOD_PATCH] = "PATCH",
+};
+
+const char *http_method_name(enum http_method m)
+{
+    if ((unsigned)m >= sizeof(http_method_names) / sizeof(http_method_names[0]))
+        return "UNKNOWN";
+    return http_method_names[m];
+}
+
+/* tchar from RFC 9110 §5.6.2. */
+static int http_is_tchar(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return 1;
+    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* field-vchar, SP or HTAB (obs-text allowed, as RFC 9110 §5.5 does). */
+static int http_is_field_char(unsigned char c)
+{
+    return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static int http_is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static struct http_slice http_trim(const char *p, size_t len)
+{
+    while (len > 0 && http_is_ows(p[0])) {
+        p++;
+        len--;
+    }
+    while (len > 0 && http_is_ows(p[len - 1]))
+        len--;
+    return (struct http_slice){ p, len };
+}
+
+int http_slice_eq(struct http_slice s, const char *str)
+{
+    size_t n = strlen(str);
+    return s.len == n && strncasecmp(s.p, str, n) == 0;
+}
+
+/* Call fn-like iteration over comma-separated list elements (trimmed, empty skipped). */
+static int http_list_next(struct http_slice *rest, struct http_slice *elem)
+{
+    while (rest->len > 0) {
+        const char *comma = memchr(rest->p, ',', rest->len);
+        size_t n = comma ? (size_t)(comma - rest->p) : rest->len;
+        *elem = http_trim(rest->p, n);
+        rest->p += comma ? n + 1 : n;
+        rest->len -= comma ? n + 1 : n;
+        if (elem->len > 0)
+            return 1;
+    }
+    return 0;
+}
+
+int http_list_has(struct http_slice s, const char *token)
+{
+    struct http_slice e;
+    while (http_list_next(&s, &e))
+        if (http_slice_eq(e, token))
+            return 1;
+    return 0;
+}
+
+const struct http_header *http_header_find(const struct http_request *req, const char *name)
+{
+    for (unsigned i = 0; i < req->nheaders; i++)
+        if (http_slice_eq(req->headers[i].name, name))
+            return &req->headers[i];
+    return NULL;
+}
+
+unsigned http_header_count(const struct http_request *req, const char *name)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < req->nheaders; i++)
+        if (http_slice_eq(req->headers[i].name, name))
+            n++;
+    return n;
+}
+
+void http_request_init(struct http_request *req, const struct http_limits *limits)
+{
+    memset(req, 0, offsetof(struct http_request, headers));
+    req->nheaders = 0;
+    req->header_len = 0;
+    req->limits = *limits;
+    if (req->limits.max_headers > HTTP_HEADERS_CAP)
+        req->limits.max_headers = HTTP_HEADERS_CAP;
+    req->pos = req->line_start = req->head_start = req->fields_start = 0;
+    req->state = PARSE_START;
+    req->nhost = 0;
+    req->has_cl = req->has_te = 0;
+    req->conn_close = req->conn_keepalive = 0;
+}
+
+static enum http_method http_method_lookup(const char *p, size_t len)
+{
+    for (unsigned m = HTTP_METHOD_GET; m <= HTTP_METHOD_PATCH; m++) {
+        const char *name = http_method_names[m];
+        if (strlen(name) == len && memcmp(name, p, len) == 0)
+            return (enum http_method)m;
+    }
+    return HTTP_METHOD_UNKNOWN;
+}
+
+/* Split the target into path, query and (absolute form) host. */
+static int http_parse_target(struct http_request *req)
+{
+    const char *p = req->target.p;
+    size_t len = req->target.len;
+
+    if (len == 1 && p[0] == '*') {
+        req->path = req->target;
+        return 0;
+    }
+    if (p[0] != '/') {
+        size_t skip;
+        if (len > 7 && strncasecmp(p, "http://", 7) == 0)
+            skip = 7;
+        else if (len > 8 && strncasecmp(p, "https://", 8) == 0)
+            skip = 8;
+        else
+            return 400;
+        const char *auth = p + skip;
+        size_t alen = 0;
+        while (skip + alen < len && auth[alen] != '/' && auth[alen] != '?')
+            alen++;
+        if (alen == 0)
+            return 400;
+        req->host = (struct http_slice){ auth, alen };
+        p = auth + alen;
+        len -= skip + alen;
+        if (len == 0 || p[0] == '?') {
+            /* "http://h" or "http://h?q": the path is "/" (RFC 9112 §3.2.2). */
+            req->path = (struct http_slice){ http_slash, 1 };
+            req->query = len ? (struct http_slice){ p + 1, len - 1 } : (struct http_slice){ p, 0 };
+            return 0;
+        }
+    }
+    const char *q = memchr(p, '?', len);
+    if (q) {
+        req->path = (struct http_slice){ p, (size_t)(q - p) };
+        req->query = (struct http_slice){ q + 1, len - (size_t)(q - p) - 1 };
+    } else {
+        req->path = (struct http_slice){ p, len };
+        req->query = (struct http_slice){ p + len, 0 };
+    }
+    return 0;
+}
+
+static int http_parse_request_line(struct http_request *req, const char *p, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && http_is_tchar((unsigned char)p[i]))
+        i++;
+    if (i == 0 || i >= len || p[i] != ' ')
+        return 400;
+    req->method_name = (struct http_slice){ p, i };
+    req->method = http_method_lookup(p, i);
+
+    size_t t = ++i;
+    while (i < len && (unsigned char)p[i] > 0x20 && p[i] != 0x7f)
+        i++;
+    if (i == t || i >= len || p[i] != ' ')
+        return 400;
+    req->target = (struct http_slice){ p + t, i - t };
+    i++;
+
+    const char *v = p + i;
+    size_t vlen = len - i;
+    if (vlen != 8 || memcmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9' || v[6] != '.' ||
+        v[7] < '0' || v[7] > '9')
+        return 400;
+    if (v[5] != '1' || v[7] > '1')
+        return 505;
+    req->version_minor = v[7] - '0';
+    req->request_line = (struct http_slice){ p, len };
+    return http_parse_target(req);
+}
+
+static int http_parse_content_length(struct http_request *req, struct http_slice v)
+{
+    unsigned long long n = 0;
+
+    if (v.len == 0 || v.len > 19)
+        return 400;
+    for (size_t i = 0; i < v.len; i++) {
+        if (v.p[i] < '0' || v.p[i] > '9')
+            return 400;
+        n = n * 10 + (unsigned)(v.p[i] - '0');
+    }
+    /* Repeated identical values are tolerated (RFC 9110 §8.6); differing ones are not. */
+    if (req->has_cl && n != req->content_length)
+        return 400;
+    req->has_cl = 1;
+    req->content_length = n;
+    return 0;
+}
+
+static int http_parse_transfer_encoding(struct http_request *req, struct http_slice v)
+{
+    struct http_slice e;
+    int any = 0;
+
+    while (http_list_next(&v, &e)) {
+        any = 1;
+        /* chunked must be the last coding and applied once (RFC 9112 §6.1). */
+        if (req->has_te == 2)
+            return 400;
+        const char *semi = memchr(e.p, ';', e.len);
+        struct http_slice name = semi ? http_trim(e.p, (size_t)(semi - e.p)) : e;
+        if (http_slice_eq(name, "chunked")) {
+            if (semi)
+                return 400;
+            req->has_te = 2;
+        } else if (http_slice_eq(name, "gzip") || http_slice_eq(name, "x-gzip") ||
+                   http_slice_eq(name, "deflate") || http_slice_eq(name, "compress") ||
+                   http_slice_eq(name, "x-compress")) {
+            req->has_te = 1;
+        } else {
+            return 501;
+        }
+    }
+    return any ? 0 : 400;
+}
+
+static int http_parse_field(struct http_request *req, const char *p, size_t len)
+{
+    size_t i = 0;
+
+    if (http_is_ows(p[0]))
+        return 400; /* obs-fold, rejected as RFC 9112 §5.2 allows */
+    while (i < len && http_is_tchar((unsigned char)p[i]))
+        i++;
+    if (i == 0 || i >= len || p[i] != ':')
+        return 400; /* includes whitespace between name and colon */
+    for (size_t j = i + 1; j < len; j++)
+        if (!http_is_field_char((unsigned char)p[j]))
+            return 400;
+    if (req->nheaders >= req->limits.max_headers)
+        return 431;
+
+    struct http_header *h = &req->headers[req->nheaders++];
+    h->name = (struct http_slice){ p, i };
+    h->value = http_trim(p + i + 1, len - i - 1);
+
+    if (http_slice_eq(h->name, "Host")) {
+        if (req->nhost++ == 0 && req->host.p == NULL)
+            req->host = h->value;
+    } else if (http_slice_eq(h->name, "Content-Length")) {
+        return http_parse_content_length(req, h->value);
+    } else if (http_slice_eq(h->name, "Transfer-Encoding")) {
+        return http_parse_transfer_encoding(req, h->value);
+    } else if (http_slice_eq(h->name, "Connection")) {
+        if (http_list_has(h->value, "close"))
+            req->conn_close = 1;
+        if (http_list_has(h->value, "keep-alive"))
+            req->conn_keepalive = 1;
+    }
+    return 0;
+}
+
+/* Checks that need the whole header: Host, body framing, persistence. */
+static int http_finish_header(struct http_request *req)
+{
+    if (req->nhost > 1 || (req->version_minor == 1 && req->nhost == 0))
+        return 400;
+    if (req->has_te) {
+        /* Both framings at once is how requests are smuggled: refuse. */
+        if (req->has_cl || req->version_minor == 0 || req->has_te != 2)
+            return 400;
+        req->body = HTTP_BODY_CHUNKED;
+    } else if (req->has_cl && req->content_length > 0) {
+        if (req->content_length > req->limits.max_body)
+            return 413;
+        req->body = HTTP_BODY_LENGTH;
+    }
+    if (req->version_minor == 1)
+        req->keep_alive = !req->conn_close;
+    else
+        req->keep_alive = req->conn_keepalive && !req->conn_close;
+    return HTTP_PARSE_DONE;
+}
+
+int http_parse_request(struct http_request *req, const char *buf, size_t len)
+{
+    const struct http_limits *lim = &req->limits;
+
+    while (req->pos < len) {
+        const char *nl = memchr(buf + req->pos, '\n', len - req->pos);
+        if (nl == NULL) {
+            req->pos = len;
+            break;
+        }
+        size_t end = (size_t)(nl - buf);
+        const char *line = buf + req->line_start;
+        size_t line_len = end - req->line_start;
+        req->pos = end + 1;
+        req->line_start = end + 1;
+        if (line_len > 0 && line[line_len - 1] == '\r')
+            line_len--;
+        /* A CR anywhere else in the line is a bare CR (RFC 9112 §2.2). */
+        if (line_len > 0 && memchr(line, '\r', line_len) != NULL)
+            return 400;
+
+        if (req->state == PARSE_START) {
+            if (line_len == 0) {
+                if (req->pos > HTTP_MAX_LEADING_EMPTY * 2)
+                    return 400;
+                req->head_start = req->pos;
+                continue;
+            }
+            if (line_len > lim->max_request_line)
+                return 414;
+            int rc = http_parse_request_line(req, line, line_len);
+            if (rc != 0)
+                return rc;
+            req->state = PARSE_FIELDS;
+            req->fields_start = req->pos;
+            continue;
+        }
+        if (req->pos - req->fields_start > lim->max_header_bytes)
+            return 431;
+        if (line_len == 0) {
+            req->header_len = req->pos;
+            return http_finish_header(req);
+        }
+        int rc = http_parse_field(req, line, line_len);
+        if (rc != 0)
+            return rc;
+    }
+
+    /* Incomplete line: enforce the limits before the buffer fills. */
+    if (req->state == PARSE_START) {
+        if (len - req->line_start > lim->max_request_line + 1)
+            return 414;
+    } else if (len - req->fields_start > lim->max_header_bytes) {
+        return 431;
+    }
+    return HTTP_PARSE_AGAIN;
+}
+
+enum {
+    BODY_SIZE,
+    BODY_EXT,
+    BODY_SIZE_LF,
+    BODY_DATA,
+    BODY_DATA_CR,
+    BODY_DATA_LF,
+    BODY_TRAILER_START,
+    BODY_TRAILER,
+    BODY_END_LF,
+    BODY_DONE,
+};
+
+void http_body_init(struct http_body *b, const struct http_request *req)
+{
+    memset(b, 0, sizeof(*b));
+    b->kind = req->body;
+    b->max = req->limits.max_body;
+    if (b->kind == HTTP_BODY_LENGTH)
+        b->remaining = req->content_length;
+    b->state = b->kind == HTTP_BODY_CHUNKED ? BODY_SIZE : BODY_DONE;
+}
+
+static int http_hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int http_body_size_line_done(struct http_body *b)
+{
+    if (b->remaining == 0) {
+        b->state = BODY_TRAILER_START;
+        b->line_len = 0;
+        return 0;
+    }
+    b->total += b->remaining;
+    if (b->total > b->max)
+        return 413;
+    b->state = BODY_DATA;
+    return 0;
+}
+
+int http_body_consume(struct http_body *b, const char *buf, size_t len, size_t *used)
+{
+    size_t i = 0;
+    int rc = 0;
+
+    if (b->kind == HTTP_BODY_LENGTH) {
+        size_t n = b->remaining < len ? (size_t)b->remaining : len;
+        b->remaining -= n;
+        b->total += n;
+        *used = n;
+        return b->remaining == 0 ? HTTP_PARSE_DONE : HTTP_PARSE_AGAIN;
+    }
+    if (b->kind == HTTP_BODY_NONE) {
+        *used = 0;
+        return HTTP_PARSE_DONE;
+    }
+
+    while (i < len && b->state != BODY_DONE && rc == 0) {
+        char c = buf[i];
+        switch (b->state) {
+        case BODY_SIZE: {
+            int h = http_hex(c);
+            if (h >= 0) {
+                if (++b->digits > 15)
+                    return 400;
+                b->remaining = b->remaining * 16 + (unsigned)h;
+            } else if (b->digits == 0) {
+                return 400;
+            } else if (c == ';' || http_is_ows(c)) {
+                b->state = BODY_EXT;
+            } else if (c == '\r') {
+                b->state = BODY_SIZE_LF;
+            } else if (c == '\n') {
+                rc = http_body_size_line_done(b);
+            } else {
+                return 400;
+            }
+            i++;
+            if (++b->line_len > HTTP_MAX_CHUNK_LINE)
+                return 400;
+            break;
+        }
+        case BODY_EXT:
+            if (c == '\r')
+                b->state = BODY_SIZE_LF;
+            else if (c == '\n')
+                rc = http_body_size_line_done(b);
+            else if (!http_is_field_char((unsigned char)c))
+                return 400;
+            i++;
+            if (++b->line_len > HTTP_MAX_CHUNK_LINE)
+                return 400;
+            break;
+        case BODY_SIZE_LF:
+            if (c != '\n')
+                return 400;
+            rc = http_body_size_line_done(b);
+            i++;
+            break;
+        case BODY_DATA: {
+            size_t n = len - i;
+            if (n > b->remaining)
+                n = (size_t)b->remaining;
+            b->remaining -= n;
+            i += n;
+            if (b->remaining == 0)
+                b->state = BODY_DATA_CR;
+            break;
+        }
+        case BODY_DATA_CR:
+            if (c == '\r')
+                b->state = BODY_DATA_LF;
+            else if (c == '\n')
+                b->state = BODY_SIZE;
+            else
+                return 400;
+            b->digits = 0;
+            b->line_len = 0;
+            i++;
+            break;
+        case BODY_DATA_LF:
+            if (c != '\n')
+                return 400;
+            b->state = BODY_SIZE;
+            i++;
+            break;
+        case BODY_TRAILER_START:
+            if (c == '\r')
+                b->state = BODY_END_LF;
+            else if (c == '\n')
+                b->state = BODY_DONE;
+            else
+                b->state = BODY_TRAILER;
+            i++;
+            if (++b->line_len > HTTP_MAX_TRAILERS)
+                return 400;
+            break;
+        case BODY_TRAILER:
+            if (c == '\n')
+                b->state = BODY_TRAILER_START;
+            i++;
+            if (++b->line_len > HTTP_MAX_TRAILERS)
+                return 400;
+            break;
+        case BODY_END_LF:
+            if (c != '\n')
+                return 400;
+            b->state = BODY_DONE;
+            i++;
+            break;
+        }
+    }
+    *used = i;
+    if (rc != 0)
+        return rc;
+    return b->state == BODY_DONE ? HTTP_PARSE_DONE : HTTP_PARSE_AGAIN;
+}
