@@ -20,17 +20,17 @@ enum http_dir { HTTP_C2S = 0, HTTP_S2C = 1 };
 struct http_txn {
     char method[HTTP_METHOD_MAX];
     char uri[HTTP_URI_MAX];
-    char version[10];            /* "HTTP/1.1" */
-    char range[HTTP_VALUE_MAX];  /* request's Range header, "" if none */
-    int status;                  /* 0 until a response is seen */
+    char version[10];           /* "HTTP/1.1" */
+    char range[HTTP_VALUE_MAX]; /* request's Range header, "" if none */
+    int status;                 /* 0 until a response is seen */
     char reason[32];
-    int64_t content_length;      /* response Content-Length, -1 if absent */
+    int64_t content_length; /* response Content-Length, -1 if absent */
     char content_range[HTTP_VALUE_MAX];
     char content_type[HTTP_VALUE_MAX];
-    uint64_t req_ts_ns;          /* time of the segment holding the request line */
-    uint64_t resp_ts_ns;         /* time of the segment holding the status line, 0 if none */
+    uint64_t req_ts_ns;  /* time of the segment holding the request line */
+    uint64_t resp_ts_ns; /* time of the segment holding the status line, 0 if none */
     uint8_t uri_truncated;
-    uint8_t unknown_response;    /* response lost to a gap: status not known */
+    uint8_t unknown_response; /* response lost to a gap: status not known */
 };
 
 /*
@@ -56,9 +56,8 @@ void http_sniff_free(struct http_sniff *s);
  * is expected) makes the direction "unknown" until it can resynchronise on
  * a message start. Never reads past data + len.
  */
-void http_sniff_segment(struct http_sniff *s, enum http_dir dir, uint32_t seq,
-                        const uint8_t *data, size_t len, uint64_t ts_ns,
-                        const struct http_sniff_cb *cb);
+void http_sniff_segment(struct http_sniff *s, enum http_dir dir, uint32_t seq, const uint8_t *data,
+                        size_t len, uint64_t ts_ns, const struct http_sniff_cb *cb);
 
 /* Transactions seen so far, oldest first (bounded; older ones are counted, not kept). */
 size_t http_sniff_count(const struct http_sniff *s);

@@ -22,8 +22,8 @@ struct worker_start {
     int nlisten;
     struct scoreboard *sb; /* mapped read-write; the worker owns slot `slot` */
     unsigned slot;
-    unsigned number;       /* N in the process title "labd: worker N" */
-    int ready_fd;          /* write one byte here once accepting, then close; -1 if none */
+    unsigned number; /* N in the process title "labd: worker N" */
+    int ready_fd;    /* write one byte here once accepting, then close; -1 if none */
 };
 
 /* Run the worker's event loop; returns the process exit status. */
