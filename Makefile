@@ -55,6 +55,9 @@ objs = $(patsubst %.c,$(B)/%.o,$(1))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRCS))
 LIBS_ALL := $(B)/libmaster.a $(B)/libworker.a $(B)/libmonitor.a $(B)/libshared.a
 
+# Keep test objects: they are intermediate files of a pattern chain.
+.SECONDARY:
+
 .PHONY: all clean check unit e2e demo deps test-deps install uninstall \
         format format-check bench fuzz help
 
