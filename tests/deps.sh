@@ -25,6 +25,7 @@ if [ "$what" = test ]; then
     have_cmd valgrind || missing+=(valgrind)
     have_cmd tcpdump || missing+=(tcpdump)
     have_cmd tshark || missing+=(tshark)
+    have_cmd wrk || missing+=(wrk)
     have_cmd nginx || missing+=(nginx-light)
     have_cmd tmux || missing+=(tmux)
     have_cmd ip || missing+=(iproute2)
