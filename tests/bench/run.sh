@@ -183,7 +183,9 @@ if [ ! -f "$WWW/index.html" ]; then
     log "www/index.html missing: using a stand-in profile page"
     python3 -c 'import sys; sys.stdout.write("<!doctype html><title>Profile</title>\n" + "<p>Ada Student, ada@example.edu</p>\n" * 60)' >"$WWW/index.html"
 fi
-BIG_FILE=$(find "$WWW" -name '*.mp3' -type f -printf '%s %P\n' 2>/dev/null | sort -n | tail -n 1 | cut -d' ' -f2-)
+BIG_FILE=audio/intro.mp3
+[ -f "$WWW/$BIG_FILE" ] ||
+    BIG_FILE=$(find "$WWW" -name '*.mp3' -type f -printf '%s %P\n' | sort -n | tail -n 1 | cut -d' ' -f2-)
 if [ -z "$BIG_FILE" ]; then
     log "no MP3 in www/: using a 4 MB stand-in"
     mkdir -p "$WWW/audio"
