@@ -59,12 +59,23 @@ void http_sniff_free(struct http_sniff *s);
 void http_sniff_segment(struct http_sniff *s, enum http_dir dir, uint32_t seq, const uint8_t *data,
                         size_t len, uint64_t ts_ns, const struct http_sniff_cb *cb);
 
-/* Transactions seen so far, oldest first (bounded; older ones are counted, not kept). */
+/*
+ * Transactions seen so far, oldest first (bounded; older ones are counted, not kept).
+ * http_sniff_get()'s result is valid until the next call on the same sniffer
+ * (transactions are stored compactly and expanded on demand); use
+ * http_sniff_get_copy() to keep one. A transaction whose method is "" is a
+ * response whose request was not seen (capture started late, or requests
+ * lost to a gap); unknown_response marks a request whose response was lost.
+ */
 size_t http_sniff_count(const struct http_sniff *s);
 const struct http_txn *http_sniff_get(const struct http_sniff *s, size_t i);
+/* Copies transaction i into *out: 0, or -1 if i is out of range. */
+int http_sniff_get_copy(const struct http_sniff *s, size_t i, struct http_txn *out);
 /* Transactions dropped because the per-connection ring was full. */
 uint64_t http_sniff_dropped(const struct http_sniff *s);
 /* Whether the stream in dir was desynchronised at least once. */
 int http_sniff_had_gap(const struct http_sniff *s, enum http_dir dir);
+/* Bytes one sniffer occupies (for memory accounting; under 8 KiB). */
+size_t http_sniff_size(void);
 
 #endif

@@ -1,0 +1,902 @@
+/* Unit tests for monitor/http_sniff.c: framing, matching, gaps, hostile input. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "monitor/http_sniff.h"
+
+/* A connection under test: sequence numbers advance as text is "sent". */
+struct conn {
+    struct http_sniff *s;
+    uint32_t seq[2];
+    uint64_t ts;
+    int requests, responses;
+    char last_req_uri[HTTP_URI_MAX];
+    int last_resp_status;
+};
+
+static void on_req(void *ctx, const struct http_txn *t)
+{
+    struct conn *c = ctx;
+
+    c->requests++;
+    snprintf(c->last_req_uri, sizeof(c->last_req_uri), "%s", t->uri);
+}
+
+static void on_resp(void *ctx, const struct http_txn *t)
+{
+    struct conn *c = ctx;
+
+    c->responses++;
+    c->last_resp_status = t->status;
+}
+
+static void conn_init(struct conn *c, uint32_t cseq, uint32_t sseq)
+{
+    memset(c, 0, sizeof(*c));
+    c->s = http_sniff_new();
+    assert_non_null(c->s);
+    c->seq[HTTP_C2S] = cseq;
+    c->seq[HTTP_S2C] = sseq;
+    c->ts = 1000;
+}
+
+/* Sends n bytes as one segment at the current sequence number. */
+static void send_n(struct conn *c, enum http_dir dir, const void *p, size_t n)
+{
+    struct http_sniff_cb cb = { on_req, on_resp, c };
+
+    http_sniff_segment(c->s, dir, c->seq[dir], p, n, c->ts, &cb);
+    c->seq[dir] += (uint32_t)n;
+    c->ts += 10;
+}
+
+static void send_s(struct conn *c, enum http_dir dir, const char *text)
+{
+    send_n(c, dir, text, strlen(text));
+}
+
+/* Re-sends bytes at an explicit sequence number, without advancing. */
+static void send_at(struct conn *c, enum http_dir dir, uint32_t seq, const char *text)
+{
+    struct http_sniff_cb cb = { on_req, on_resp, c };
+
+    http_sniff_segment(c->s, dir, seq, (const uint8_t *)text, strlen(text), c->ts, &cb);
+    c->ts += 10;
+}
+
+static const struct http_txn *txn(struct conn *c, size_t i)
+{
+    const struct http_txn *t = http_sniff_get(c->s, i);
+
+    assert_non_null(t);
+    return t;
+}
+
+static void conn_free(struct conn *c)
+{
+    http_sniff_free(c->s);
+}
+
+static const char REQ1[] = "GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+                           "User-Agent: curl/7.88\r\nAccept: */*\r\n\r\n";
+static const char RESP1[] = "HTTP/1.1 200 OK\r\nServer: labd\r\nContent-Type: text/html; "
+                            "charset=utf-8\r\nContent-Length: 11\r\n\r\nhello world";
+
+static void test_single(void **state)
+{
+    struct conn c;
+    const struct http_txn *t;
+
+    (void)state;
+    conn_init(&c, 100, 5000);
+    send_s(&c, HTTP_C2S, REQ1);
+    assert_int_equal(c.requests, 1);
+    assert_int_equal(http_sniff_count(c.s), 1);
+    assert_int_equal(txn(&c, 0)->status, 0);
+    send_s(&c, HTTP_S2C, RESP1);
+    assert_int_equal(c.responses, 1);
+    assert_int_equal(c.last_resp_status, 200);
+    assert_int_equal(http_sniff_count(c.s), 1);
+    t = txn(&c, 0);
+    assert_string_equal(t->method, "GET");
+    assert_string_equal(t->uri, "/index.html");
+    assert_string_equal(t->version, "HTTP/1.1");
+    assert_string_equal(t->range, "");
+    assert_int_equal(t->status, 200);
+    assert_string_equal(t->reason, "OK");
+    assert_int_equal(t->content_length, 11);
+    assert_string_equal(t->content_type, "text/html; charset=utf-8");
+    assert_string_equal(t->content_range, "");
+    assert_int_equal(t->req_ts_ns, 1000);
+    assert_int_equal(t->resp_ts_ns, 1010);
+    assert_false(t->uri_truncated);
+    assert_false(t->unknown_response);
+    assert_false(http_sniff_had_gap(c.s, HTTP_C2S));
+    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_int_equal(http_sniff_dropped(c.s), 0);
+    conn_free(&c);
+}
+
+static void test_keepalive3(void **state)
+{
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n");
+    send_s(&c, HTTP_S2C, "abc");
+    send_s(&c, HTTP_C2S, "GET /b HTTP/1.1\r\nIf-None-Match: \"x\"\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n");
+    send_s(&c, HTTP_C2S, "GET /c HTTP/1.0\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.0 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found");
+    assert_int_equal(http_sniff_count(c.s), 3);
+    assert_string_equal(txn(&c, 0)->uri, "/a");
+    assert_int_equal(txn(&c, 0)->status, 200);
+    assert_string_equal(txn(&c, 1)->uri, "/b");
+    assert_int_equal(txn(&c, 1)->status, 304);
+    assert_string_equal(txn(&c, 1)->reason, "Not Modified");
+    assert_int_equal(txn(&c, 1)->content_length, -1);
+    assert_string_equal(txn(&c, 2)->uri, "/c");
+    assert_string_equal(txn(&c, 2)->version, "HTTP/1.0");
+    assert_int_equal(txn(&c, 2)->status, 404);
+    assert_int_equal(c.requests, 3);
+    assert_int_equal(c.responses, 3);
+    conn_free(&c);
+}
+
+static void test_pipelined(void **state)
+{
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S,
+           "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: x\r\n\r\n"
+           "GET /3 HTTP/1.1\r\nRange: bytes=0-1\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 3);
+    /* The HEAD response announces a length but carries no body. */
+    send_s(&c, HTTP_S2C,
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+           "5\r\nhello\r\n0\r\n\r\n"
+           "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n"
+           "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-1/10\r\n"
+           "Content-Length: 2\r\n\r\nab");
+    assert_int_equal(http_sniff_count(c.s), 3);
+    assert_int_equal(txn(&c, 0)->status, 200);
+    assert_int_equal(txn(&c, 1)->status, 200);
+    assert_string_equal(txn(&c, 1)->method, "HEAD");
+    assert_int_equal(txn(&c, 1)->content_length, 500);
+    assert_int_equal(txn(&c, 2)->status, 206);
+    assert_string_equal(txn(&c, 2)->range, "bytes=0-1");
+    assert_string_equal(txn(&c, 2)->content_range, "bytes 0-1/10");
+    assert_int_equal(c.responses, 3);
+    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+}
+
+static const char SPLIT_REQ[] = "GET /cn/Lab2.html HTTP/1.1\r\nHost: h\r\nRange: bytes=5-\r\n"
+                                "If-Range: \"e\"\r\n\r\n";
+static const char SPLIT_RESP[] = "HTTP/1.1 206 Partial Content\r\nContent-Type: text/plain\r\n"
+                                 "Content-Range: bytes 5-9/10\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                 "3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n";
+
+static void check_split_result(struct conn *c)
+{
+    const struct http_txn *t;
+
+    assert_int_equal(http_sniff_count(c->s), 2);
+    t = txn(c, 0);
+    assert_string_equal(t->method, "GET");
+    assert_string_equal(t->uri, "/cn/Lab2.html");
+    assert_string_equal(t->range, "bytes=5-");
+    assert_int_equal(t->status, 206);
+    assert_string_equal(t->reason, "Partial Content");
+    assert_string_equal(t->content_type, "text/plain");
+    assert_string_equal(t->content_range, "bytes 5-9/10");
+    t = txn(c, 1);
+    assert_string_equal(t->uri, "/cn/Lab2.html");
+    assert_int_equal(t->status, 206);
+    assert_false(http_sniff_had_gap(c->s, HTTP_C2S));
+    assert_false(http_sniff_had_gap(c->s, HTTP_S2C));
+    assert_int_equal(c->requests, 2);
+    assert_int_equal(c->responses, 2);
+}
+
+/* Every split point of a request and of a response gives the same result. */
+static void test_every_split(void **state)
+{
+    size_t rl = strlen(SPLIT_REQ), sl = strlen(SPLIT_RESP), k;
+    struct conn c;
+
+    (void)state;
+    for (k = 0; k <= rl || k <= sl; k++) {
+        size_t a = k <= rl ? k : rl, b = k <= sl ? k : sl;
+
+        conn_init(&c, 7, 9);
+        send_n(&c, HTTP_C2S, SPLIT_REQ, a);
+        send_n(&c, HTTP_C2S, SPLIT_REQ + a, rl - a);
+        send_n(&c, HTTP_S2C, SPLIT_RESP, b);
+        send_n(&c, HTTP_S2C, SPLIT_RESP + b, sl - b);
+        /* A second exchange proves the first one ended exactly. */
+        send_n(&c, HTTP_C2S, SPLIT_REQ, a);
+        send_n(&c, HTTP_C2S, SPLIT_REQ + a, rl - a);
+        send_n(&c, HTTP_S2C, SPLIT_RESP, b);
+        send_n(&c, HTTP_S2C, SPLIT_RESP + b, sl - b);
+        check_split_result(&c);
+        conn_free(&c);
+    }
+}
+
+static void test_byte_by_byte(void **state)
+{
+    size_t i, round;
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 0xfffffff0u, 0xffffff00u);
+    for (round = 0; round < 2; round++) {
+        for (i = 0; SPLIT_REQ[i]; i++)
+            send_n(&c, HTTP_C2S, SPLIT_REQ + i, 1);
+        for (i = 0; SPLIT_RESP[i]; i++)
+            send_n(&c, HTTP_S2C, SPLIT_RESP + i, 1);
+    }
+    check_split_result(&c);
+    conn_free(&c);
+}
+
+static void test_chunked_ext_trailers(void **state)
+{
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "GET /c HTTP/1.1\r\n\r\nGET /d HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C,
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+           "1A ; name=\"va;lue\"\r\n");
+    send_s(&c, HTTP_S2C,
+           "abcdefghijklmnopqrstuvwxyz\r\n10;x\r\nHTTP/1.1 500 Oop\r\n"
+           "0;last\r\nExpires: never\r\nX-Checksum: 1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 204 No Content\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 2);
+    assert_int_equal(txn(&c, 0)->status, 200);
+    assert_int_equal(txn(&c, 1)->status, 204);
+    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+}
+
+static void test_chunked_request_body(void **state)
+{
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S,
+           "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+           "4\r\nGET \r\n0\r\n\r\nPUT /x HTTP/1.1\r\nContent-Length: 4\r\n\r\nGET ");
+    send_s(&c, HTTP_C2S, "DELETE /y HTTP/1.1\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 3);
+    assert_string_equal(txn(&c, 0)->method, "POST");
+    assert_string_equal(txn(&c, 1)->method, "PUT");
+    assert_string_equal(txn(&c, 2)->method, "DELETE");
+    assert_string_equal(txn(&c, 2)->uri, "/y");
+    conn_free(&c);
+}
+
+static void test_head_and_304(void **state)
+{
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "HEAD /big.mp3 HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C,
+           "HTTP/1.1 200 OK\r\nContent-Type: audio/mpeg\r\n"
+           "Content-Length: 7416366\r\n\r\n");
+    send_s(&c, HTTP_C2S, "GET /big.mp3 HTTP/1.1\r\nIf-Modified-Since: x\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 304 Not Modified\r\nContent-Length: 7416366\r\n\r\n");
+    send_s(&c, HTTP_C2S, "GET /x HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 3);
+    assert_int_equal(txn(&c, 0)->status, 200);
+    assert_int_equal(txn(&c, 0)->content_length, 7416366);
+    assert_string_equal(txn(&c, 0)->content_type, "audio/mpeg");
+    assert_int_equal(txn(&c, 1)->status, 304);
+    assert_int_equal(txn(&c, 2)->status, 200);
+    assert_int_equal(txn(&c, 2)->content_length, 0);
+    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+}
+
+static void test_multipart_byteranges(void **state)
+{
+    static const char body[] = "--B\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-0/10\r\n"
+                               "\r\na\r\n--B\r\nContent-Range: bytes 5-5/10\r\n\r\nf\r\n--B--\r\n";
+    char resp[512];
+    struct conn c;
+
+    (void)state;
+    snprintf(resp, sizeof(resp),
+             "HTTP/1.1 206 Partial Content\r\n"
+             "Content-Type: multipart/byteranges; boundary=B\r\nContent-Length: %zu\r\n\r\n%s",
+             strlen(body), body);
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "GET /f HTTP/1.1\r\nRange: bytes=0-0,5-5\r\n\r\nGET /g HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, resp);
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz");
+    assert_int_equal(http_sniff_count(c.s), 2);
+    assert_string_equal(txn(&c, 0)->range, "bytes=0-0,5-5");
+    assert_string_equal(txn(&c, 0)->content_type, "multipart/byteranges; boundary=B");
+    assert_string_equal(txn(&c, 0)->content_range, ""); /* only inside the body parts */
+    assert_int_equal(txn(&c, 0)->content_length, (int64_t)strlen(body));
+    assert_int_equal(txn(&c, 1)->status, 200);
+    conn_free(&c);
+}
+
+static void test_1xx_continue(void **state)
+{
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "PUT /u HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 100 Continue\r\n\r\n");
+    send_s(&c, HTTP_C2S, "abc");
+    send_s(&c, HTTP_S2C,
+           "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
+           "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 1);
+    assert_int_equal(txn(&c, 0)->status, 201);
+    assert_string_equal(txn(&c, 0)->reason, "Created");
+    assert_int_equal(c.responses, 1);
+    conn_free(&c);
+}
+
+static void test_retransmission(void **state)
+{
+    struct conn c;
+    uint32_t s0;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    s0 = c.seq[HTTP_C2S];
+    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\n");
+    send_at(&c, HTTP_C2S, s0, "GET /a HTTP/1.1\r\n\r\n"); /* exact duplicate */
+    /* Overlap: the old request again plus the start of a new one. */
+    send_at(&c, HTTP_C2S, s0, "GET /a HTTP/1.1\r\n\r\nGET /b HT");
+    c.seq[HTTP_C2S] += 9;
+    send_s(&c, HTTP_C2S, "TP/1.1\r\n\r\n");
+    s0 = c.seq[HTTP_S2C];
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    send_at(&c, HTTP_S2C, s0, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    send_at(&c, HTTP_S2C, s0 + 5, "1.1 200 OK");
+    assert_int_equal(http_sniff_count(c.s), 2);
+    assert_string_equal(txn(&c, 0)->uri, "/a");
+    assert_int_equal(txn(&c, 0)->status, 200);
+    assert_string_equal(txn(&c, 1)->uri, "/b");
+    assert_int_equal(txn(&c, 1)->status, 404);
+    assert_int_equal(c.requests, 2);
+    assert_int_equal(c.responses, 2);
+    assert_false(http_sniff_had_gap(c.s, HTTP_C2S));
+    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+}
+
+/* A hole inside a chunked body cannot be skipped: unknown until the next response. */
+static void test_gap_resync(void **state)
+{
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n100\r\nxx");
+    c.seq[HTTP_S2C] += 300; /* lost: the rest of the chunk and the end of the body */
+    send_s(&c, HTTP_S2C, "yyyyHTTP/1.1 500 Garbage\r\n\r\n"); /* not at a boundary: ignored */
+    assert_true(http_sniff_had_gap(c.s, HTTP_S2C));
+    send_s(&c, HTTP_C2S, "GET /b HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 2);
+    assert_int_equal(txn(&c, 0)->status, 200);
+    assert_false(txn(&c, 0)->unknown_response);
+    assert_string_equal(txn(&c, 1)->uri, "/b");
+    assert_int_equal(txn(&c, 1)->status, 404);
+    assert_false(txn(&c, 1)->unknown_response);
+    assert_false(http_sniff_had_gap(c.s, HTTP_C2S));
+    conn_free(&c);
+}
+
+/* A hole inside a Content-Length body is skipped exactly: nothing is lost. */
+static void test_gap_in_length_body(void **state)
+{
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nabc");
+    c.seq[HTTP_S2C] += 990;
+    send_s(&c, HTTP_S2C, "1234567HTTP/1.1 304 Not Modified\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 2);
+    assert_int_equal(txn(&c, 1)->status, 304);
+    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+}
+
+/* Responses lost while two requests wait: neither is guessed. */
+static void test_gap_ambiguous(void **state)
+{
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab");
+    c.seq[HTTP_S2C] += 50; /* may have held the answer to /b */
+    send_s(&c, HTTP_S2C, "zzz");
+    send_s(&c, HTTP_C2S, "GET /c HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 5);
+    assert_int_equal(txn(&c, 0)->status, 200);
+    assert_int_equal(txn(&c, 1)->status, 0);
+    assert_true(txn(&c, 1)->unknown_response);
+    assert_int_equal(txn(&c, 2)->status, 0);
+    assert_true(txn(&c, 2)->unknown_response);
+    /* The two responses are kept, without a request. */
+    assert_string_equal(txn(&c, 3)->method, "");
+    assert_int_equal(txn(&c, 3)->status, 200);
+    assert_string_equal(txn(&c, 4)->method, "");
+    assert_int_equal(txn(&c, 4)->status, 404);
+    conn_free(&c);
+}
+
+/* Requests sent after the lost bytes were seen cannot have been answered in them. */
+static void test_gap_then_pipelined(void **state)
+{
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab");
+    c.seq[HTTP_S2C] += 50;
+    send_s(&c, HTTP_S2C, "zzz");
+    send_s(&c, HTTP_C2S, "GET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 3);
+    assert_int_equal(txn(&c, 1)->status, 200);
+    assert_int_equal(txn(&c, 2)->status, 404);
+    assert_false(txn(&c, 2)->unknown_response);
+    conn_free(&c);
+}
+
+/* A request line cut by a gap is kept (flagged truncated) and still answered. */
+static void test_gap_in_request_line(void **state)
+{
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "GET /very/long/pa");
+    c.seq[HTTP_C2S] += 40;
+    send_s(&c, HTTP_C2S, "th HTTP/1.1\r\n\r\n"); /* mid-line: stays unknown */
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    send_s(&c, HTTP_C2S, "GET /next HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 304 Not Modified\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 2);
+    assert_string_equal(txn(&c, 0)->uri, "/very/long/pa");
+    assert_true(txn(&c, 0)->uri_truncated);
+    assert_string_equal(txn(&c, 0)->version, "");
+    assert_int_equal(txn(&c, 0)->status, 200);
+    assert_string_equal(txn(&c, 1)->uri, "/next");
+    assert_int_equal(txn(&c, 1)->status, 304);
+    assert_true(http_sniff_had_gap(c.s, HTTP_C2S));
+    conn_free(&c);
+}
+
+/* Requests lost before the capture: a response earlier than a request is not its answer. */
+static void test_midstream_start(void **state)
+{
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_S2C, "ello world"); /* the middle of a body */
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    send_s(&c, HTTP_C2S, "GET /late HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 2);
+    assert_string_equal(txn(&c, 0)->method, "");
+    assert_int_equal(txn(&c, 0)->status, 200);
+    assert_string_equal(txn(&c, 1)->uri, "/late");
+    assert_int_equal(txn(&c, 1)->status, 404);
+    assert_true(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+}
+
+static void test_seq_wrap(void **state)
+{
+    struct conn c;
+    uint32_t s0;
+
+    (void)state;
+    conn_init(&c, 0xfffffff8u, 0xfffffffeu);
+    s0 = c.seq[HTTP_C2S];
+    send_s(&c, HTTP_C2S, "GET /wrap HTTP/1.1\r\n");
+    assert_true(c.seq[HTTP_C2S] < s0);                   /* the stream crossed 2^32 */
+    send_at(&c, HTTP_C2S, s0 + 4, "/wrap HTTP/1.1\r\n"); /* retransmission across the wrap */
+    send_s(&c, HTTP_C2S, "\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
+    c.seq[HTTP_S2C] += 3; /* a hole inside the body, across nothing special */
+    send_s(&c, HTTP_S2C, "89");
+    send_s(&c, HTTP_C2S, "GET /two HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 301 Moved Permanently\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 2);
+    assert_string_equal(txn(&c, 0)->uri, "/wrap");
+    assert_int_equal(txn(&c, 0)->status, 200);
+    assert_int_equal(txn(&c, 1)->status, 301);
+    assert_false(http_sniff_had_gap(c.s, HTTP_C2S));
+    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+}
+
+static void test_garbage_tls(void **state)
+{
+    static const uint8_t hello[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01,
+                                     0xfc, 0x03, 0x03, 0x47, 0x45, 0x54, 0x20, 0x2f };
+    static const uint8_t server[] = { 0x16, 0x03, 0x03, 0x00, 0x7a, 0x02, 0x00, 0x00, 0x76 };
+    uint8_t junk[4096];
+    struct conn c;
+    unsigned x = 12345;
+    size_t i;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_n(&c, HTTP_C2S, hello, sizeof(hello));
+    send_n(&c, HTTP_S2C, server, sizeof(server));
+    for (i = 0; i < sizeof(junk); i++) {
+        x = x * 1103515245u + 12345u;
+        junk[i] = (uint8_t)(x >> 16);
+    }
+    for (i = 0; i < sizeof(junk); i += 512) {
+        send_n(&c, HTTP_C2S, junk + i, 512);
+        send_n(&c, HTTP_S2C, junk + i, 512);
+    }
+    assert_int_equal(http_sniff_count(c.s), 0);
+    assert_int_equal(c.requests + c.responses, 0);
+    assert_true(http_sniff_had_gap(c.s, HTTP_C2S));
+    assert_true(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+}
+
+/* Lookalikes that must not be taken for a start line. */
+static void test_not_http(void **state)
+{
+    static const char *const bad[] = {
+        "get / HTTP/1.1\r\n\r\n",
+        "GE / HTTP/1.1\r\n\r\n",
+        "GET  / HTTP/1.1\r\n\r\n",
+        "GET / HTTP/1.1 x\r\n\r\n",
+        "GET / HTTP/11\r\n\r\n",
+        "GET /\r\n\r\n",
+        "GET /a\x01 HTTP/1.1\r\n\r\n",
+        "SSH-2.0-OpenSSH_9.0\r\n",
+        "VERYLONGMETHODNAME / HTTP/1.1\r\n\r\n",
+    };
+    struct conn c;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        conn_init(&c, 1, 1);
+        send_s(&c, HTTP_C2S, bad[i]);
+        send_s(&c, HTTP_S2C, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        send_s(&c, HTTP_S2C, "HTTP/1.1 4000 Bad\r\n\r\n");
+        assert_int_equal(http_sniff_count(c.s), 1);
+        assert_string_equal(txn(&c, 0)->method, "");
+        assert_true(http_sniff_had_gap(c.s, HTTP_C2S));
+        conn_free(&c);
+    }
+}
+
+static void test_long_uri(void **state)
+{
+    char req[3000], want[HTTP_URI_MAX];
+    struct conn c;
+    size_t n;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    /* 300 characters: fits the line buffer, not the URI field. */
+    memset(req, 0, sizeof(req));
+    memcpy(req, "GET /", 5);
+    memset(req + 5, 'a', 299);
+    strcat(req, " HTTP/1.1\r\nRange: bytes=1-2\r\n\r\n");
+    send_s(&c, HTTP_C2S, req);
+    /* 2900 characters: longer than the line buffer; the version is still known. */
+    n = snprintf(req, sizeof(req), "GET /");
+    memset(req + n, 'b', 2900);
+    req[n + 2900] = '\0';
+    strcat(req, " HTTP/1.0\r\nRange: bytes=3-4\r\n\r\n");
+    send_s(&c, HTTP_C2S, req);
+    send_s(&c, HTTP_C2S, "GET /short HTTP/1.1\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 3);
+    want[0] = '/';
+    memset(want + 1, 'a', HTTP_URI_MAX - 2);
+    want[HTTP_URI_MAX - 1] = '\0';
+    assert_string_equal(txn(&c, 0)->uri, want);
+    assert_true(txn(&c, 0)->uri_truncated);
+    assert_string_equal(txn(&c, 0)->version, "HTTP/1.1");
+    assert_string_equal(txn(&c, 0)->range, "bytes=1-2");
+    assert_int_equal(strlen(txn(&c, 1)->uri), HTTP_URI_MAX - 1);
+    assert_true(txn(&c, 1)->uri_truncated);
+    assert_string_equal(txn(&c, 1)->version, "HTTP/1.0");
+    assert_string_equal(txn(&c, 1)->range, "bytes=3-4");
+    assert_string_equal(txn(&c, 2)->uri, "/short");
+    assert_false(txn(&c, 2)->uri_truncated);
+    assert_false(http_sniff_had_gap(c.s, HTTP_C2S));
+    conn_free(&c);
+}
+
+/* A header block far larger than any buffer: fields before and after it are kept. */
+static void test_huge_header_block(void **state)
+{
+    char line[600];
+    struct conn c;
+    int i;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "GET /h HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Type: text/css\r\n");
+    memset(line, 'v', sizeof(line) - 3);
+    memcpy(line, "X-Big: ", 7);
+    memcpy(line + sizeof(line) - 3, "\r\n", 3);
+    for (i = 0; i < 40; i++)
+        send_s(&c, HTTP_S2C, line);
+    send_s(&c, HTTP_S2C, "Content-Length: 4\r\n\r\nbody");
+    send_s(&c, HTTP_C2S, "GET /i HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 2);
+    assert_string_equal(txn(&c, 0)->content_type, "text/css");
+    assert_int_equal(txn(&c, 0)->content_length, 4);
+    assert_int_equal(txn(&c, 1)->status, 200);
+    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+}
+
+static void test_huge_content_length(void **state)
+{
+    char body[1024];
+    struct conn c;
+    int i;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "GET /huge HTTP/1.1\r\n\r\nGET /next HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n");
+    memset(body, 'x', sizeof(body));
+    memcpy(body, "HTTP/1.1 200 OK\r\n\r\n", 19);
+    for (i = 0; i < 100; i++)
+        send_n(&c, HTTP_S2C, body, sizeof(body));
+    c.seq[HTTP_S2C] += 0x7fff0000u; /* a body this large may skip far ahead */
+    send_n(&c, HTTP_S2C, body, sizeof(body));
+    assert_int_equal(http_sniff_count(c.s), 2);
+    assert_int_equal(txn(&c, 0)->content_length, INT64_MAX);
+    assert_int_equal(txn(&c, 1)->status, 0);
+    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+}
+
+static void test_invalid_content_length(void **state)
+{
+    static const char *const bad[] = {
+        "-5", "12a", "", "99999999999999999999", "5, 6", "0x10", "+3",
+    };
+    char resp[256];
+    struct conn c;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        conn_init(&c, 1, 1);
+        send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\n");
+        snprintf(resp, sizeof(resp),
+                 "HTTP/1.1 200 OK\r\nContent-Length: %s\r\n\r\nHTTP/1.1 555 Inside\r\n\r\n",
+                 bad[i]);
+        send_s(&c, HTTP_S2C, resp);
+        assert_int_equal(txn(&c, 0)->status, 200);
+        assert_int_equal(txn(&c, 0)->content_length, -1);
+        assert_true(http_sniff_had_gap(c.s, HTTP_S2C));
+        /* The next response starting a segment is trusted again. */
+        send_s(&c, HTTP_C2S, "GET /b HTTP/1.1\r\n\r\n");
+        send_s(&c, HTTP_S2C, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n");
+        assert_int_equal(http_sniff_count(c.s), 2);
+        assert_int_equal(txn(&c, 1)->status, 302);
+        conn_free(&c);
+    }
+    /* Conflicting lengths (a smuggling pattern) are just as unknown. */
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\n");
+    assert_int_equal(txn(&c, 0)->content_length, -1);
+    assert_true(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+    /* The same value twice is fine. */
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2, 2\r\n\r\nok");
+    assert_int_equal(txn(&c, 0)->content_length, 2);
+    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+}
+
+static void test_close_delimited(void **state)
+{
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "GET /old HTTP/1.0\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nline one\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 404 Not Found\r\n\r\n"); /* still body */
+    assert_int_equal(http_sniff_count(c.s), 1);
+    assert_int_equal(txn(&c, 0)->status, 200);
+    assert_int_equal(txn(&c, 0)->content_length, -1);
+    assert_int_equal(c.responses, 1);
+    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+}
+
+static void test_connect_tunnel(void **state)
+{
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 Connection Established\r\n\r\n");
+    send_s(&c, HTTP_C2S, "\x16\x03\x01GET / HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "\x16\x03\x03HTTP/1.1 200 OK\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 1);
+    assert_string_equal(txn(&c, 0)->uri, "example.org:443");
+    assert_false(http_sniff_had_gap(c.s, HTTP_C2S));
+    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+    /* Refused: HTTP continues. */
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "CONNECT example.org:443 HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
+    send_s(&c, HTTP_C2S, "GET / HTTP/1.1\r\n\r\n");
+    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(http_sniff_count(c.s), 2);
+    assert_int_equal(txn(&c, 1)->status, 200);
+    conn_free(&c);
+}
+
+static void test_ring_bound(void **state)
+{
+    char buf[128];
+    struct conn c;
+    size_t n, i;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    for (i = 0; i < 200; i++) {
+        snprintf(buf, sizeof(buf), "GET /item/%zu HTTP/1.1\r\nHost: x\r\n\r\n", i);
+        send_s(&c, HTTP_C2S, buf);
+        snprintf(buf, sizeof(buf), "HTTP/1.1 %zu OK\r\nContent-Length: 0\r\n\r\n", 200 + i);
+        send_s(&c, HTTP_S2C, buf);
+    }
+    n = http_sniff_count(c.s);
+    assert_true(n >= 32 && n < 200);
+    assert_int_equal(http_sniff_dropped(c.s) + n, 200);
+    for (i = 0; i < n; i++) {
+        snprintf(buf, sizeof(buf), "/item/%zu", 200 - n + i);
+        assert_string_equal(txn(&c, i)->uri, buf);
+        assert_int_equal(txn(&c, i)->status, 200 + (200 - n + i));
+    }
+    assert_int_equal(c.requests, 200);
+    assert_int_equal(c.responses, 200);
+    assert_null(http_sniff_get(c.s, n));
+    conn_free(&c);
+}
+
+/* More pipelined requests than can be tracked: later responses are not misattributed. */
+static void test_pipeline_overflow(void **state)
+{
+    char buf[128];
+    struct conn c;
+    size_t i, n;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    for (i = 0; i < 100; i++) {
+        snprintf(buf, sizeof(buf), "GET /p/%zu HTTP/1.1\r\n\r\n", i);
+        send_s(&c, HTTP_C2S, buf);
+    }
+    for (i = 0; i < 100; i++) {
+        snprintf(buf, sizeof(buf), "HTTP/1.1 200 R%zu\r\nContent-Length: 0\r\n\r\n", i);
+        send_s(&c, HTTP_S2C, buf);
+    }
+    n = http_sniff_count(c.s);
+    for (i = 0; i < n; i++) {
+        const struct http_txn *t = txn(&c, i);
+        char want[32];
+
+        if (t->status == 0)
+            continue;
+        snprintf(want, sizeof(want), "R%s", t->uri + 3);
+        assert_string_equal(t->reason, want);
+    }
+    assert_int_equal(txn(&c, n - 1)->status, 200);
+    conn_free(&c);
+}
+
+static void test_memory_and_nulls(void **state)
+{
+    struct http_txn out;
+    struct http_sniff *s;
+
+    (void)state;
+    assert_true(http_sniff_size() < 8192);
+    s = http_sniff_new();
+    http_sniff_segment(s, HTTP_C2S, 1, NULL, 10, 0, NULL);
+    http_sniff_segment(s, (enum http_dir)7, 1, (const uint8_t *)"GET", 3, 0, NULL);
+    http_sniff_segment(s, HTTP_C2S, 1, (const uint8_t *)"GET / HTTP/1.1\r\n\r\n", 18, 0, NULL);
+    assert_int_equal(http_sniff_count(s), 1);
+    assert_int_equal(http_sniff_get_copy(s, 0, &out), 0);
+    assert_string_equal(out.uri, "/");
+    assert_int_equal(http_sniff_get_copy(s, 1, &out), -1);
+    assert_int_equal(http_sniff_count(NULL), 0);
+    assert_null(http_sniff_get(NULL, 0));
+    http_sniff_free(s);
+    http_sniff_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_single),
+        cmocka_unit_test(test_keepalive3),
+        cmocka_unit_test(test_pipelined),
+        cmocka_unit_test(test_every_split),
+        cmocka_unit_test(test_byte_by_byte),
+        cmocka_unit_test(test_chunked_ext_trailers),
+        cmocka_unit_test(test_chunked_request_body),
+        cmocka_unit_test(test_head_and_304),
+        cmocka_unit_test(test_multipart_byteranges),
+        cmocka_unit_test(test_1xx_continue),
+        cmocka_unit_test(test_retransmission),
+        cmocka_unit_test(test_gap_resync),
+        cmocka_unit_test(test_gap_in_length_body),
+        cmocka_unit_test(test_gap_ambiguous),
+        cmocka_unit_test(test_gap_then_pipelined),
+        cmocka_unit_test(test_gap_in_request_line),
+        cmocka_unit_test(test_midstream_start),
+        cmocka_unit_test(test_seq_wrap),
+        cmocka_unit_test(test_garbage_tls),
+        cmocka_unit_test(test_not_http),
+        cmocka_unit_test(test_long_uri),
+        cmocka_unit_test(test_huge_header_block),
+        cmocka_unit_test(test_huge_content_length),
+        cmocka_unit_test(test_invalid_content_length),
+        cmocka_unit_test(test_close_delimited),
+        cmocka_unit_test(test_connect_tunnel),
+        cmocka_unit_test(test_ring_bound),
+        cmocka_unit_test(test_pipeline_overflow),
+        cmocka_unit_test(test_memory_and_nulls),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
