@@ -1,0 +1,124 @@
+/*
+ * One client connection's state machine: read a request, read and discard
+ * its body, have the handler decide, write the response, then wait for the
+ * next request (keep-alive), or linger briefly and close. Also the worker's
+ * shared context the state machine needs (timers, logs, scoreboard).
+ */
+#ifndef LABD_CONN_H
+#define LABD_CONN_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "shared/config.h"
+#include "shared/scoreboard.h"
+#include "worker/accesslog.h"
+#include "worker/handler.h"
+#include "worker/http_parse.h"
+#include "worker/httpdate.h"
+#include "worker/response.h"
+#include "worker/timer.h"
+
+/* File body bytes one connection may send per event-loop turn. */
+#define CONN_SEND_BUDGET (256 * 1024)
+/* How long a closing connection waits for the client's FIN (see conn.c). */
+#define CONN_LINGER_MS 2000
+
+enum conn_state {
+    CONN_READING, /* request line and header fields */
+    CONN_BODY,    /* discarding a request body */
+    CONN_WRITING, /* sending a response */
+    CONN_LINGER,  /* our side shut down, draining the client's last bytes */
+    CONN_DEAD,    /* closed, freed at the end of the loop turn */
+};
+
+struct conn;
+
+struct conn_list {
+    struct conn *head, *tail;
+};
+
+struct worker_ctx {
+    const struct labd_config *cfg;
+    int epfd;
+    pid_t pid;
+    struct http_limits limits;
+    size_t in_cap; /* input buffer per connection */
+    struct handler_ctx handler;
+    struct accesslog alog;
+
+    struct scoreboard *sb; /* NULL: no scoreboard */
+    unsigned slot;
+    struct sb_worker *sbw;
+    uint32_t *sb_free; /* free live-connection records of our slot */
+    uint32_t sb_nfree;
+
+    struct timer_list t_header, t_keepalive, t_send, t_linger;
+    int64_t now_ms; /* CLOCK_MONOTONIC, updated every loop turn */
+    time_t date_sec;
+    char date[HTTPDATE_LEN + 1];
+
+    struct conn_list all;   /* every open connection */
+    struct conn_list ready; /* connections that yielded with work left */
+    struct conn_list dead;  /* closed this turn, freed at its end */
+    unsigned nconns;
+    int draining; /* graceful stop: no new requests after the current ones */
+    unsigned long long boundary_seq;
+};
+
+struct conn {
+    int fd;
+    enum conn_state state;
+    struct timer_node timer;
+    struct conn *prev, *next;   /* in w->all or w->dead */
+    struct conn *rprev, *rnext; /* in w->ready */
+    int queued;
+
+    size_t in_len;   /* bytes in in[] */
+    size_t in_pos;   /* body: bytes of in[] consumed so far */
+    int req_started; /* some bytes of the current request arrived */
+    int64_t req_start_ns;
+    unsigned requests; /* requests begun on this connection */
+    int keep_alive;    /* of the response being written */
+    int status;        /* of the response being written, 0 none */
+    int parse_error;   /* the request could not be parsed: close after answering */
+    int logged;
+
+    struct http_request req;
+    struct http_body body;
+    struct response_plan plan;
+    struct response_out out;
+
+    char peer_text[INET6_ADDRSTRLEN];
+    unsigned peer_port;
+    int sb_index; /* live record in the scoreboard, -1 none */
+    int64_t accepted_ns;
+
+    char in[]; /* w->in_cap bytes */
+};
+
+/* Set up a connection for an accepted socket; NULL when out of memory. */
+struct conn *conn_new(struct worker_ctx *w, int fd, const struct sockaddr *peer,
+                      const struct sockaddr *local);
+
+/* Make as much progress as the socket allows. */
+void conn_process(struct worker_ctx *w, struct conn *c);
+
+/* The connection's timer expired. */
+void conn_timeout(struct worker_ctx *w, struct conn *c);
+
+/* Close now (fast stop, errors); the memory is freed by conn_free_dead. */
+void conn_close(struct worker_ctx *w, struct conn *c);
+
+/* Idle: waiting for a request of which no byte has arrived. */
+int conn_is_idle(const struct conn *c);
+
+/* Free the connections closed during this loop turn. */
+void conn_free_dead(struct worker_ctx *w);
+
+/* Refresh w->now_ms and the cached Date header text. */
+void conn_clock_update(struct worker_ctx *w);
+
+#endif

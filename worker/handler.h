@@ -1,0 +1,31 @@
+/*
+ * Request handler: decides the response to a parsed request (which file,
+ * which status, which headers) and describes it in a struct response_plan
+ * that the response writer executes. Conditional and range decisions plug in
+ * here: they only change the plan (status 304/206/412/416, ranges, headers).
+ */
+#ifndef LABD_HANDLER_H
+#define LABD_HANDLER_H
+
+#include "shared/config.h"
+#include "worker/http_parse.h"
+#include "worker/response.h"
+
+struct handler_ctx {
+    const struct labd_config *cfg;
+    int root_fd; /* O_PATH|O_DIRECTORY descriptor of the document root */
+};
+
+/* Open the document root for ctx. Returns 0, or -1 with errno set. */
+int handler_init(struct handler_ctx *ctx, const struct labd_config *cfg);
+void handler_fini(struct handler_ctx *ctx);
+
+/*
+ * Fill plan (already response_plan_init'ed) for req. Returns the status, also
+ * left in plan->status. The plan may hold an open file the writer sends and
+ * response_plan_release closes.
+ */
+int handler_decide(const struct handler_ctx *ctx, const struct http_request *req,
+                   struct response_plan *plan);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * Response writer: the handler describes a response in a struct
+ * response_plan (status, headers, what body); response_prepare turns it into
+ * the header text plus a list of body segments (memory or file ranges), and
+ * response_send writes them to a non-blocking socket with writev/sendfile in
+ * bounded turns. No allocation on the way.
+ */
+#ifndef LABD_RESPONSE_H
+#define LABD_RESPONSE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define RESPONSE_MAX_RANGES 32    /* parts of a multipart/byteranges body */
+#define RESPONSE_EXTRA_MAX  1024  /* bytes of handler-added header lines */
+#define RESPONSE_HEAD_MAX   3072  /* the whole header block */
+#define RESPONSE_OUT_MAX    12288 /* header block + generated body text */
+#define RESPONSE_SEGS_MAX   (2 * RESPONSE_MAX_RANGES + 2)
+
+/* Results of response_send besides DONE. */
+#define RESPONSE_DONE  0
+#define RESPONSE_AGAIN 1 /* socket full: wait for EPOLLOUT */
+#define RESPONSE_YIELD 2 /* turn's budget used: let other connections run */
+#define RESPONSE_ERROR 3 /* peer gone (EPIPE, ECONNRESET, ...) or file error: close */
+
+struct response_range {
+    off_t first, last; /* inclusive byte positions, first <= last < file_size */
+};
+
+/*
+ * What to answer. The body is, in order of precedence:
+ *   fd >= 0, nranges >= 2   multipart/byteranges of those ranges of the file
+ *   fd >= 0, nranges == 1   that range (writer adds Content-Range)
+ *   fd >= 0                 bytes [offset, offset + length) of the file
+ *   body != NULL            body_len bytes of memory
+ *   otherwise               a small generated HTML page naming the status
+ *                           (none for 1xx, 204 and 304)
+ * 304 responses carry neither Content-Length nor Content-Type.
+ */
+struct response_plan {
+    int status;
+    int close;                /* answer with Connection: close */
+    const char *content_type; /* NULL: none (generated pages set their own) */
+    time_t last_modified;     /* -1: no Last-Modified */
+    int fd;                   /* file body, closed by response_plan_release; -1 none */
+    off_t file_size;          /* full size, for Content-Range */
+    off_t offset, length;
+    unsigned nranges;
+    struct response_range ranges[RESPONSE_MAX_RANGES];
+    const char *body; /* must outlive the response */
+    size_t body_len;
+    char extra[RESPONSE_EXTRA_MAX]; /* "Name: value\r\n" lines added by the handler */
+    size_t extra_len;
+};
+
+void response_plan_init(struct response_plan *p);
+
+/* Close the plan's file, if any. */
+void response_plan_release(struct response_plan *p);
+
+/* Append "name: value\r\n" to the plan. Returns 0, or -1 when it does not fit. */
+int response_add_header(struct response_plan *p, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Per-response facts that are not the handler's business. */
+struct response_env {
+    const char *date;               /* IMF-fixdate of now */
+    int keep_alive;                 /* Connection: keep-alive, else close */
+    int head;                       /* HEAD request: same headers, no body */
+    unsigned long long boundary_id; /* makes the multipart boundary unique */
+};
+
+struct response_seg {
+    const char *mem; /* memory segment when fd < 0 */
+    int fd;
+    off_t off;
+    size_t len;
+};
+
+struct response_out {
+    char buf[RESPONSE_OUT_MAX];
+    struct response_seg segs[RESPONSE_SEGS_MAX];
+    unsigned nsegs, cur;
+    size_t head_len;
+    unsigned long long body_len; /* bytes of body that will be sent */
+    unsigned long long sent;     /* bytes written so far, header included */
+};
+
+/* "Not Found" for 404; "Unknown" for codes we do not know. */
+const char *response_reason(int status);
+
+/*
+ * Build the header block for the plan into buf (pure). content_length < 0
+ * means no Content-Length; content_type overrides plan->content_type when
+ * not NULL. Returns the length, or 0 when it does not fit in cap.
+ */
+size_t response_head_build(char *buf, size_t cap, const struct response_plan *plan,
+                           const struct response_env *env, const char *content_type,
+                           long long content_length);
+
+/*
+ * Prepare out to send the plan. Returns 0, or -1 when the headers or the
+ * multipart framing do not fit (the caller then answers 500 instead).
+ */
+int response_prepare(struct response_out *out, const struct response_plan *plan,
+                     const struct response_env *env);
+
+/*
+ * Write as much as the socket takes, at most about budget bytes of file body
+ * this turn. Returns RESPONSE_DONE, _AGAIN, _YIELD or _ERROR (errno set).
+ */
+int response_send(struct response_out *out, int sock, size_t budget);
+
+#endif

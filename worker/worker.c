@@ -1,0 +1,352 @@
+/* One worker process: signals, the epoll event loop, accepting, timers. */
+#include "worker/worker.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shared/log.h"
+#include "worker/conn.h"
+
+/* epoll data tags below any heap address: listeners 0..N-1, the signalfd. */
+#define WORKER_TAG_SIGNAL 4095
+#define WORKER_MAX_EVENTS 128
+/* Back-off when accept fails for lack of descriptors or memory. */
+#define WORKER_ACCEPT_PAUSE_MS 100
+
+struct worker_state {
+    struct worker_ctx w;
+    const int *listen_fds;
+    int nlisten;
+    int listening; /* listeners are in the epoll set */
+    int64_t pause_until_ms;
+    int sfd;
+    int stop_fast, stop_graceful, reopen;
+};
+
+static int worker_limit(int v, int def)
+{
+    return v > 0 ? v : def;
+}
+
+static void worker_listen(struct worker_state *s, int on)
+{
+    if (s->listening == on)
+        return;
+    for (int i = 0; i < s->nlisten; i++) {
+        if (on) {
+            /*
+             * EPOLLEXCLUSIVE wakes one waiting worker per new connection
+             * instead of all of them (no thundering herd) while the workers
+             * still share one accept queue, so a stuck worker strands nothing.
+             */
+            struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u64 = (uint64_t)i };
+            if (epoll_ctl(s->w.epfd, EPOLL_CTL_ADD, s->listen_fds[i], &ev) < 0)
+                log_error("worker: epoll_ctl add listener: %s", strerror(errno));
+        } else {
+            epoll_ctl(s->w.epfd, EPOLL_CTL_DEL, s->listen_fds[i], NULL);
+        }
+    }
+    s->listening = on;
+}
+
+static void worker_accept(struct worker_state *s, int lfd)
+{
+    struct worker_ctx *w = &s->w;
+    unsigned max = (unsigned)worker_limit(w->cfg->max_conns_per_worker, 1024);
+
+    for (;;) {
+        struct sockaddr_storage peer, local;
+        socklen_t plen = sizeof(peer), llen = sizeof(local);
+
+        if (w->nconns >= max) {
+            /* At the limit: leave new connections queued for other workers. */
+            worker_listen(s, 0);
+            return;
+        }
+        int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                log_warn("worker: accept: %s; pausing accepts for %d ms", strerror(errno),
+                         WORKER_ACCEPT_PAUSE_MS);
+                worker_listen(s, 0);
+                s->pause_until_ms = w->now_ms + WORKER_ACCEPT_PAUSE_MS;
+                return;
+            }
+            log_error("worker: accept: %s", strerror(errno));
+            return;
+        }
+        if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
+            memset(&local, 0, sizeof(local));
+        if (conn_new(w, fd, (struct sockaddr *)&peer, (struct sockaddr *)&local) == NULL) {
+            log_error("worker: no memory for a new connection");
+            close(fd);
+        }
+    }
+}
+
+static void worker_read_signals(struct worker_state *s)
+{
+    struct signalfd_siginfo si;
+
+    while (read(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        switch (si.ssi_signo) {
+        case SIGTERM:
+        case SIGINT:
+            s->stop_fast = 1;
+            break;
+        case SIGQUIT:
+            s->stop_graceful = 1;
+            break;
+        case SIGUSR1:
+            s->reopen = 1;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void worker_set_state(struct worker_ctx *w, int state)
+{
+    if (w->sbw == NULL)
+        return;
+    sb_write_begin(&w->sbw->seq);
+    w->sbw->state = (uint8_t)state;
+    w->sbw->pid = (int32_t)w->pid;
+    sb_write_end(&w->sbw->seq);
+}
+
+static void worker_close_all(struct worker_ctx *w, int only_idle)
+{
+    struct conn *c = w->all.head;
+    while (c) {
+        struct conn *next = c->next;
+        if (!only_idle || conn_is_idle(c))
+            conn_close(w, c);
+        c = next;
+    }
+}
+
+static void worker_handle_signals(struct worker_state *s)
+{
+    struct worker_ctx *w = &s->w;
+
+    if (s->reopen) {
+        s->reopen = 0;
+        if (log_reopen() < 0)
+            log_error("worker: reopen error log: %s", strerror(errno));
+        if (accesslog_reopen(&w->alog) < 0)
+            log_error("worker: reopen access log %s: %s", w->alog.path, strerror(errno));
+    }
+    if (s->stop_graceful && !w->draining) {
+        w->draining = 1;
+        worker_listen(s, 0);
+        worker_set_state(w, SB_WORKER_DRAINING);
+        worker_close_all(w, 1);
+    }
+    if (s->stop_fast)
+        worker_close_all(w, 0);
+}
+
+static void worker_run_timers(struct worker_ctx *w)
+{
+    struct timer_list *lists[] = { &w->t_header, &w->t_keepalive, &w->t_send, &w->t_linger };
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        struct timer_node *t;
+        while ((t = timer_expired(lists[i], w->now_ms)) != NULL)
+            conn_timeout(w, (struct conn *)((char *)t - offsetof(struct conn, timer)));
+    }
+}
+
+/* Run connections that yielded last turn, each once (they may queue again). */
+static void worker_run_ready(struct worker_ctx *w)
+{
+    unsigned n = 0;
+    for (struct conn *c = w->ready.head; c; c = c->rnext)
+        n++;
+    while (n-- > 0 && w->ready.head) {
+        struct conn *c = w->ready.head;
+        w->ready.head = c->rnext;
+        if (w->ready.head)
+            w->ready.head->rprev = NULL;
+        else
+            w->ready.tail = NULL;
+        c->rnext = c->rprev = NULL;
+        c->queued = 0;
+        conn_process(w, c);
+    }
+}
+
+static int worker_setup(struct worker_state *s, const struct worker_start *ws)
+{
+    struct worker_ctx *w = &s->w;
+    const struct labd_config *cfg = ws->cfg;
+    sigset_t set;
+    char path[PATH_MAX + 16];
+
+    w->cfg = cfg;
+    w->pid = getpid();
+    s->listen_fds = ws->listen_fds;
+    s->nlisten = ws->nlisten;
+    s->sfd = -1;
+
+    /* The master may be gone already (then we were re-parented before the prctl). */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1)
+        return -1;
+    char title[16];
+    snprintf(title, sizeof(title), "labd: worker %u", ws->number);
+    prctl(PR_SET_NAME, title);
+
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGQUIT);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    s->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (s->sfd < 0) {
+        log_error("worker: signalfd: %s", strerror(errno));
+        return -1;
+    }
+
+    w->limits.max_request_line = (size_t)worker_limit(cfg->max_request_line, 8192);
+    w->limits.max_header_bytes = (size_t)worker_limit(cfg->max_header_bytes, 16384);
+    w->limits.max_headers = (unsigned)worker_limit(cfg->max_headers, 100);
+    w->limits.max_body = cfg->max_body_bytes > 0 ? (unsigned long long)cfg->max_body_bytes : 0;
+    /* Room for the largest acceptable header plus the line ends around it. */
+    w->in_cap = w->limits.max_request_line + w->limits.max_header_bytes + 8;
+    if (w->in_cap < 4096)
+        w->in_cap = 4096;
+
+    timer_list_init(&w->t_header, worker_limit(cfg->header_timeout_ms, 20000));
+    timer_list_init(&w->t_keepalive, worker_limit(cfg->keepalive_timeout_ms, 5000));
+    timer_list_init(&w->t_send, worker_limit(cfg->send_timeout_ms, 60000));
+    timer_list_init(&w->t_linger, CONN_LINGER_MS);
+    conn_clock_update(w);
+
+    if (handler_init(&w->handler, cfg) < 0) {
+        log_error("worker: cannot open document root %s: %s", cfg->root, strerror(errno));
+        return -1;
+    }
+    if (cfg->access_log[0] == 0)
+        snprintf(path, sizeof(path), "%s/access.log", cfg->run_dir);
+    else
+        snprintf(path, sizeof(path), "%s", cfg->access_log);
+    if (accesslog_open(&w->alog, path) < 0)
+        log_error("worker: cannot open access log %s: %s (access logging off)", path,
+                  strerror(errno));
+
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (w->epfd < 0) {
+        log_error("worker: epoll_create1: %s", strerror(errno));
+        return -1;
+    }
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = WORKER_TAG_SIGNAL };
+    epoll_ctl(w->epfd, EPOLL_CTL_ADD, s->sfd, &ev);
+
+    if (ws->sb && ws->sb->hdr && ws->slot < ws->sb->hdr->nslots) {
+        w->sb = ws->sb;
+        w->slot = ws->slot;
+        w->sbw = sb_worker_at(ws->sb, ws->slot);
+        uint32_t n = ws->sb->hdr->conns_per_slot;
+        w->sb_free = calloc(n ? n : 1, sizeof(uint32_t));
+        if (w->sb_free == NULL)
+            return -1;
+        for (uint32_t i = 0; i < n; i++)
+            w->sb_free[i] = n - 1 - i;
+        w->sb_nfree = n;
+    }
+    worker_listen(s, 1);
+    worker_set_state(w, SB_WORKER_READY);
+    if (ws->ready_fd >= 0) {
+        char one = 1;
+        ssize_t n = write(ws->ready_fd, &one, 1);
+        (void)n;
+        close(ws->ready_fd);
+    }
+    return 0;
+}
+
+int worker_main(const struct worker_start *ws)
+{
+    static struct worker_state state;
+    struct worker_state *s = &state;
+    struct worker_ctx *w = &s->w;
+    struct epoll_event evs[WORKER_MAX_EVENTS];
+    int status = 0;
+
+    memset(s, 0, sizeof(*s));
+    if (worker_setup(s, ws) < 0) {
+        if (ws->ready_fd >= 0)
+            close(ws->ready_fd);
+        return 1;
+    }
+    unsigned max_conns = (unsigned)worker_limit(w->cfg->max_conns_per_worker, 1024);
+
+    for (;;) {
+        if (s->stop_fast || (w->draining && w->nconns == 0))
+            break;
+        struct timer_list *lists[] = { &w->t_header, &w->t_keepalive, &w->t_send, &w->t_linger };
+        conn_clock_update(w);
+        int timeout = w->ready.head ? 0 : timer_wait_ms(lists, 4, w->now_ms);
+        if (!s->listening && s->pause_until_ms > 0) {
+            int64_t left = s->pause_until_ms - w->now_ms;
+            if (left < 0)
+                left = 0;
+            if (timeout < 0 || left < timeout)
+                timeout = (int)left;
+        }
+        int n = epoll_wait(w->epfd, evs, WORKER_MAX_EVENTS, timeout);
+        if (n < 0 && errno != EINTR) {
+            log_error("worker: epoll_wait: %s", strerror(errno));
+            status = 1;
+            break;
+        }
+        conn_clock_update(w);
+        for (int i = 0; i < n; i++) {
+            uint64_t tag = evs[i].data.u64;
+            if (tag == WORKER_TAG_SIGNAL)
+                worker_read_signals(s);
+            else if (tag < (uint64_t)s->nlisten)
+                worker_accept(s, s->listen_fds[tag]);
+            else
+                conn_process(w, evs[i].data.ptr);
+        }
+        worker_run_ready(w);
+        worker_run_timers(w);
+        worker_handle_signals(s);
+        if (!s->listening && !w->draining && !s->stop_fast && w->nconns < max_conns &&
+            (s->pause_until_ms == 0 || w->now_ms >= s->pause_until_ms)) {
+            s->pause_until_ms = 0;
+            worker_listen(s, 1);
+        }
+        accesslog_flush(&w->alog);
+        conn_free_dead(w);
+    }
+    worker_close_all(w, 0);
+    conn_free_dead(w);
+    accesslog_close(&w->alog);
+    handler_fini(&w->handler);
+    close(w->epfd);
+    close(s->sfd);
+    free(w->sb_free);
+    return status;
+}
