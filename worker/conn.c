@@ -392,7 +392,7 @@ static void conn_finish_response(struct worker_ctx *w, struct conn *c)
     conn_log(w, c);
     conn_sb_counters(w, 0, 0, c->out.sent, 1);
     response_plan_release(&c->plan);
-    if (!c->keep_alive) {
+    if (!c->keep_alive || w->draining) {
         conn_linger(w, c);
         return;
     }

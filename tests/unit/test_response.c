@@ -1,0 +1,209 @@
+/* Unit tests for worker/response.c: header building and body segments. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "worker/response.h"
+
+static const char *date = "Tue, 24 Nov 2026 04:20:00 GMT";
+
+static void test_head_file(void **state)
+{
+    (void)state;
+    struct response_plan p;
+    struct response_env env = { .date = date, .keep_alive = 1 };
+    char buf[1024];
+
+    response_plan_init(&p);
+    p.content_type = "text/plain; charset=utf-8";
+    p.last_modified = 0;
+    assert_int_equal(response_add_header(&p, "ETag", "\"%d\"", 42), 0);
+    size_t n = response_head_build(buf, sizeof(buf), &p, &env, NULL, 12);
+    assert_int_equal(n, strlen(buf));
+    assert_string_equal(buf, "HTTP/1.1 200 OK\r\n"
+                             "Server: labd/" LABD_VERSION "\r\n"
+                             "Date: Tue, 24 Nov 2026 04:20:00 GMT\r\n"
+                             "Content-Type: text/plain; charset=utf-8\r\n"
+                             "Content-Length: 12\r\n"
+                             "Last-Modified: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+                             "Connection: keep-alive\r\n"
+                             "ETag: \"42\"\r\n"
+                             "\r\n");
+    /* Too small a buffer is reported, not truncated silently. */
+    assert_int_equal(response_head_build(buf, 60, &p, &env, NULL, 12), 0);
+}
+
+static void test_extra_headers_bounded(void **state)
+{
+    (void)state;
+    struct response_plan p;
+    char v[600];
+    memset(v, 'v', sizeof(v) - 1);
+    v[sizeof(v) - 1] = 0;
+    response_plan_init(&p);
+    assert_int_equal(response_add_header(&p, "X-A", "%s", v), 0);
+    assert_int_equal(response_add_header(&p, "X-B", "%s", v), -1);
+    assert_int_equal(p.extra_len, strlen(p.extra));
+    assert_int_equal(p.extra_len, 5 + 599 + 2);
+}
+
+static void test_error_page_and_304(void **state)
+{
+    (void)state;
+    static struct response_out out;
+    struct response_plan p;
+    struct response_env env = { .date = date, .keep_alive = 0 };
+
+    response_plan_init(&p);
+    p.status = 404;
+    assert_int_equal(response_prepare(&out, &p, &env), 0);
+    assert_int_equal(out.nsegs, 2);
+    char *head = strndup(out.segs[0].mem, out.segs[0].len);
+    char *body = strndup(out.segs[1].mem, out.segs[1].len);
+    assert_non_null(strstr(head, "HTTP/1.1 404 Not Found\r\n"));
+    assert_non_null(strstr(head, "Content-Type: text/html; charset=utf-8\r\n"));
+    assert_non_null(strstr(head, "Connection: close\r\n"));
+    char cl[64];
+    snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n", strlen(body));
+    assert_non_null(strstr(head, cl));
+    assert_non_null(strstr(body, "<title>404 Not Found</title>"));
+    free(head);
+    free(body);
+
+    /* HEAD: the same Content-Length, no body segment. */
+    env.head = 1;
+    assert_int_equal(response_prepare(&out, &p, &env), 0);
+    assert_int_equal(out.nsegs, 1);
+    assert_non_null(strstr(out.buf, cl));
+
+    response_plan_init(&p);
+    p.status = 304;
+    p.content_type = "text/html";
+    env.head = 0;
+    assert_int_equal(response_prepare(&out, &p, &env), 0);
+    assert_int_equal(out.nsegs, 1);
+    assert_null(strstr(out.buf, "Content-Length"));
+    assert_null(strstr(out.buf, "Content-Type"));
+}
+
+/* Send everything through a socketpair and return what the peer read. */
+static size_t send_through(struct response_out *out, char *got, size_t cap)
+{
+    int sv[2];
+    size_t n = 0;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    for (;;) {
+        int rc = response_send(out, sv[0], 7);
+        assert_true(rc != RESPONSE_ERROR);
+        ssize_t r;
+        while ((r = read(sv[1], got + n, cap - n)) > 0)
+            n += (size_t)r;
+        if (rc == RESPONSE_DONE)
+            break;
+    }
+    close(sv[0]);
+    close(sv[1]);
+    return n;
+}
+
+static int make_file(const char *data)
+{
+    char path[] = "/tmp/labd-test-response.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+    return fd;
+}
+
+static void test_single_range(void **state)
+{
+    (void)state;
+    static struct response_out out;
+    struct response_plan p;
+    struct response_env env = { .date = date, .keep_alive = 1 };
+    char got[4096];
+
+    response_plan_init(&p);
+    p.status = 206;
+    p.fd = make_file("0123456789");
+    p.file_size = 10;
+    p.nranges = 1;
+    p.ranges[0] = (struct response_range){ 2, 5 };
+    assert_int_equal(response_prepare(&out, &p, &env), 0);
+    size_t n = send_through(&out, got, sizeof(got));
+    got[n] = 0;
+    assert_non_null(strstr(got, "HTTP/1.1 206 Partial Content\r\n"));
+    assert_non_null(strstr(got, "Content-Length: 4\r\n"));
+    assert_non_null(strstr(got, "Content-Range: bytes 2-5/10\r\n"));
+    assert_string_equal(strstr(got, "\r\n\r\n") + 4, "2345");
+    assert_int_equal(out.sent, n);
+    assert_int_equal(out.body_len, 4);
+    response_plan_release(&p);
+    assert_int_equal(p.fd, -1);
+}
+
+static void test_multipart(void **state)
+{
+    (void)state;
+    static struct response_out out;
+    struct response_plan p;
+    struct response_env env = { .date = date, .keep_alive = 1, .boundary_id = 7 };
+    char got[4096];
+
+    response_plan_init(&p);
+    p.status = 206;
+    p.content_type = "text/plain";
+    p.fd = make_file("0123456789");
+    p.file_size = 10;
+    p.nranges = 2;
+    p.ranges[0] = (struct response_range){ 0, 1 };
+    p.ranges[1] = (struct response_range){ 8, 9 };
+    assert_int_equal(response_prepare(&out, &p, &env), 0);
+    size_t n = send_through(&out, got, sizeof(got));
+    got[n] = 0;
+    const char *b = "labd00000000000000000007";
+    char want[1024];
+    snprintf(want, sizeof(want),
+             "\r\n--%s\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-1/10\r\n\r\n01"
+             "\r\n--%s\r\nContent-Type: text/plain\r\nContent-Range: bytes 8-9/10\r\n\r\n89"
+             "\r\n--%s--\r\n",
+             b, b, b);
+    char *body = strstr(got, "\r\n\r\n") + 4;
+    assert_string_equal(body, want);
+    char hdr[128];
+    snprintf(hdr, sizeof(hdr), "Content-Length: %zu\r\n", strlen(want));
+    assert_non_null(strstr(got, hdr));
+    snprintf(hdr, sizeof(hdr), "Content-Type: multipart/byteranges; boundary=%s\r\n", b);
+    assert_non_null(strstr(got, hdr));
+    assert_null(strstr(got, "Content-Range: bytes 0-1/10\r\nConnection"));
+    response_plan_release(&p);
+}
+
+static void test_reasons(void **state)
+{
+    (void)state;
+    assert_string_equal(response_reason(200), "OK");
+    assert_string_equal(response_reason(431), "Request Header Fields Too Large");
+    assert_string_equal(response_reason(599), "Unknown");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_head_file),          cmocka_unit_test(test_extra_headers_bounded),
+        cmocka_unit_test(test_error_page_and_304), cmocka_unit_test(test_single_range),
+        cmocka_unit_test(test_multipart),          cmocka_unit_test(test_reasons),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

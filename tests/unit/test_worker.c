@@ -1,0 +1,644 @@
+/*
+ * Socket-level tests of worker_main without the master: each test forks a
+ * process that runs worker_main on a loopback listening socket over a
+ * temporary document root, talks HTTP to it and stops it with a signal.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shared/config.h"
+#include "shared/scoreboard.h"
+#include "worker/worker.h"
+
+#define BIG_SIZE (3 * 1024 * 1024 + 17)
+
+static char tmpdir[256];
+static struct labd_config cfg;
+static struct scoreboard sb;
+static int lfd = -1;
+static int port;
+static pid_t child;
+
+static void write_file(const char *rel, const char *data, size_t len)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/www/%s", tmpdir, rel);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    close(fd);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    char path[512];
+
+    signal(SIGPIPE, SIG_IGN);
+    strcpy(tmpdir, "/tmp/labd-test-worker.XXXXXX");
+    if (mkdtemp(tmpdir) == NULL)
+        return -1;
+    snprintf(path, sizeof(path), "%s/www", tmpdir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/www/sub", tmpdir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/run", tmpdir);
+    mkdir(path, 0755);
+    write_file("index.html", "<html>hello</html>\n", 19);
+    write_file("a.txt", "AAAA", 4);
+    write_file("b.txt", "BBBBBBBB", 8);
+    write_file("sub/index.html", "sub index\n", 10);
+    write_file(".secret", "no", 2);
+    char *big = malloc(BIG_SIZE);
+    for (size_t i = 0; i < BIG_SIZE; i++)
+        big[i] = (char)(i * 7 + i / 4096);
+    write_file("big.bin", big, BIG_SIZE);
+    free(big);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A config with the limits our tests probe; tests tweak it before start_worker. */
+static void test_config(void)
+{
+    memset(&cfg, 0, sizeof(cfg));
+    snprintf(cfg.root, sizeof(cfg.root), "%s/www", tmpdir);
+    snprintf(cfg.run_dir, sizeof(cfg.run_dir), "%s/run", tmpdir);
+    snprintf(cfg.access_log, sizeof(cfg.access_log), "%s/run/access.log", tmpdir);
+    cfg.keepalive_timeout_ms = 5000;
+    cfg.header_timeout_ms = 5000;
+    cfg.send_timeout_ms = 5000;
+    cfg.max_requests_per_conn = 100;
+    cfg.max_conns_per_worker = 64;
+    cfg.max_request_line = 1024;
+    cfg.max_header_bytes = 2048;
+    cfg.max_headers = 20;
+    cfg.max_body_bytes = 10000;
+    cfg.max_ranges = 16;
+}
+
+static void start_worker(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t alen = sizeof(a);
+    char path[512];
+    int pipefd[2];
+
+    unlink(cfg.access_log);
+    lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    assert_true(lfd >= 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(lfd, 128), 0);
+    getsockname(lfd, (struct sockaddr *)&a, &alen);
+    port = ntohs(a.sin_port);
+
+    snprintf(path, sizeof(path), "%s/run/sb", tmpdir);
+    assert_int_equal(sb_create(&sb, path, 1, 8, 16), 0);
+    sb_slot_prepare(&sb, 0, 1, 1, 0);
+
+    assert_int_equal(pipe(pipefd), 0);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct worker_start ws = { .cfg = &cfg,
+                                   .listen_fds = &lfd,
+                                   .nlisten = 1,
+                                   .sb = &sb,
+                                   .slot = 0,
+                                   .number = 1,
+                                   .ready_fd = pipefd[1] };
+        close(pipefd[0]);
+        _exit(worker_main(&ws));
+    }
+    close(pipefd[1]);
+    char b;
+    assert_int_equal(read(pipefd[0], &b, 1), 1);
+    close(pipefd[0]);
+}
+
+/* Stop the worker with sig; returns its exit status. */
+static int stop_worker(int sig)
+{
+    int st;
+    kill(child, sig);
+    assert_int_equal(waitpid(child, &st, 0), child);
+    close(lfd);
+    sb_close(&sb);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int connect_worker(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct timeval tv = { .tv_sec = 10 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+static void send_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        assert_true(n > 0);
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+static void send_str(int fd, const char *s)
+{
+    send_all(fd, s, strlen(s));
+}
+
+/* Read until EOF (or error/timeout); returns the byte count, buf NUL-terminated. */
+static size_t read_all(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = recv(fd, buf + n, cap - 1 - n, 0);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        if (n == cap - 1)
+            break;
+    }
+    buf[n] = 0;
+    return n;
+}
+
+/* One request on a fresh connection, response read until the server closes. */
+static size_t exchange(const char *req, char *buf, size_t cap)
+{
+    int fd = connect_worker();
+    send_all(fd, req, strlen(req));
+    size_t n = read_all(fd, buf, cap);
+    close(fd);
+    return n;
+}
+
+/* Read exactly one response (header + Content-Length body) into buf. */
+static size_t read_response(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (;;) {
+        buf[n] = 0;
+        char *end = strstr(buf, "\r\n\r\n");
+        if (end) {
+            size_t head = (size_t)(end - buf) + 4;
+            const char *cl = strcasestr(buf, "\r\nContent-Length: ");
+            size_t body = cl && cl < end ? strtoul(cl + 18, NULL, 10) : 0;
+            if (strncmp(buf, "HTTP/1.1 304", 12) == 0 || strstr(buf, "X-Head: 1"))
+                body = 0;
+            if (n >= head + body)
+                return head + body;
+        }
+        assert_true(n < cap - 1);
+        ssize_t r = recv(fd, buf + n, 1, 0);
+        if (r <= 0)
+            fail_msg("connection ended after %zu bytes: %s", n, buf);
+        n += (size_t)r;
+    }
+}
+
+static void assert_status(const char *resp, int status)
+{
+    char want[32];
+    snprintf(want, sizeof(want), "HTTP/1.1 %d ", status);
+    if (strncmp(resp, want, strlen(want)) != 0)
+        fail_msg("want %d, got: %.200s", status, resp);
+}
+
+static void assert_has(const char *resp, const char *s)
+{
+    if (strstr(resp, s) == NULL)
+        fail_msg("'%s' not in: %.400s", s, resp);
+}
+
+static char resp[1 << 16];
+
+static void test_get_index(void **state)
+{
+    (void)state;
+    test_config();
+    start_worker();
+    exchange("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "\r\nServer: labd/");
+    assert_has(resp, "\r\nDate: ");
+    assert_has(resp, "\r\nContent-Length: 19\r\n");
+    assert_has(resp, "\r\nContent-Type: text/html; charset=utf-8\r\n");
+    assert_has(resp, "\r\nLast-Modified: ");
+    assert_has(resp, "\r\nConnection: close\r\n");
+    assert_has(resp, "\r\n\r\n<html>hello</html>\n");
+    exchange("GET /sub/ HTTP/1.0\r\n\r\n", resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "\r\n\r\nsub index\n");
+    exchange("GET /sub HTTP/1.0\r\n\r\n", resp, sizeof(resp));
+    assert_status(resp, 301);
+    assert_has(resp, "\r\nLocation: /sub/\r\n");
+    assert_int_equal(stop_worker(SIGTERM), 0);
+}
+
+static void test_head_and_404(void **state)
+{
+    (void)state;
+    char get[4096];
+    test_config();
+    start_worker();
+    exchange("GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", get, sizeof(get));
+    size_t n = exchange("HEAD /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", resp,
+                        sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "\r\nContent-Length: 4\r\n");
+    assert_has(resp, "\r\nContent-Type: text/plain; charset=utf-8\r\n");
+    /* Same header block (same second aside), nothing after it. */
+    assert_true(n > 4 && memcmp(resp + n - 4, "\r\n\r\n", 4) == 0);
+    assert_int_equal(strstr(get, "\r\n\r\n") + 4 - get, (ptrdiff_t)n);
+    assert_string_equal(get + n, "AAAA");
+
+    exchange("GET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", resp, sizeof(resp));
+    assert_status(resp, 404);
+    assert_has(resp, "<h1>404 Not Found</h1>");
+    assert_has(resp, "\r\nContent-Type: text/html; charset=utf-8\r\n");
+    exchange("GET /.secret HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", resp, sizeof(resp));
+    assert_status(resp, 404);
+    exchange("GET /../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", resp,
+             sizeof(resp));
+    assert_status(resp, 400);
+    exchange("DELETE /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", resp, sizeof(resp));
+    assert_status(resp, 405);
+    assert_has(resp, "\r\nAllow: GET, HEAD\r\n");
+    exchange("BREW /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", resp, sizeof(resp));
+    assert_status(resp, 501);
+    assert_int_equal(stop_worker(SIGTERM), 0);
+}
+
+static void test_keepalive_and_pipelining(void **state)
+{
+    (void)state;
+    test_config();
+    start_worker();
+    int fd = connect_worker();
+    /* Two requests on one connection, one after the other. */
+    send_str(fd, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_response(fd, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "\r\nConnection: keep-alive\r\n");
+    assert_has(resp, "\r\n\r\nAAAA");
+    send_str(fd, "GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_response(fd, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "\r\n\r\nBBBBBBBB");
+    /* Pipelined: three in one write, answered in order, then closed. */
+    const char *p = "GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "HEAD /a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "GET /nothere HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    send_all(fd, p, strlen(p));
+    size_t n = read_all(fd, resp, sizeof(resp));
+    assert_true(n > 0);
+    char *r1 = strstr(resp, "HTTP/1.1 200");
+    char *r2 = r1 ? strstr(r1 + 1, "HTTP/1.1 200") : NULL;
+    char *r3 = r2 ? strstr(r2 + 1, "HTTP/1.1 404") : NULL;
+    char *r4 = r3 ? strstr(r3 + 1, "HTTP/1.1 200") : NULL;
+    assert_true(r1 == resp && r2 && r3 && r4);
+    assert_true(strstr(r1, "BBBBBBBB") < r2);
+    /* The HEAD answer has no body: the 404 follows its empty line directly. */
+    assert_true(strstr(r2, "\r\n\r\n") + 4 == r3);
+    assert_has(r4, "\r\nConnection: close\r\n");
+    assert_string_equal(resp + n - 4, "AAAA");
+    close(fd);
+    assert_int_equal(stop_worker(SIGTERM), 0);
+}
+
+static void test_http10(void **state)
+{
+    (void)state;
+    test_config();
+    start_worker();
+    int fd = connect_worker();
+    send_str(fd, "GET /a.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    read_response(fd, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "\r\nConnection: keep-alive\r\n");
+    send_str(fd, "GET /a.txt HTTP/1.0\r\n\r\n");
+    size_t n = read_all(fd, resp, sizeof(resp));
+    assert_true(n > 0);
+    assert_has(resp, "\r\nConnection: close\r\n");
+    close(fd);
+    assert_int_equal(stop_worker(SIGTERM), 0);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    char big[4096];
+    test_config();
+    start_worker();
+    exchange("GET / HTTP/1.1\r\n\r\n", resp, sizeof(resp));
+    assert_status(resp, 400);
+    assert_has(resp, "\r\nConnection: close\r\n");
+    assert_has(resp, "<title>400 Bad Request</title>");
+    exchange("GET / HTTP/2.0\r\nHost: x\r\n\r\n", resp, sizeof(resp));
+    assert_status(resp, 505);
+    exchange("GET / HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n", resp, sizeof(resp));
+    assert_status(resp, 400);
+    exchange("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+             resp, sizeof(resp));
+    assert_status(resp, 400);
+    exchange("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10001\r\n\r\n", resp, sizeof(resp));
+    assert_status(resp, 413);
+
+    int n = snprintf(big, sizeof(big), "GET /");
+    memset(big + n, 'a', 1100);
+    strcpy(big + n + 1100, " HTTP/1.1\r\nHost: x\r\n\r\n");
+    exchange(big, resp, sizeof(resp));
+    assert_status(resp, 414);
+
+    n = snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nHost: x\r\nCookie: ");
+    memset(big + n, 'c', 2100);
+    strcpy(big + n + 2100, "\r\n\r\n");
+    exchange(big, resp, sizeof(resp));
+    assert_status(resp, 431);
+
+    n = snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nHost: x\r\n");
+    for (int i = 0; i < 25; i++)
+        n += snprintf(big + n, sizeof(big) - (size_t)n, "X-%d: v\r\n", i);
+    strcpy(big + n, "\r\n");
+    exchange(big, resp, sizeof(resp));
+    assert_status(resp, 431);
+    assert_int_equal(stop_worker(SIGTERM), 0);
+}
+
+static void test_request_bodies(void **state)
+{
+    (void)state;
+    test_config();
+    start_worker();
+    int fd = connect_worker();
+    /* A body sent with GET is read and discarded; the next request follows it. */
+    const char *p = "GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                    "GET /b.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "3\r\nabc\r\n0\r\n\r\n"
+                    "GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    send_all(fd, p, strlen(p));
+    read_response(fd, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "AAAA");
+    read_response(fd, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "BBBBBBBB");
+    read_response(fd, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "AAAA");
+    close(fd);
+    /* A chunked body over max_body_bytes: 413 and close. */
+    exchange("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "3000\r\n",
+             resp, sizeof(resp));
+    assert_status(resp, 413);
+    assert_int_equal(stop_worker(SIGTERM), 0);
+}
+
+static void test_timeouts(void **state)
+{
+    (void)state;
+    test_config();
+    cfg.keepalive_timeout_ms = 200;
+    cfg.header_timeout_ms = 300;
+    start_worker();
+    /* Idle keep-alive: the server closes silently after the timeout. */
+    int fd = connect_worker();
+    send_str(fd, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_response(fd, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_int_equal(read_all(fd, resp, sizeof(resp)), 0);
+    close(fd);
+    /* Nothing sent: silent close. */
+    fd = connect_worker();
+    assert_int_equal(read_all(fd, resp, sizeof(resp)), 0);
+    close(fd);
+    /* Part of a header: 408, then close. */
+    fd = connect_worker();
+    send_str(fd, "GET / HTTP/1.1\r\nHost");
+    read_all(fd, resp, sizeof(resp));
+    assert_status(resp, 408);
+    close(fd);
+    assert_int_equal(stop_worker(SIGTERM), 0);
+}
+
+static void test_max_requests(void **state)
+{
+    (void)state;
+    test_config();
+    cfg.max_requests_per_conn = 2;
+    start_worker();
+    int fd = connect_worker();
+    send_str(fd, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_response(fd, resp, sizeof(resp));
+    assert_has(resp, "\r\nConnection: keep-alive\r\n");
+    send_str(fd, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_response(fd, resp, sizeof(resp));
+    assert_has(resp, "\r\nConnection: close\r\n");
+    assert_int_equal(read_all(fd, resp, sizeof(resp)), 0);
+    close(fd);
+    assert_int_equal(stop_worker(SIGTERM), 0);
+}
+
+static int readable_within(int fd, int ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    return poll(&p, 1, ms) == 1;
+}
+
+static void test_max_conns(void **state)
+{
+    (void)state;
+    test_config();
+    cfg.max_conns_per_worker = 2;
+    start_worker();
+    int a = connect_worker();
+    int b = connect_worker();
+    send_str(a, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_response(a, resp, sizeof(resp));
+    send_str(b, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_response(b, resp, sizeof(resp));
+    /* The third connection waits in the kernel's queue, not served... */
+    int c = connect_worker();
+    send_str(c, "GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_false(readable_within(c, 300));
+    struct sb_worker w;
+    assert_int_equal(sb_read(&w, sb_worker_at(&sb, 0), sizeof(w)), 0);
+    assert_int_equal(w.conns_now, 2);
+    assert_int_equal(w.accepted, 2);
+    /* ...until one of the two closes. */
+    close(a);
+    read_response(c, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "BBBBBBBB");
+    close(b);
+    close(c);
+    assert_int_equal(stop_worker(SIGTERM), 0);
+}
+
+static void test_big_file_and_graceful_stop(void **state)
+{
+    (void)state;
+    test_config();
+    start_worker();
+    int fd = connect_worker();
+    send_str(fd, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+    /* Read only the start, then ask for a graceful stop mid-transfer. */
+    char *buf = malloc(BIG_SIZE + 4096);
+    size_t n = 0;
+    while (n < 1000) {
+        ssize_t r = recv(fd, buf + n, 1000, 0);
+        assert_true(r > 0);
+        n += (size_t)r;
+    }
+    kill(child, SIGQUIT);
+    for (;;) {
+        ssize_t r = recv(fd, buf + n, BIG_SIZE + 4096 - n, 0);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    buf[n] = 0;
+    char *body = strstr(buf, "\r\n\r\n") + 4;
+    assert_has(buf, "\r\nContent-Length: 3145745\r\n");
+    assert_int_equal(n - (size_t)(body - buf), BIG_SIZE);
+    for (size_t i = 0; i < BIG_SIZE; i++)
+        if (body[i] != (char)(i * 7 + i / 4096))
+            fail_msg("byte %zu differs", i);
+    free(buf);
+    close(fd);
+    /* The worker exits by itself once the response is done. */
+    int st;
+    assert_int_equal(waitpid(child, &st, 0), child);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(lfd);
+    sb_close(&sb);
+}
+
+static void test_access_log_and_scoreboard(void **state)
+{
+    (void)state;
+    char path[512];
+    test_config();
+    start_worker();
+    int fd = connect_worker();
+    send_str(fd, "GET /a.txt?q=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: tester \"1\"\r\n"
+                 "Referer: http://r/\r\n\r\n");
+    read_response(fd, resp, sizeof(resp));
+    send_str(fd, "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    read_all(fd, resp, sizeof(resp));
+    struct sockaddr_in me;
+    socklen_t len = sizeof(me);
+    getsockname(fd, (struct sockaddr *)&me, &len);
+    close(fd);
+
+    /* The closed connection is in the recent ring with its last request. */
+    struct sb_worker w;
+    assert_int_equal(sb_read(&w, sb_worker_at(&sb, 0), sizeof(w)), 0);
+    for (int i = 0; i < 100 && (w.conns_now != 0 || w.recent_next == 0); i++) {
+        usleep(10000);
+        sb_read(&w, sb_worker_at(&sb, 0), sizeof(w));
+    }
+    assert_int_equal(w.requests, 2);
+    assert_int_equal(w.accepted, 1);
+    assert_int_equal(w.state, SB_WORKER_READY);
+    struct sb_conn rc;
+    uint8_t addr[4] = { 127, 0, 0, 1 };
+    assert_int_equal(sb_find_client(&sb, AF_INET, addr, ntohs(me.sin_port), 0, &rc), 0);
+    assert_int_equal(rc.status, 404);
+    assert_int_equal(rc.pid, child);
+    assert_int_equal(rc.requests, 2);
+    assert_string_equal(rc.request, "GET /nope HTTP/1.1");
+
+    pid_t pid = child;
+    assert_int_equal(stop_worker(SIGTERM), 0);
+    snprintf(path, sizeof(path), "%s/run/access.log", tmpdir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024], want[256];
+    assert_non_null(fgets(line, sizeof(line), f));
+    snprintf(want, sizeof(want),
+             "\"GET /a.txt?q=1 HTTP/1.1\" 200 4 \"http://r/\" \"tester \\x221\\x22\" port=%d "
+             "pid=%d us=",
+             ntohs(me.sin_port), pid);
+    assert_has(line, want);
+    assert_true(strncmp(line, "127.0.0.1 - - [", 15) == 0);
+    assert_non_null(fgets(line, sizeof(line), f));
+    assert_has(line, "\"GET /nope HTTP/1.1\" 404 ");
+    assert_has(line, " \"-\" \"-\" port=");
+    assert_null(fgets(line, sizeof(line), f));
+    fclose(f);
+}
+
+static void test_client_reset(void **state)
+{
+    (void)state;
+    test_config();
+    start_worker();
+    /* Reset mid-transfer: the worker carries on serving. */
+    for (int i = 0; i < 3; i++) {
+        int fd = connect_worker();
+        send_str(fd, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+        recv(fd, resp, 100, 0);
+        struct linger lg = { 1, 0 };
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        close(fd);
+    }
+    exchange("GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_int_equal(stop_worker(SIGTERM), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get_index),
+        cmocka_unit_test(test_head_and_404),
+        cmocka_unit_test(test_keepalive_and_pipelining),
+        cmocka_unit_test(test_http10),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_request_bodies),
+        cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_max_requests),
+        cmocka_unit_test(test_max_conns),
+        cmocka_unit_test(test_big_file_and_graceful_stop),
+        cmocka_unit_test(test_access_log_and_scoreboard),
+        cmocka_unit_test(test_client_reset),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
