@@ -166,6 +166,18 @@ struct flow_dir {
     uint32_t z_start_seq;
     uint32_t z_last_seq_ep; /* Zeek's LastSeq of the endpoint */
     uint8_t z_seq_init;
+    enum zeek_ep_state zprev_state;
+    uint32_t z_ack_seq;    /* Zeek's AckSeq: highest ack the peer sent for us */
+    uint32_t z_fin_cnt;
+    uint32_t z_reassem;    /* next in-order relative data seq (gap detection) */
+    uint8_t z_did_close;
+
+    /* Wireshark bookkeeping (tcp_analyze_seq_info; 0 means "unset" as there). */
+    int32_t ws_dupacknum;
+    uint32_t ws_window;      /* last window seen, as Wireshark compares it */
+    uint64_t ws_nextseq_ts_ns;
+    uint64_t ws_lastack_ts_ns;
+    uint16_t ws_lastsegflags;
 };
 
 /* Why a flow ended up closed, and by whom (FLOW_C2S = client, FLOW_S2C = server). */
@@ -203,6 +215,9 @@ struct flow {
 
     /* Zeek's view: orig is zeek_orig (a flow_dir_id), history as letters. */
     uint8_t zeek_orig;
+    uint8_t zeek_partial;
+    uint8_t zeek_reassembling;
+    uint32_t zeek_hist_seen;
     char history[32];
     uint8_t history_len;
 

@@ -1,0 +1,245 @@
+/* libpcap live and offline capture, set up in the order libpcap wants. */
+#include "monitor/capture.h"
+#include "monitor/decode.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pcap/pcap.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct capture {
+    pcap_t *p;
+    pcap_dumper_t *dump;
+    int live;
+    int nano;
+    int eof;
+    int dlt;
+    capture_fn fn;
+    void *ctx;
+};
+
+void capture_default_filter(int port_hint, char *buf, size_t n)
+{
+    snprintf(buf, n, "tcp port %d", port_hint > 0 ? port_hint : CAPTURE_DEFAULT_PORT);
+}
+
+static void set_err(char *err, size_t n, const char *what, const char *on, const char *why)
+{
+    snprintf(err, n, "%s %s: %s", what, on, why);
+}
+
+static struct capture *open_live(const struct capture_opts *o, char *err, size_t errlen)
+{
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    const char *dev = o->iface ? o->iface : "any";
+    pcap_t *p = pcap_create(dev, ebuf);
+    if (!p) {
+        set_err(err, errlen, "cannot capture on", dev, ebuf);
+        return NULL;
+    }
+    pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : CAPTURE_DEFAULT_SNAPLEN);
+    pcap_set_immediate_mode(p, 1);
+    pcap_set_buffer_size(p, o->buffer_bytes > 0 ? o->buffer_bytes : CAPTURE_DEFAULT_BUFFER);
+    int nano = pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO) == 0;
+    int rc = pcap_activate(p);
+    if (rc < 0) {
+        if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED)
+            snprintf(err, errlen,
+                     "no permission to capture on %s: run as root or: "
+                     "setcap cap_net_raw,cap_net_admin=eip labmon",
+                     dev);
+        else if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+            snprintf(err, errlen, "cannot capture on %s: no such interface (see ip link)", dev);
+        else
+            set_err(err, errlen, "cannot capture on", dev, pcap_geterr(p));
+        pcap_close(p);
+        return NULL;
+    }
+    struct capture *c = calloc(1, sizeof(*c));
+    if (!c) {
+        pcap_close(p);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->p = p;
+    c->live = 1;
+    c->nano = nano && pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+    return c;
+}
+
+static struct capture *open_file(const struct capture_opts *o, char *err, size_t errlen)
+{
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p =
+        pcap_open_offline_with_tstamp_precision(o->read_file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+    if (!p) {
+        set_err(err, errlen, "cannot read", o->read_file, ebuf);
+        return NULL;
+    }
+    struct capture *c = calloc(1, sizeof(*c));
+    if (!c) {
+        pcap_close(p);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->p = p;
+    c->nano = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+    return c;
+}
+
+struct capture *capture_open(const struct capture_opts *o, char *err, size_t errlen)
+{
+    struct capture *c = o->read_file ? open_file(o, err, errlen) : open_live(o, err, errlen);
+    if (!c)
+        return NULL;
+    c->dlt = pcap_datalink(c->p);
+    if (!decode_dlt_supported(c->dlt)) {
+        const char *name = pcap_datalink_val_to_name(c->dlt);
+        snprintf(err, errlen, "unsupported link type %s (%d): use an Ethernet, any, lo or raw IP capture",
+                 name ? name : "?", c->dlt);
+        capture_close(c);
+        return NULL;
+    }
+    if (o->filter && *o->filter) {
+        struct bpf_program prog;
+        if (pcap_compile(c->p, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+            snprintf(err, errlen, "bad filter '%s': %s", o->filter, pcap_geterr(c->p));
+            capture_close(c);
+            return NULL;
+        }
+        int rc = pcap_setfilter(c->p, &prog);
+        pcap_freecode(&prog);
+        if (rc < 0) {
+            snprintf(err, errlen, "cannot set filter '%s': %s", o->filter, pcap_geterr(c->p));
+            capture_close(c);
+            return NULL;
+        }
+    }
+    if (c->live) {
+        char ebuf[PCAP_ERRBUF_SIZE];
+        if (pcap_setnonblock(c->p, 1, ebuf) < 0) {
+            snprintf(err, errlen, "cannot make the capture non-blocking: %s", ebuf);
+            capture_close(c);
+            return NULL;
+        }
+    }
+    if (o->write_file) {
+        c->dump = pcap_dump_open(c->p, o->write_file);
+        if (!c->dump) {
+            set_err(err, errlen, "cannot write", o->write_file, pcap_geterr(c->p));
+            capture_close(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+void capture_close(struct capture *c)
+{
+    if (!c)
+        return;
+    if (c->dump) {
+        pcap_dump_flush(c->dump);
+        pcap_dump_close(c->dump);
+    }
+    pcap_close(c->p);
+    free(c);
+}
+
+int capture_datalink(const struct capture *c)
+{
+    return c->dlt;
+}
+
+int capture_is_live(const struct capture *c)
+{
+    return c->live;
+}
+
+int capture_fd(const struct capture *c)
+{
+    return c->live ? pcap_get_selectable_fd(c->p) : -1;
+}
+
+int capture_eof(const struct capture *c)
+{
+    return c->eof;
+}
+
+const char *capture_error(const struct capture *c)
+{
+    return pcap_geterr(c->p);
+}
+
+void capture_break(struct capture *c)
+{
+    pcap_breakloop(c->p);
+}
+
+static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    struct capture *c = (struct capture *)user;
+    uint64_t sub = (uint64_t)h->ts.tv_usec;
+    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ULL + (c->nano ? sub : sub * 1000ULL);
+    if (c->dump)
+        pcap_dump((u_char *)c->dump, h, bytes);
+    c->fn(c->ctx, ts, h->caplen, h->len, bytes);
+}
+
+int capture_dispatch(struct capture *c, int max, capture_fn fn, void *ctx)
+{
+    c->fn = fn;
+    c->ctx = ctx;
+    int n = pcap_dispatch(c->p, max, on_frame, (u_char *)c);
+    if (n == PCAP_ERROR_BREAK)
+        return 0;
+    if (n < 0)
+        return -1;
+    if (n == 0 && !c->live)
+        c->eof = 1;
+    if (c->dump && c->live && n > 0)
+        pcap_dump_flush(c->dump);
+    return n;
+}
+
+int capture_stats(struct capture *c, uint64_t *received, uint64_t *dropped, uint64_t *if_dropped)
+{
+    struct pcap_stat st;
+    if (!c->live || pcap_stats(c->p, &st) < 0)
+        return -1;
+    *received = st.ps_recv;
+    *dropped = st.ps_drop;
+    *if_dropped = st.ps_ifdrop;
+    return 0;
+}
+
+int capture_drop_privileges(char *err, size_t errlen)
+{
+    if (geteuid() != 0)
+        return 0;
+    uid_t uid;
+    gid_t gid;
+    const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
+    if (su && sg && atoi(su) > 0) {
+        uid = (uid_t)atoi(su);
+        gid = (gid_t)atoi(sg);
+    } else {
+        struct passwd *pw = getpwnam("nobody");
+        if (!pw) {
+            snprintf(err, errlen, "cannot drop privileges: no user 'nobody'");
+            return -1;
+        }
+        uid = pw->pw_uid;
+        gid = pw->pw_gid;
+    }
+    if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+        snprintf(err, errlen, "cannot drop privileges to uid %u: %s", (unsigned)uid,
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}

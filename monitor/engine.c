@@ -1,0 +1,180 @@
+/* The engine: glue from frames to connection records and events (no I/O). */
+#include "monitor/engine.h"
+#include "monitor/tcp_track.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct engine {
+    struct engine_config cfg;
+    struct flow_table *flows;
+    struct engine_counters c;
+    /* Context of the segment being processed, for the HTTP callbacks. */
+    struct flow *cur_flow;
+    enum flow_dir_id cur_dir;
+    uint16_t cur_marks;
+};
+
+static const char *const event_names[ENGINE_EV_COUNT] = {
+    [ENGINE_EV_OPENED] = "opened", [ENGINE_EV_HANDSHAKE] = "handshake",
+    [ENGINE_EV_REQUEST] = "request", [ENGINE_EV_RESPONSE] = "response",
+    [ENGINE_EV_FIN] = "fin",       [ENGINE_EV_RST] = "rst",
+    [ENGINE_EV_CLOSED] = "closed",
+};
+
+const char *engine_event_name(enum engine_event_type t)
+{
+    return (unsigned)t < ENGINE_EV_COUNT ? event_names[t] : "?";
+}
+
+static void release_flow(void *ctx, struct flow *f)
+{
+    (void)ctx;
+    if (f->http) {
+        http_sniff_free(f->http);
+        f->http = NULL;
+    }
+}
+
+struct engine *engine_new(const struct engine_config *cfg)
+{
+    struct engine *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    e->cfg = *cfg;
+    if (!e->cfg.max_flows)
+        e->cfg.max_flows = 65536;
+    e->flows = flow_table_new(e->cfg.max_flows, e->cfg.seglog_cap);
+    if (!e->flows) {
+        free(e);
+        return NULL;
+    }
+    flow_table_set_release_cb(e->flows, release_flow, e);
+    if (cfg->on_evict)
+        flow_table_set_evict_cb(e->flows, cfg->on_evict, cfg->evict_ctx);
+    return e;
+}
+
+void engine_free(struct engine *e)
+{
+    if (!e)
+        return;
+    flow_table_free(e->flows);
+    free(e);
+}
+
+struct flow_table *engine_flows(struct engine *e)
+{
+    return e->flows;
+}
+
+const struct engine_counters *engine_get_counters(const struct engine *e)
+{
+    return &e->c;
+}
+
+static void emit(struct engine *e, enum engine_event_type t, struct flow *f, enum flow_dir_id dir,
+                 uint64_t ts, const struct http_txn *txn)
+{
+    if (!e->cfg.on_event)
+        return;
+    struct engine_event ev = { .type = t, .f = f, .dir = dir, .ts_ns = ts, .txn = txn };
+    e->cfg.on_event(e->cfg.event_ctx, &ev);
+}
+
+static void on_http_request(void *ctx, const struct http_txn *txn)
+{
+    struct engine *e = ctx;
+    e->cur_marks |= SEG_HTTP_REQ;
+    emit(e, ENGINE_EV_REQUEST, e->cur_flow, e->cur_dir, txn->req_ts_ns, txn);
+}
+
+static void on_http_response(void *ctx, const struct http_txn *txn)
+{
+    struct engine *e = ctx;
+    e->cur_marks |= SEG_HTTP_RESP;
+    emit(e, ENGINE_EV_RESPONSE, e->cur_flow, e->cur_dir, txn->resp_ts_ns, txn);
+}
+
+void engine_segment(struct engine *e, const struct decoded *p)
+{
+    enum flow_dir_id dir;
+    uint64_t created = flow_table_created(e->flows);
+    struct flow *f = flow_table_lookup(e->flows, p->af, p->src, p->dst, p->sport, p->dport,
+                                       p->flags, p->seq, p->ts_ns, &dir);
+    if (!f)
+        return;
+    if (flow_table_created(e->flows) != created)
+        emit(e, ENGINE_EV_OPENED, f, dir, p->ts_ns, NULL);
+
+    struct tcp_seg_info si;
+    tcp_observe(f, dir, p, &si);
+    flow_table_touch(e->flows, f);
+
+    e->cur_flow = f;
+    e->cur_dir = dir;
+    e->cur_marks = si.marks;
+
+    if (si.events & TCP_EV_HANDSHAKE)
+        emit(e, ENGINE_EV_HANDSHAKE, f, dir, p->ts_ns, NULL);
+
+    /* HTTP: only captured payload is handed on; RST payload is no stream data. */
+    if (!e->cfg.no_http && p->payload_caplen > 0 && !(p->flags & TH_RST)) {
+        if (!f->http)
+            f->http = http_sniff_new();
+        if (f->http) {
+            struct http_sniff_cb cb = { on_http_request, on_http_response, e };
+            uint32_t seq = p->seq + ((p->flags & TH_SYN) ? 1 : 0);
+            http_sniff_segment(f->http, dir == FLOW_C2S ? HTTP_C2S : HTTP_S2C, seq, p->payload,
+                               p->payload_caplen, p->ts_ns, &cb);
+        }
+    }
+
+    if (si.events & TCP_EV_FIN)
+        emit(e, ENGINE_EV_FIN, f, dir, p->ts_ns, NULL);
+    if (si.events & TCP_EV_RST)
+        emit(e, ENGINE_EV_RST, f, dir, p->ts_ns, NULL);
+    if (si.events & TCP_EV_CLOSED)
+        emit(e, ENGINE_EV_CLOSED, f, dir, p->ts_ns, NULL);
+
+    if (f->log.cap) {
+        struct seg_entry se = {
+            .ts_ns = p->ts_ns,
+            .rel_seq = si.rel_seq,
+            .rel_ack = si.rel_ack,
+            .len = p->payload_len,
+            .win = si.win,
+            .marks = e->cur_marks,
+            .flags = p->flags,
+            .dir = (uint8_t)dir,
+            .cstate = (uint8_t)f->d[FLOW_C2S].state,
+            .sstate = (uint8_t)f->d[FLOW_S2C].state,
+        };
+        seglog_append(f, &se);
+    }
+    e->cur_flow = NULL;
+}
+
+void engine_packet(struct engine *e, int dlt, const uint8_t *pkt, uint32_t caplen,
+                   uint32_t wirelen, uint64_t ts_ns)
+{
+    struct decoded d;
+    e->c.packets++;
+    enum decode_status st = decode_packet(dlt, pkt, caplen, wirelen, ts_ns, &d);
+    e->c.by_status[st]++;
+    switch (decode_status_class(st)) {
+    case DECODE_CLASS_OK:
+        e->c.tcp++;
+        engine_segment(e, &d);
+        break;
+    case DECODE_CLASS_TRUNCATED:
+        e->c.truncated++;
+        break;
+    case DECODE_CLASS_MALFORMED:
+        e->c.malformed++;
+        break;
+    default:
+        e->c.non_tcp++;
+        break;
+    }
+}

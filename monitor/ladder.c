@@ -1,0 +1,254 @@
+/* Ladder rows and their text rendering, from a flow's segment log. */
+#include "monitor/ladder.h"
+#include "monitor/http_sniff.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+void ladder_endpoint_str(uint8_t af, const uint8_t *addr, uint16_t port, char *buf, size_t n)
+{
+    char a[INET6_ADDRSTRLEN] = "?";
+    inet_ntop(af == 6 ? AF_INET6 : AF_INET, addr, a, sizeof(a));
+    if (af == 6)
+        snprintf(buf, n, "[%s]:%u", a, port);
+    else
+        snprintf(buf, n, "%s:%u", a, port);
+}
+
+void ladder_flags_str(uint8_t flags, char *buf, size_t n)
+{
+    static const struct {
+        uint8_t bit;
+        const char *name;
+    } names[] = { { TH_SYN, "SYN" }, { TH_FIN, "FIN" }, { TH_RST, "RST" }, { TH_PSH, "PSH" },
+                  { TH_ACK, "ACK" }, { TH_URG, "URG" }, { TH_ECE, "ECE" }, { TH_CWR, "CWR" } };
+    size_t off = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!(flags & names[i].bit))
+            continue;
+        int w = snprintf(buf + off, n - off, "%s%s", off ? "," : "", names[i].name);
+        if (w < 0 || (size_t)w >= n - off)
+            break;
+        off += (size_t)w;
+    }
+}
+
+size_t ladder_count(const struct flow *f)
+{
+    uint32_t n = seglog_count(f);
+    return n + (f->log.skipped ? 1 : 0);
+}
+
+/* Append text to a note, never overflowing. */
+static void note_add(char *note, const char *text)
+{
+    size_t used = strlen(note);
+    if (used && used + 2 < LADDER_NOTE_MAX) {
+        memcpy(note + used, "; ", 2);
+        used += 2;
+    }
+    size_t room = LADDER_NOTE_MAX - 1 - used, len = strlen(text);
+    if (len > room)
+        len = room;
+    memcpy(note + used, text, len);
+    note[used + len] = 0;
+}
+
+static void syn_note(const struct tcp_synopts *s, char *note)
+{
+    char buf[96] = "";
+    size_t off = 0;
+    if (s->present & SYNOPT_MSS)
+        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "MSS=%u ", s->mss);
+    if (s->present & SYNOPT_WS)
+        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "WS=%u ", 1u << (s->wscale > 14 ? 14 : s->wscale));
+    if (s->present & SYNOPT_SACK_PERM)
+        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "SACK_PERM ");
+    if (s->present & SYNOPT_TS)
+        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "TS ");
+    if (s->present & SYNOPT_TFO)
+        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "TFO ");
+    if (off && buf[off - 1] == ' ')
+        buf[off - 1] = 0;
+    if (*buf)
+        note_add(note, buf);
+}
+
+/* The HTTP transaction whose request (or response) rode on this segment. */
+static const struct http_txn *txn_at(const struct flow *f, uint64_t ts, int response)
+{
+    if (!f->http)
+        return NULL;
+    size_t n = http_sniff_count(f->http);
+    for (size_t i = 0; i < n; i++) {
+        const struct http_txn *t = http_sniff_get(f->http, i);
+        if (t && (response ? t->resp_ts_ns : t->req_ts_ns) == ts)
+            return t;
+    }
+    return NULL;
+}
+
+static void fill_note(const struct flow *f, const struct seg_entry *e,
+                      const struct seg_entry *prev, struct ladder_row *r)
+{
+    char buf[512];
+    const char *side = e->dir == FLOW_C2S ? "client" : "server";
+    if (e->flags & TH_SYN)
+        syn_note(&f->d[e->dir].syn, r->note);
+    if (e->marks & SEG_HANDSHAKE_DONE) {
+        if (f->rtt_ns >= 0)
+            snprintf(buf, sizeof(buf), "3-way handshake done, RTT %.3f ms", f->rtt_ns / 1e6);
+        else
+            snprintf(buf, sizeof(buf), "3-way handshake done");
+        note_add(r->note, buf);
+    }
+    static const struct {
+        uint16_t bit;
+        const char *text;
+    } marks[] = {
+        { SEG_FAST_RETRANS, "Fast Retransmission" },
+        { SEG_SPURIOUS, "Spurious Retransmission" },
+        { SEG_OUT_OF_ORDER, "Out-Of-Order" },
+        { SEG_LOST, "Previous segment not captured" },
+        { SEG_DUP_ACK, "Dup ACK" },
+        { SEG_WIN_UPDATE, "Window Update" },
+        { SEG_ZERO_WIN, "Zero Window" },
+        { SEG_ZWP, "Zero Window Probe" },
+        { SEG_KEEPALIVE, "Keep-Alive" },
+        { SEG_KEEPALIVE_ACK, "Keep-Alive ACK" },
+    };
+    if ((e->marks & SEG_RETRANS) && !(e->marks & (SEG_FAST_RETRANS | SEG_SPURIOUS)))
+        note_add(r->note, "Retransmission");
+    for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+        if (e->marks & marks[i].bit)
+            note_add(r->note, marks[i].text);
+    if (e->marks & SEG_HTTP_REQ) {
+        const struct http_txn *t = txn_at(f, e->ts_ns, 0);
+        if (t) {
+            snprintf(buf, sizeof(buf), "%s %s%s%s", t->method, t->uri, *t->range ? " Range: " : "",
+                     t->range);
+            note_add(r->note, buf);
+        }
+    }
+    if (e->marks & SEG_HTTP_RESP) {
+        const struct http_txn *t = txn_at(f, e->ts_ns, 1);
+        if (t) {
+            snprintf(buf, sizeof(buf), "%d %s%s%s", t->status, t->reason,
+                     *t->content_range ? " " : "", t->content_range);
+            note_add(r->note, buf);
+        }
+    }
+    uint8_t pc = prev ? prev->cstate : TCPS_UNKNOWN, ps = prev ? prev->sstate : TCPS_UNKNOWN;
+    if ((e->flags & (TH_FIN | TH_RST)) || (prev && (pc != e->cstate || ps != e->sstate) &&
+                                           e->cstate >= TCPS_FIN_WAIT_1 &&
+                                           !(e->flags & TH_SYN))) {
+        if (e->flags & TH_RST)
+            snprintf(buf, sizeof(buf), "RST from %s: client %s, server %s", side,
+                     tcp_state_name(e->cstate), tcp_state_name(e->sstate));
+        else if (e->flags & TH_FIN)
+            snprintf(buf, sizeof(buf), "FIN from %s: client %s, server %s", side,
+                     tcp_state_name(e->cstate), tcp_state_name(e->sstate));
+        else
+            snprintf(buf, sizeof(buf), "client %s, server %s", tcp_state_name(e->cstate),
+                     tcp_state_name(e->sstate));
+        note_add(r->note, buf);
+    }
+}
+
+size_t ladder_build(const struct flow *f, struct ladder_row *rows, size_t max)
+{
+    uint32_t n = seglog_count(f), gap = seglog_gap_index(f);
+    size_t out = 0;
+    const struct seg_entry *prev = NULL;
+    for (uint32_t i = 0; i < n && out < max; i++) {
+        if (i == gap && f->log.skipped) {
+            struct ladder_row *g = &rows[out++];
+            memset(g, 0, sizeof(*g));
+            g->kind = LADDER_GAP;
+            g->len = (uint32_t)(f->log.skipped > UINT32_MAX ? UINT32_MAX : f->log.skipped);
+            snprintf(g->note, sizeof(g->note), "... %llu segments not kept ...",
+                     (unsigned long long)f->log.skipped);
+            if (out >= max)
+                break;
+            prev = NULL;
+        }
+        const struct seg_entry *e = seglog_get(f, i);
+        struct ladder_row *r = &rows[out++];
+        memset(r, 0, sizeof(*r));
+        r->kind = LADDER_SEGMENT;
+        r->dir = e->dir;
+        r->ts_ns = e->ts_ns;
+        r->rel_s = (double)(e->ts_ns - f->first_ts_ns) / 1e9;
+        ladder_flags_str(e->flags, r->flags, sizeof(r->flags));
+        r->seq = e->rel_seq;
+        r->ack = e->rel_ack;
+        r->len = e->len;
+        r->win = e->win;
+        r->marks = e->marks;
+        r->cstate = e->cstate;
+        r->sstate = e->sstate;
+        fill_note(f, e, prev, r);
+        prev = e;
+    }
+    return out;
+}
+
+void ladder_format_header(const struct flow *f, int width, char *buf, size_t n)
+{
+    char c[64], s[64];
+    ladder_endpoint_str(f->af, f->client, f->cport, c, sizeof(c));
+    ladder_endpoint_str(f->af, f->server, f->sport, s, sizeof(s));
+    int arrow = width < 60 ? 60 : width;
+    arrow = arrow > 200 ? 200 : arrow;
+    /* time (11) + client column, arrow area, server column */
+    snprintf(buf, n, "%10s  %-22s %*s  %s", "time", c, 36, "", s);
+    (void)arrow;
+}
+
+void ladder_format_row(const struct flow *f, const struct ladder_row *r, int width, char *buf,
+                       size_t n)
+{
+    (void)f;
+    if (r->kind == LADDER_GAP) {
+        snprintf(buf, n, "%10s  %s", "", r->note);
+        return;
+    }
+    char label[96];
+    snprintf(label, sizeof(label), "%s seq=%u ack=%u len=%u win=%u", r->flags, r->seq, r->ack,
+             r->len, r->win);
+    int span = 56; /* arrow length between the two columns */
+    if (width > 120)
+        span = 64;
+    char arrow[128];
+    int ll = (int)strlen(label);
+    if (ll > span - 4)
+        ll = span - 4;
+    int dashes = span - ll - 2;
+    int left = dashes / 2, right = dashes - left;
+    char *p = arrow;
+    if (r->dir == FLOW_C2S) {
+        for (int i = 0; i < left; i++)
+            *p++ = '-';
+        *p++ = ' ';
+        memcpy(p, label, (size_t)ll);
+        p += ll;
+        *p++ = ' ';
+        for (int i = 0; i < right - 1; i++)
+            *p++ = '-';
+        *p++ = '>';
+    } else {
+        *p++ = '<';
+        for (int i = 0; i < left - 1; i++)
+            *p++ = '-';
+        *p++ = ' ';
+        memcpy(p, label, (size_t)ll);
+        p += ll;
+        *p++ = ' ';
+        for (int i = 0; i < right; i++)
+            *p++ = '-';
+    }
+    *p = 0;
+    snprintf(buf, n, "%10.6f  |%s|  %s", r->rel_s, arrow, r->note);
+}

@@ -1,0 +1,41 @@
+/*
+ * Non-interactive outputs over the engine's records: one JSON object per
+ * connection, a summary table, JSON-lines events and the text ladder.
+ */
+#ifndef LABMON_OUTPUT_H
+#define LABMON_OUTPUT_H
+
+#include <stdio.h>
+
+#include "monitor/engine.h"
+#include "monitor/flow.h"
+
+/* One connection as a single-line JSON object (with trailing newline). */
+void output_flow_json(FILE *out, const struct flow *f);
+
+/* The summary table: header once, then one line per flow. */
+void output_summary_header(FILE *out);
+void output_summary_row(FILE *out, const struct flow *f);
+
+/* One event as a JSON line. */
+void output_event_json(FILE *out, const struct engine_event *ev);
+
+/* The ladder of one flow as text. */
+void output_ladder(FILE *out, const struct flow *f, int width);
+
+/* Totals line(s) for the end of --summary (counters, drops). */
+void output_counters(FILE *out, const struct engine_counters *c, uint64_t flows,
+                     uint64_t evicted, int have_drops, uint64_t drops, uint64_t if_drops);
+
+/* Write s as a JSON string literal (with quotes). */
+void output_json_string(FILE *out, const char *s);
+
+/*
+ * Does flow f match a --ladder selector? "N" = stream index N, ":P" = a
+ * connection with client (or server) port P, "ADDR:PORT" = client or
+ * server endpoint ADDR:PORT ("[v6]:port" for IPv6). Returns 1 on match;
+ * -1 when the selector is malformed.
+ */
+int output_selector_match(const char *sel, const struct flow *f);
+
+#endif

@@ -1,0 +1,755 @@
+/*
+ * Per-segment TCP accounting. Three independent observers share the
+ * segment: Wireshark's sequence analysis (so expert counts match tshark),
+ * a textbook state machine for each endpoint, and Zeek's endpoint states
+ * and history letters (so conn_state matches Zeek's conn.log).
+ */
+#include "monitor/tcp_track.h"
+
+#include <string.h>
+
+#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
+#define SEQ_LE(a, b) ((int32_t)((a) - (b)) <= 0)
+#define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
+#define SEQ_GE(a, b) ((int32_t)((a) - (b)) >= 0)
+
+/* ---------------------------------------------------------------------- */
+/* Wireshark: window scaling and tcp_analyze_sequence_number()            */
+/* ---------------------------------------------------------------------- */
+
+/* SYN options: record them and settle window scaling like Wireshark does. */
+static void ws_syn_options(struct flow *f, enum flow_dir_id dir, const struct decoded *p)
+{
+    struct flow_dir *fwd = &f->d[dir], *rev = &f->d[!dir];
+    const struct tcp_opts *o = &p->opts;
+
+    fwd->syn.present = 0;
+    if (o->present & TCPOPT_F_MSS) {
+        fwd->syn.present |= SYNOPT_MSS;
+        fwd->syn.mss = o->mss;
+    }
+    if (o->present & TCPOPT_F_SACK_PERM)
+        fwd->syn.present |= SYNOPT_SACK_PERM;
+    if (o->present & TCPOPT_F_TS)
+        fwd->syn.present |= SYNOPT_TS;
+    if (o->present & TCPOPT_F_TFO) {
+        fwd->syn.present |= SYNOPT_TFO;
+        fwd->syn.tfo_cookie_len = o->tfo_len;
+    }
+    if (o->present & TCPOPT_F_WS) {
+        fwd->syn.present |= SYNOPT_WS;
+        fwd->syn.wscale = o->wscale;
+        /* RFC 7323: shifts above 14 are treated as 14. */
+        fwd->win_shift = o->wscale > 14 ? 14 : o->wscale;
+    }
+    int is_synack = (p->flags & TH_ACK) != 0;
+    if (fwd->win_shift == -1) {
+        /* This SYN offers no scaling: nobody will scale. */
+        fwd->win_shift = -2;
+        rev->win_shift = -2;
+    } else if (is_synack && rev->win_shift == -2) {
+        fwd->win_shift = -2;
+    }
+}
+
+static uint32_t ws_scaled_window(const struct flow_dir *fwd, const struct decoded *p)
+{
+    if (!(p->flags & TH_SYN) && fwd->win_shift >= 0)
+        return (uint32_t)p->win << fwd->win_shift;
+    return p->win;
+}
+
+static void ws_analyze(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
+                       uint32_t window, uint16_t *marks)
+{
+    struct flow_dir *fwd = &f->d[dir], *rev = &f->d[!dir];
+    uint32_t seq = p->seq, ack = p->ack, seglen = p->payload_len;
+    uint8_t flags = p->flags;
+    uint64_t now = p->ts_ns;
+    uint16_t m = 0;
+
+    if (!fwd->isn_known) {
+        fwd->isn = (flags & TH_SYN) ? seq : seq - 1;
+        fwd->isn_known = 1;
+    }
+    /* The peer's base comes from the first ACK (the SYN's ack field is junk). */
+    if (!rev->isn_known && (flags & TH_ACK)) {
+        rev->isn = ack - 1;
+        rev->isn_known = 1;
+    }
+
+    if (seglen == 1 && seq == fwd->next_seq && rev->ws_window == 0) {
+        m |= SEG_ZWP;
+        goto finished_fwd;
+    }
+    if (window == 0 && !(flags & (TH_RST | TH_FIN | TH_SYN)))
+        m |= SEG_ZERO_WIN;
+    if (fwd->next_seq && SEQ_GT(seq, fwd->next_seq) && !(flags & TH_RST))
+        m |= SEG_LOST;
+    if (seglen <= 1 && seq == fwd->next_seq - 1 && !(flags & (TH_SYN | TH_FIN | TH_RST)))
+        m |= SEG_KEEPALIVE;
+    if (seglen == 0 && window && window != fwd->ws_window && seq == fwd->next_seq &&
+        ack == fwd->last_ack && !(flags & (TH_SYN | TH_FIN | TH_RST)))
+        m |= SEG_WIN_UPDATE;
+    if (seglen == 0 && window && window == fwd->ws_window && seq == fwd->next_seq &&
+        ack == fwd->last_ack && (rev->ws_lastsegflags & SEG_KEEPALIVE) &&
+        !(flags & (TH_SYN | TH_FIN | TH_RST))) {
+        m |= SEG_KEEPALIVE_ACK;
+        goto finished_fwd;
+    }
+    if (seglen == 0 && window == 0 && window == fwd->ws_window && seq == fwd->next_seq &&
+        ack == fwd->last_ack && (rev->ws_lastsegflags & SEG_ZWP) &&
+        !(flags & (TH_SYN | TH_FIN | TH_RST))) {
+        m |= SEG_ZWP_ACK;
+        goto finished_fwd;
+    }
+    if (seglen == 0 && window && window == fwd->ws_window && seq == fwd->next_seq &&
+        ack == fwd->last_ack && !(flags & (TH_SYN | TH_FIN | TH_RST))) {
+        fwd->ws_dupacknum = fwd->ws_dupacknum == -1 ? 1 : fwd->ws_dupacknum + 1;
+        m |= SEG_DUP_ACK;
+    }
+
+finished_fwd:
+    if (ack != fwd->last_ack)
+        fwd->ws_dupacknum = 0;
+
+    /* ACKed unseen segment: only bookkeeping matters to later decisions. */
+    if (rev->max_seq_acked && SEQ_GT(ack, rev->max_seq_acked) && (flags & TH_ACK)) {
+        if (rev->max_seq_acked > rev->next_seq)
+            rev->max_seq_acked = rev->next_seq;
+        else
+            rev->ws_dupacknum = -1;
+    }
+
+    if (seglen > 0 || (flags & (TH_SYN | TH_FIN))) {
+        int not_advanced = fwd->next_seq && SEQ_LT(seq, fwd->next_seq);
+        if (m & SEG_KEEPALIVE)
+            goto finished_rexmit;
+        if (seglen > 1 && fwd->next_seq - 1 == seq)
+            not_advanced = 0;
+        if (seglen > 0 && rev->last_ack && SEQ_LE(seq + seglen, rev->last_ack)) {
+            m |= SEG_SPURIOUS | SEG_RETRANS;
+            goto finished_rexmit;
+        }
+        uint64_t t = now - rev->ws_lastack_ts_ns;
+        if (not_advanced && rev->ws_dupacknum >= 2 && rev->last_ack == seq && t < 20000000) {
+            m |= SEG_FAST_RETRANS | SEG_RETRANS;
+            goto finished_rexmit;
+        }
+        t = now - fwd->ws_nextseq_ts_ns;
+        uint64_t ooo = f->rtt_ns > 0 ? (uint64_t)f->rtt_ns : 3000000;
+        if (not_advanced && t < ooo &&
+            fwd->next_seq != seq + seglen + ((flags & (TH_SYN | TH_FIN)) ? 1 : 0)) {
+            m |= SEG_OUT_OF_ORDER;
+            goto finished_rexmit;
+        }
+        if (not_advanced)
+            m |= SEG_RETRANS;
+    }
+finished_rexmit:;
+
+    uint32_t nextseq = seq + seglen;
+    if (seglen || (flags & (TH_SYN | TH_FIN))) {
+        if (flags & (TH_SYN | TH_FIN))
+            nextseq++;
+    }
+    if (SEQ_GT(nextseq, fwd->next_seq) || !fwd->next_seq) {
+        if (!(m & SEG_ZWP)) {
+            fwd->next_seq = nextseq;
+            fwd->next_seq_known = 1;
+            fwd->ws_nextseq_ts_ns = now;
+        }
+    }
+    if (seq == fwd->max_seq_acked || !fwd->max_seq_acked) {
+        if (!(m & SEG_ZWP))
+            fwd->max_seq_acked = fwd->next_seq;
+    }
+    fwd->ws_window = window;
+    fwd->last_ack = ack;
+    fwd->last_ack_known = 1;
+    fwd->ws_lastack_ts_ns = now;
+    fwd->ws_lastsegflags = m;
+
+    if (m & SEG_RETRANS)
+        fwd->retrans++;
+    if (m & SEG_FAST_RETRANS)
+        fwd->fast_retrans++;
+    if (m & SEG_SPURIOUS)
+        fwd->spurious_retrans++;
+    if (m & SEG_OUT_OF_ORDER)
+        fwd->out_of_order++;
+    if (m & SEG_LOST)
+        fwd->lost_segments++;
+    if (m & SEG_DUP_ACK)
+        fwd->dup_acks++;
+    if (m & SEG_ZERO_WIN)
+        fwd->zero_windows++;
+    if (m & SEG_WIN_UPDATE)
+        fwd->window_updates++;
+    if (m & SEG_KEEPALIVE)
+        fwd->keep_alives++;
+    if (m & SEG_ZWP)
+        fwd->zero_window_probes++;
+    *marks |= m;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Observer state machine (RFC 9293 states as seen from the wire)          */
+/* ---------------------------------------------------------------------- */
+
+static void set_state(struct flow_dir *d, enum tcp_state s, uint8_t *events)
+{
+    if (d->state != s) {
+        d->state = s;
+        *events |= TCP_EV_STATE;
+    }
+}
+
+static int is_open_state(enum tcp_state s)
+{
+    return s == TCPS_ESTABLISHED || s == TCPS_SYN_RECEIVED || s == TCPS_SYN_SENT ||
+           s == TCPS_UNKNOWN || s == TCPS_LISTEN;
+}
+
+static void observe_states(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
+                           uint8_t *events)
+{
+    struct flow_dir *x = &f->d[dir], *y = &f->d[!dir];
+    uint8_t fl = p->flags;
+
+    if (fl & TH_RST) {
+        if (x->state != TCPS_CLOSED || y->state != TCPS_CLOSED) {
+            set_state(x, TCPS_CLOSED, events);
+            set_state(y, TCPS_CLOSED, events);
+        }
+        return;
+    }
+    if (fl & TH_SYN) {
+        if (!(fl & TH_ACK)) {
+            if (x->state == TCPS_UNKNOWN || x->state == TCPS_CLOSED ||
+                x->state == TCPS_SYN_SENT || x->state == TCPS_TIME_WAIT)
+                set_state(x, TCPS_SYN_SENT, events);
+            if (y->state == TCPS_UNKNOWN)
+                set_state(y, TCPS_LISTEN, events);
+            else if (y->state == TCPS_SYN_SENT) /* simultaneous open */
+                set_state(y, TCPS_SYN_RECEIVED, events);
+        } else {
+            if (x->state == TCPS_UNKNOWN || x->state == TCPS_LISTEN || x->state == TCPS_SYN_SENT)
+                set_state(x, TCPS_SYN_RECEIVED, events);
+            if (y->state == TCPS_SYN_SENT || y->state == TCPS_UNKNOWN)
+                set_state(y, TCPS_ESTABLISHED, events);
+        }
+    } else if (x->state == TCPS_UNKNOWN && y->state == TCPS_UNKNOWN) {
+        /* Picked up mid-stream: both sides must have been established. */
+        f->midstream = 1;
+        set_state(x, TCPS_ESTABLISHED, events);
+        set_state(y, TCPS_ESTABLISHED, events);
+    } else if (x->state == TCPS_UNKNOWN) {
+        set_state(x, TCPS_ESTABLISHED, events);
+    }
+
+    /* The ACK part: what of y's sequence space does x acknowledge? */
+    if (fl & TH_ACK) {
+        if (y->state == TCPS_SYN_RECEIVED && !(fl & TH_SYN) && y->isn_known &&
+            SEQ_GT(p->ack, y->isn)) {
+            set_state(y, TCPS_ESTABLISHED, events);
+            if (x->state == TCPS_SYN_SENT || x->state == TCPS_SYN_RECEIVED)
+                set_state(x, TCPS_ESTABLISHED, events);
+        }
+        if (y->fin_seen && SEQ_GT(p->ack, y->fin_seq)) {
+            if (y->state == TCPS_FIN_WAIT_1)
+                set_state(y, TCPS_FIN_WAIT_2, events);
+            else if (y->state == TCPS_CLOSING)
+                set_state(y, TCPS_TIME_WAIT, events);
+            else if (y->state == TCPS_LAST_ACK)
+                set_state(y, TCPS_CLOSED, events);
+        }
+    }
+    if (fl & TH_FIN) {
+        if (x->state == TCPS_CLOSE_WAIT)
+            set_state(x, TCPS_LAST_ACK, events);
+        else if (is_open_state(x->state))
+            set_state(x, TCPS_FIN_WAIT_1, events);
+        /* y receives the FIN. */
+        if (is_open_state(y->state))
+            set_state(y, TCPS_CLOSE_WAIT, events);
+        else if (y->state == TCPS_FIN_WAIT_1)
+            set_state(y, TCPS_CLOSING, events);
+        else if (y->state == TCPS_FIN_WAIT_2)
+            set_state(y, TCPS_TIME_WAIT, events);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Zeek: endpoint states, history letters, conn_state                     */
+/* ---------------------------------------------------------------------- */
+
+#define HIST_SYN_PKT        0x001
+#define HIST_FIN_PKT        0x002
+#define HIST_RST_PKT        0x004
+#define HIST_FIN_RST_PKT    0x008
+#define HIST_DATA_PKT       0x010
+#define HIST_ACK_PKT        0x020
+#define HIST_MULTI_FLAG_PKT 0x040
+
+/* Zeek's likely_server_ports from the default analyzers' registered ports. */
+static const uint16_t zeek_server_ports[] = {
+    21,   22,   23,   25,   53,   67,   69,   80,   81,   88,   110,  111,  123,  135,  137,
+    139,  143,  161,  162,  179,  389,  443,  445,  502,  512,  513,  514,  563,  585,  587,
+    614,  631,  636,  989,  990,  992,  993,  995,  1080, 1723, 1812, 2049, 2811, 3128, 3306,
+    3389, 5060, 5222, 5223, 5269, 5353, 5355, 5432, 6379, 6666, 6667, 6668, 6669, 8000, 8080,
+    8888, 20000,
+};
+
+int tcp_zeek_likely_server_port(uint16_t port)
+{
+    for (size_t i = 0; i < sizeof(zeek_server_ports) / sizeof(zeek_server_ports[0]); i++)
+        if (zeek_server_ports[i] == port)
+            return 1;
+    return 0;
+}
+
+static void z_add(struct flow *f, char c)
+{
+    if ((size_t)f->history_len + 1 < sizeof(f->history)) {
+        f->history[f->history_len++] = c;
+        f->history[f->history_len] = 0;
+    }
+}
+
+static int z_is_orig(const struct flow *f, enum flow_dir_id dir)
+{
+    return (uint8_t)dir == f->zeek_orig;
+}
+
+static char z_code(const struct flow *f, enum flow_dir_id dir, char upper)
+{
+    return z_is_orig(f, dir) ? upper : (char)(upper - 'A' + 'a');
+}
+
+/* Zeek's Connection::CheckHistory: true if the letter was already recorded. */
+static int z_check(struct flow *f, enum flow_dir_id dir, uint32_t mask, char upper)
+{
+    if (!z_is_orig(f, dir))
+        mask <<= 16;
+    if (!(f->zeek_hist_seen & mask)) {
+        f->zeek_hist_seen |= mask;
+        z_add(f, z_code(f, dir, upper));
+        return 0;
+    }
+    return 1;
+}
+
+/* Logarithmic letters: recorded at the 1st, 10th, 100th ... event. */
+enum { ZL_C = 0, ZL_G, ZL_T, ZL_W };
+
+static void z_scaled(struct flow *f, enum flow_dir_id dir, int which, char upper)
+{
+    struct flow_dir *d = &f->d[dir];
+    if (d->z_log_next[which] == 0)
+        d->z_log_next[which] = 1;
+    if (++d->z_log_count[which] == d->z_log_next[which]) {
+        z_add(f, z_code(f, dir, upper));
+        if (d->z_log_next[which] < UINT32_MAX / 10)
+            d->z_log_next[which] *= 10;
+    }
+}
+
+static void z_set_state(struct flow_dir *d, enum zeek_ep_state s)
+{
+    if (d->zstate != s) {
+        d->zprev_state = d->zstate;
+        d->zstate = s;
+    }
+}
+
+/* The first packet decides Zeek's originator (TCPAnalyzer::WantConnection). */
+static void z_first_packet(struct flow *f, enum flow_dir_id dir, const struct decoded *p)
+{
+    f->zeek_orig = (uint8_t)dir;
+    if (!(p->flags & TH_SYN) || (p->flags & TH_ACK)) {
+        int flip = 0;
+        if (tcp_zeek_likely_server_port(p->sport)) {
+            if (tcp_zeek_likely_server_port(p->dport))
+                flip = !(p->flags & TH_SYN) && p->sport < p->dport;
+            else
+                flip = 1;
+        }
+        if (flip) {
+            f->zeek_orig = (uint8_t)!dir;
+            f->zeek_flipped = 1;
+            z_add(f, '^');
+        }
+    }
+}
+
+static void z_state_machine(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
+                            int is_orig)
+{
+    struct flow_dir *ep = &f->d[dir], *peer = &f->d[!dir];
+    struct flow_dir *orig = &f->d[f->zeek_orig];
+    uint8_t fl = p->flags;
+
+    switch (ep->zstate) {
+    case ZEEK_INACTIVE:
+        if (fl & TH_SYN) {
+            if (is_orig) {
+                z_set_state(ep, (fl & TH_ACK) ? ZEEK_SYN_ACK_SENT : ZEEK_SYN_SENT);
+            } else {
+                if (!(fl & TH_ACK) && peer->zstate == ZEEK_SYN_ACK_SENT &&
+                    p->seq == ep->z_start_seq) {
+                    /* SYN / SYN-ACK reversal: Zeek flips the roles. */
+                    f->zeek_orig = (uint8_t)dir;
+                    z_set_state(peer, ZEEK_ESTABLISHED);
+                }
+                if (peer->zstate == ZEEK_SYN_SENT)
+                    z_set_state(peer, ZEEK_ESTABLISHED);
+                z_set_state(ep, ZEEK_ESTABLISHED);
+            }
+        }
+        if (fl & TH_FIN)
+            z_set_state(ep, ZEEK_CLOSED);
+        if (fl & TH_RST)
+            z_set_state(ep, ZEEK_RESET);
+        if (ep->zstate == ZEEK_INACTIVE) {
+            if (!is_orig && p->payload_len == 0 && orig->zstate == ZEEK_SYN_SENT)
+                ; /* an ACK before the SYN reply: not a partial connection */
+            else if ((fl & TH_ACK) && peer->zstate == ZEEK_ESTABLISHED)
+                z_set_state(ep, ZEEK_ESTABLISHED);
+            else
+                z_set_state(ep, ZEEK_PARTIAL);
+        }
+        break;
+    case ZEEK_SYN_SENT:
+    case ZEEK_SYN_ACK_SENT:
+        if (fl & TH_FIN)
+            z_set_state(ep, ZEEK_CLOSED);
+        if (fl & TH_RST)
+            z_set_state(ep, ZEEK_RESET);
+        break;
+    case ZEEK_ESTABLISHED:
+    case ZEEK_PARTIAL:
+        if ((fl & TH_SYN) && ep->zstate == ZEEK_PARTIAL && peer->zstate == ZEEK_INACTIVE &&
+            !(fl & TH_ACK))
+            z_set_state(ep, ZEEK_SYN_SENT);
+        if ((fl & TH_FIN) && !(fl & TH_RST)) {
+            z_set_state(ep, ZEEK_CLOSED);
+            if (peer->zstate == ZEEK_RESET && peer->zprev_state == ZEEK_CLOSED)
+                z_set_state(peer, ZEEK_CLOSED);
+        }
+        if (fl & TH_RST)
+            z_set_state(ep, ZEEK_RESET);
+        break;
+    case ZEEK_CLOSED:
+        if ((fl & TH_RST) && peer->zstate != ZEEK_CLOSED)
+            z_set_state(ep, ZEEK_RESET);
+        break;
+    case ZEEK_RESET:
+        break;
+    }
+}
+
+static void zeek_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p)
+{
+    struct flow_dir *ep = &f->d[dir], *peer = &f->d[!dir];
+    uint8_t fl = p->flags;
+    uint32_t len = p->payload_len;
+    int syn = (fl & TH_SYN) != 0, fin = (fl & TH_FIN) != 0, rst = (fl & TH_RST) != 0;
+
+    if (f->d[0].pkts + f->d[1].pkts == 1)
+        z_first_packet(f, dir, p);
+    int is_orig = z_is_orig(f, dir);
+
+    int32_t seg_len = (int32_t)len + syn + fin - (rst ? (int32_t)len : 0);
+    uint32_t seq_past = p->seq + (uint32_t)seg_len;
+
+    /* init_endpoint */
+    switch (ep->zstate) {
+    case ZEEK_INACTIVE:
+        if (syn) {
+            ep->z_start_seq = ep->z_ack_seq = p->seq;
+            ep->z_last_seq_ep = seq_past;
+        } else {
+            ep->z_start_seq = ep->z_ack_seq = p->seq - 1;
+            ep->z_last_seq_ep = p->seq;
+        }
+        break;
+    case ZEEK_SYN_SENT:
+    case ZEEK_SYN_ACK_SENT:
+    case ZEEK_ESTABLISHED:
+    case ZEEK_PARTIAL:
+        if (syn && p->seq != ep->z_start_seq) {
+            ep->z_start_seq = ep->z_ack_seq = p->seq;
+            ep->z_last_seq_ep = seq_past;
+        } else if (syn && (ep->zstate == ZEEK_ESTABLISHED || ep->zstate == ZEEK_PARTIAL)) {
+            ep->z_start_seq = ep->z_ack_seq = p->seq;
+            ep->z_last_seq_ep = seq_past;
+        }
+        break;
+    case ZEEK_RESET:
+        if (syn && ep->zprev_state == ZEEK_INACTIVE) {
+            ep->z_start_seq = ep->z_ack_seq = p->seq;
+            ep->z_last_seq_ep = seq_past;
+        }
+        break;
+    default:
+        break;
+    }
+
+    int32_t rel = (int32_t)(p->seq - ep->z_start_seq);
+    uint32_t rel_seq = (uint32_t)rel;
+
+    /* update_history */
+    int bits = syn + fin + rst;
+    if (bits > 1) {
+        if (fin && rst)
+            z_check(f, dir, HIST_FIN_RST_PKT, 'I');
+        else
+            z_check(f, dir, HIST_MULTI_FLAG_PKT, 'Q');
+    } else if (bits == 1) {
+        if (syn) {
+            char code = (fl & TH_ACK) ? 'H' : 'S';
+            if (z_check(f, dir, HIST_SYN_PKT, code) && rel_seq != ep->z_last_seq[0])
+                z_add(f, z_code(f, dir, code));
+            ep->z_last_seq[0] = rel_seq;
+        }
+        if (fin) {
+            if (z_check(f, dir, HIST_FIN_PKT, 'F') && rel_seq + len != ep->z_last_seq[1])
+                z_add(f, z_code(f, dir, 'F'));
+            ep->z_last_seq[1] = rel_seq + len;
+        }
+        if (rst) {
+            if (z_check(f, dir, HIST_RST_PKT, 'R') && rel_seq != ep->z_last_seq[2])
+                z_add(f, z_code(f, dir, 'R'));
+            ep->z_last_seq[2] = rel_seq;
+        }
+    } else {
+        if (len)
+            z_check(f, dir, HIST_DATA_PKT, 'D');
+        else if (fl & TH_ACK)
+            z_check(f, dir, HIST_ACK_PKT, 'A');
+    }
+
+    /* update_window: zero windows */
+    if (p->win == 0 && !rst && peer->zstate != ZEEK_CLOSED && ep->zstate != ZEEK_RESET)
+        z_scaled(f, dir, ZL_W, 'W');
+
+    if (fin) {
+        ep->z_fin_cnt++;
+        ep->z_last_seq[3] = rel_seq + (uint32_t)seg_len; /* Zeek's FIN_seq */
+    }
+
+    uint32_t rel_ack = 0;
+    if (fl & TH_ACK) {
+        if (peer->zstate == ZEEK_INACTIVE) {
+            rel_ack = 1;
+            peer->z_start_seq = peer->z_ack_seq = peer->z_last_seq_ep = p->ack - 1;
+        } else {
+            int32_t ra = (int32_t)(p->ack - peer->z_start_seq);
+            if (ra < 0) {
+                rel_ack = 0;
+            } else {
+                rel_ack = (uint32_t)ra;
+                if (!rst) {
+                    int32_t da = (int32_t)(p->ack - peer->z_ack_seq);
+                    if (!(p->ack == 0 && da > 1048576) && da > 0)
+                        peer->z_ack_seq = p->ack;
+                }
+            }
+        }
+    }
+
+    /* update_last_seq */
+    int32_t delta_last = (int32_t)(seq_past - ep->z_last_seq_ep);
+    if ((syn || rst) && (delta_last > 1048576 || delta_last < -1048576))
+        ;
+    else if (fin && ep->z_last_seq_ep == ep->z_start_seq + 1)
+        ep->z_last_seq_ep = seq_past;
+    else if (ep->zstate == ZEEK_RESET)
+        ;
+    else if (delta_last > 0)
+        ep->z_last_seq_ep = seq_past;
+    else if (len > 0)
+        z_scaled(f, dir, ZL_T, 'T');
+
+    z_state_machine(f, dir, p, is_orig);
+
+    /* Content gaps: the peer acknowledged data of ours never seen. Zeek
+     * reassembles only once there is payload, and ignores gaps revealed at
+     * the close (FIN/RST) and the faked first byte of partial connections. */
+    if (len > 0 && !rst)
+        f->zeek_reassembling = 1;
+    uint32_t data_seq = syn ? rel_seq + 1 : rel_seq;
+    /* Only payload actually captured reaches Zeek's reassembler. */
+    if (len > 0 && !rst && p->payload_caplen >= len) {
+        if (ep->z_reassem == 0)
+            ep->z_reassem = 1;
+        if (SEQ_LE(data_seq, ep->z_reassem) && SEQ_GT(data_seq + len, ep->z_reassem))
+            ep->z_reassem = data_seq + len;
+    }
+    if ((fl & TH_ACK) && f->zeek_reassembling && rel_ack) {
+        uint32_t up_to = rel_ack;
+        if (peer->z_fin_cnt > 0) {
+            uint32_t fin_rel = peer->z_last_seq[3];
+            if (SEQ_GE(up_to, fin_rel))
+                up_to = fin_rel - 1;
+        }
+        if (peer->z_reassem == 0)
+            peer->z_reassem = 1;
+        if (SEQ_GT(up_to, peer->z_reassem)) {
+            int partial_start = up_to <= 2 && (f->midstream || !f->client_by_syn);
+            if (!partial_start && peer->zstate == ZEEK_ESTABLISHED &&
+                ep->zstate == ZEEK_ESTABLISHED)
+                z_scaled(f, (enum flow_dir_id) !dir, ZL_G, 'G');
+            peer->z_reassem = up_to;
+        }
+    }
+}
+
+static const char *zeek_conn_state(const struct flow *f)
+{
+    const struct flow_dir *o = &f->d[f->zeek_orig], *r = &f->d[!f->zeek_orig];
+    enum zeek_ep_state os = o->zstate, rs = r->zstate;
+    int o_inactive = os == ZEEK_INACTIVE || os == ZEEK_PARTIAL;
+    int r_inactive = rs == ZEEK_INACTIVE || rs == ZEEK_PARTIAL;
+
+    if (rs == ZEEK_RESET) {
+        if (os == ZEEK_SYN_SENT || os == ZEEK_SYN_ACK_SENT ||
+            (os == ZEEK_RESET && o->zsize == 0 && r->zsize == 0))
+            return "REJ";
+        if (o_inactive)
+            return "RSTRH";
+        return "RSTR";
+    }
+    if (os == ZEEK_RESET) {
+        if (r_inactive) {
+            /* /^\^?S[^HAFGIQ]*R.*$/ on the history */
+            const char *h = f->history;
+            if (*h == '^')
+                h++;
+            if (*h == 'S') {
+                h++;
+                while (*h && !strchr("HAFGIQ", *h) && *h != 'R')
+                    h++;
+                if (*h == 'R')
+                    return "RSTOS0";
+            }
+            return "OTH";
+        }
+        return "RSTO";
+    }
+    if (rs == ZEEK_CLOSED && os == ZEEK_CLOSED)
+        return "SF";
+    if (os == ZEEK_CLOSED)
+        return r_inactive ? "SH" : "S2";
+    if (rs == ZEEK_CLOSED)
+        return o_inactive ? "SHR" : "S3";
+    if (os == ZEEK_SYN_SENT && rs == ZEEK_INACTIVE)
+        return "S0";
+    if (os == ZEEK_ESTABLISHED && rs == ZEEK_ESTABLISHED)
+        return "S1";
+    return "OTH";
+}
+
+/* Zeek's TCP_Endpoint::Size(): bytes of sequence space, SYN/FIN excluded. */
+static uint64_t zeek_size(const struct flow_dir *d, const struct flow_dir *peer)
+{
+    if (d->zprev_state == ZEEK_SYN_SENT && d->zstate == ZEEK_RESET &&
+        peer->zstate == ZEEK_INACTIVE && d->z_ack_seq != d->z_start_seq)
+        return 0;
+    uint32_t last = d->z_last_seq_ep - d->z_start_seq;
+    uint32_t ack = d->z_ack_seq - d->z_start_seq;
+    uint64_t size = SEQ_GT(d->z_last_seq_ep, d->z_ack_seq) ? last : ack;
+    if (size)
+        size--;
+    if (d->z_fin_cnt && size)
+        size--;
+    return size;
+}
+
+const char *tcp_zeek_conn_state(const struct flow *f)
+{
+    return zeek_conn_state(f);
+}
+
+/* ---------------------------------------------------------------------- */
+
+void tcp_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
+                 struct tcp_seg_info *out)
+{
+    struct flow_dir *x = &f->d[dir], *y = &f->d[!dir];
+    uint8_t fl = p->flags;
+    uint8_t was_closed = f->closed;
+
+    memset(out, 0, sizeof(*out));
+    if (x->pkts == 0)
+        x->first_ts_ns = p->ts_ns;
+    x->pkts++;
+    x->bytes += p->payload_len;
+    x->last_ts_ns = p->ts_ns;
+    f->last_ts_ns = p->ts_ns;
+
+    if (fl & TH_SYN)
+        ws_syn_options(f, dir, p);
+    uint32_t win = ws_scaled_window(x, p);
+    x->win_raw = p->win;
+    x->win = win;
+    x->win_known = 1;
+
+    ws_analyze(f, dir, p, win, &out->marks);
+
+    /* Handshake times and RTT (SYN -> SYN/ACK -> ACK). */
+    if ((fl & (TH_SYN | TH_ACK)) == TH_SYN && dir == FLOW_C2S) {
+        if (!f->syn_ts_ns)
+            f->syn_ts_ns = p->ts_ns;
+        x->syn_seen = 1;
+    } else if ((fl & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK)) {
+        x->syn_seen = 1;
+        if (!f->synack_ts_ns) {
+            f->synack_ts_ns = p->ts_ns;
+            if (f->syn_ts_ns)
+                f->rtt_server_ns = (int64_t)(p->ts_ns - f->syn_ts_ns);
+        }
+    } else if ((fl & TH_ACK) && !(fl & (TH_SYN | TH_RST)) && dir == FLOW_C2S &&
+               f->synack_ts_ns && !f->handshake_done && y->isn_known &&
+               p->ack == y->isn + 1) {
+        f->handshake_done = 1;
+        f->ack_ts_ns = p->ts_ns;
+        if (f->syn_ts_ns)
+            f->rtt_ns = (int64_t)(p->ts_ns - f->syn_ts_ns);
+        out->events |= TCP_EV_HANDSHAKE;
+        out->marks |= SEG_HANDSHAKE_DONE;
+    }
+
+    observe_states(f, dir, p, &out->events);
+
+    if ((fl & TH_FIN) && !x->fin_seen) {
+        x->fin_seen = 1;
+        x->fin_seq = p->seq + p->payload_len;
+        out->events |= TCP_EV_FIN;
+        if (f->closed_by == FLOW_BY_NONE)
+            f->closed_by = (int8_t)dir;
+    }
+    if ((fl & TH_RST) && !x->rst_seen) {
+        x->rst_seen = 1;
+        out->events |= TCP_EV_RST;
+        if (f->reset_by == FLOW_BY_NONE)
+            f->reset_by = (int8_t)dir;
+        if (f->closed_by == FLOW_BY_NONE)
+            f->closed_by = (int8_t)dir;
+    }
+    f->half_closed = (x->fin_seen != y->fin_seen) && !x->rst_seen && !y->rst_seen;
+    if ((x->fin_seen && y->fin_seen) || x->rst_seen || y->rst_seen)
+        f->closed = 1;
+    if (f->closed && !was_closed)
+        out->events |= TCP_EV_CLOSED;
+
+    zeek_observe(f, dir, p);
+    f->d[0].zsize = zeek_size(&f->d[0], &f->d[1]);
+    f->d[1].zsize = zeek_size(&f->d[1], &f->d[0]);
+
+    out->rel_seq = x->isn_known ? p->seq - x->isn : p->seq;
+    out->rel_ack = (fl & TH_ACK) && y->isn_known ? p->ack - y->isn : 0;
+    out->win = win;
+    x->last_marks = out->marks;
+}
