@@ -99,7 +99,8 @@ struct capture *capture_open(const struct capture_opts *o, char *err, size_t err
     c->dlt = pcap_datalink(c->p);
     if (!decode_dlt_supported(c->dlt)) {
         const char *name = pcap_datalink_val_to_name(c->dlt);
-        snprintf(err, errlen, "unsupported link type %s (%d): use an Ethernet, any, lo or raw IP capture",
+        snprintf(err, errlen,
+                 "unsupported link type %s (%d): use an Ethernet, any, lo or raw IP capture",
                  name ? name : "?", c->dlt);
         capture_close(c);
         return NULL;

@@ -237,9 +237,9 @@ static enum decode_status decode_ipv6(const uint8_t *p, uint32_t avail, uint32_t
             if (off > end)
                 return DECODE_BAD_IPV6_EXT;
             return decode_tcp(p + off, avail - off, end - off, d);
-        case 0:  /* hop-by-hop */
-        case 43: /* routing */
-        case 60: /* destination options */
+        case 0:   /* hop-by-hop */
+        case 43:  /* routing */
+        case 60:  /* destination options */
         case 135: /* mobility */
             if (off + 2 > avail)
                 return off + 2 > end ? DECODE_BAD_IPV6_EXT : DECODE_TRUNC_IP;

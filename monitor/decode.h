@@ -23,16 +23,16 @@
 /* Outcome of decoding; everything but DECODE_OK is counted by the engine. */
 enum decode_status {
     DECODE_OK = 0,
-    DECODE_NOT_IP,      /* ARP, LLC, unknown ethertype or address family */
-    DECODE_NOT_TCP,     /* IP, but another protocol (UDP, ICMP, ...) */
-    DECODE_FRAGMENT,    /* a non-first IP fragment: no TCP header in it */
-    DECODE_BAD_LINK,    /* unsupported link type */
-    DECODE_TRUNC_LINK,  /* capture ends inside the link header */
-    DECODE_TRUNC_IP,    /* ... inside the IP header or its extension headers */
-    DECODE_TRUNC_TCP,   /* ... inside the TCP header (incl. options) */
-    DECODE_BAD_IP,      /* bad version, header length or total length */
+    DECODE_NOT_IP,       /* ARP, LLC, unknown ethertype or address family */
+    DECODE_NOT_TCP,      /* IP, but another protocol (UDP, ICMP, ...) */
+    DECODE_FRAGMENT,     /* a non-first IP fragment: no TCP header in it */
+    DECODE_BAD_LINK,     /* unsupported link type */
+    DECODE_TRUNC_LINK,   /* capture ends inside the link header */
+    DECODE_TRUNC_IP,     /* ... inside the IP header or its extension headers */
+    DECODE_TRUNC_TCP,    /* ... inside the TCP header (incl. options) */
+    DECODE_BAD_IP,       /* bad version, header length or total length */
     DECODE_BAD_IPV6_EXT, /* extension header chain runs past the packet */
-    DECODE_BAD_TCP,     /* data offset < 5 or beyond the IP payload */
+    DECODE_BAD_TCP,      /* data offset < 5 or beyond the IP payload */
     DECODE_STATUS_COUNT
 };
 
@@ -81,9 +81,9 @@ struct decoded {
     uint16_t vlan[2];
     uint16_t tcp_hlen;
     struct tcp_opts opts;
-    const uint8_t *payload;   /* start of the TCP payload in the captured bytes */
-    uint32_t payload_len;     /* from the IP length: what was on the wire */
-    uint32_t payload_caplen;  /* how much of it was captured (<= payload_len) */
+    const uint8_t *payload;  /* start of the TCP payload in the captured bytes */
+    uint32_t payload_len;    /* from the IP length: what was on the wire */
+    uint32_t payload_caplen; /* how much of it was captured (<= payload_len) */
 };
 
 /*

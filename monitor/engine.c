@@ -16,9 +16,9 @@ struct engine {
 };
 
 static const char *const event_names[ENGINE_EV_COUNT] = {
-    [ENGINE_EV_OPENED] = "opened", [ENGINE_EV_HANDSHAKE] = "handshake",
+    [ENGINE_EV_OPENED] = "opened",   [ENGINE_EV_HANDSHAKE] = "handshake",
     [ENGINE_EV_REQUEST] = "request", [ENGINE_EV_RESPONSE] = "response",
-    [ENGINE_EV_FIN] = "fin",       [ENGINE_EV_RST] = "rst",
+    [ENGINE_EV_FIN] = "fin",         [ENGINE_EV_RST] = "rst",
     [ENGINE_EV_CLOSED] = "closed",
 };
 
@@ -155,8 +155,8 @@ void engine_segment(struct engine *e, const struct decoded *p)
     e->cur_flow = NULL;
 }
 
-void engine_packet(struct engine *e, int dlt, const uint8_t *pkt, uint32_t caplen,
-                   uint32_t wirelen, uint64_t ts_ns)
+void engine_packet(struct engine *e, int dlt, const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
+                   uint64_t ts_ns)
 {
     struct decoded d;
     e->c.packets++;

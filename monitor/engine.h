@@ -58,8 +58,8 @@ struct engine *engine_new(const struct engine_config *cfg);
 void engine_free(struct engine *e);
 
 /* Feed one captured frame of link type dlt, captured at ts_ns. */
-void engine_packet(struct engine *e, int dlt, const uint8_t *pkt, uint32_t caplen,
-                   uint32_t wirelen, uint64_t ts_ns);
+void engine_packet(struct engine *e, int dlt, const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
+                   uint64_t ts_ns);
 
 /* Feed an already decoded segment (used by engine_packet and by tests). */
 void engine_segment(struct engine *e, const struct decoded *p);

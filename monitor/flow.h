@@ -167,14 +167,14 @@ struct flow_dir {
     uint32_t z_last_seq_ep; /* Zeek's LastSeq of the endpoint */
     uint8_t z_seq_init;
     enum zeek_ep_state zprev_state;
-    uint32_t z_ack_seq;    /* Zeek's AckSeq: highest ack the peer sent for us */
+    uint32_t z_ack_seq; /* Zeek's AckSeq: highest ack the peer sent for us */
     uint32_t z_fin_cnt;
-    uint32_t z_reassem;    /* next in-order relative data seq (gap detection) */
+    uint32_t z_reassem; /* next in-order relative data seq (gap detection) */
     uint8_t z_did_close;
 
     /* Wireshark bookkeeping (tcp_analyze_seq_info; 0 means "unset" as there). */
     int32_t ws_dupacknum;
-    uint32_t ws_window;      /* last window seen, as Wireshark compares it */
+    uint32_t ws_window; /* last window seen, as Wireshark compares it */
     uint64_t ws_nextseq_ts_ns;
     uint64_t ws_lastack_ts_ns;
     uint16_t ws_lastsegflags;

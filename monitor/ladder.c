@@ -63,7 +63,8 @@ static void syn_note(const struct tcp_synopts *s, char *note)
     if (s->present & SYNOPT_MSS)
         off += (size_t)snprintf(buf + off, sizeof(buf) - off, "MSS=%u ", s->mss);
     if (s->present & SYNOPT_WS)
-        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "WS=%u ", 1u << (s->wscale > 14 ? 14 : s->wscale));
+        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "WS=%u ",
+                                1u << (s->wscale > 14 ? 14 : s->wscale));
     if (s->present & SYNOPT_SACK_PERM)
         off += (size_t)snprintf(buf + off, sizeof(buf) - off, "SACK_PERM ");
     if (s->present & SYNOPT_TS)
@@ -90,8 +91,8 @@ static const struct http_txn *txn_at(const struct flow *f, uint64_t ts, int resp
     return NULL;
 }
 
-static void fill_note(const struct flow *f, const struct seg_entry *e,
-                      const struct seg_entry *prev, struct ladder_row *r)
+static void fill_note(const struct flow *f, const struct seg_entry *e, const struct seg_entry *prev,
+                      struct ladder_row *r)
 {
     char buf[512];
     const char *side = e->dir == FLOW_C2S ? "client" : "server";
@@ -142,8 +143,7 @@ static void fill_note(const struct flow *f, const struct seg_entry *e,
     }
     uint8_t pc = prev ? prev->cstate : TCPS_UNKNOWN, ps = prev ? prev->sstate : TCPS_UNKNOWN;
     if ((e->flags & (TH_FIN | TH_RST)) || (prev && (pc != e->cstate || ps != e->sstate) &&
-                                           e->cstate >= TCPS_FIN_WAIT_1 &&
-                                           !(e->flags & TH_SYN))) {
+                                           e->cstate >= TCPS_FIN_WAIT_1 && !(e->flags & TH_SYN))) {
         if (e->flags & TH_RST)
             snprintf(buf, sizeof(buf), "RST from %s: client %s, server %s", side,
                      tcp_state_name(e->cstate), tcp_state_name(e->sstate));

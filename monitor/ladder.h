@@ -20,12 +20,12 @@ enum ladder_row_kind {
 
 struct ladder_row {
     enum ladder_row_kind kind;
-    uint8_t dir;      /* enum flow_dir_id: C2S arrow points right */
+    uint8_t dir; /* enum flow_dir_id: C2S arrow points right */
     uint64_t ts_ns;
-    double rel_s;     /* seconds since the flow's first segment */
-    char flags[12];   /* "SYN", "SYN,ACK", "FIN,ACK", "PSH,ACK", ... */
+    double rel_s;   /* seconds since the flow's first segment */
+    char flags[12]; /* "SYN", "SYN,ACK", "FIN,ACK", "PSH,ACK", ... */
     uint32_t seq, ack, len, win;
-    uint16_t marks;   /* SEG_* */
+    uint16_t marks; /* SEG_* */
     uint8_t cstate, sstate;
     char note[LADDER_NOTE_MAX];
 };

@@ -35,31 +35,30 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: labmon [options]\n"
-            "Watch TCP connections and HTTP requests, live or from a capture file.\n"
-            "\n"
-            "Input:\n"
-            "  -i, --interface IFACE  capture live on IFACE (default: any)\n"
-            "  -f, --filter EXPR      BPF filter (default: 'tcp port 8080', labd's port)\n"
-            "  -p, --port PORT        default filter on this port instead of 8080\n"
-            "  -r, --read FILE        read a pcap/pcapng file ('-' = stdin)\n"
-            "  -w, --write FILE       also write what is captured to a pcap FILE\n"
-            "  -s, --snaplen BYTES    bytes captured per packet (default 262144)\n"
-            "  -c, --count N          stop after N packets\n"
-            "  -d, --duration SECS    stop after SECS seconds (live)\n"
-            "      --max-flows N      bound on tracked connections (default 65536)\n"
-            "Output (without one: a note, then --summary; the TUI comes later):\n"
-            "      --summary          a table, one line per connection, at the end\n"
-            "      --json             one JSON object per connection (JSON lines), at the end\n"
-            "      --events           JSON lines as things happen (opened, handshake,\n"
-            "                         request, response, fin, rst, closed)\n"
-            "      --ladder SEL       sequence diagram of one connection; SEL is a stream\n"
-            "                         index (0, 1, ...), ':PORT' or 'ADDR:PORT'\n"
-            "  -h, --help             this help\n"
-            "  -V, --version          version\n"
-            "Live output stops on Ctrl-C/SIGTERM, -c or -d. Exit status: 0 ok, 1 runtime\n"
-            "error, 2 bad usage. See labmon(8).\n");
+    fprintf(f, "usage: labmon [options]\n"
+               "Watch TCP connections and HTTP requests, live or from a capture file.\n"
+               "\n"
+               "Input:\n"
+               "  -i, --interface IFACE  capture live on IFACE (default: any)\n"
+               "  -f, --filter EXPR      BPF filter (default: 'tcp port 8080', labd's port)\n"
+               "  -p, --port PORT        default filter on this port instead of 8080\n"
+               "  -r, --read FILE        read a pcap/pcapng file ('-' = stdin)\n"
+               "  -w, --write FILE       also write what is captured to a pcap FILE\n"
+               "  -s, --snaplen BYTES    bytes captured per packet (default 262144)\n"
+               "  -c, --count N          stop after N packets\n"
+               "  -d, --duration SECS    stop after SECS seconds (live)\n"
+               "      --max-flows N      bound on tracked connections (default 65536)\n"
+               "Output (without one: a note, then --summary; the TUI comes later):\n"
+               "      --summary          a table, one line per connection, at the end\n"
+               "      --json             one JSON object per connection (JSON lines), at the end\n"
+               "      --events           JSON lines as things happen (opened, handshake,\n"
+               "                         request, response, fin, rst, closed)\n"
+               "      --ladder SEL       sequence diagram of one connection; SEL is a stream\n"
+               "                         index (0, 1, ...), ':PORT' or 'ADDR:PORT'\n"
+               "  -h, --help             this help\n"
+               "  -V, --version          version\n"
+               "Live output stops on Ctrl-C/SIGTERM, -c or -d. Exit status: 0 ok, 1 runtime\n"
+               "error, 2 bad usage. See labmon(8).\n");
 }
 
 static void on_event(void *ctx, const struct engine_event *ev)
@@ -110,8 +109,7 @@ static int run_loop(struct app *a, double duration)
         while (!stop_requested) {
             int n = capture_dispatch(a->cap, 4096, on_frame, a);
             if (n < 0) {
-                fprintf(stderr, "labmon: reading the capture failed: %s\n",
-                        capture_error(a->cap));
+                fprintf(stderr, "labmon: reading the capture failed: %s\n", capture_error(a->cap));
                 return 1;
             }
             if (capture_eof(a->cap))

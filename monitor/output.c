@@ -80,7 +80,8 @@ static void synopts_json(FILE *out, const struct flow_dir *d)
         fprintf(out, "%u", s->wscale);
     else
         fputs("null", out);
-    fprintf(out, ",\"sack_perm\":%s,\"ts\":%s,\"tfo\":", (s->present & SYNOPT_SACK_PERM) ? "true" : "false",
+    fprintf(out, ",\"sack_perm\":%s,\"ts\":%s,\"tfo\":",
+            (s->present & SYNOPT_SACK_PERM) ? "true" : "false",
             (s->present & SYNOPT_TS) ? "true" : "false");
     if (s->present & SYNOPT_TFO)
         fprintf(out, "{\"cookie_len\":%u}", s->tfo_cookie_len);
@@ -97,8 +98,8 @@ static void dir_json(FILE *out, const struct flow_dir *d)
             "\"dup_acks\":%u,\"window_updates\":%u,\"zero_windows\":%u,\"keep_alives\":%u,"
             "\"zero_window_probes\":%u,\"win\":%u,\"state\":\"%s\"}",
             (unsigned long long)d->pkts, (unsigned long long)d->bytes, d->retrans, d->fast_retrans,
-            d->spurious_retrans, d->out_of_order, d->lost_segments, d->dup_acks,
-            d->window_updates, d->zero_windows, d->keep_alives, d->zero_window_probes, d->win,
+            d->spurious_retrans, d->out_of_order, d->lost_segments, d->dup_acks, d->window_updates,
+            d->zero_windows, d->keep_alives, d->zero_window_probes, d->win,
             tcp_state_name(d->state));
 }
 
@@ -166,7 +167,8 @@ void output_flow_json(FILE *out, const struct flow *f)
     fprintf(out, "{\"stream\":%llu,\"client\":\"%s%s%s:%u\",\"server\":\"%s%s%s:%u\",",
             (unsigned long long)f->id, f->af == 6 ? "[" : "", ca, f->af == 6 ? "]" : "", f->cport,
             f->af == 6 ? "[" : "", sa, f->af == 6 ? "]" : "", f->sport);
-    fprintf(out, "\"client_addr\":\"%s\",\"client_port\":%u,\"server_addr\":\"%s\",\"server_port\":%u,",
+    fprintf(out,
+            "\"client_addr\":\"%s\",\"client_port\":%u,\"server_addr\":\"%s\",\"server_port\":%u,",
             ca, f->cport, sa, f->sport);
     fputs("\"first_ts\":", out);
     ts_json(out, f->first_ts_ns);
@@ -211,9 +213,9 @@ void output_flow_json(FILE *out, const struct flow *f)
 
 void output_summary_header(FILE *out)
 {
-    fprintf(out, "%-5s %-28s %-24s %-5s %-12s %-12s %7s %7s %10s %10s %4s %8s  %s\n", "#",
-            "client", "server", "zeek", "client_st", "server_st", "pkt>", "pkt<", "bytes>",
-            "bytes<", "rtx", "rtt_ms", "http");
+    fprintf(out, "%-5s %-28s %-24s %-5s %-12s %-12s %7s %7s %10s %10s %4s %8s  %s\n", "#", "client",
+            "server", "zeek", "client_st", "server_st", "pkt>", "pkt<", "bytes>", "bytes<", "rtx",
+            "rtt_ms", "http");
 }
 
 void output_summary_row(FILE *out, const struct flow *f)
@@ -245,12 +247,12 @@ void output_summary_row(FILE *out, const struct flow *f)
     fprintf(out, "%-5llu %-28s %-24s %-5s %-12s %-12s %7llu %7llu %10llu %10llu %4u %8s  %s\n",
             (unsigned long long)f->id, c, s, tcp_zeek_conn_state(f), tcp_state_name(cd->state),
             tcp_state_name(sd->state), (unsigned long long)cd->pkts, (unsigned long long)sd->pkts,
-            (unsigned long long)cd->bytes, (unsigned long long)sd->bytes,
-            cd->retrans + sd->retrans, rtt, http);
+            (unsigned long long)cd->bytes, (unsigned long long)sd->bytes, cd->retrans + sd->retrans,
+            rtt, http);
 }
 
-void output_counters(FILE *out, const struct engine_counters *c, uint64_t flows,
-                     uint64_t evicted, int have_drops, uint64_t drops, uint64_t if_drops)
+void output_counters(FILE *out, const struct engine_counters *c, uint64_t flows, uint64_t evicted,
+                     int have_drops, uint64_t drops, uint64_t if_drops)
 {
     fprintf(out,
             "packets %llu, tcp %llu, non-tcp %llu, truncated %llu, malformed %llu, "
@@ -273,7 +275,8 @@ void output_event_json(FILE *out, const struct engine_event *ev)
     ladder_endpoint_str(f->af, f->server, f->sport, s, sizeof(s));
     fputs("{\"ts\":", out);
     ts_json(out, ev->ts_ns);
-    fprintf(out, ",\"event\":\"%s\",\"stream\":%llu,\"client\":\"%s\",\"server\":\"%s\",\"from\":\"%s\"",
+    fprintf(out,
+            ",\"event\":\"%s\",\"stream\":%llu,\"client\":\"%s\",\"server\":\"%s\",\"from\":\"%s\"",
             engine_event_name(ev->type), (unsigned long long)f->id, c, s,
             ev->dir == FLOW_C2S ? "client" : "server");
     fprintf(out, ",\"client_state\":\"%s\",\"server_state\":\"%s\"",

@@ -24,8 +24,8 @@ void output_event_json(FILE *out, const struct engine_event *ev);
 void output_ladder(FILE *out, const struct flow *f, int width);
 
 /* Totals line(s) for the end of --summary (counters, drops). */
-void output_counters(FILE *out, const struct engine_counters *c, uint64_t flows,
-                     uint64_t evicted, int have_drops, uint64_t drops, uint64_t if_drops);
+void output_counters(FILE *out, const struct engine_counters *c, uint64_t flows, uint64_t evicted,
+                     int have_drops, uint64_t drops, uint64_t if_drops);
 
 /* Write s as a JSON string literal (with quotes). */
 void output_json_string(FILE *out, const char *s);

@@ -226,8 +226,8 @@ static void observe_states(struct flow *f, enum flow_dir_id dir, const struct de
     }
     if (fl & TH_SYN) {
         if (!(fl & TH_ACK)) {
-            if (x->state == TCPS_UNKNOWN || x->state == TCPS_CLOSED ||
-                x->state == TCPS_SYN_SENT || x->state == TCPS_TIME_WAIT)
+            if (x->state == TCPS_UNKNOWN || x->state == TCPS_CLOSED || x->state == TCPS_SYN_SENT ||
+                x->state == TCPS_TIME_WAIT)
                 set_state(x, TCPS_SYN_SENT, events);
             if (y->state == TCPS_UNKNOWN)
                 set_state(y, TCPS_LISTEN, events);
@@ -294,11 +294,10 @@ static void observe_states(struct flow *f, enum flow_dir_id dir, const struct de
 
 /* Zeek's likely_server_ports from the default analyzers' registered ports. */
 static const uint16_t zeek_server_ports[] = {
-    21,   22,   23,   25,   53,   67,   69,   80,   81,   88,   110,  111,  123,  135,  137,
-    139,  143,  161,  162,  179,  389,  443,  445,  502,  512,  513,  514,  563,  585,  587,
-    614,  631,  636,  989,  990,  992,  993,  995,  1080, 1723, 1812, 2049, 2811, 3128, 3306,
-    3389, 5060, 5222, 5223, 5269, 5353, 5355, 5432, 6379, 6666, 6667, 6668, 6669, 8000, 8080,
-    8888, 20000,
+    21,   22,   23,   25,   53,   67,   69,   80,   81,   88,   110,  111,  123,  135,   137,  139,
+    143,  161,  162,  179,  389,  443,  445,  502,  512,  513,  514,  563,  585,  587,   614,  631,
+    636,  989,  990,  992,  993,  995,  1080, 1723, 1812, 2049, 2811, 3128, 3306, 3389,  5060, 5222,
+    5223, 5269, 5353, 5355, 5432, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
 };
 
 int tcp_zeek_likely_server_port(uint16_t port)
@@ -710,9 +709,8 @@ void tcp_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
             if (f->syn_ts_ns)
                 f->rtt_server_ns = (int64_t)(p->ts_ns - f->syn_ts_ns);
         }
-    } else if ((fl & TH_ACK) && !(fl & (TH_SYN | TH_RST)) && dir == FLOW_C2S &&
-               f->synack_ts_ns && !f->handshake_done && y->isn_known &&
-               p->ack == y->isn + 1) {
+    } else if ((fl & TH_ACK) && !(fl & (TH_SYN | TH_RST)) && dir == FLOW_C2S && f->synack_ts_ns &&
+               !f->handshake_done && y->isn_known && p->ack == y->isn + 1) {
         f->handshake_done = 1;
         f->ack_ts_ns = p->ts_ns;
         if (f->syn_ts_ns)
