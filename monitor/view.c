@@ -973,12 +973,11 @@ static int sort_cmp(const struct view_conn *a, const struct view_conn *b, enum v
     return r ? r : cmp_u64(a->id, b->id);
 }
 
-static const struct sort_ctx *g_sort; /* qsort has no context argument in C11 */
-
-static int sort_qcmp(const void *pa, const void *pb)
+static int sort_qcmp(const void *pa, const void *pb, void *arg)
 {
+    const struct sort_ctx *ctx = arg;
     uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-    return sort_cmp(g_sort->conns[a], g_sort->conns[b], g_sort->sort);
+    return sort_cmp(ctx->conns[a], ctx->conns[b], ctx->sort);
 }
 
 static int order_grow(struct view_state *vs, size_t n)
@@ -1023,9 +1022,7 @@ static void build_order(struct view_state *vs, const struct view_conn *const *co
     }
     if (!sorted) {
         struct sort_ctx ctx = { conns, vs->sort };
-        g_sort = &ctx;
-        qsort(vs->order, k, sizeof(vs->order[0]), sort_qcmp);
-        g_sort = NULL;
+        qsort_r(vs->order, k, sizeof(vs->order[0]), sort_qcmp, &ctx);
     }
     for (size_t i = 0; i < k; i++)
         vs->order_id[i] = conns[vs->order[i]]->id;
