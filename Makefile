@@ -113,6 +113,7 @@ check: test-deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit e2e
 	@$(MAKE) --no-print-directory V=asan unit e2e
+	@tests/fuzz/run.sh smoke
 	@tests/summary.sh
 
 demo: deps all
