@@ -30,9 +30,11 @@ declare -A SRCS=(
     [range]="worker/range.c worker/httpdate.c"
     [cond]="worker/cond.c worker/httpdate.c"
     [path]="worker/path.c"
+    [decode]="monitor/decode.c"
+    [engine]="monitor/engine.c monitor/decode.c monitor/flow.c monitor/tcp_track.c monitor/http_sniff.c"
 )
 # Inputs longer than this are not tried (streams of segments need more room).
-declare -A MAXLEN=([http_sniff]=65536)
+declare -A MAXLEN=([http_sniff]=65536 [engine]=65536)
 
 OUT=build/fuzz
 CC_FUZZ=${CC_FUZZ:-clang}

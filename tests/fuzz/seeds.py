@@ -231,6 +231,11 @@ def header_values(stream, name):
             yield line[len(name) + 1:].strip()
 
 
+# Link types in the order of fuzz_decode.c's and fuzz_engine.c's tables.
+DECODE_DLTS = [1, 113, 276, 0, 108, 101, 12, 14, 228, 229]
+ENGINE_DLTS = [1, 113, 276, 0, 101, 108]
+
+
 def main():
     outdir = sys.argv[1]
     want = set(sys.argv[2:])
@@ -265,6 +270,24 @@ def main():
             for lit in lits:
                 write(outdir, 'path', lit)
 
+    if use('engine'):
+        # Whole connections, synthesised: handshake, the unit tests' exchanges, close.
+        for lits in unit('http_sniff'):
+            recs = bytearray(b'\x80\x4f')
+
+            def seg(d, flags, payload=b'', synopts=0):
+                recs.extend(bytes([d | synopts << 4 | 0x20, flags]) + b'\0\0\0\0\xff\xff\x01'
+                            + struct.pack('<H', len(payload)) + payload)
+            seg(0, 0x02, synopts=1)
+            seg(1, 0x12, synopts=1)
+            seg(0, 0x10)
+            for lit in lits:
+                seg(1 if lit.startswith(b'HTTP/') else 0, 0x18, lit)
+            seg(0, 0x11)
+            seg(1, 0x11)
+            seg(0, 0x10)
+            write(outdir, 'engine', bytes(recs))
+
     pcaps = []
     for dirpath, _, files in os.walk(os.path.join(root, 'tests', 'pcaps')):
         pcaps += [os.path.join(dirpath, f) for f in files if '.pcap' in f]
@@ -273,6 +296,18 @@ def main():
             conns = streams(path)
         except (struct.error, IndexError, OSError):
             continue
+        frames = list(packets(path))
+        if use('decode'):
+            for linktype, pkt in frames[:40]:
+                if linktype in DECODE_DLTS:
+                    write(outdir, 'decode', bytes([DECODE_DLTS.index(linktype), 0]) + pkt)
+        if use('engine') and frames and frames[0][0] in ENGINE_DLTS:
+            recs = bytearray(bytes([ENGINE_DLTS.index(frames[0][0]), 0x4f]))
+            for linktype, pkt in frames:
+                if len(recs) + len(pkt) > MAX_SEED:
+                    break
+                recs += struct.pack('<HB', len(pkt), 1) + pkt
+            write(outdir, 'engine', bytes(recs))
         for segs in conns:
             if not segs:
                 continue
