@@ -11,6 +11,7 @@
 #include "monitor/capture.h"
 #include "monitor/engine.h"
 #include "monitor/output.h"
+#include "monitor/ui.h"
 
 enum out_mode { OUT_NONE = 0, OUT_SUMMARY, OUT_JSON, OUT_EVENTS, OUT_LADDER };
 
@@ -41,14 +42,17 @@ static void usage(FILE *f)
                "Input:\n"
                "  -i, --interface IFACE  capture live on IFACE (default: any)\n"
                "  -f, --filter EXPR      BPF filter (default: 'tcp port 8080', labd's port)\n"
-               "  -p, --port PORT        default filter on this port instead of 8080\n"
+               "  -p, --port PORT        default filter on this port (default: the running\n"
+               "                         labd's port, else 8080)\n"
+               "      --run-dir DIR      where to find the running labd (default: labd's)\n"
                "  -r, --read FILE        read a pcap/pcapng file ('-' = stdin)\n"
                "  -w, --write FILE       also write what is captured to a pcap FILE\n"
                "  -s, --snaplen BYTES    bytes captured per packet (default 262144)\n"
                "  -c, --count N          stop after N packets\n"
                "  -d, --duration SECS    stop after SECS seconds (live)\n"
                "      --max-flows N      bound on tracked connections (default 65536)\n"
-               "Output (without one: a note, then --summary; the TUI comes later):\n"
+               "      --speed X          replay -r FILE paced at X times real time (TUI)\n"
+               "Output (without one: the interactive view; press ? there for its keys):\n"
                "      --summary          a table, one line per connection, at the end\n"
                "      --json             one JSON object per connection (JSON lines), at the end\n"
                "      --events           JSON lines as things happen (opened, handshake,\n"
@@ -195,6 +199,8 @@ int main(int argc, char **argv)
         { "count", required_argument, NULL, 'c' },
         { "duration", required_argument, NULL, 'd' },
         { "max-flows", required_argument, NULL, 'M' },
+        { "speed", required_argument, NULL, 'X' },
+        { "run-dir", required_argument, NULL, 'R' },
         { "summary", no_argument, NULL, 'S' },
         { "json", no_argument, NULL, 'J' },
         { "events", no_argument, NULL, 'E' },
@@ -206,7 +212,8 @@ int main(int argc, char **argv)
     struct capture_opts co = { 0 };
     struct app a = { .out = stdout };
     struct engine_config ec = { 0 };
-    double duration = 0;
+    double duration = 0, speed = 0;
+    const char *run_dir = NULL;
     int port = 0, opt;
     char *end;
 
@@ -251,6 +258,17 @@ int main(int argc, char **argv)
                 fprintf(stderr, "labmon: bad duration '%s' (seconds > 0)\n", optarg);
                 return 2;
             }
+            break;
+        case 'X':
+            speed = strtod(optarg, &end);
+            if (*end || speed <= 0 || speed > 1e6) {
+                fprintf(stderr, "labmon: bad --speed '%s' (a factor > 0, 1 = real time)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'R':
+            run_dir = optarg;
             break;
         case 'M':
             ec.max_flows = (uint32_t)strtoul(optarg, &end, 10);
@@ -300,8 +318,16 @@ int main(int argc, char **argv)
         }
     }
     if (a.mode == OUT_NONE) {
-        fprintf(stderr, "labmon: the interactive view is not built yet; printing --summary\n");
-        a.mode = OUT_SUMMARY;
+        struct ui_opts uo = { .cap = co, .port = port, .run_dir = run_dir, .speed = speed,
+                              .max_flows = ec.max_flows };
+        return ui_run(&uo);
+    }
+    if (!co.filter && !co.read_file && port <= 0) {
+        uint16_t lport;
+        int workers;
+        int32_t mpid;
+        if (ui_labd_probe(run_dir, &lport, &workers, &mpid))
+            port = lport;
     }
 
     char filter[64];
