@@ -262,8 +262,7 @@ int main(int argc, char **argv)
         case 'X':
             speed = strtod(optarg, &end);
             if (*end || speed <= 0 || speed > 1e6) {
-                fprintf(stderr, "labmon: bad --speed '%s' (a factor > 0, 1 = real time)\n",
-                        optarg);
+                fprintf(stderr, "labmon: bad --speed '%s' (a factor > 0, 1 = real time)\n", optarg);
                 return 2;
             }
             break;
@@ -318,8 +317,9 @@ int main(int argc, char **argv)
         }
     }
     if (a.mode == OUT_NONE) {
-        struct ui_opts uo = { .cap = co, .port = port, .run_dir = run_dir, .speed = speed,
-                              .max_flows = ec.max_flows };
+        struct ui_opts uo = {
+            .cap = co, .port = port, .run_dir = run_dir, .speed = speed, .max_flows = ec.max_flows
+        };
         return ui_run(&uo);
     }
     if (!co.filter && !co.read_file && port <= 0) {
