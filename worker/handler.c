@@ -1,20 +1,39 @@
-/* Request handler, first version: GET/HEAD of regular files under the root. */
+/*
+ * Request handler: from a parsed request to a response plan. Method, then
+ * path (worker/path.c), then the file's validators and preconditions
+ * (worker/cond.c), then Range (worker/range.c); the writer executes the plan.
+ */
 #include "worker/handler.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "shared/log.h"
+#include "worker/cond.h"
 #include "worker/mime.h"
+#include "worker/path.h"
+#include "worker/range.h"
+
+#define HANDLER_ALLOW "GET, HEAD, OPTIONS"
 
 int handler_init(struct handler_ctx *ctx, const struct labd_config *cfg)
 {
     ctx->cfg = cfg;
+    if (cfg->mime_types[0] != '\0') {
+        char err[512];
+        if (mime_load_file(cfg->mime_types, err, sizeof(err)) < 0) {
+            log_msg(LOG_LEVEL_ERROR, "mime-types: %s", err);
+            errno = EINVAL;
+            return -1;
+        }
+    }
     ctx->root_fd = open(cfg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     return ctx->root_fd < 0 ? -1 : 0;
 }
@@ -26,142 +45,295 @@ void handler_fini(struct handler_ctx *ctx)
     ctx->root_fd = -1;
 }
 
-static int handler_hex(char c)
+/* The value of the first header with this name, or an absent cond_value. */
+static struct cond_value handler_header(const struct http_request *req, const char *name)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    const struct http_header *h = http_header_find(req, name);
+    struct cond_value v = { NULL, 0 };
+
+    if (h != NULL) {
+        v.p = h->value.p;
+        v.len = h->value.len;
+    }
+    return v;
 }
+
+/* HTML-escape s into f. */
+static void handler_html_escape(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(*s, f);
+        }
+    }
+}
+
+static int handler_name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+#define HANDLER_LIST_MAX 4096 /* entries shown in a directory listing */
 
 /*
- * Percent-decode the path into out as a path relative to the root ("." for
- * "/"). Control bytes, backslashes and "." or ".." segments are refused with
- * 400; segments starting with a dot (hidden files) give 404.
+ * A directory listing written to an anonymous file, so the writer sends it
+ * like any file and nothing has to outlive this call. Names are sorted,
+ * dotfiles left out, each name percent-encoded in the href and escaped in
+ * the text. Returns the fd (size in *size), or -1.
  */
-static int handler_path(struct http_slice path, char *out, size_t cap)
+static int handler_listing(int dirfd, const char *path, off_t *size)
 {
+    char *names[HANDLER_LIST_MAX];
     size_t n = 0;
+    int fd, lfd;
+    DIR *d;
+    FILE *f;
+    struct dirent *e;
 
-    if (path.len == 0 || path.p[0] != '/')
-        return 400;
-    for (size_t i = 1; i < path.len; i++) {
-        unsigned char c = (unsigned char)path.p[i];
-        if (c == '%') {
-            int h1 = i + 2 < path.len ? handler_hex(path.p[i + 1]) : -1;
-            int h2 = i + 2 < path.len ? handler_hex(path.p[i + 2]) : -1;
-            if (h1 < 0 || h2 < 0)
-                return 400;
-            c = (unsigned char)(h1 * 16 + h2);
-            i += 2;
+    lfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lfd < 0)
+        return -1;
+    d = fdopendir(lfd);
+    if (d == NULL) {
+        close(lfd);
+        return -1;
+    }
+    while ((e = readdir(d)) != NULL && n < HANDLER_LIST_MAX) {
+        struct stat st;
+        size_t len;
+        if (e->d_name[0] == '.')
+            continue;
+        if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+            continue;
+        len = strlen(e->d_name);
+        names[n] = malloc(len + 2);
+        if (names[n] == NULL)
+            break;
+        memcpy(names[n], e->d_name, len);
+        names[n][len] = S_ISDIR(st.st_mode) ? '/' : '\0';
+        names[n][len + 1] = '\0';
+        n++;
+    }
+    closedir(d);
+    qsort(names, n, sizeof(names[0]), handler_name_cmp);
+
+    fd = memfd_create("labd-listing", MFD_CLOEXEC);
+    f = fd < 0 ? NULL : fdopen(dup(fd), "w");
+    if (f != NULL) {
+        fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ", f);
+        handler_html_escape(f, path);
+        fputs("</title></head>\n<body><h1>Index of ", f);
+        handler_html_escape(f, path);
+        fputs("</h1><hr><ul>\n<li><a href=\"../\">../</a></li>\n", f);
+        for (size_t i = 0; i < n; i++) {
+            char href[3 * 256 + 2];
+            if (path_encode(names[i], strlen(names[i]), href, sizeof(href)) < 0)
+                continue;
+            fputs("<li><a href=\"./", f); /* "./" keeps a name like "a:b" relative */
+            fputs(href, f);
+            fputs("\">", f);
+            handler_html_escape(f, names[i]);
+            fputs("</a></li>\n", f);
         }
-        if (c < 0x20 || c == 0x7f || c == '\\')
-            return 400;
-        if (n + 2 >= cap)
-            return 414;
-        out[n++] = (char)c;
+        fputs("</ul><hr></body></html>\n", f);
+        if (fclose(f) != 0) {
+            close(fd);
+            fd = -1;
+        }
+    } else if (fd >= 0) {
+        close(fd);
+        fd = -1;
     }
-    out[n] = 0;
-    /* Check every segment of the decoded path. */
-    for (char *seg = out; *seg;) {
-        char *end = strchr(seg, '/');
-        size_t len = end ? (size_t)(end - seg) : strlen(seg);
-        if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
-            return 400;
-        if (len == 0 && end)
-            return 400; /* "//" */
-        if (len > 0 && seg[0] == '.')
-            return 404;
-        seg += len + (end ? 1 : 0);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    if (fd >= 0) {
+        struct stat st;
+        if (fstat(fd, &st) < 0) {
+            close(fd);
+            return -1;
+        }
+        *size = st.st_size;
     }
-    if (n == 0) {
-        out[0] = '.';
-        out[1] = 0;
-    }
-    return 0;
-}
-
-/* Open beneath the root so neither ".." nor a symlink can leave it. */
-static int handler_open(int dirfd, const char *rel)
-{
-    struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK,
-                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
-    int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
-    if (fd < 0 && errno == ENOSYS)
-        fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
     return fd;
 }
 
-static int handler_errno_status(int err)
+/* 301 to the path with a slash added; the query string is kept. */
+static int handler_redirect_slash(const struct path_req *pr, struct response_plan *plan)
 {
-    switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-    case ENAMETOOLONG:
-        return 404;
-    case EACCES:
-    case EPERM:
-    case EXDEV: /* RESOLVE_BENEATH refused an escape */
-    case ELOOP:
-        return 403;
-    default:
-        return 500;
+    char loc[3 * PATH_REQ_MAX];
+    ssize_t n = path_encode(pr->path, pr->len, loc, sizeof(loc) - 1);
+
+    if (n < 0 || (size_t)n + 2 + pr->query_len >= RESPONSE_EXTRA_MAX - 16)
+        return plan->status = 414;
+    plan->status = 301;
+    if (pr->query != NULL)
+        response_add_header(plan, "Location", "%s/?%.*s", loc, (int)pr->query_len, pr->query);
+    else
+        response_add_header(plan, "Location", "%s/", loc);
+    return plan->status;
+}
+
+/* Validators, preconditions and Range for an open regular file. */
+static int handler_file(const struct handler_ctx *ctx, const struct http_request *req,
+                        struct response_plan *plan, int fd, const struct stat *st, const char *type)
+{
+    char etag[COND_ETAG_MAX];
+    struct cond_request cr;
+    struct cond_value range, if_range;
+    int max_ranges;
+
+    cond_etag((uint64_t)st->st_ino, st->st_size, st->st_mtime, etag);
+    cr.if_match = handler_header(req, "If-Match");
+    cr.if_none_match = handler_header(req, "If-None-Match");
+    cr.if_modified_since = handler_header(req, "If-Modified-Since");
+    cr.if_unmodified_since = handler_header(req, "If-Unmodified-Since");
+    cr.get_or_head = 1;
+
+    plan->last_modified = st->st_mtime;
+    switch (cond_evaluate(&cr, etag, st->st_mtime)) {
+    case COND_NOT_MODIFIED:
+        close(fd);
+        plan->status = 304;
+        response_add_header(plan, "ETag", "%s", etag);
+        return plan->status;
+    case COND_PRECONDITION_FAILED:
+        close(fd);
+        plan->last_modified = -1;
+        return plan->status = 412;
+    case COND_PROCEED:
+        break;
     }
+
+    plan->fd = fd;
+    plan->file_size = st->st_size;
+    plan->offset = 0;
+    plan->length = st->st_size;
+    plan->content_type = type;
+    plan->status = 200;
+    response_add_header(plan, "ETag", "%s", etag);
+    response_add_header(plan, "Accept-Ranges", "bytes");
+
+    range = handler_header(req, "Range");
+    if (range.p == NULL)
+        return plan->status;
+    if_range = handler_header(req, "If-Range");
+    if (if_range.p != NULL && !range_if_range_ok(if_range.p, if_range.len, etag, st->st_mtime))
+        return plan->status;
+
+    struct range_set rs;
+    max_ranges =
+        ctx->cfg->max_ranges < RESPONSE_MAX_RANGES ? ctx->cfg->max_ranges : RESPONSE_MAX_RANGES;
+    switch (range_parse(range.p, range.len, st->st_size, max_ranges, &rs)) {
+    case RANGE_FULL:
+        break;
+    case RANGE_UNSATISFIABLE:
+        plan->fd = -1;
+        close(fd);
+        plan->status = 416;
+        plan->content_type = NULL;
+        response_add_header(plan, "Content-Range", "bytes */%lld", (long long)st->st_size);
+        break;
+    case RANGE_PARTIAL:
+        plan->status = 206;
+        plan->nranges = (unsigned)rs.n;
+        for (int i = 0; i < rs.n; i++) {
+            plan->ranges[i].first = rs.part[i].first;
+            plan->ranges[i].last = rs.part[i].last;
+        }
+        break;
+    }
+    return plan->status;
 }
 
 int handler_decide(const struct handler_ctx *ctx, const struct http_request *req,
                    struct response_plan *plan)
 {
-    char rel[PATH_MAX];
+    struct path_req pr;
     struct stat st;
+    const char *type;
     int fd, rc;
 
-    if (req->method != HTTP_METHOD_GET && req->method != HTTP_METHOD_HEAD) {
-        plan->status = req->method == HTTP_METHOD_UNKNOWN ? 501 : 405;
-        response_add_header(plan, "Allow", "GET, HEAD");
+    switch (req->method) {
+    case HTTP_METHOD_GET:
+    case HTTP_METHOD_HEAD:
+        break;
+    case HTTP_METHOD_OPTIONS:
+        /* "OPTIONS *" asks about the server, a path about that resource: same answer. */
+        plan->status = 200;
+        plan->body = "";
+        plan->body_len = 0;
+        response_add_header(plan, "Allow", HANDLER_ALLOW);
+        return plan->status;
+    case HTTP_METHOD_UNKNOWN:
+        return plan->status = 501;
+    default:
+        plan->status = 405;
+        response_add_header(plan, "Allow", HANDLER_ALLOW);
         return plan->status;
     }
-    rc = handler_path(req->path, rel, sizeof(rel));
+
+    rc = path_parse(req->target.p, req->target.len, &pr);
     if (rc != 0)
         return plan->status = rc;
-    fd = handler_open(ctx->root_fd, rel);
+    fd = path_open_beneath(ctx->root_fd, pr.path + 1, &st);
     if (fd < 0)
-        return plan->status = handler_errno_status(errno);
-    if (fstat(fd, &st) < 0) {
-        close(fd);
-        return plan->status = 500;
-    }
+        return plan->status = path_errno_status(errno);
+    type = mime_lookup(pr.path);
+
     if (S_ISDIR(st.st_mode)) {
-        if (req->path.p[req->path.len - 1] != '/') {
+        char rel[PATH_REQ_MAX + 16];
+        int ifd;
+
+        if (!pr.trailing_slash) {
             close(fd);
-            plan->status = 301;
-            response_add_header(plan, "Location", "%.*s/", (int)req->path.len, req->path.p);
-            return plan->status;
+            return handler_redirect_slash(&pr, plan);
         }
-        int ifd = handler_open(fd, "index.html");
-        close(fd);
-        if (ifd < 0)
-            return plan->status = handler_errno_status(errno);
-        fd = ifd;
-        if (fstat(fd, &st) < 0) {
+        memcpy(rel, pr.path + 1, pr.len - 1);
+        memcpy(rel + pr.len - 1, "index.html", sizeof("index.html"));
+        ifd = path_open_beneath(ctx->root_fd, rel, &st);
+        if (ifd >= 0 && S_ISREG(st.st_mode)) {
             close(fd);
+            return handler_file(ctx, req, plan, ifd, &st, mime_lookup(rel));
+        }
+        if (ifd >= 0)
+            close(ifd);
+        else if (errno != ENOENT) {
+            close(fd);
+            return plan->status = path_errno_status(errno);
+        }
+        if (!ctx->cfg->autoindex) {
+            close(fd);
+            return plan->status = 404;
+        }
+        off_t size = 0;
+        int lfd = handler_listing(fd, pr.path, &size);
+        close(fd);
+        if (lfd < 0)
             return plan->status = 500;
-        }
-        strcpy(rel, "index.html");
+        plan->status = 200;
+        plan->fd = lfd;
+        plan->file_size = size;
+        plan->offset = 0;
+        plan->length = size;
+        plan->content_type = "text/html; charset=utf-8";
+        return plan->status;
     }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return plan->status = 404;
-    }
-    plan->status = 200;
-    plan->fd = fd;
-    plan->file_size = st.st_size;
-    plan->offset = 0;
-    plan->length = st.st_size;
-    plan->last_modified = st.st_mtime;
-    plan->content_type = mime_lookup(rel);
-    return plan->status;
+    return handler_file(ctx, req, plan, fd, &st, type);
 }

@@ -1,0 +1,244 @@
+/*
+ * Tests for worker/handler.c: raw requests through the parser and
+ * handler_decide over a scratch document root; the plan is checked (the
+ * writer has its own tests).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "shared/config.h"
+#include "worker/handler.h"
+#include "worker/http_parse.h"
+#include "worker/response.h"
+
+static struct labd_config cfg;
+static struct handler_ctx ctx;
+static struct http_request req;
+static struct response_plan plan;
+static char top[64], reqbuf[4096];
+
+static void put(const char *rel, const char *text)
+{
+    char p[256];
+    int fd;
+
+    snprintf(p, sizeof(p), "%s/%s", top, rel);
+    fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    /* Tue, 14 Nov 2023 22:13:20 GMT */
+    struct timespec ts[2] = { { 1700000000, 0 }, { 1700000000, 0 } };
+    utimensat(AT_FDCWD, p, ts, 0);
+}
+
+static int setup(void **state)
+{
+    char p[256];
+
+    (void)state;
+    strcpy(top, "/tmp/test_handler.XXXXXX");
+    if (mkdtemp(top) == NULL)
+        return -1;
+    snprintf(p, sizeof(p), "%s/root", top);
+    mkdir(p, 0755);
+    snprintf(p, sizeof(p), "%s/root/sub", top);
+    mkdir(p, 0755);
+    snprintf(p, sizeof(p), "%s/root/list", top);
+    mkdir(p, 0755);
+    put("secret.txt", "outside");
+    put("root/index.html", "<p>root</p>\n");
+    put("root/sub/index.html", "<p>sub</p>\n");
+    put("root/n.txt", "0123456789abcdefghij"); /* 20 bytes */
+    put("root/empty.txt", "");
+    put("root/.env", "x");
+    put("root/list/<a>&b.txt", "y");
+    snprintf(p, sizeof(p), "%s/root/escape.txt", top);
+    if (symlink("../secret.txt", p) < 0)
+        return -1;
+    config_defaults(&cfg);
+    snprintf(cfg.root, sizeof(cfg.root), "%s/root", top);
+    cfg.max_ranges = 4;
+    return handler_init(&ctx, &cfg);
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+
+    (void)state;
+    handler_fini(&ctx);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Parse "METHOD TARGET" plus header lines and decide; returns the status. */
+static int decide(const char *method, const char *target, const char *headers)
+{
+    struct http_limits lim = { 8192, 16384, 100, 1 << 20 };
+
+    snprintf(reqbuf, sizeof(reqbuf), "%s %s HTTP/1.1\r\nHost: x\r\n%s\r\n", method, target,
+             headers ? headers : "");
+    http_request_init(&req, &lim);
+    assert_int_equal(http_parse_request(&req, reqbuf, strlen(reqbuf)), HTTP_PARSE_DONE);
+    response_plan_release(&plan);
+    response_plan_init(&plan);
+    return handler_decide(&ctx, &req, &plan);
+}
+
+static int has_header(const char *line)
+{
+    size_t n = strlen(line);
+
+    for (size_t i = 0; i + n <= plan.extra_len; i++)
+        if (memcmp(plan.extra + i, line, n) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_files_and_dirs(void **state)
+{
+    (void)state;
+    assert_int_equal(decide("GET", "/n.txt", NULL), 200);
+    assert_true(plan.fd >= 0);
+    assert_int_equal(plan.length, 20);
+    assert_string_equal(plan.content_type, "text/plain; charset=utf-8");
+    assert_int_equal(plan.last_modified, 1700000000);
+    assert_true(has_header("ETag: \""));
+    assert_true(has_header("Accept-Ranges: bytes\r\n"));
+
+    assert_int_equal(decide("GET", "/", NULL), 200);
+    assert_string_equal(plan.content_type, "text/html; charset=utf-8");
+    assert_int_equal(plan.length, 12);
+    assert_int_equal(decide("GET", "/sub", NULL), 301);
+    assert_true(has_header("Location: /sub/\r\n"));
+    assert_int_equal(decide("GET", "/sub?x=1", NULL), 301);
+    assert_true(has_header("Location: /sub/?x=1\r\n"));
+    assert_int_equal(decide("GET", "/sub/", NULL), 200);
+    assert_int_equal(plan.length, 11);
+    assert_int_equal(decide("GET", "/list/", NULL), 404); /* no index.html, no autoindex */
+    assert_int_equal(decide("HEAD", "/n.txt", NULL), 200);
+    assert_int_equal(decide("GET", "/nope", NULL), 404);
+    assert_int_equal(decide("GET", "/.env", NULL), 403);
+    assert_int_equal(decide("GET", "/../secret.txt", NULL), 400);
+    assert_int_equal(decide("GET", "/%2e%2e/secret.txt", NULL), 400);
+    assert_int_equal(decide("GET", "/n.txt%00", NULL), 400);
+    assert_int_equal(decide("GET", "/escape.txt", NULL), 403);
+    assert_int_equal(plan.fd, -1);
+}
+
+static void test_methods(void **state)
+{
+    (void)state;
+    assert_int_equal(decide("OPTIONS", "/n.txt", NULL), 200);
+    assert_true(has_header("Allow: GET, HEAD, OPTIONS\r\n"));
+    assert_non_null(plan.body);
+    assert_int_equal(plan.body_len, 0);
+    assert_int_equal(decide("OPTIONS", "*", NULL), 200);
+    assert_int_equal(decide("DELETE", "/n.txt", NULL), 405);
+    assert_true(has_header("Allow: GET, HEAD, OPTIONS\r\n"));
+    assert_int_equal(decide("POST", "/n.txt", "Content-Length: 0\r\n"), 405);
+    assert_int_equal(decide("BREW", "/n.txt", NULL), 501);
+}
+
+static void test_conditionals(void **state)
+{
+    char etag[80], hdrs[160];
+    const char *p;
+
+    (void)state;
+    decide("GET", "/n.txt", NULL);
+    p = memmem(plan.extra, plan.extra_len, "ETag: ", 6);
+    assert_non_null(p);
+    snprintf(etag, sizeof(etag), "%.*s", (int)(strchr(p, '\r') - p - 6), p + 6);
+
+    snprintf(hdrs, sizeof(hdrs), "If-None-Match: %s\r\n", etag);
+    assert_int_equal(decide("GET", "/n.txt", hdrs), 304);
+    assert_int_equal(plan.fd, -1);
+    assert_int_equal(plan.last_modified, 1700000000);
+    assert_true(has_header("ETag: "));
+    assert_int_equal(
+        decide("GET", "/n.txt", "If-Modified-Since: Tue, 14 Nov 2023 22:13:20 GMT\r\n"), 304);
+    assert_int_equal(
+        decide("GET", "/n.txt", "If-Modified-Since: Tue, 14 Nov 2023 22:13:19 GMT\r\n"), 200);
+    assert_int_equal(decide("GET", "/n.txt", "If-Match: \"nope\"\r\n"), 412);
+    assert_int_equal(plan.fd, -1);
+    assert_int_equal(
+        decide("GET", "/n.txt", "If-Unmodified-Since: Tue, 14 Nov 2023 22:13:19 GMT\r\n"), 412);
+    /* Through index.html too. */
+    assert_int_equal(decide("GET", "/", "If-Modified-Since: Tue, 14 Nov 2023 22:13:20 GMT\r\n"),
+                     304);
+
+    /* Ranges and If-Range. */
+    assert_int_equal(decide("GET", "/n.txt", "Range: bytes=2-4\r\n"), 206);
+    assert_int_equal(plan.nranges, 1);
+    assert_int_equal(plan.ranges[0].first, 2);
+    assert_int_equal(plan.ranges[0].last, 4);
+    assert_int_equal(decide("GET", "/n.txt", "Range: bytes=0-1,-2\r\n"), 206);
+    assert_int_equal(plan.nranges, 2);
+    assert_int_equal(plan.ranges[1].first, 18);
+    assert_int_equal(decide("GET", "/n.txt", "Range: bytes=0-0,2-2,4-4,6-6,8-8\r\n"), 200);
+    assert_int_equal(plan.nranges, 0); /* more than cfg.max_ranges = 4 */
+    assert_int_equal(decide("GET", "/n.txt", "Range: bytes=20-\r\n"), 416);
+    assert_true(has_header("Content-Range: bytes */20\r\n"));
+    assert_int_equal(plan.fd, -1);
+    assert_int_equal(decide("GET", "/n.txt", "Range: bytes=x\r\n"), 200);
+    assert_int_equal(decide("GET", "/empty.txt", "Range: bytes=0-\r\n"), 200);
+    snprintf(hdrs, sizeof(hdrs), "Range: bytes=0-0\r\nIf-Range: %s\r\n", etag);
+    assert_int_equal(decide("GET", "/n.txt", hdrs), 206);
+    snprintf(hdrs, sizeof(hdrs), "Range: bytes=0-0\r\nIf-Range: W/%s\r\n", etag);
+    assert_int_equal(decide("GET", "/n.txt", hdrs), 200);
+    assert_int_equal(plan.nranges, 0);
+    assert_int_equal(
+        decide("GET", "/n.txt", "Range: bytes=0-0\r\nIf-Range: Tue, 14 Nov 2023 22:13:20 GMT\r\n"),
+        206);
+    assert_int_equal(
+        decide("GET", "/n.txt", "Range: bytes=0-0\r\nIf-Range: Tue, 14 Nov 2023 22:13:21 GMT\r\n"),
+        200);
+    /* A 304 wins over Range. */
+    snprintf(hdrs, sizeof(hdrs), "Range: bytes=0-0\r\nIf-None-Match: %s\r\n", etag);
+    assert_int_equal(decide("GET", "/n.txt", hdrs), 304);
+}
+
+static void test_autoindex(void **state)
+{
+    char buf[2048];
+    ssize_t n;
+
+    (void)state;
+    cfg.autoindex = 1;
+    assert_int_equal(decide("GET", "/list/", NULL), 200);
+    cfg.autoindex = 0;
+    assert_string_equal(plan.content_type, "text/html; charset=utf-8");
+    assert_true(plan.fd >= 0);
+    n = pread(plan.fd, buf, sizeof(buf) - 1, 0);
+    assert_true(n > 0);
+    assert_int_equal(n, plan.length);
+    buf[n] = '\0';
+    assert_non_null(strstr(buf, "<a href=\"./%3Ca%3E%26b.txt\">&lt;a&gt;&amp;b.txt</a>"));
+    assert_null(strstr(buf, "<a>"));
+    response_plan_release(&plan);
+    response_plan_init(&plan);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_files_and_dirs),
+        cmocka_unit_test(test_methods),
+        cmocka_unit_test(test_conditionals),
+        cmocka_unit_test(test_autoindex),
+    };
+    response_plan_init(&plan);
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
