@@ -453,8 +453,8 @@ static int sl_byte(struct sniff_dir *d, int request, unsigned char c)
             d->sl_n = 0;
             return 1;
         }
-        if (d->sl_n >= 3 || !is_digit(c))
-            return 0;
+        if (d->sl_n >= 3 || !is_digit(c) || (d->sl_n == 0 && (c < '1' || c > '5')))
+            return 0; /* RFC 9110 §15: codes outside 100-599 are invalid */
         break;
     case PH_REASON:
         if (c < 0x20 && c != '\t')

@@ -29,7 +29,7 @@ static void check_txn(const struct http_txn *t)
         strnlen(t->content_range, sizeof(t->content_range)) >= sizeof(t->content_range) ||
         strnlen(t->content_type, sizeof(t->content_type)) >= sizeof(t->content_type))
         abort(); /* a string without its terminator */
-    if (t->status != 0 && (t->status < 100 || t->status > 999))
+    if (t->status != 0 && (t->status < 100 || t->status > 599))
         abort();
     if (t->content_length < -1)
         abort();

@@ -602,6 +602,8 @@ static void test_not_http(void **state)
         send_s(&c, HTTP_C2S, bad[i]);
         send_s(&c, HTTP_S2C, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
         send_s(&c, HTTP_S2C, "HTTP/1.1 4000 Bad\r\n\r\n");
+        send_s(&c, HTTP_S2C, "HTTP/1.1 026 Low\r\n\r\n");
+        send_s(&c, HTTP_S2C, "HTTP/1.1 600 High\r\n\r\n");
         assert_int_equal(http_sniff_count(c.s), 1);
         assert_string_equal(txn(&c, 0)->method, "");
         assert_true(http_sniff_had_gap(c.s, HTTP_C2S));
