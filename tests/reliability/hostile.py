@@ -1,0 +1,718 @@
+#!/usr/bin/env python3
+"""Hostile HTTP clients for labd's reliability tests (stdlib only).
+
+Every subcommand talks to one server on loopback, is bounded in time and
+connection count, prints what it saw and exits 0 when the server behaved,
+1 with the reasons otherwise:
+
+  slowloris   N connections trickling a header, while a normal client polls
+  requests    garbage, oversized and smuggling requests: status and close
+  traversal   a list of escaping paths: the secret must never come back
+  stall       request a big file and stop reading (hold for a while)
+  flood       open N idle connections at once and hold them
+  load        sequential GETs for a while; counts failures by kind
+  download    one GET; optionally mutate the file after the first bytes
+  fetch       N parallel downloads, each read slowly; reports lengths
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import sys
+import time
+
+STATUS_RE = re.compile(rb"HTTP/1\.[01] (\d{3})[^\r\n]*\r\n")
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# One raw exchange: send bytes, read until the server closes or time is up.
+
+
+class Exchange:
+    def __init__(self):
+        self.data = b""
+        self.closed = False  # server closed (EOF or reset)
+        self.reset = False
+        self.send_error = None
+
+    def statuses(self):
+        """Status codes of every response head in the stream (bodies skipped)."""
+        out, pos, d = [], 0, self.data
+        while True:
+            m = STATUS_RE.match(d, pos)
+            if not m:
+                break
+            out.append(int(m.group(1)))
+            end = d.find(b"\r\n\r\n", pos)
+            if end < 0:
+                break
+            head = d[pos:end].decode("latin-1")
+            pos = end + 4
+            cl = re.search(r"(?im)^content-length:\s*(\d+)\s*$", head)
+            if cl and int(m.group(1)) not in (204, 304) and not self.head_request:
+                pos += int(cl.group(1))
+        return out
+
+    head_request = False
+
+
+def exchange(host, port, payload, timeout=3.0, chunks=None, shut_wr=False):
+    """Send payload (or an iterable of chunks, stopping once the server
+    answers) and collect the reply until close or timeout."""
+    ex = Exchange()
+    s = socket.create_connection((host, port), timeout=timeout)
+    deadline = time.monotonic() + timeout
+    try:
+        parts = [payload] if chunks is None else chunks
+        for part in parts:
+            try:
+                s.sendall(part)
+            except OSError as e:
+                ex.send_error = e.errno
+                break
+            if chunks is not None:
+                # Stop feeding as soon as the server has something to say.
+                s.setblocking(False)
+                try:
+                    b = s.recv(65536)
+                    if b:
+                        ex.data += b
+                        break
+                    ex.closed = True
+                    break
+                except BlockingIOError:
+                    pass
+                except ConnectionResetError:
+                    ex.closed = ex.reset = True
+                    break
+                finally:
+                    s.setblocking(True)
+        if shut_wr:
+            try:
+                s.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        while not ex.closed:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            s.settimeout(left)
+            try:
+                b = s.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                ex.closed = ex.reset = True
+                break
+            if not b:
+                ex.closed = True
+                break
+            ex.data += b
+    finally:
+        s.close()
+    return ex
+
+
+# ---------------------------------------------------------------------------
+# requests: malformed and smuggling requests.
+
+
+def hostile_cases():
+    H = b"Host: t\r\n"
+    cases = []
+
+    def add(name, payload, want, must_close=True, chunks=None):
+        cases.append((name, payload, want, must_close, chunks))
+
+    rnd = random.Random(7)
+    add("binary garbage", bytes(rnd.randrange(256) for _ in range(512)) + b"\r\n\r\n", {400})
+    add("text garbage", b"HELLO THERE\r\n\r\n", {400, 501})
+    add("no version", b"GET /\r\n\r\n", {400, 505})
+    add("bad version", b"GET / HTTP/9.9\r\n" + H + b"\r\n", {400, 505})
+    add("lone LF flood", b"\n" * 20000, {400}, True)
+    add("NUL in request line", b"GET /ind\x00ex.html HTTP/1.1\r\n" + H + b"\r\n", {400})
+    add("huge request line", b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n" + H + b"\r\n", {414, 400})
+    add("huge header", b"GET / HTTP/1.1\r\n" + H + b"X-Big: " + b"b" * 70000 + b"\r\n\r\n", {431, 400})
+    # Header lines forever (up to 4 MB), fed until the server answers.
+    endless = _chain([b"GET / HTTP/1.1\r\n" + H], (b"X-Endless: yes\r\n" * 64 for _ in range(4000)))
+    add("endless header lines", None, {431, 400}, True, chunks=endless)
+    add("header without colon", b"GET / HTTP/1.1\r\n" + H + b"NoColonHere\r\n\r\n", {400})
+    add("space before colon", b"GET / HTTP/1.1\r\n" + H + b"Host : t\r\n\r\n", {400})
+    add("obs-fold", b"GET / HTTP/1.1\r\n" + H + b"X-A: a\r\n  folded\r\n\r\n", {400})
+    add("no Host in 1.1", b"GET / HTTP/1.1\r\n\r\n", {400})
+    add("two Host", b"GET / HTTP/1.1\r\n" + H + H + b"\r\n", {400})
+    # Smuggling: a second request hides in what one side takes for a body.
+    tail = b"GET /smuggled HTTP/1.1\r\n" + H + b"\r\n"
+    add("CL + TE", b"GET / HTTP/1.1\r\n" + H +
+        b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + tail, {400, 501})
+    add("TE + CL", b"GET / HTTP/1.1\r\n" + H +
+        b"Transfer-Encoding: chunked\r\nContent-Length: 30\r\n\r\n0\r\n\r\n" + tail, {400, 501})
+    add("CL, CL conflicting", b"GET / HTTP/1.1\r\n" + H +
+        b"Content-Length: 0\r\nContent-Length: 40\r\n\r\n" + tail, {400})
+    add("CL list", b"GET / HTTP/1.1\r\n" + H + b"Content-Length: 0, 40\r\n\r\n" + tail, {400})
+    add("CL negative", b"GET / HTTP/1.1\r\n" + H + b"Content-Length: -1\r\n\r\n" + tail, {400})
+    add("CL plus sign", b"GET / HTTP/1.1\r\n" + H + b"Content-Length: +0\r\n\r\n" + tail, {400})
+    add("CL hex", b"GET / HTTP/1.1\r\n" + H + b"Content-Length: 0x10\r\n\r\n" + tail, {400})
+    add("CL overflow", b"GET / HTTP/1.1\r\n" + H +
+        b"Content-Length: 184467440737095516160\r\n\r\n" + tail, {400, 413})
+    add("TE chunked, x", b"GET / HTTP/1.1\r\n" + H +
+        b"Transfer-Encoding: chunked, x\r\n\r\n0\r\n\r\n" + tail, {400, 501})
+    add("TE x", b"GET / HTTP/1.1\r\n" + H + b"Transfer-Encoding: x\r\n\r\n" + tail, {400, 501})
+    add("TE twice", b"GET / HTTP/1.1\r\n" + H +
+        b"Transfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n\r\n0\r\n\r\n" + tail, {400, 501})
+    add("TE chunked not last", b"GET / HTTP/1.1\r\n" + H +
+        b"Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n" + tail, {400, 501})
+    add("TE in HTTP/1.0", b"GET / HTTP/1.0\r\n" +
+        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + tail, {400, 501})
+    add("TE with space before colon", b"GET / HTTP/1.1\r\n" + H +
+        b"Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n" + tail, {400})
+    add("TE vertical tab", b"GET / HTTP/1.1\r\n" + H +
+        b"Transfer-Encoding:\x0bchunked\r\n\r\n0\r\n\r\n" + tail, {400, 501})
+    add("bad chunk size", b"GET / HTTP/1.1\r\n" + H +
+        b"Transfer-Encoding: chunked\r\n\r\nzz\r\n\r\n" + tail, {400})
+    add("chunk size overflow", b"GET / HTTP/1.1\r\n" + H +
+        b"Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n\r\n" + tail, {400, 413})
+    # Invalid UTF-8 and encodings in the path: never a 200, one answer.
+    for p in (b"/\xff\xfe", b"/%ff%fe", b"/%c0%ae%c0%ae/", b"/%ed%a0%80", b"/%e5%ae",
+              b"/%", b"/%zz", b"/%00", b"/index.html%00.txt"):
+        add("path " + p.decode("latin-1"), b"GET " + p + b" HTTP/1.1\r\n" + H +
+            b"Connection: close\r\n\r\n", {400, 403, 404}, True)
+    return cases
+
+
+def cmd_requests(a):
+    bad = []
+    for name, payload, want, must_close, chunks in hostile_cases():
+        ex = exchange(a.host, a.port, payload, timeout=a.timeout, chunks=chunks)
+        st = ex.statuses()
+        what = "closed" if ex.closed else "open"
+        if ex.reset:
+            what = "reset"
+        log(f"{name:32s} -> {st} {what}")
+        if len(st) != 1:
+            bad.append(f"{name}: {len(st)} responses {st} (want exactly one of {sorted(want)})")
+        elif st[0] not in want:
+            bad.append(f"{name}: status {st[0]} (want one of {sorted(want)})")
+        if must_close and not ex.closed:
+            bad.append(f"{name}: connection still open after {a.timeout}s")
+        if b"/smuggled" in ex.data:
+            bad.append(f"{name}: the smuggled request was answered")
+    return _report(bad)
+
+
+def _chain(first, rest):
+    for x in first:
+        yield x
+    for x in rest:
+        yield x
+
+
+def _report(bad):
+    for b in bad:
+        log("BAD: " + b)
+    return 1 if bad else 0
+
+
+# ---------------------------------------------------------------------------
+# traversal: none of these may return the secret or /etc content.
+
+
+def traversal_paths(secret_name, abs_secret):
+    s = secret_name.encode()
+    ups = [b"..", b"%2e%2e", b"%2E%2E", b".%2e", b"%2e.", b"%252e%252e", b"%c0%ae%c0%ae",
+           b"%e0%80%ae%e0%80%ae", b"%uff0e%uff0e", b"..%00", b"....", b"...", b".. "]
+    seps = [b"/", b"%2f", b"%2F", b"%5c", b"\\", b"%252f", b"//", b"/./", b"%c0%af"]
+    paths = []
+    for up in ups:
+        for sep in seps:
+            paths.append(b"/" + up + sep + s)
+            paths.append(b"/" + (up + sep) * 6 + s)
+            paths.append(b"/a/" + up + sep + up + sep + s)
+    paths += [
+        b"../" + s, b".." + b"/" + s, b"/" + s + b"/../../" + s, b"/./../" + s,
+        b"//../" + s, b"/a/b/../../../" + s, b"/index.html/../../" + s,
+        b"/%00/../" + s, b"/index.html%00/../../" + s, b"/..;/" + s, b"/.%00./" + s,
+        b"http://t/../" + s, b"http://t/%2e%2e/" + s, b"//" + abs_secret.lstrip(b"/"),
+        b"/" + abs_secret.lstrip(b"/"), b"/%2f" + abs_secret.lstrip(b"/"),
+        b"/../../../../../../../../etc/passwd", b"/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        b"/..%2f..%2f..%2f..%2f..%2fetc%2fpasswd", b"//etc/passwd", b"/%2fetc/passwd",
+        b"/etc_link/passwd", b"/etc_link/../" + s, b"/etc_link/%2e%2e/" + s,
+        b"/secret_link", b"/dir_link/" + s, b"/etc_link", b"/etc_link/",
+        b"/sub/../../" + s, b"/sub/%2e%2e/%2e%2e/" + s, b"/sub/..%2f..%2f" + s,
+        b"/index.html/..", b"/.", b"/..", b"/%2e", b"/%2e%2e", b"/.../",
+    ]
+    return paths
+
+
+def cmd_traversal(a):
+    secret = open(a.secret, "rb").read().strip()
+    name = os.path.basename(a.secret)
+    paths = traversal_paths(name, os.path.abspath(a.secret).encode())
+    counts, bad = {}, []
+    for p in paths:
+        for method in (b"GET", b"HEAD"):
+            req = method + b" " + p + b" HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+            ex = exchange(a.host, a.port, req, timeout=a.timeout)
+            ex.head_request = method == b"HEAD"
+            st = ex.statuses()
+            for x in st:
+                counts[x] = counts.get(x, 0) + 1
+            shown = p.decode("latin-1")
+            if secret in ex.data:
+                bad.append(f"{method.decode()} {shown}: the secret was served")
+            if b"root:x:0:0" in ex.data or b"root:*:0:0" in ex.data:
+                bad.append(f"{method.decode()} {shown}: /etc/passwd was served")
+            if len(st) != 1:
+                bad.append(f"{method.decode()} {shown}: {len(st)} responses")
+            elif st[0] == 200 and a.verbose:
+                log(f"200 for {shown} (a file inside the root)")
+    log(f"{len(paths)} paths x GET/HEAD, statuses: {dict(sorted(counts.items()))}")
+    return _report(bad)
+
+
+# ---------------------------------------------------------------------------
+# stall: a client that asks for a big file and then stops reading.
+
+
+def cmd_stall(a):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect((a.host, a.port))
+    s.sendall(f"GET {a.path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+    got = s.recv(4096)
+    log(f"stall: got {len(got)} bytes, now reading nothing for up to {a.hold}s")
+    end = time.monotonic() + a.hold
+    while time.monotonic() < end:
+        time.sleep(0.2)
+    s.close()
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# flood: many idle connections at once.
+
+
+def cmd_flood(a):
+    socks, refused, other = [], 0, 0
+    for _ in range(a.conns):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect((a.host, a.port))
+        except BlockingIOError:
+            pass
+        except ConnectionRefusedError:
+            refused += 1
+            s.close()
+            continue
+        except OSError:
+            other += 1
+            s.close()
+            continue
+        socks.append(s)
+    # Let the handshakes finish (or not: a full backlog leaves SYNs unanswered).
+    time.sleep(0.5)
+    if a.send:
+        for s in socks:
+            try:
+                s.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            except OSError:
+                pass
+    log(f"flood: {len(socks)} connections open, {refused} refused, {other} other errors")
+    if a.ready:
+        open(a.ready, "w").close()
+    end = time.monotonic() + a.hold
+    while time.monotonic() < end:
+        time.sleep(0.1)
+    closed = sum(1 for s in socks if _closed_by_peer(s))
+    for s in socks:
+        s.close()
+    log(f"flood: {closed} of {len(socks)} were closed by the server while held")
+    if a.expect_closed and closed != len(socks):
+        return _report([f"{len(socks) - closed} connections still open after {a.hold}s"])
+    return 0
+
+
+def _closed_by_peer(s):
+    """True when the peer closed or reset s (whatever it sent before)."""
+    s.setblocking(False)
+    try:
+        while True:
+            if s.recv(65536) == b"":
+                return True
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True
+
+
+# ---------------------------------------------------------------------------
+# load: sequential requests; failures counted by kind.
+
+
+def one_get(host, port, path, timeout):
+    """One GET with Connection: close. Returns (status or error name, seconds)."""
+    t0 = time.monotonic()
+    try:
+        ex = exchange(host, port, f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                      .encode(), timeout=timeout)
+    except ConnectionRefusedError:
+        return "refused", time.monotonic() - t0
+    except socket.timeout:
+        return "timeout", time.monotonic() - t0
+    except OSError as e:
+        return f"error:{e.errno}", time.monotonic() - t0
+    st = ex.statuses()
+    dt = time.monotonic() - t0
+    if ex.reset:
+        return "reset", dt
+    if not ex.closed:
+        return "timeout", dt
+    if len(st) != 1:
+        return "empty" if not st else "multiple", dt
+    head_end = ex.data.find(b"\r\n\r\n")
+    m = re.search(rb"(?im)^content-length:\s*(\d+)", ex.data[:head_end])
+    if m and len(ex.data) - head_end - 4 != int(m.group(1)):
+        return "short", dt
+    return st[0], dt
+
+
+def cmd_load(a):
+    stop = False
+
+    def on_term(*_):
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    results, lat = {}, []
+    end = time.monotonic() + a.duration
+    n = 0
+    while not stop and time.monotonic() < end and n < a.max:
+        r, dt = one_get(a.host, a.port, a.path, a.timeout)
+        results[r] = results.get(r, 0) + 1
+        lat.append(dt)
+        n += 1
+        if a.ready and n == 1:
+            open(a.ready, "w").close()
+    ok = results.get(200, 0)
+    log(f"load: {n} requests, results {results}")
+    if lat:
+        lat.sort()
+        log("load: latency ms min %.2f median %.2f p99 %.2f max %.2f" %
+            (lat[0] * 1e3, statistics.median(lat) * 1e3,
+             lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e3, lat[-1] * 1e3))
+    if a.summary:
+        with open(a.summary, "w") as f:
+            f.write(" ".join(f"{k}={v}" for k, v in sorted(results.items(), key=str)) + "\n")
+    return 0 if ok == n and n > 0 else 1
+
+
+# ---------------------------------------------------------------------------
+# download / fetch: big-file transfers, optionally disturbed.
+
+
+def read_response(s, timeout, rate=0, on_progress=None):
+    """Read one response; returns (status, content_length, body_bytes, how_it_ended)."""
+    buf = b""
+    deadline = time.monotonic() + timeout
+    s.settimeout(timeout)
+    while b"\r\n\r\n" not in buf:
+        b = s.recv(65536)
+        if not b:
+            return None, None, 0, "eof-in-head"
+        buf += b
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    m = STATUS_RE.match(head + b"\r\n")
+    status = int(m.group(1)) if m else None
+    cl = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    cl = int(cl.group(1)) if cl else None
+    got = len(rest)
+    t0 = time.monotonic()
+    while cl is None or got < cl:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return status, cl, got, "timeout"
+        s.settimeout(left)
+        try:
+            b = s.recv(65536 if not rate else min(65536, max(1024, rate // 20)))
+        except socket.timeout:
+            return status, cl, got, "timeout"
+        except ConnectionResetError:
+            return status, cl, got, "reset"
+        if not b:
+            return status, cl, got, "eof"
+        got += len(b)
+        if on_progress:
+            on_progress(got)
+        if rate:
+            ahead = got / rate - (time.monotonic() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
+    return status, cl, got, "complete"
+
+
+def cmd_download(a):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.connect((a.host, a.port))
+    s.sendall(f"GET {a.path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+    done = False
+
+    def mutate(got):
+        nonlocal done
+        if done or got < a.after:
+            return
+        done = True
+        if a.mutate == "truncate":
+            os.truncate(a.file, a.truncate_to)
+        elif a.mutate == "replace":
+            tmp = a.file + ".new"
+            with open(tmp, "wb") as f:
+                f.write(b"new content\n")
+            os.rename(tmp, a.file)
+        elif a.mutate == "extend":
+            with open(a.file, "ab") as f:
+                f.write(b"x" * 1000000)
+        log(f"download: {a.mutate} done after {got} body bytes")
+
+    status, cl, got, how = read_response(s, a.timeout, rate=a.rate,
+                                         on_progress=mutate if a.mutate else None)
+    s.close()
+    log(f"download: status {status} content-length {cl} received {got} ended {how}")
+    print(f"{status} {cl} {got} {how}", file=open(a.out, "w") if a.out else sys.stdout)
+    return 0
+
+
+def cmd_fetch(a):
+    """N parallel slow downloads; one line per download in --out."""
+    pids, outs = [], []
+    for i in range(a.n):
+        out = f"{a.out}.{i}"
+        outs.append(out)
+        pid = os.fork()
+        if pid == 0:
+            rc = 1
+            try:
+                s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+                s.sendall(f"GET {a.path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                          .encode())
+                first = [True]
+
+                def progress(got):
+                    if first[0] and a.ready:
+                        first[0] = False
+                        open(f"{a.ready}.{i}", "w").close()
+
+                r = read_response(s, a.timeout, rate=a.rate, on_progress=progress)
+                with open(out, "w") as f:
+                    f.write("%s %s %s %s\n" % r)
+                rc = 0
+            except Exception as e:  # reported in the output file
+                with open(out, "w") as f:
+                    f.write(f"None None 0 error:{type(e).__name__}\n")
+            os._exit(rc)
+        pids.append(pid)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    for o in outs:
+        log("fetch: " + open(o).read().strip())
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# slowloris: N trickling connections and one honest client, asyncio.
+
+
+async def slow_conn(host, port, interval, end, stats):
+    """Trickle one header byte per interval; reconnect when the server closes."""
+    req = b"GET / HTTP/1.1\r\nHost: t\r\n" + b"X-Slow: " + b"z" * 4096
+    first = True
+    while time.monotonic() < end:
+        try:
+            r, w = await asyncio.open_connection(host, port)
+        except OSError:
+            stats["connect_failed"] += 1
+            await asyncio.sleep(interval)
+            continue
+        born = time.monotonic()
+        stats["open"] += 1
+        stats["opened"] += 1
+        if first:
+            stats["first_round"] += 1
+            first = False
+        i = 0
+        try:
+            while time.monotonic() < end:
+                w.write(req[i:i + 1])
+                i = (i + 1) % len(req)
+                await w.drain()
+                try:
+                    b = await asyncio.wait_for(r.read(4096), timeout=interval)
+                except asyncio.TimeoutError:
+                    continue
+                if b:
+                    stats["answered"] += 1
+                    # Drain what the server says (e.g. 408) until it closes.
+                    while await asyncio.wait_for(r.read(4096), timeout=5):
+                        pass
+                break
+            else:
+                age = time.monotonic() - born
+                stats["max_age_at_end"] = max(stats["max_age_at_end"], age)
+                stats["open"] -= 1
+                w.close()
+                return
+        except (ConnectionError, OSError, asyncio.TimeoutError):
+            pass
+        stats["open"] -= 1
+        stats["closed_by_server"] += 1
+        stats["max_lifetime"] = max(stats["max_lifetime"], time.monotonic() - born)
+        w.close()
+
+
+async def honest(host, port, end, path, results, lat, period):
+    while time.monotonic() < end:
+        t0 = time.monotonic()
+        try:
+            r, w = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=10)
+            w.write(f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+            data = await asyncio.wait_for(r.read(), timeout=10)
+            w.close()
+            m = STATUS_RE.match(data)
+            key = int(m.group(1)) if m else "empty"
+        except asyncio.TimeoutError:
+            key = "timeout"
+        except OSError as e:
+            key = f"error:{e.errno}"
+        dt = time.monotonic() - t0
+        results[key] = results.get(key, 0) + 1
+        lat.append(dt)
+        await asyncio.sleep(max(0.0, period - dt))
+
+
+async def slowloris_main(a):
+    stats = {k: 0 for k in ("open", "opened", "first_round", "connect_failed",
+                            "closed_by_server", "answered", "max_lifetime", "max_age_at_end")}
+    end = time.monotonic() + a.duration
+    tasks = []
+    for i in range(a.conns):
+        tasks.append(asyncio.create_task(slow_conn(a.host, a.port, a.interval, end, stats)))
+        if i % 100 == 99:
+            await asyncio.sleep(0.01)
+    await asyncio.sleep(0.5)
+    peak = stats["open"]
+    results, lat = {}, []
+    await honest(a.host, a.port, end, a.path, results, lat, a.period)
+    await asyncio.gather(*tasks)
+    for k in ("max_lifetime", "max_age_at_end"):
+        stats[k] = round(stats[k], 1)
+    log(f"slowloris: {a.conns} slow clients, {peak} connections open after ramp-up; {stats}")
+    log(f"honest client: {sum(results.values())} requests, results {results}")
+    if lat:
+        lat.sort()
+        log("honest client latency ms: min %.1f median %.1f max %.1f" %
+            (lat[0] * 1e3, statistics.median(lat) * 1e3, lat[-1] * 1e3))
+    bad = []
+    if not results or set(results) != {200}:
+        bad.append(f"honest client saw {results}")
+    if stats["first_round"] < a.conns:
+        bad.append(f"only {stats['first_round']} of {a.conns} slow clients could connect")
+    if a.max_age:
+        if stats["closed_by_server"] < a.conns:
+            bad.append(f"the server closed only {stats['closed_by_server']} slow connections")
+        if max(stats["max_lifetime"], stats["max_age_at_end"]) > a.max_age:
+            bad.append(f"a slow connection lived longer than {a.max_age}s")
+    return _report(bad)
+
+
+def cmd_slowloris(a):
+    return asyncio.run(slowloris_main(a))
+
+
+# ---------------------------------------------------------------------------
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--timeout", type=float, default=3.0)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    sp = sub.add_parser("slowloris")
+    sp.add_argument("port", type=int)
+    sp.add_argument("--conns", type=int, default=1000)
+    sp.add_argument("--interval", type=float, default=3.0)
+    sp.add_argument("--duration", type=float, default=20.0)
+    sp.add_argument("--period", type=float, default=0.2)
+    sp.add_argument("--path", default="/")
+    sp.add_argument("--max-age", type=float, default=0,
+                    help="fail if a slow connection lives longer than this (0: no check)")
+
+    sp = sub.add_parser("requests")
+    sp.add_argument("port", type=int)
+
+    sp = sub.add_parser("traversal")
+    sp.add_argument("port", type=int)
+    sp.add_argument("secret")
+    sp.add_argument("-v", "--verbose", action="store_true")
+
+    sp = sub.add_parser("stall")
+    sp.add_argument("port", type=int)
+    sp.add_argument("path")
+    sp.add_argument("--hold", type=float, default=10)
+
+    sp = sub.add_parser("flood")
+    sp.add_argument("port", type=int)
+    sp.add_argument("--conns", type=int, default=500)
+    sp.add_argument("--hold", type=float, default=3)
+    sp.add_argument("--send", action="store_true", help="send a request on each")
+    sp.add_argument("--ready", help="touch this file once the flood is up")
+    sp.add_argument("--expect-closed", action="store_true",
+                    help="fail unless the server closed every connection while held")
+
+    sp = sub.add_parser("load")
+    sp.add_argument("port", type=int)
+    sp.add_argument("--path", default="/")
+    sp.add_argument("--duration", type=float, default=5)
+    sp.add_argument("--max", type=int, default=100000)
+    sp.add_argument("--ready")
+    sp.add_argument("--summary")
+
+    sp = sub.add_parser("download")
+    sp.add_argument("port", type=int)
+    sp.add_argument("path")
+    sp.add_argument("--file", help="the file on disk behind path (for --mutate)")
+    sp.add_argument("--mutate", choices=("truncate", "replace", "extend"))
+    sp.add_argument("--after", type=int, default=1 << 20)
+    sp.add_argument("--truncate-to", type=int, default=0)
+    sp.add_argument("--rate", type=int, default=0, help="bytes per second (0: as fast as possible)")
+    sp.add_argument("--out")
+
+    sp = sub.add_parser("fetch")
+    sp.add_argument("port", type=int)
+    sp.add_argument("path")
+    sp.add_argument("-n", type=int, default=4)
+    sp.add_argument("--rate", type=int, default=0)
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--ready")
+
+    a = p.parse_args()
+    sys.exit({"slowloris": cmd_slowloris, "requests": cmd_requests, "traversal": cmd_traversal,
+              "stall": cmd_stall, "flood": cmd_flood, "load": cmd_load,
+              "download": cmd_download, "fetch": cmd_fetch}[a.cmd](a))
+
+
+if __name__ == "__main__":
+    main()

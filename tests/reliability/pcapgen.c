@@ -1,0 +1,286 @@
+/*
+ * Capture files for labmon's robustness tests: a SYN flood of N distinct
+ * connections (fast: one template frame, two fields changed per packet)
+ * and a set of broken or hostile pcap/pcapng files.
+ *
+ *   pcapgen synflood N [FILE]   N SYNs to 127.0.0.1:8080 (stdout without FILE)
+ *   pcapgen hostile DIR         writes DIR/<case>.pcap[ng], prints the names
+ *
+ * Built by the tests with `cc`; not part of labd or labmon.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ETH_LEN 14
+#define IP_LEN  20
+#define TCP_LEN 20
+#define FRAME   (ETH_LEN + IP_LEN + TCP_LEN)
+
+struct pcap_file_hdr {
+    uint32_t magic;
+    uint16_t major, minor;
+    int32_t thiszone;
+    uint32_t sigfigs, snaplen, linktype;
+};
+
+struct pcap_rec_hdr {
+    uint32_t sec, usec, caplen, len;
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = v >> 8;
+    p[1] = v & 0xff;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = v >> 24;
+    p[1] = v >> 16;
+    p[2] = v >> 8;
+    p[3] = v;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)p[i] << 8 | p[i + 1];
+    if (n & 1)
+        sum += (uint32_t)p[n - 1] << 8;
+    return sum;
+}
+
+/* An Ethernet/IPv4/TCP SYN from src:sport to 127.0.0.1:8080 with valid checksums. */
+static void make_syn(uint8_t *f, uint32_t src, uint16_t sport, uint32_t seq)
+{
+    memset(f, 0, FRAME);
+    f[12] = 0x08; /* ethertype IPv4 */
+    uint8_t *ip = f + ETH_LEN, *tcp = ip + IP_LEN;
+    ip[0] = 0x45;
+    put16(ip + 2, IP_LEN + TCP_LEN);
+    ip[8] = 64;
+    ip[9] = 6;
+    put32(ip + 12, src);
+    put32(ip + 16, 0x7f000001);
+    put16(ip + 10, csum_fold(csum_add(0, ip, IP_LEN)));
+    put16(tcp, sport);
+    put16(tcp + 2, 8080);
+    put32(tcp + 4, seq);
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x02; /* SYN */
+    put16(tcp + 14, 65535);
+    uint8_t pseudo[12];
+    memcpy(pseudo, ip + 12, 8);
+    pseudo[8] = 0;
+    pseudo[9] = 6;
+    put16(pseudo + 10, TCP_LEN);
+    put16(tcp + 16, csum_fold(csum_add(csum_add(0, pseudo, 12), tcp, TCP_LEN)));
+}
+
+static void file_hdr(FILE *f, uint32_t magic, uint32_t snaplen, uint32_t linktype)
+{
+    struct pcap_file_hdr h = { magic, 2, 4, 0, 0, snaplen, linktype };
+    fwrite(&h, sizeof h, 1, f);
+}
+
+static void record(FILE *f, uint32_t sec, uint32_t usec, const uint8_t *p, uint32_t caplen,
+                   uint32_t len)
+{
+    struct pcap_rec_hdr r = { sec, usec, caplen, len };
+    fwrite(&r, sizeof r, 1, f);
+    fwrite(p, 1, caplen, f);
+}
+
+static int synflood(long n, const char *path)
+{
+    FILE *f = path ? fopen(path, "wb") : stdout;
+    if (!f) {
+        fprintf(stderr, "pcapgen: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    static char buf[1 << 20];
+    setvbuf(f, buf, _IOFBF, sizeof buf);
+    file_hdr(f, 0xa1b2c3d4, 262144, 1);
+    uint8_t frame[FRAME];
+    for (long i = 0; i < n; i++) {
+        /* Distinct 4-tuples: 10.0.0.0/8 sources x 50000 ports. */
+        uint32_t src = 0x0a000000u | (uint32_t)(i / 50000 + 1);
+        uint16_t sport = (uint16_t)(10000 + i % 50000);
+        make_syn(frame, src, sport, (uint32_t)i * 2654435761u);
+        /* 100 000 SYNs per second of capture time. */
+        record(f, 1700000000u + (uint32_t)(i / 100000), (uint32_t)(i % 100000) * 10, frame, FRAME,
+               FRAME);
+    }
+    if (fflush(f) != 0 || (path && fclose(f) != 0)) {
+        fprintf(stderr, "pcapgen: write: %s\n", strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+static FILE *open_case(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "pcapgen: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    printf("%s\n", name);
+    return f;
+}
+
+static void pcapng_block(FILE *f, uint32_t type, uint32_t total_len, const void *body,
+                         size_t body_len, uint32_t trailer_len)
+{
+    fwrite(&type, 4, 1, f);
+    fwrite(&total_len, 4, 1, f);
+    fwrite(body, 1, body_len, f);
+    fwrite(&trailer_len, 4, 1, f);
+}
+
+static int hostile(const char *dir)
+{
+    uint8_t frame[FRAME];
+    make_syn(frame, 0x0a000001, 40000, 1);
+    FILE *f;
+
+    /* A valid two-packet file, to show the others fail for their defect only. */
+    f = open_case(dir, "good.pcap");
+    file_hdr(f, 0xa1b2c3d4, 65535, 1);
+    record(f, 1, 0, frame, FRAME, FRAME);
+    record(f, 1, 10, frame, FRAME, FRAME);
+    fclose(f);
+
+    f = open_case(dir, "empty.pcap");
+    fclose(f);
+
+    f = open_case(dir, "bad_magic.pcap");
+    file_hdr(f, 0xdeadbeef, 65535, 1);
+    record(f, 1, 0, frame, FRAME, FRAME);
+    fclose(f);
+
+    f = open_case(dir, "short_file_header.pcap");
+    fwrite("\xd4\xc3\xb2\xa1\x02\x00", 1, 6, f);
+    fclose(f);
+
+    f = open_case(dir, "snaplen0.pcap");
+    file_hdr(f, 0xa1b2c3d4, 0, 1);
+    record(f, 1, 0, frame, FRAME, FRAME);
+    fclose(f);
+
+    f = open_case(dir, "huge_caplen.pcap");
+    file_hdr(f, 0xa1b2c3d4, 65535, 1);
+    record(f, 1, 0, frame, FRAME, FRAME);
+    {
+        struct pcap_rec_hdr r = { 1, 5, 0x7ffffff0u, 0x7ffffff0u };
+        fwrite(&r, sizeof r, 1, f);
+        fwrite(frame, 1, FRAME, f);
+    }
+    fclose(f);
+
+    f = open_case(dir, "caplen_gt_len.pcap");
+    file_hdr(f, 0xa1b2c3d4, 65535, 1);
+    record(f, 1, 0, frame, FRAME, 20); /* caplen 54 > wire length 20 */
+    fclose(f);
+
+    f = open_case(dir, "truncated_record_header.pcap");
+    file_hdr(f, 0xa1b2c3d4, 65535, 1);
+    record(f, 1, 0, frame, FRAME, FRAME);
+    fwrite("\x01\x00\x00\x00\x00\x00\x00", 1, 7, f);
+    fclose(f);
+
+    f = open_case(dir, "truncated_record_body.pcap");
+    file_hdr(f, 0xa1b2c3d4, 65535, 1);
+    record(f, 1, 0, frame, FRAME, FRAME);
+    {
+        struct pcap_rec_hdr r = { 1, 5, FRAME, FRAME };
+        fwrite(&r, sizeof r, 1, f);
+        fwrite(frame, 1, 10, f);
+    }
+    fclose(f);
+
+    /* Frames too short for the headers they claim (decoder bounds). */
+    f = open_case(dir, "short_frames.pcap");
+    file_hdr(f, 0xa1b2c3d4, 65535, 1);
+    for (uint32_t n = 0; n <= FRAME; n++)
+        record(f, 1, n, frame, n, FRAME);
+    {
+        uint8_t bad[FRAME];
+        memcpy(bad, frame, FRAME);
+        bad[ETH_LEN] = 0x4f; /* IHL 60 bytes in a 54-byte frame */
+        record(f, 2, 0, bad, FRAME, FRAME);
+        memcpy(bad, frame, FRAME);
+        bad[ETH_LEN + IP_LEN + 12] = 0xf0; /* TCP data offset 60 */
+        record(f, 2, 1, bad, FRAME, FRAME);
+        memcpy(bad, frame, FRAME);
+        put16(bad + ETH_LEN + 2, 65535); /* IP total length beyond the frame */
+        record(f, 2, 2, bad, FRAME, FRAME);
+        memcpy(bad, frame, FRAME);
+        put16(bad + ETH_LEN + 2, 4); /* IP total length below the header */
+        record(f, 2, 3, bad, FRAME, FRAME);
+    }
+    fclose(f);
+
+    f = open_case(dir, "unknown_linktype.pcap");
+    file_hdr(f, 0xa1b2c3d4, 65535, 4242);
+    record(f, 1, 0, frame, FRAME, FRAME);
+    fclose(f);
+
+    /* pcapng: a section header block whose lengths disagree or are absurd. */
+    uint8_t shb[16] = { 0x4d, 0x3c, 0x2b, 0x1a, 1,    0,    0,    0,
+                        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    f = open_case(dir, "pcapng_bad_block_length.pcapng");
+    pcapng_block(f, 0x0a0d0d0a, 28, shb, sizeof shb, 29);
+    fclose(f);
+
+    f = open_case(dir, "pcapng_huge_block_length.pcapng");
+    pcapng_block(f, 0x0a0d0d0a, 0xfffffff0u, shb, sizeof shb, 0xfffffff0u);
+    fclose(f);
+
+    /* A valid SHB, then an interface block with a length below the minimum. */
+    f = open_case(dir, "pcapng_short_idb.pcapng");
+    pcapng_block(f, 0x0a0d0d0a, 28, shb, sizeof shb, 28);
+    {
+        uint8_t idb[8] = { 1, 0, 0, 0, 0xff, 0xff, 0, 0 };
+        pcapng_block(f, 1, 8, idb, sizeof idb, 8);
+    }
+    fclose(f);
+
+    /* A valid SHB and IDB, then an enhanced packet block claiming more than it holds. */
+    f = open_case(dir, "pcapng_truncated_epb.pcapng");
+    pcapng_block(f, 0x0a0d0d0a, 28, shb, sizeof shb, 28);
+    {
+        uint8_t idb[8] = { 1, 0, 0, 0, 0xff, 0xff, 0, 0 };
+        pcapng_block(f, 1, 20, idb, sizeof idb, 20);
+        uint8_t epb[20 + FRAME + 2] = { 0 };
+        uint32_t caplen = 0x00ffffff, len = FRAME;
+        memcpy(epb + 12, &caplen, 4);
+        memcpy(epb + 16, &len, 4);
+        memcpy(epb + 20, frame, FRAME);
+        pcapng_block(f, 6, 12 + sizeof epb, epb, sizeof epb, 12 + sizeof epb);
+    }
+    fclose(f);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 3 && strcmp(argv[1], "synflood") == 0)
+        return synflood(atol(argv[2]), argc > 3 ? argv[3] : NULL);
+    if (argc == 3 && strcmp(argv[1], "hostile") == 0)
+        return hostile(argv[2]);
+    fprintf(stderr, "usage: pcapgen synflood N [FILE] | pcapgen hostile DIR\n");
+    return 2;
+}
