@@ -1731,6 +1731,9 @@ static enum view_action key_edit(struct view_state *vs, int key)
         vs->editing = 0;
         vs->top = 0;
         return VIEW_ACT_REDRAW;
+    case 21: /* Ctrl-U: clear the line */
+        vs->edit[0] = '\0';
+        return VIEW_ACT_REDRAW;
     case VIEW_KEY_BACKSPACE:
     case 127:
     case 8:
