@@ -538,6 +538,13 @@ void conn_timeout(struct worker_ctx *w, struct conn *c)
         conn_process(w, c);
         return;
     }
+    if (l == &w->t_send) {
+        /* A stalled reader: reset, so the kernel drops the queued bytes now
+         * instead of holding them for an orphaned socket (nginx's
+         * reset_timedout_connection). */
+        struct linger lg = { 1, 0 };
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
     /* Idle keep-alive, silent new connection, stalled reader, lingering close. */
     conn_close(w, c);
 }
