@@ -1,0 +1,194 @@
+/* Opening the shared listening sockets, with one clear line for each way it fails. */
+#include "master/listen.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void listen_name(const struct sockaddr *sa, char *out, size_t n)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+        port = ntohs(s6->sin6_port);
+        snprintf(out, n, "[%s]:%d", host, port);
+    } else {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+        port = ntohs(s4->sin_port);
+        snprintf(out, n, "%s:%d", host, port);
+    }
+}
+
+static void listen_error(char *err, size_t errlen, int e, const char *name, int port)
+{
+    switch (e) {
+    case EADDRINUSE:
+        snprintf(err, errlen,
+                 "port %d is already in use on %s (another server listens there; stop it or "
+                 "use --port)",
+                 port, name);
+        break;
+    case EACCES:
+        snprintf(err, errlen,
+                 "permission denied to listen on %s (ports below 1024 need root or "
+                 "CAP_NET_BIND_SERVICE; use --port 8080)",
+                 name);
+        break;
+    case EADDRNOTAVAIL:
+        snprintf(err, errlen, "cannot listen on %s: no such address on this machine (check --bind)",
+                 name);
+        break;
+    default:
+        snprintf(err, errlen, "cannot listen on %s: %s", name, strerror(e));
+        break;
+    }
+}
+
+/* One socket for one address; v6only: 1 for explicit IPv6 addresses, 0 for the [::] default. */
+static int listen_one(struct listen_set *ls, const struct sockaddr *sa, socklen_t len, int v6only,
+                      int port, char *err, size_t errlen)
+{
+    char name[64];
+    int fd, one = 1;
+
+    listen_name(sa, name, sizeof(name));
+    for (int i = 0; i < ls->n; i++) {
+        if (strcmp(ls->names[i], name) == 0)
+            return 0; /* a name that resolved to an address we have */
+    }
+    if (ls->n >= LISTEN_MAX) {
+        snprintf(err, errlen, "too many listening addresses (at most %d)", LISTEN_MAX);
+        return -1;
+    }
+    fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        if (errno == EAFNOSUPPORT)
+            return 1;
+        snprintf(err, errlen, "socket for %s: %s", name, strerror(errno));
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (sa->sa_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+    if (bind(fd, sa, len) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+        int e = errno;
+        close(fd);
+        if (e == EADDRNOTAVAIL && sa->sa_family == AF_INET6 && !v6only)
+            return 1; /* IPv6 configured off: the caller falls back to IPv4 */
+        listen_error(err, errlen, e, name, port);
+        return -1;
+    }
+    ls->fds[ls->n] = fd;
+    snprintf(ls->names[ls->n], sizeof(ls->names[0]), "%s", name);
+    ls->n++;
+    return 0;
+}
+
+static int listen_any(struct listen_set *ls, int port, char *err, size_t errlen)
+{
+    struct sockaddr_in6 s6;
+    struct sockaddr_in s4;
+    int rc;
+
+    memset(&s6, 0, sizeof(s6));
+    s6.sin6_family = AF_INET6;
+    s6.sin6_addr = in6addr_any;
+    s6.sin6_port = htons((uint16_t)port);
+    rc = listen_one(ls, (struct sockaddr *)&s6, sizeof(s6), 0, port, err, errlen);
+    if (rc <= 0)
+        return rc;
+    memset(&s4, 0, sizeof(s4));
+    s4.sin_family = AF_INET;
+    s4.sin_addr.s_addr = htonl(INADDR_ANY);
+    s4.sin_port = htons((uint16_t)port);
+    rc = listen_one(ls, (struct sockaddr *)&s4, sizeof(s4), 0, port, err, errlen);
+    if (rc > 0)
+        snprintf(err, errlen, "cannot listen: neither IPv6 nor IPv4 is available");
+    return rc == 0 ? 0 : -1;
+}
+
+static int listen_addr(struct listen_set *ls, const char *bind_addr, int port, char *err,
+                       size_t errlen)
+{
+    struct addrinfo hints, *res, *ai;
+    char host[CONFIG_BIND_MAX];
+    char service[8];
+    size_t n = strlen(bind_addr);
+    int rc, any = 0;
+
+    if (strcmp(bind_addr, "*") == 0)
+        return listen_any(ls, port, err, errlen);
+    /* "[::1]" is accepted for "::1". */
+    if (n >= 2 && bind_addr[0] == '[' && bind_addr[n - 1] == ']')
+        snprintf(host, sizeof(host), "%.*s", (int)(n - 2), bind_addr + 1);
+    else
+        snprintf(host, sizeof(host), "%s", bind_addr);
+    snprintf(service, sizeof(service), "%d", port);
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    rc = getaddrinfo(host, service, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", bind_addr, gai_strerror(rc));
+        return -1;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+            continue;
+        rc = listen_one(ls, ai->ai_addr, ai->ai_addrlen, 1, port, err, errlen);
+        if (rc < 0) {
+            freeaddrinfo(res);
+            return -1;
+        }
+        any |= rc == 0;
+    }
+    freeaddrinfo(res);
+    if (!any) {
+        snprintf(err, errlen, "cannot listen on %s: no usable IPv4 or IPv6 address", bind_addr);
+        return -1;
+    }
+    return 0;
+}
+
+int listen_open(const struct labd_config *c, struct listen_set *ls, char *err, size_t errlen)
+{
+    int rc = 0;
+
+    ls->n = 0;
+    if (c->nbinds == 0)
+        rc = listen_any(ls, c->port, err, errlen);
+    for (int i = 0; rc == 0 && i < c->nbinds; i++)
+        rc = listen_addr(ls, c->binds[i], c->port, err, errlen);
+    if (rc < 0)
+        listen_close(ls);
+    return rc;
+}
+
+void listen_close(struct listen_set *ls)
+{
+    for (int i = 0; i < ls->n; i++)
+        close(ls->fds[i]);
+    ls->n = 0;
+}
+
+int listen_same(const struct labd_config *a, const struct labd_config *b)
+{
+    if (a->port != b->port || a->nbinds != b->nbinds)
+        return 0;
+    for (int i = 0; i < a->nbinds; i++) {
+        if (strcmp(a->binds[i], b->binds[i]) != 0)
+            return 0;
+    }
+    return 1;
+}

@@ -1,0 +1,813 @@
+/* The master process: start-up, the supervision loop, reload and stop. */
+#include "master/master.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "master/listen.h"
+#include "master/pidfile.h"
+#include "master/proctitle.h"
+#include "shared/log.h"
+#include "shared/scoreboard.h"
+#include "worker/worker.h"
+
+#define MASTER_MAX_SLOTS   128
+#define MASTER_RECENT      64
+#define MASTER_READY_MS    10000 /* a worker not ready by then failed to start */
+#define MASTER_FAST_KILLMS 1000  /* fast stop: SIGKILL what TERM did not end */
+#define MASTER_GIVE_UP     3     /* start-up failures in a row before giving up */
+
+enum master_phase {
+    PHASE_STARTING, /* first workers forked, not all ready yet */
+    PHASE_RUNNING,
+    PHASE_RELOADING, /* a new generation is starting beside the old one */
+    PHASE_STOPPING,
+};
+
+/* One worker process, indexed by its scoreboard slot. */
+struct wproc {
+    pid_t pid; /* 0: slot free */
+    unsigned number;
+    unsigned generation;
+    int ready_rd; /* read end of its ready pipe, -1 when done */
+    int ready;
+    int retiring;       /* told to stop (QUIT or TERM) */
+    int64_t started_ms; /* CLOCK_MONOTONIC */
+    int64_t kill_at_ms; /* SIGKILL if still alive then; 0 none */
+};
+
+/* Respawn bookkeeping per worker number of the current generation. */
+struct wslot_number {
+    int pending;
+    int64_t at_ms;
+    int quick_deaths;
+    int start_failures;
+    int gave_up;
+};
+
+static struct {
+    const struct master_start *ms;
+    struct labd_config cfg;  /* the running generation's */
+    struct labd_config next; /* the generation a reload is starting */
+    struct listen_set ls;
+    struct listen_set next_ls; /* new sockets when a reload rebinds, else n = 0 */
+    struct scoreboard sb;
+    char pid_path[PATH_MAX + 16];
+    char sb_path[PATH_MAX + 32];
+    int pid_fd;
+    int sig_fd;
+    int lifeline_fd;
+    unsigned nslots;
+    unsigned generation;
+    enum master_phase phase;
+    int64_t phase_deadline_ms; /* start or reload must be done by then */
+    int stop_fast;
+    struct wproc procs[MASTER_MAX_SLOTS];
+    struct wslot_number numbers[65];
+} M;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_real_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* "exit status 3" / "killed by signal 9 (Killed)" for the log. */
+static void master_describe_status(int status, char *out, size_t n)
+{
+    if (WIFEXITED(status))
+        snprintf(out, n, "exit status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(out, n, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        snprintf(out, n, "status 0x%x", (unsigned)status);
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+    char tmp[PATH_MAX];
+    size_t n = strlen(path);
+
+    if (n == 0 || n >= sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(tmp, path, n + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+/* Write the scoreboard header's description of the running generation. */
+static void master_publish(void)
+{
+    struct sb_header *h = M.sb.hdr;
+    const struct labd_config *c = &M.cfg;
+
+    sb_write_begin(&h->seq);
+    h->master_pid = (int32_t)getpid();
+    h->generation = M.generation;
+    h->port = (uint16_t)c->port;
+    h->nworkers = (uint32_t)c->workers;
+    memset(h->binds, 0, sizeof(h->binds));
+    if (c->nbinds == 0) {
+        h->nbinds = 1;
+        snprintf(h->binds[0], SB_BIND_MAX, "*");
+    } else {
+        h->nbinds = (uint16_t)(c->nbinds < SB_MAX_BINDS ? c->nbinds : SB_MAX_BINDS);
+        for (int i = 0; i < h->nbinds; i++)
+            snprintf(h->binds[i], SB_BIND_MAX, "%s", c->binds[i]);
+    }
+    /* A longer root is shown truncated; the scoreboard is informational. */
+    memset(h->root, 0, sizeof(h->root));
+    memcpy(h->root, c->root, strnlen(c->root, sizeof(h->root) - 1));
+    sb_write_end(&h->seq);
+}
+
+static void master_close_listen_unused(const struct listen_set *keep)
+{
+    if (keep != &M.ls)
+        listen_close(&M.ls);
+    if (keep != &M.next_ls)
+        listen_close(&M.next_ls);
+}
+
+/* In the child: become worker `number` and never return. */
+static void master_become_worker(unsigned slot, unsigned number, const struct labd_config *cfg,
+                                 const struct listen_set *ls, int ready_wr, pid_t master_pid)
+{
+    static const int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGCHLD };
+    struct worker_start ws;
+    sigset_t none;
+
+    close(M.sig_fd);
+    if (M.pid_fd >= 0)
+        close(M.pid_fd);
+    if (M.lifeline_fd >= 0)
+        close(M.lifeline_fd);
+    for (unsigned i = 0; i < M.nslots; i++) {
+        if (M.procs[i].ready_rd >= 0)
+            close(M.procs[i].ready_rd);
+    }
+    master_close_listen_unused(ls);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        signal(sigs[i], SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* Never outlive the master (the worker may ask again; harmless). */
+    prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+    if (getppid() != master_pid)
+        _exit(1);
+    sb_slot_set_pid(&M.sb, slot, (int32_t)getpid());
+    proctitle_set("labd: worker %u %s", number, cfg->run_dir);
+
+    memset(&ws, 0, sizeof(ws));
+    ws.cfg = cfg;
+    ws.listen_fds = ls->fds;
+    ws.nlisten = ls->n;
+    ws.sb = &M.sb;
+    ws.slot = slot;
+    ws.number = number;
+    ws.ready_fd = ready_wr;
+    exit(worker_main(&ws));
+}
+
+static int master_free_slot(void)
+{
+    for (unsigned i = 0; i < M.nslots; i++) {
+        if (M.procs[i].pid == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* Fork worker `number` of `generation`. Returns 0, or -1 (logged). */
+static int master_spawn(unsigned number, unsigned generation, const struct labd_config *cfg,
+                        const struct listen_set *ls)
+{
+    int slot = master_free_slot();
+    int p[2];
+    pid_t pid, master_pid = getpid();
+
+    if (slot < 0) {
+        log_error("no free scoreboard slot for worker %u (old workers still draining)", number);
+        return -1;
+    }
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        log_error("pipe for worker %u: %s", number, strerror(errno));
+        return -1;
+    }
+    sb_slot_prepare(&M.sb, (uint32_t)slot, number, generation, now_real_ns());
+    pid = fork();
+    if (pid < 0) {
+        log_error("fork for worker %u: %s", number, strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        sb_slot_dead(&M.sb, (uint32_t)slot);
+        return -1;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        master_become_worker((unsigned)slot, number, cfg, ls, p[1], master_pid);
+    }
+    close(p[1]);
+    M.procs[slot] = (struct wproc){ .pid = pid,
+                                    .number = number,
+                                    .generation = generation,
+                                    .ready_rd = p[0],
+                                    .started_ms = now_ms() };
+    log_info("worker %u started (pid %d, generation %u)", number, (int)pid, generation);
+    return 0;
+}
+
+static void master_signal_generation(int sig, int (*match)(const struct wproc *))
+{
+    for (unsigned i = 0; i < M.nslots; i++) {
+        struct wproc *w = &M.procs[i];
+        if (w->pid > 0 && match(w))
+            kill(w->pid, sig);
+    }
+}
+
+static int match_any(const struct wproc *w)
+{
+    (void)w;
+    return 1;
+}
+
+static int master_alive_count(void)
+{
+    int n = 0;
+
+    for (unsigned i = 0; i < M.nslots; i++)
+        n += M.procs[i].pid > 0;
+    return n;
+}
+
+static void master_remove_files(void)
+{
+    unlink(M.sb_path);
+    unlink(M.pid_path);
+}
+
+/* Start-up failed: take the workers down, then one line on stderr and exit 1. */
+static void master_abort_start(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+static void master_abort_start(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    int64_t until = now_ms() + 2000;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    master_signal_generation(SIGTERM, match_any);
+    while (master_alive_count() > 0) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid > 0) {
+            for (unsigned i = 0; i < M.nslots; i++) {
+                if (M.procs[i].pid == pid)
+                    M.procs[i].pid = 0;
+            }
+            continue;
+        }
+        if (pid < 0)
+            break;
+        if (now_ms() > until)
+            master_signal_generation(SIGKILL, match_any);
+        usleep(10000);
+    }
+    master_remove_files();
+    die("%s", msg);
+}
+
+/* All of generation gen have written their ready byte. */
+static int master_generation_ready(unsigned gen, int want)
+{
+    int n = 0;
+
+    for (unsigned i = 0; i < M.nslots; i++) {
+        const struct wproc *w = &M.procs[i];
+        if (w->pid > 0 && w->generation == gen && w->ready)
+            n++;
+    }
+    return n >= want;
+}
+
+static void master_notify_started(void)
+{
+    char addrs[512] = "";
+    size_t off = 0;
+    int null_fd;
+
+    for (int i = 0; i < M.ls.n; i++)
+        off +=
+            (size_t)snprintf(addrs + off, sizeof(addrs) - off, "%s%s", i ? " " : "", M.ls.names[i]);
+    log_notice("labd %s started: listening on %s, %d workers, root %s", LABD_VERSION, addrs,
+               M.cfg.workers, M.cfg.root);
+    if (M.lifeline_fd < 0)
+        return;
+    /* A daemon: nothing more on the terminal; stderr (crash reports) goes to the log. */
+    null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_fd >= 0) {
+        dup2(null_fd, STDIN_FILENO);
+        dup2(null_fd, STDOUT_FILENO);
+        close(null_fd);
+    }
+    log_capture_stderr();
+    char ok = 0;
+    if (write(M.lifeline_fd, &ok, 1) < 0)
+        log_warn("start command went away before the server was ready");
+    close(M.lifeline_fd);
+    M.lifeline_fd = -1;
+}
+
+static void master_reload_commit(void)
+{
+    unsigned old = M.generation;
+
+    M.generation++;
+    for (unsigned i = 0; i < M.nslots; i++) {
+        struct wproc *w = &M.procs[i];
+        if (w->pid > 0 && w->generation <= old && !w->retiring) {
+            kill(w->pid, SIGQUIT);
+            w->retiring = 1;
+            w->kill_at_ms = now_ms() + M.cfg.grace_ms;
+        }
+    }
+    if (M.next_ls.n > 0) {
+        listen_close(&M.ls);
+        M.ls = M.next_ls;
+        M.next_ls.n = 0;
+    }
+    M.cfg = M.next;
+    memset(M.numbers, 0, sizeof(M.numbers));
+    log_set_level((enum log_level)M.cfg.log_level);
+    master_publish();
+    M.phase = PHASE_RUNNING;
+    log_notice("reload done: generation %u serving with %d workers, old workers retiring",
+               M.generation, M.cfg.workers);
+}
+
+static void master_reload_abort(const char *why)
+{
+    log_error("reload failed: %s; keeping generation %u", why, M.generation);
+    for (unsigned i = 0; i < M.nslots; i++) {
+        struct wproc *w = &M.procs[i];
+        if (w->pid > 0 && w->generation == M.generation + 1 && !w->retiring) {
+            kill(w->pid, SIGTERM);
+            w->retiring = 1;
+            w->kill_at_ms = now_ms() + MASTER_FAST_KILLMS;
+        }
+    }
+    listen_close(&M.next_ls);
+    M.phase = PHASE_RUNNING;
+}
+
+static void master_reload_begin(void)
+{
+    struct labd_config c;
+    char err[1024];
+    struct stat st;
+    int free_slots = 0;
+
+    if (M.phase != PHASE_RUNNING) {
+        log_warn("reload ignored: %s", M.phase == PHASE_RELOADING ? "a reload is in progress"
+                                                                  : "the server is not running");
+        return;
+    }
+    log_notice("reloading configuration%s%s", M.ms->cli->config_file[0] ? " from " : "",
+               M.ms->cli->config_file);
+    if (cli_config(M.ms->cli, M.ms->cwd, &c, err, sizeof(err)) < 0) {
+        log_error("reload failed: %s; keeping generation %u", err, M.generation);
+        return;
+    }
+    if (stat(c.root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        log_error("reload failed: root folder missing: %s; keeping generation %u", c.root,
+                  M.generation);
+        return;
+    }
+    if (strcmp(c.run_dir, M.cfg.run_dir) != 0) {
+        log_warn("reload: run-dir cannot change while running; keeping %s", M.cfg.run_dir);
+        snprintf(c.run_dir, sizeof(c.run_dir), "%s", M.cfg.run_dir);
+    }
+    for (unsigned i = 0; i < M.nslots; i++)
+        free_slots += M.procs[i].pid == 0;
+    if (c.workers > free_slots) {
+        log_error("reload failed: %d workers need free scoreboard slots, %d free (old workers "
+                  "still draining, or more workers than at start-up allows: restart instead); "
+                  "keeping generation %u",
+                  c.workers, free_slots, M.generation);
+        return;
+    }
+    M.next_ls.n = 0;
+    if (!listen_same(&c, &M.cfg) && listen_open(&c, &M.next_ls, err, sizeof(err)) < 0) {
+        log_error("reload failed: %s; keeping generation %u", err, M.generation);
+        return;
+    }
+    if (strcmp(c.error_log, M.cfg.error_log) != 0 && !M.ms->log_to_stderr &&
+        log_open(c.error_log) < 0)
+        log_error("reload: cannot open error log %s: %s; keeping the old one", c.error_log,
+                  strerror(errno));
+    M.next = c;
+    M.phase = PHASE_RELOADING;
+    M.phase_deadline_ms = now_ms() + MASTER_READY_MS;
+    for (int n = 1; n <= c.workers; n++) {
+        if (master_spawn((unsigned)n, M.generation + 1, &M.next,
+                         M.next_ls.n > 0 ? &M.next_ls : &M.ls) < 0) {
+            master_reload_abort("cannot fork the new workers");
+            return;
+        }
+    }
+}
+
+static void master_stop_begin(int fast)
+{
+    int sig = fast ? SIGTERM : SIGQUIT;
+
+    if (M.phase == PHASE_STOPPING && (M.stop_fast || !fast))
+        return;
+    log_notice("%s stop: %d workers to end", fast ? "fast" : "graceful", master_alive_count());
+    M.phase = PHASE_STOPPING;
+    M.stop_fast = fast;
+    /* The master's copies go now; the port frees as workers close theirs. */
+    listen_close(&M.ls);
+    listen_close(&M.next_ls);
+    for (unsigned i = 0; i < M.nslots; i++) {
+        struct wproc *w = &M.procs[i];
+        if (w->pid <= 0)
+            continue;
+        kill(w->pid, sig);
+        w->retiring = 1;
+        int64_t at = now_ms() + (fast ? MASTER_FAST_KILLMS : M.cfg.grace_ms);
+        if (w->kill_at_ms == 0 || at < w->kill_at_ms)
+            w->kill_at_ms = at;
+    }
+    memset(M.numbers, 0, sizeof(M.numbers));
+}
+
+static void master_schedule_respawn(struct wproc *w, int64_t now)
+{
+    struct wslot_number *r = &M.numbers[w->number];
+    int64_t delay = 0;
+
+    if (!w->ready) {
+        r->start_failures++;
+        if (r->start_failures >= MASTER_GIVE_UP) {
+            r->gave_up = 1;
+            log_error("worker %u failed at start-up %d times in a row; not respawning it (fix "
+                      "the cause above, then: labd reload)",
+                      w->number, r->start_failures);
+            return;
+        }
+        delay = 500LL << r->start_failures;
+    } else {
+        r->start_failures = 0;
+        /* Dying again soon after a start means back off, doubling up to 10 s. */
+        if (now - w->started_ms < 2000)
+            r->quick_deaths++;
+        else
+            r->quick_deaths = 0;
+        if (r->quick_deaths > 0)
+            delay = 100LL << (r->quick_deaths < 7 ? r->quick_deaths : 7);
+        if (delay > 10000)
+            delay = 10000;
+    }
+    r->pending = 1;
+    r->at_ms = now + delay;
+    if (delay > 0)
+        log_warn("worker %u will be respawned in %lld ms", w->number, (long long)delay);
+}
+
+/* The ready pipe of w has something: its ready byte, or EOF if it died first. */
+static void master_read_ready(struct wproc *w)
+{
+    char b;
+    ssize_t n = read(w->ready_rd, &b, 1);
+
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n == 1) {
+        w->ready = 1;
+        log_info("worker %u (pid %d) ready", w->number, (int)w->pid);
+    }
+    close(w->ready_rd);
+    w->ready_rd = -1;
+}
+
+static void master_reap(void)
+{
+    int status;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        struct wproc *w = NULL;
+        unsigned slot = 0;
+        char how[96];
+
+        for (unsigned i = 0; i < M.nslots; i++) {
+            if (M.procs[i].pid == pid) {
+                w = &M.procs[i];
+                slot = i;
+            }
+        }
+        if (!w)
+            continue;
+        if (w->ready_rd >= 0)
+            master_read_ready(w);
+        sb_slot_dead(&M.sb, slot);
+        master_describe_status(status, how, sizeof(how));
+        struct wproc dead = *w;
+        w->pid = 0;
+
+        if (dead.retiring) {
+            log_info("worker %u (pid %d) exited: %s", dead.number, (int)pid, how);
+            continue;
+        }
+        if (M.phase == PHASE_STARTING)
+            master_abort_start("worker %u failed to start (%s); see %s", dead.number, how,
+                               M.ms->log_to_stderr ? "the messages above" : M.cfg.error_log);
+        if (M.phase == PHASE_RELOADING && dead.generation == M.generation + 1) {
+            char why[160];
+            snprintf(why, sizeof(why), "new worker %u %s (%s)", dead.number,
+                     dead.ready ? "died" : "failed to start", how);
+            master_reload_abort(why);
+            continue;
+        }
+        if (M.phase == PHASE_STOPPING)
+            continue;
+        log_error("worker %u (pid %d) %s: %s; respawning", dead.number, (int)pid,
+                  dead.ready ? "died" : "failed at start-up", how);
+        master_schedule_respawn(&dead, now_ms());
+    }
+}
+
+static void master_on_signal(int signo)
+{
+    switch (signo) {
+    case SIGCHLD:
+        master_reap();
+        break;
+    case SIGTERM:
+    case SIGINT:
+        master_stop_begin(1);
+        break;
+    case SIGQUIT:
+        master_stop_begin(0);
+        break;
+    case SIGHUP:
+        master_reload_begin();
+        break;
+    case SIGUSR1:
+        if (log_reopen() < 0)
+            log_error("cannot reopen the error log: %s", strerror(errno));
+        else
+            log_notice("error log reopened");
+        master_signal_generation(SIGUSR1, match_any);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Timers: respawns due, kills due, phase deadlines. Returns ms until the next one, -1 none. */
+static int master_timers(void)
+{
+    int64_t now = now_ms();
+    int64_t next = -1;
+
+#define NEXT(t)                                                                                    \
+    do {                                                                                           \
+        if (next < 0 || (t) < next)                                                                \
+            next = (t);                                                                            \
+    } while (0)
+
+    for (unsigned i = 0; i < M.nslots; i++) {
+        struct wproc *w = &M.procs[i];
+        if (w->pid <= 0 || w->kill_at_ms == 0)
+            continue;
+        if (w->kill_at_ms <= now) {
+            log_warn("worker %u (pid %d) still running: SIGKILL", w->number, (int)w->pid);
+            kill(w->pid, SIGKILL);
+            w->kill_at_ms = 0;
+        } else {
+            NEXT(w->kill_at_ms);
+        }
+    }
+    if (M.phase == PHASE_RUNNING) {
+        for (int n = 1; n <= M.cfg.workers; n++) {
+            struct wslot_number *r = &M.numbers[n];
+            if (!r->pending)
+                continue;
+            if (r->at_ms <= now) {
+                r->pending = 0;
+                if (master_spawn((unsigned)n, M.generation, &M.cfg, &M.ls) < 0) {
+                    r->pending = 1;
+                    r->at_ms = now + 1000;
+                    NEXT(r->at_ms);
+                }
+            } else {
+                NEXT(r->at_ms);
+            }
+        }
+    }
+    if (M.phase == PHASE_STARTING || M.phase == PHASE_RELOADING) {
+        if (M.phase_deadline_ms <= now) {
+            if (M.phase == PHASE_STARTING)
+                master_abort_start("workers not ready after %d s; see %s", MASTER_READY_MS / 1000,
+                                   M.ms->log_to_stderr ? "the messages above" : M.cfg.error_log);
+            master_reload_abort("new workers not ready in time");
+        } else {
+            NEXT(M.phase_deadline_ms);
+        }
+    }
+#undef NEXT
+    if (next < 0)
+        return -1;
+    return next - now > 60000 ? 60000 : (int)(next - now);
+}
+
+/* Anything left to supervise? A master whose workers all gave up stops. */
+static int master_has_work(void)
+{
+    if (master_alive_count() > 0)
+        return 1;
+    for (int n = 1; n <= M.cfg.workers; n++) {
+        if (M.numbers[n].pending)
+            return 1;
+    }
+    return 0;
+}
+
+static void master_setup_signals(void)
+{
+    sigset_t set;
+
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGQUIT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    M.sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (M.sig_fd < 0)
+        die("signalfd: %s", strerror(errno));
+}
+
+static void master_check_root(const char *root)
+{
+    struct stat st;
+
+    if (stat(root, &st) < 0) {
+        if (errno == ENOENT)
+            die("root folder missing: %s (create it or use --root DIR)", root);
+        die("cannot use root folder %s: %s", root, strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode))
+        die("root %s is not a folder (use --root DIR)", root);
+    if (access(root, R_OK | X_OK) < 0)
+        die("permission denied: cannot read root folder %s", root);
+}
+
+int master_main(const struct labd_config *cfg, const struct master_start *ms)
+{
+    char err[1024];
+    pid_t owner = 0;
+    int rc;
+
+    memset(&M, 0, sizeof(M));
+    M.ms = ms;
+    M.cfg = *cfg;
+    M.lifeline_fd = ms->lifeline_fd;
+    M.pid_fd = -1;
+    for (unsigned i = 0; i < MASTER_MAX_SLOTS; i++)
+        M.procs[i].ready_rd = -1;
+
+    if (mkdir_p(M.cfg.run_dir, 0755) < 0)
+        die("cannot create run directory %s: %s", M.cfg.run_dir, strerror(errno));
+    master_check_root(M.cfg.root);
+    snprintf(M.pid_path, sizeof(M.pid_path), "%s/%s", M.cfg.run_dir, PIDFILE_NAME);
+    snprintf(M.sb_path, sizeof(M.sb_path), "%s/%s", M.cfg.run_dir, SB_FILE);
+    M.pid_fd = pidfile_acquire(M.pid_path, &owner);
+    if (M.pid_fd == -2)
+        die("already running (pid %d)", (int)owner);
+    if (M.pid_fd < 0)
+        die("cannot lock pid file %s: %s", M.pid_path, strerror(errno));
+    if (!ms->log_to_stderr && log_open(M.cfg.error_log) < 0)
+        die("cannot open error log %s: %s", M.cfg.error_log, strerror(errno));
+    log_set_level((enum log_level)M.cfg.log_level);
+    if (listen_open(&M.cfg, &M.ls, err, sizeof(err)) < 0) {
+        unlink(M.pid_path);
+        die("%s", err);
+    }
+    M.nslots = (unsigned)(2 * M.cfg.workers < 8 ? 8 : 2 * M.cfg.workers);
+    if (M.nslots > MASTER_MAX_SLOTS)
+        M.nslots = MASTER_MAX_SLOTS;
+    if (sb_create(&M.sb, M.sb_path, M.nslots, (uint32_t)M.cfg.max_conns_per_worker, MASTER_RECENT) <
+        0) {
+        unlink(M.pid_path);
+        die("cannot create scoreboard %s: %s", M.sb_path, strerror(errno));
+    }
+    M.sb.hdr->started_ns = now_real_ns();
+    master_publish();
+    if (chdir("/") < 0)
+        log_warn("chdir /: %s", strerror(errno));
+    proctitle_set("labd: master %s", M.cfg.run_dir);
+    master_setup_signals();
+
+    M.phase = PHASE_STARTING;
+    M.phase_deadline_ms = now_ms() + MASTER_READY_MS;
+    for (int n = 1; n <= M.cfg.workers; n++) {
+        if (master_spawn((unsigned)n, 0, &M.cfg, &M.ls) < 0)
+            master_abort_start("cannot start worker %d: %s", n, strerror(errno));
+    }
+
+    for (;;) {
+        struct pollfd pfd[1 + MASTER_MAX_SLOTS];
+        struct wproc *who[1 + MASTER_MAX_SLOTS];
+        int nfd = 0, timeout;
+
+        if (M.phase == PHASE_STARTING && master_generation_ready(0, M.cfg.workers)) {
+            M.phase = PHASE_RUNNING;
+            master_notify_started();
+        }
+        if (M.phase == PHASE_RELOADING && master_generation_ready(M.generation + 1, M.next.workers))
+            master_reload_commit();
+        if (M.phase == PHASE_STOPPING && master_alive_count() == 0)
+            break;
+        if (M.phase == PHASE_RUNNING && !master_has_work()) {
+            log_error("no worker left running; the master exits");
+            master_remove_files();
+            return 1;
+        }
+        timeout = master_timers();
+
+        pfd[nfd].fd = M.sig_fd;
+        pfd[nfd].events = POLLIN;
+        who[nfd++] = NULL;
+        for (unsigned i = 0; i < M.nslots; i++) {
+            if (M.procs[i].pid > 0 && M.procs[i].ready_rd >= 0) {
+                pfd[nfd].fd = M.procs[i].ready_rd;
+                pfd[nfd].events = POLLIN;
+                who[nfd++] = &M.procs[i];
+            }
+        }
+        rc = poll(pfd, (nfds_t)nfd, timeout);
+        if (rc < 0 && errno != EINTR) {
+            log_error("poll: %s", strerror(errno));
+            sleep(1);
+            continue;
+        }
+        for (int i = 1; rc > 0 && i < nfd; i++) {
+            if (pfd[i].revents && who[i]->ready_rd == pfd[i].fd)
+                master_read_ready(who[i]);
+        }
+        if (rc > 0 && (pfd[0].revents & POLLIN)) {
+            struct signalfd_siginfo si;
+            while (read(M.sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+                master_on_signal((int)si.ssi_signo);
+        }
+    }
+
+    log_notice("all workers gone; labd exits");
+    master_remove_files();
+    sb_close(&M.sb);
+    return 0;
+}
