@@ -111,6 +111,13 @@ int ctl_start(const struct labd_config *c, const struct cli *cli, const char *cw
             die("fork: %s", strerror(errno));
         if (pid > 0)
             _exit(0);
+        /* stdout is no business of a daemon; stderr stays until it is ready (errors). */
+        int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null_fd >= 0) {
+            dup2(null_fd, STDIN_FILENO);
+            dup2(null_fd, STDOUT_FILENO);
+            close(null_fd);
+        }
         ms.cli = cli;
         snprintf(ms.cwd, sizeof(ms.cwd), "%s", cwd);
         ms.lifeline_fd = lifeline[1];

@@ -70,6 +70,7 @@ static struct {
     int pid_fd;
     int sig_fd;
     int lifeline_fd;
+    int daemon; /* started by `start`: workers' stderr is the error log */
     unsigned nslots;
     unsigned generation;
     enum master_phase phase;
@@ -181,6 +182,9 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
             close(M.procs[i].ready_rd);
     }
     master_close_listen_unused(ls);
+    /* Not the terminal of `labd start`: it would wait for EOF on it forever. */
+    if (M.daemon)
+        log_capture_stderr();
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         signal(sigs[i], SIG_DFL);
     sigemptyset(&none);
@@ -190,7 +194,9 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
     if (getppid() != master_pid)
         _exit(1);
     sb_slot_set_pid(&M.sb, slot, (int32_t)getpid());
-    proctitle_set("labd: worker %u %s", number, cfg->run_dir);
+    char name[32];
+    snprintf(name, sizeof(name), "labd: worker %u", number);
+    proctitle_set(name, cfg->run_dir);
 
     memset(&ws, 0, sizeof(ws));
     ws.cfg = cfg;
@@ -716,6 +722,7 @@ int master_main(const struct labd_config *cfg, const struct master_start *ms)
     M.ms = ms;
     M.cfg = *cfg;
     M.lifeline_fd = ms->lifeline_fd;
+    M.daemon = ms->lifeline_fd >= 0;
     M.pid_fd = -1;
     for (unsigned i = 0; i < MASTER_MAX_SLOTS; i++)
         M.procs[i].ready_rd = -1;
@@ -749,7 +756,7 @@ int master_main(const struct labd_config *cfg, const struct master_start *ms)
     master_publish();
     if (chdir("/") < 0)
         log_warn("chdir /: %s", strerror(errno));
-    proctitle_set("labd: master %s", M.cfg.run_dir);
+    proctitle_set("labd: master", M.cfg.run_dir);
     master_setup_signals();
 
     M.phase = PHASE_STARTING;

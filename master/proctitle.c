@@ -5,7 +5,6 @@
  */
 #include "master/proctitle.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,21 +46,19 @@ void proctitle_init(int argc, char **argv)
         argv[i] = NULL;
 }
 
-void proctitle_set(const char *fmt, ...)
+void proctitle_set(const char *name, const char *detail)
 {
     char buf[512];
     char comm[16];
-    va_list ap;
     size_t n;
 
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
     memset(comm, 0, sizeof(comm));
-    memcpy(comm, buf, strnlen(buf, sizeof(comm) - 1));
+    memcpy(comm, name, strnlen(name, sizeof(comm) - 1));
     prctl(PR_SET_NAME, comm, 0, 0, 0);
     if (!title_start || title_room < 2)
         return;
+    snprintf(buf, sizeof(buf), "%s%s%s", name, detail && detail[0] ? " " : "",
+             detail ? detail : "");
     n = strlen(buf);
     if (n > title_room - 1)
         n = title_room - 1;

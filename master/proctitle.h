@@ -8,7 +8,10 @@
  */
 void proctitle_init(int argc, char **argv);
 
-/* Set the title shown by ps (and the 15-byte kernel name from its start). */
-void proctitle_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Set the title shown by ps to "NAME DETAIL" and the kernel's 15-byte name
+ * (ps -o comm, top) to NAME.
+ */
+void proctitle_set(const char *name, const char *detail);
 
 #endif
