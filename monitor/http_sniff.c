@@ -891,7 +891,21 @@ static void feed(struct http_sniff *s, enum http_dir dir, const uint8_t *p, size
         default:
             break;
         }
-        /* Line-oriented states, one byte at a time: heads are short. */
+        if (d->state == ST_HEADERS || d->state == ST_TRAILERS || d->state == ST_CHUNK_SIZE) {
+            /* Whole runs up to the line end: only a line's prefix is kept. */
+            const uint8_t *lf = memchr(p, '\n', len);
+            size_t run = lf ? (size_t)(lf - p) : len, room = SNIFF_LINE - d->line_len;
+
+            memcpy(d->line + d->line_len, p, run < room ? run : room);
+            d->line_len += (uint16_t)(run < room ? run : room);
+            if (run > room)
+                d->line_over = 1;
+            p += run;
+            len -= run;
+            if (lf == NULL)
+                return;
+        }
+        /* The start line and chunk CRLFs, one byte at a time: they are validated. */
         if (d->state == ST_START) {
             if (!d->in_line && (*p == '\r' || *p == '\n')) {
                 p++;
