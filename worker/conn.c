@@ -313,7 +313,12 @@ void conn_free_dead(struct worker_ctx *w)
 
 int conn_is_idle(const struct conn *c)
 {
-    return c->state == CONN_READING && !c->req_started;
+    /*
+     * A connection accepted just before a graceful stop has its first request
+     * on the way: closing it unread would reset it (a failed request during a
+     * reload). Only keep-alive connections between requests are idle.
+     */
+    return c->state == CONN_READING && !c->req_started && c->requests > 0;
 }
 
 /* Begin answering: err != 0 answers that error status and closes afterwards. */
@@ -455,7 +460,7 @@ void conn_process(struct worker_ctx *w, struct conn *c)
                     continue;
                 }
             }
-            if (w->draining && !c->req_started) {
+            if (w->draining && conn_is_idle(c)) {
                 conn_close(w, c);
                 return;
             }
