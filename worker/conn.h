@@ -86,16 +86,16 @@ struct conn {
     int parse_error;   /* the request could not be parsed: close after answering */
     int logged;
 
-    struct http_request req;
-    struct http_body body;
-    struct response_plan plan;
-    struct response_out out;
-
     char peer_text[INET6_ADDRSTRLEN];
     unsigned peer_port;
     int sb_index; /* live record in the scoreboard, -1 none */
     int64_t accepted_ns;
 
+    /* Large parts, set up by their init functions rather than zeroed. */
+    struct http_request req;
+    struct http_body body;
+    struct response_plan plan;
+    struct response_out out;
     char in[]; /* w->in_cap bytes */
 };
 
