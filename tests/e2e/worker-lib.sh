@@ -23,3 +23,9 @@ raw() { python3 "$SRC/tests/e2e/worker_raw.py" "$PORT" "$@"; }
 
 # Lines in the access log (it is written once per event-loop turn).
 log_lines() { [ -f "$ACCESS_LOG" ] && wc -l <"$ACCESS_LOG" || echo 0; }
+
+# One line from a raw response on stdin: the header/body break becomes
+# <BODY>, every other line end "|", so header order does not matter to a regex.
+flatten() {
+    python3 -c 'import sys; t = sys.stdin.read().rstrip("\n"); print(t.replace("\r\n\r\n", "<BODY>").replace("\r\n", "|").replace("\n", "|"))'
+}
