@@ -156,10 +156,20 @@ static void labd_poll(struct ui *u)
     struct stat st;
 
     snprintf(path, sizeof(path), "%s/%s", u->run_dir, SB_FILE);
-    if (u->sb_open &&
-        (!pid_alive(u->sb.hdr->master_pid) || stat(path, &st) < 0 || st.st_ino != u->sb_ino)) {
-        sb_close(&u->sb);
-        u->sb_open = 0;
+    if (u->sb_open) {
+        /*
+         * After the capture dropped root, a private run dir may be out of
+         * reach: keep the mapping while labd's master lives.
+         */
+        int gone = !pid_alive(u->sb.hdr->master_pid);
+        if (!gone && stat(path, &st) < 0)
+            gone = errno != EACCES && errno != EPERM;
+        else if (!gone)
+            gone = st.st_ino != u->sb_ino;
+        if (gone) {
+            sb_close(&u->sb);
+            u->sb_open = 0;
+        }
     }
     if (!u->sb_open && stat(path, &st) == 0 && sb_open_read(&u->sb, path) == 0) {
         if (pid_alive(u->sb.hdr->master_pid)) {

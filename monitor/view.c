@@ -869,7 +869,7 @@ static void layout_compute(struct layout *L, int w, int show_pid, int client_w)
         rest -= 14; /* packets and RTT */
     if (rest < 20)
         rest = 20;
-    L->req_w = tier < 2 ? rest / 2 : rest * 2 / 5;
+    L->req_w = rest / 2 > 100 ? 100 : rest / 2;
     x += L->req_w + 1;
     L->bytes_x = x;
     L->bytes_w = 9;
@@ -1352,7 +1352,7 @@ static void draw_header(struct view_screen *s, const struct view_state *vs,
         SEG(2, VIEW_A_WARN, "labd not running");
     {
         char cbuf[160];
-        int len = snprintf(cbuf, sizeof(cbuf), "%zu conn%s:", n, n == 1 ? "" : "s");
+        int len = snprintf(cbuf, sizeof(cbuf), "%zu conn%s%s", n, n == 1 ? "" : "s", n ? ":" : "");
         for (int i = 0; i < VIEW_ST_COUNT && len < (int)sizeof(cbuf); i++)
             if (counts[i])
                 len += snprintf(cbuf + len, sizeof(cbuf) - (size_t)len, " %u %s", counts[i],
