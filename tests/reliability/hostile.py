@@ -290,6 +290,8 @@ def cmd_stall(a):
     s.sendall(f"GET {a.path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
     got = s.recv(4096)
     log(f"stall: got {len(got)} bytes, now reading nothing for up to {a.hold}s")
+    if a.ready:
+        open(a.ready, "w").close()
     end = time.monotonic() + a.hold
     while time.monotonic() < end:
         time.sleep(0.2)
@@ -672,6 +674,7 @@ def main():
     sp.add_argument("port", type=int)
     sp.add_argument("path")
     sp.add_argument("--hold", type=float, default=10)
+    sp.add_argument("--ready", help="touch this file once the response has started")
 
     sp = sub.add_parser("flood")
     sp.add_argument("port", type=int)

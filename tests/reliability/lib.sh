@@ -5,7 +5,9 @@
 # sb (scoreboard dump), worker_pids, master_pid, vmrss PID, get PATH.
 
 REL=$SRC/tests/reliability
-HOSTILE="python3 $REL/hostile.py"
+# The interpreter itself, not a version-manager shim that costs a shell per call.
+PY=$(python3 -c 'import sys; print(sys.executable)')
+HOSTILE="$PY $REL/hostile.py"
 
 # labd and labmon are built in stages; skip cleanly until the binary is real.
 need_labd() {
@@ -54,5 +56,11 @@ get() {
 labd_alive() {
     local m
     m=$(master_pid)
-    [ -n "$m" ] && kill -0 "$m" 2>/dev/null
+    [ -n "$m" ] && pid_alive "$m"
+}
+
+# A process that exists and is not a zombie (daemons are reparented to an
+# init that may reap late, and kill -0 succeeds on a zombie).
+pid_alive() {
+    [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
