@@ -211,7 +211,7 @@ worker_processes $WORKERS;
 pid $d/nginx.pid;
 error_log $d/error.log warn;
 worker_rlimit_nofile 65536;
-events { worker_connections 8192; }
+events { worker_connections 4096; }
 http {
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
@@ -220,7 +220,7 @@ http {
     tcp_nopush on;
     tcp_nodelay on;
     keepalive_timeout 5s;
-    keepalive_requests 1000000;
+    keepalive_requests 1000;
     client_body_temp_path $d/tmp/body;
     proxy_temp_path $d/tmp/proxy;
     fastcgi_temp_path $d/tmp/fastcgi;
@@ -248,7 +248,7 @@ start_labd() {
     local d=$RUN/labd
     mkdir -p "$d"
     if ! timeout 30 "$LABD" start --bind 127.0.0.1 --port "$LABD_PORT" --run-dir "$d" \
-        --workers "$WORKERS" --root "$WWW" --access-log off >"$d/start.log" 2>&1; then
+        --workers "$WORKERS" --root "$WWW" --access-log off --max-conns-per-worker 4096 >"$d/start.log" 2>&1; then
         LABD_WHY="labd start failed: $(head -c 200 "$d/start.log" | tr '\n' ' ')"
         return 1
     fi
