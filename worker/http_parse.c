@@ -434,17 +434,21 @@ int http_body_consume(struct http_body *b, const char *buf, size_t len, size_t *
         return HTTP_PARSE_DONE;
     }
 
+    /* Errors set rc and break out of the switch; the loop then ends. */
     while (i < len && b->state != BODY_DONE && rc == 0) {
         char c = buf[i];
         switch (b->state) {
         case BODY_SIZE: {
             int h = http_hex(c);
             if (h >= 0) {
-                if (++b->digits > 15)
-                    return 400;
+                if (++b->digits > 15) {
+                    rc = 400;
+                    break;
+                }
                 b->remaining = b->remaining * 16 + (unsigned)h;
             } else if (b->digits == 0) {
-                return 400;
+                rc = 400;
+                break;
             } else if (c == ';' || http_is_ows(c)) {
                 b->state = BODY_EXT;
             } else if (c == '\r') {
@@ -452,11 +456,14 @@ int http_body_consume(struct http_body *b, const char *buf, size_t len, size_t *
             } else if (c == '\n') {
                 rc = http_body_size_line_done(b);
             } else {
-                return 400;
+                rc = 400;
+                break;
             }
             i++;
-            if (++b->line_len > HTTP_MAX_CHUNK_LINE)
-                return 400;
+            if (++b->line_len > HTTP_MAX_CHUNK_LINE) {
+                rc = 400;
+                break;
+            }
             break;
         }
         case BODY_EXT:
@@ -464,15 +471,21 @@ int http_body_consume(struct http_body *b, const char *buf, size_t len, size_t *
                 b->state = BODY_SIZE_LF;
             else if (c == '\n')
                 rc = http_body_size_line_done(b);
-            else if (!http_is_field_char((unsigned char)c))
-                return 400;
+            else if (!http_is_field_char((unsigned char)c)) {
+                rc = 400;
+                break;
+            }
             i++;
-            if (++b->line_len > HTTP_MAX_CHUNK_LINE)
-                return 400;
+            if (++b->line_len > HTTP_MAX_CHUNK_LINE) {
+                rc = 400;
+                break;
+            }
             break;
         case BODY_SIZE_LF:
-            if (c != '\n')
-                return 400;
+            if (c != '\n') {
+                rc = 400;
+                break;
+            }
             rc = http_body_size_line_done(b);
             i++;
             break;
@@ -491,15 +504,19 @@ int http_body_consume(struct http_body *b, const char *buf, size_t len, size_t *
                 b->state = BODY_DATA_LF;
             else if (c == '\n')
                 b->state = BODY_SIZE;
-            else
-                return 400;
+            else {
+                rc = 400;
+                break;
+            }
             b->digits = 0;
             b->line_len = 0;
             i++;
             break;
         case BODY_DATA_LF:
-            if (c != '\n')
-                return 400;
+            if (c != '\n') {
+                rc = 400;
+                break;
+            }
             b->state = BODY_SIZE;
             i++;
             break;
@@ -511,19 +528,25 @@ int http_body_consume(struct http_body *b, const char *buf, size_t len, size_t *
             else
                 b->state = BODY_TRAILER;
             i++;
-            if (++b->line_len > HTTP_MAX_TRAILERS)
-                return 400;
+            if (++b->line_len > HTTP_MAX_TRAILERS) {
+                rc = 400;
+                break;
+            }
             break;
         case BODY_TRAILER:
             if (c == '\n')
                 b->state = BODY_TRAILER_START;
             i++;
-            if (++b->line_len > HTTP_MAX_TRAILERS)
-                return 400;
+            if (++b->line_len > HTTP_MAX_TRAILERS) {
+                rc = 400;
+                break;
+            }
             break;
         case BODY_END_LF:
-            if (c != '\n')
-                return 400;
+            if (c != '\n') {
+                rc = 400;
+                break;
+            }
             b->state = BODY_DONE;
             i++;
             break;

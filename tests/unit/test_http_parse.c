@@ -362,7 +362,9 @@ static int body_text(enum http_body_kind kind, unsigned long long cl, const char
     r.body = kind;
     r.content_length = cl;
     http_body_init(&b, &r);
+    used = (size_t)-1; /* must be set on every return, errors included */
     int whole = http_body_consume(&b, text, len, &used);
+    assert_true(used <= len);
     *used_out = used;
     for (size_t k = 0; k < len; k++) {
         size_t u1, u2 = 0;
