@@ -9,8 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CAPTURE_DEFAULT_PORT    8080
-#define CAPTURE_DEFAULT_SNAPLEN 262144
+#define CAPTURE_DEFAULT_PORT 8080
+/*
+ * Live default: 8 KiB per packet holds any HTTP header block, and keeps the
+ * kernel ring's frames small. On lo (MTU 64 KiB) a full snaplen makes each
+ * ring slot 64 KiB, so a 32 MiB ring holds only ~500 packets and a fast
+ * loopback burst overflows it; with 8 KiB slots it holds ~4000. Lengths come
+ * from the IP header, so numbers stay exact; -s 262144 keeps whole packets.
+ */
+#define CAPTURE_DEFAULT_SNAPLEN 8192
 #define CAPTURE_DEFAULT_BUFFER  (32 << 20)
 
 struct capture_opts {

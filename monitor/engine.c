@@ -104,12 +104,11 @@ void engine_segment(struct engine *e, const struct decoded *p)
                                        p->flags, p->seq, p->ts_ns, &dir);
     if (!f)
         return;
-    if (flow_table_created(e->flows) != created)
-        emit(e, ENGINE_EV_OPENED, f, dir, p->ts_ns, NULL);
-
     struct tcp_seg_info si;
     tcp_observe(f, dir, p, &si);
     flow_table_touch(e->flows, f);
+    if (flow_table_created(e->flows) != created)
+        emit(e, ENGINE_EV_OPENED, f, dir, p->ts_ns, NULL);
 
     e->cur_flow = f;
     e->cur_dir = dir;

@@ -19,7 +19,7 @@ enum engine_event_type {
     ENGINE_EV_RESPONSE,   /* an HTTP status line (txn set) */
     ENGINE_EV_FIN,        /* first FIN from dir */
     ENGINE_EV_RST,        /* first RST from dir */
-    ENGINE_EV_CLOSED,     /* both FINs seen, or a RST */
+    ENGINE_EV_CLOSED,     /* both endpoints CLOSED/TIME_WAIT: last ACK seen, or a RST */
     ENGINE_EV_COUNT
 };
 

@@ -19,8 +19,9 @@ struct flow_table {
     struct flow *slots;
     uint32_t max;
     uint32_t *buckets;
-    uint32_t nbuckets; /* power of two */
-    uint32_t free_head;
+    uint32_t nbuckets;   /* power of two */
+    uint32_t free_head;  /* freed slots, linked through hnext */
+    uint32_t fresh_next; /* first slot never used */
     uint32_t count;
     uint64_t created;
     uint64_t evicted;
@@ -131,9 +132,10 @@ struct flow_table *flow_table_new(uint32_t max_flows, uint32_t seglog_cap)
     }
     for (uint32_t i = 0; i < t->nbuckets; i++)
         t->buckets[i] = NIL;
-    for (uint32_t i = 0; i < max_flows; i++)
-        t->slots[i].hnext = i + 1 < max_flows ? i + 1 : NIL;
-    t->free_head = max_flows ? 0 : NIL;
+    /* Slots never used are handed out in order (fresh_next), so creating a
+     * big table touches no memory until flows arrive. */
+    t->free_head = NIL;
+    t->fresh_next = 0;
     t->open_idle.head = t->open_idle.tail = NIL;
     t->closed_idle.head = t->closed_idle.tail = NIL;
     t->age.head = t->age.tail = NIL;
@@ -153,7 +155,7 @@ void flow_table_free(struct flow_table *t)
     if (!t)
         return;
     if (t->slots)
-        for (uint32_t i = 0; i < t->max; i++)
+        for (uint32_t i = 0; i < t->fresh_next; i++)
             if (t->slots[i].in_use)
                 flow_release(t, &t->slots[i]);
     free(t->slots);
@@ -332,13 +334,18 @@ struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *
         return f;
     }
 
-    if (t->free_head == NIL)
-        evict_one(t);
-    uint32_t i = t->free_head;
-    if (i == NIL)
-        return NULL;
+    uint32_t i;
+    if (t->free_head == NIL && t->fresh_next < t->max) {
+        i = t->fresh_next++;
+    } else {
+        if (t->free_head == NIL)
+            evict_one(t);
+        i = t->free_head;
+        if (i == NIL)
+            return NULL;
+        t->free_head = t->slots[i].hnext;
+    }
     struct flow *f = &t->slots[i];
-    t->free_head = f->hnext;
     if (sender_is_client(flags, sport, dport)) {
         flow_init(f, t->created, af, src, sport, dst, dport, ts_ns, t->seglog_cap);
         *dir = FLOW_C2S;

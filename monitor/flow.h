@@ -208,6 +208,7 @@ struct flow {
     int8_t reset_by;        /* first side to send RST, FLOW_BY_NONE */
     uint8_t half_closed;    /* one side sent FIN, the other not yet */
     uint8_t zeek_flipped;   /* Zeek's "^": originator differs from first sender */
+    uint8_t close_reported; /* the "closed" event was emitted */
 
     uint64_t syn_ts_ns, synack_ts_ns, ack_ts_ns; /* handshake times (0 = not seen) */
     int64_t rtt_ns;        /* SYN -> ACK completing the handshake, -1 unknown */

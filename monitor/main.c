@@ -47,7 +47,7 @@ static void usage(FILE *f)
                "      --run-dir DIR      where to find the running labd (default: labd's)\n"
                "  -r, --read FILE        read a pcap/pcapng file ('-' = stdin)\n"
                "  -w, --write FILE       also write what is captured to a pcap FILE\n"
-               "  -s, --snaplen BYTES    bytes captured per packet (default 262144)\n"
+               "  -s, --snaplen BYTES    bytes kept per packet, live (default 8192; 262144 = all)\n"
                "  -c, --count N          stop after N packets\n"
                "  -d, --duration SECS    stop after SECS seconds (live)\n"
                "      --max-flows N      bound on tracked connections (default 65536)\n"
@@ -173,7 +173,7 @@ static void report(struct app *a)
     }
     if (a->mode == OUT_LADDER && !found)
         fprintf(stderr, "labmon: no connection matches '%s'\n", a->ladder_sel);
-    if (a->mode == OUT_SUMMARY || a->mode == OUT_EVENTS || a->mode == OUT_LADDER) {
+    if (a->mode == OUT_SUMMARY || a->mode == OUT_EVENTS) {
         uint64_t recv, drop = 0, ifdrop = 0;
         int have = a->cap && capture_stats(a->cap, &recv, &drop, &ifdrop) == 0;
         FILE *o = a->mode == OUT_SUMMARY ? a->out : stderr;
@@ -330,6 +330,14 @@ int main(int argc, char **argv)
             port = lport;
     }
 
+    /* Before anything slow: a background job starts with SIGINT ignored. */
+    struct sigaction sa = { 0 };
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     char filter[64];
     if (!co.filter && !co.read_file) {
         capture_default_filter(port, filter, sizeof(filter));
@@ -362,12 +370,9 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    struct sigaction sa = { 0 };
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (capture_is_live(a.cap))
+        fprintf(stderr, "labmon: capturing on %s, filter '%s'\n", co.iface ? co.iface : "any",
+                co.filter ? co.filter : "");
 
     static char obuf[1 << 16];
     setvbuf(a.out, obuf, _IOFBF, sizeof(obuf));

@@ -211,6 +211,11 @@ static int is_open_state(enum tcp_state s)
            s == TCPS_UNKNOWN || s == TCPS_LISTEN;
 }
 
+static int is_done_state(enum tcp_state s)
+{
+    return s == TCPS_CLOSED || s == TCPS_TIME_WAIT;
+}
+
 static void observe_states(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
                            uint8_t *events)
 {
@@ -678,7 +683,6 @@ void tcp_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
 {
     struct flow_dir *x = &f->d[dir], *y = &f->d[!dir];
     uint8_t fl = p->flags;
-    uint8_t was_closed = f->closed;
 
     memset(out, 0, sizeof(*out));
     if (x->pkts == 0)
@@ -739,8 +743,12 @@ void tcp_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
     f->half_closed = (x->fin_seen != y->fin_seen) && !x->rst_seen && !y->rst_seen;
     if ((x->fin_seen && y->fin_seen) || x->rst_seen || y->rst_seen)
         f->closed = 1;
-    if (f->closed && !was_closed)
+    /* "closed" is reported once both endpoints are done: after the last ACK
+     * of a FIN exchange (CLOSED / TIME_WAIT on both sides) or on a RST. */
+    if (f->closed && !f->close_reported && is_done_state(x->state) && is_done_state(y->state)) {
+        f->close_reported = 1;
         out->events |= TCP_EV_CLOSED;
+    }
 
     zeek_observe(f, dir, p);
     f->d[0].zsize = zeek_size(&f->d[0], &f->d[1]);

@@ -14,7 +14,7 @@
 #define TCP_EV_HANDSHAKE 0x01 /* the ACK completing the three-way handshake */
 #define TCP_EV_FIN       0x02 /* first FIN from this direction */
 #define TCP_EV_RST       0x04 /* first RST from this direction */
-#define TCP_EV_CLOSED    0x08 /* the connection just became closed (both FINs or a RST) */
+#define TCP_EV_CLOSED    0x08 /* both endpoints CLOSED/TIME_WAIT (final ACK seen, or a RST) */
 #define TCP_EV_STATE     0x10 /* an endpoint state changed */
 
 struct tcp_seg_info {
