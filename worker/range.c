@@ -117,10 +117,14 @@ static enum range_decision range_decide(const char *value, size_t len, off_t siz
             last = size - 1;
         if (rs->n == limit || rs->n == RANGE_MAX_PARTS)
             return RANGE_FULL;
+        /* Over the file already (the CVE-2011-3192 rule below): stop before
+         * the sum can overflow when size is near OFF_T_MAX. */
+        if (last - first + 1 > size - total)
+            return RANGE_FULL;
         rs->part[rs->n].first = first;
         rs->part[rs->n].last = last;
         rs->n++;
-        total += last - first + 1; /* each part <= size, and n is bounded: no overflow */
+        total += last - first + 1; /* stays <= size */
     }
     if (!any_spec)
         return RANGE_FULL;
