@@ -21,23 +21,13 @@ start_labd() {
 
 # raw 'GET / HTTP/1.1\r\nHost: x\r\n\r\n': send these bytes (backslash escapes, as echo -e) on
 # one connection, print everything that comes back until the server closes
-# (or 5 s of silence). Add "Connection: close" to requests meant to end.
+# (at most 5 s). Add "Connection: close" to requests meant to end.
 raw() {
-    printf '%b' "$1" | python3 -c '
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(sys.stdin.buffer.read())
-out = b""
-try:
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        out += b
-except socket.timeout:
-    pass
-sys.stdout.buffer.write(out)
-' "$PORT"
+    local fd
+    exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" || fail "cannot connect to port $PORT"
+    printf '%b' "$1" >&"$fd"
+    timeout 5 cat <&"$fd" || true
+    exec {fd}<&-
 }
 
 # get PATH [HEADER...]: raw GET with Connection: close; the response on stdout.
