@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void pidfile_whole(struct flock *fl, short type)
@@ -19,9 +20,11 @@ static void pidfile_whole(struct flock *fl, short type)
 int pidfile_acquire(const char *path, pid_t *owner)
 {
     struct flock fl;
+    struct stat st_fd, st_path;
     char buf[32];
-    int fd, n;
+    int fd, n, tries = 0;
 
+again:
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
@@ -36,6 +39,18 @@ int pidfile_acquire(const char *path, pid_t *owner)
         }
         close(fd);
         errno = saved;
+        return -1;
+    }
+    /*
+     * A stopping server unlinks its pid file: if we locked a file that is no
+     * longer at path, our lock guards nothing; take the new file instead.
+     */
+    if (fstat(fd, &st_fd) < 0 || stat(path, &st_path) < 0 || st_fd.st_ino != st_path.st_ino ||
+        st_fd.st_dev != st_path.st_dev) {
+        close(fd);
+        if (++tries < 5)
+            goto again;
+        errno = EAGAIN;
         return -1;
     }
     n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());

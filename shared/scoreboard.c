@@ -221,14 +221,16 @@ int sb_find_client(const struct scoreboard *sb, int family, const uint8_t *addr,
     if (!h || (family != AF_INET && family != AF_INET6))
         return -1;
     for (uint32_t s = 0; s < h->nslots; s++) {
-        for (uint32_t i = 0; i < h->conns_per_slot; i++) {
-            if (sb_read(&c, sb_conn_at(sb, s, i), sizeof(c)) < 0 || c.state == SB_CONN_FREE)
+        uint32_t total = h->conns_per_slot + h->recent_per_slot;
+        for (uint32_t i = 0; i < total; i++) {
+            const struct sb_conn *rec = i < h->conns_per_slot
+                                            ? sb_conn_at(sb, s, i)
+                                            : sb_recent_at(sb, s, i - h->conns_per_slot);
+            /* Cheap unlocked look first: most records are free or another port. */
+            if (__atomic_load_n(&rec->state, __ATOMIC_RELAXED) == SB_CONN_FREE ||
+                __atomic_load_n(&rec->client_port, __ATOMIC_RELAXED) != port)
                 continue;
-            if (sb_conn_matches(&c, family, addr, port))
-                sb_consider(&c, when_ns, out, &found);
-        }
-        for (uint32_t i = 0; i < h->recent_per_slot; i++) {
-            if (sb_read(&c, sb_recent_at(sb, s, i), sizeof(c)) < 0 || c.state == SB_CONN_FREE)
+            if (sb_read(&c, rec, sizeof(c)) < 0 || c.state == SB_CONN_FREE)
                 continue;
             if (sb_conn_matches(&c, family, addr, port))
                 sb_consider(&c, when_ns, out, &found);

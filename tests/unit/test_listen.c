@@ -1,0 +1,122 @@
+/* Tests for master/listen.c: addresses opened, names, one-line errors, nothing leaked on failure.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "master/listen.h"
+
+/* A port the kernel just handed out on 127.0.0.1 (and released). */
+static int some_port(void)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+static void test_bind_list(void **state)
+{
+    struct labd_config c;
+    struct listen_set ls;
+    char err[256], want[64];
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.port = some_port();
+    snprintf(c.binds[c.nbinds++], CONFIG_BIND_MAX, "127.0.0.1");
+    snprintf(c.binds[c.nbinds++], CONFIG_BIND_MAX, "127.0.0.1"); /* duplicates fold */
+    assert_int_equal(listen_open(&c, &ls, err, sizeof(err)), 0);
+    assert_int_equal(ls.n, 1);
+    snprintf(want, sizeof(want), "127.0.0.1:%d", c.port);
+    assert_string_equal(ls.names[0], want);
+    assert_true(fcntl(ls.fds[0], F_GETFL) & O_NONBLOCK);
+
+    /* The same port again: in use, said in one line, nothing left open. */
+    struct listen_set again;
+    assert_int_equal(listen_open(&c, &again, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "is already in use on 127.0.0.1"));
+    assert_null(strchr(err, '\n'));
+    assert_int_equal(again.n, 0);
+    listen_close(&ls);
+    assert_int_equal(ls.n, 0);
+}
+
+static void test_default_is_all_addresses(void **state)
+{
+    struct labd_config c;
+    struct listen_set ls;
+    char err[256];
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.port = some_port();
+    assert_int_equal(listen_open(&c, &ls, err, sizeof(err)), 0);
+    assert_int_equal(ls.n, 1);
+    char v6[64], v4[64];
+    snprintf(v6, sizeof(v6), "[::]:%d", c.port);
+    snprintf(v4, sizeof(v4), "0.0.0.0:%d", c.port);
+    assert_true(strcmp(ls.names[0], v6) == 0 || strcmp(ls.names[0], v4) == 0);
+    listen_close(&ls);
+}
+
+static void test_bad_addresses(void **state)
+{
+    struct labd_config c;
+    struct listen_set ls;
+    char err[256];
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.port = some_port();
+    snprintf(c.binds[c.nbinds++], CONFIG_BIND_MAX, "192.0.2.7"); /* TEST-NET: not ours */
+    assert_int_equal(listen_open(&c, &ls, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "no such address on this machine"));
+    c.nbinds = 0;
+    snprintf(c.binds[c.nbinds++], CONFIG_BIND_MAX, "no such host.invalid");
+    assert_int_equal(listen_open(&c, &ls, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "cannot listen on no such host.invalid"));
+}
+
+static void test_same(void **state)
+{
+    struct labd_config a, b;
+
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    a.port = b.port = 8080;
+    assert_true(listen_same(&a, &b));
+    snprintf(b.binds[b.nbinds++], CONFIG_BIND_MAX, "::1");
+    assert_false(listen_same(&a, &b));
+    snprintf(a.binds[a.nbinds++], CONFIG_BIND_MAX, "::1");
+    assert_true(listen_same(&a, &b));
+    b.port = 8081;
+    assert_false(listen_same(&a, &b));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bind_list),
+        cmocka_unit_test(test_default_is_all_addresses),
+        cmocka_unit_test(test_bad_addresses),
+        cmocka_unit_test(test_same),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
