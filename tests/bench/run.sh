@@ -151,6 +151,22 @@ mem_of() {
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'; }
 CLK_TCK=$(getconf CLK_TCK)
 
+# utime + stime of a server's master and workers, in clock ticks.
+server_ticks() {
+    local t=0 p v
+    for p in $1 $(pgrep -P "$1"); do
+        v=$(cpu_ticks "$p")
+        t=$((t + ${v:-0}))
+    done
+    echo $t
+}
+
+# cpu_per_req TICKS_BEFORE TICKS_AFTER REQUESTS -> microseconds of CPU per request
+cpu_per_req() {
+    awk -v a="$1" -v b="$2" -v n="$3" -v h="$CLK_TCK" 'BEGIN {
+        if (n + 0 > 0) printf "%.1f\n", (b - a) / h * 1e6 / n; else print "n/a" }'
+}
+
 # -------------------------------------------------------------- processes --
 
 BG_PIDS=()
@@ -259,6 +275,7 @@ start_labd() {
     LABD_OK=1
 }
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 LABMON_OK=0
 "$LABMON" --help >/dev/null 2>&1 && LABMON_OK=1
 
@@ -294,31 +311,46 @@ compare_servers() {
     local id=$1 fig=$2 key=$3 script=$4 path=$5
     log "$id: $fig, labd and nginx alternating, $ROUNDS rounds"
     shift 5
-    local r a b ratios=() p99r=() av=() bv=() ap=() bp=() errs=0
+    local r a b t0 ratios=() p99r=() av=() bv=() ap=() bp=() ac=() bc=() cr=() errs=0
     : >"$RUN/$id.runs"
     for ((r = 1; r <= ROUNDS; r++)); do
+        t0=$(server_ticks "$LABD_PID")
         a=$(wrk_run "$script" "http://127.0.0.1:$LABD_PORT$path" "$@")
+        a="$a cpu_us=$(cpu_per_req "$t0" "$(server_ticks "$LABD_PID")" "$(kv "$a" requests)")"
+        t0=$(server_ticks "$NGINX_PID")
         b=$(wrk_run "$script" "http://127.0.0.1:$NGINX_PORT$path" "$@")
+        b="$b cpu_us=$(cpu_per_req "$t0" "$(server_ticks "$NGINX_PID")" "$(kv "$b" requests)")"
         echo "round $r labd  $a" >>"$RUN/$id.runs"
         echo "round $r nginx $b" >>"$RUN/$id.runs"
         ratios+=("$(div "$(kv "$a" "$key")" "$(kv "$b" "$key")")")
         p99r+=("$(div "$(kv "$a" p99_us)" "$(kv "$b" p99_us)")")
+        cr+=("$(div "$(kv "$a" cpu_us)" "$(kv "$b" cpu_us)")")
         av+=("$(kv "$a" "$key")")
         bv+=("$(kv "$b" "$key")")
         ap+=("$(kv "$a" p99_us)")
         bp+=("$(kv "$b" p99_us)")
+        ac+=("$(kv "$a" cpu_us)")
+        bc+=("$(kv "$b" cpu_us)")
         errs=$((errs + $(kv "$a" sock_errors) + $(kv "$a" status_errors) + 0))
     done
     CMP_RATIO=$(median "${ratios[@]}")
     CMP_P99_RATIO=$(median "${p99r[@]}")
+    CMP_CPU_RATIO=$(median "${cr[@]}")
     CMP_A=$(median "${av[@]}")
     CMP_B=$(median "${bv[@]}")
     CMP_AP99=$(median "${ap[@]}")
     CMP_BP99=$(median "${bp[@]}")
+    CMP_ACPU=$(median "${ac[@]}")
+    CMP_BCPU=$(median "${bc[@]}")
     CMP_ERRS=$errs
 }
 
-unit_of() { [ "$1" = rps ] && echo "req/s" || echo "MB/s"; }
+# CPU per request of the server (master + workers), the figure least
+# disturbed by other load on a shared machine; in the detail column.
+cpu_note() {
+    echo "; CPU/req labd $(fmt "$CMP_ACPU" 1) us, nginx $(fmt "$CMP_BCPU" 1) us (ratio $(fmt "$CMP_CPU_RATIO" 2))"
+}
+
 err_note() { [ "$CMP_ERRS" -gt 0 ] && echo ", labd errors: $CMP_ERRS" || true; }
 
 # Warm both servers (page cache, lazy initialisation) before measuring.
@@ -335,7 +367,7 @@ if want S1; then
             -t2 -c$CONNS -d${DUR}s --latency
         row S1 "req/s labd/nginx, keep-alive, -c$CONNS" "$(fmt "$CMP_RATIO" 2)" ">= 1.10" \
             "$(verdict "$CMP_RATIO" ">=" 1.10)" \
-            "labd $(fmt "$CMP_A" 0) nginx $(fmt "$CMP_B" 0) req/s$(err_note)"
+            "labd $(fmt "$CMP_A" 0) nginx $(fmt "$CMP_B" 0) req/s$(err_note)$(cpu_note)"
         row S1 "p99 latency labd/nginx" "$(fmt "$CMP_P99_RATIO" 2)" "<= 1.00" \
             "$(verdict "$CMP_P99_RATIO" "<=" 1.00)" \
             "labd $(fmt "$CMP_AP99" 0) us, nginx $(fmt "$CMP_BP99" 0) us"
@@ -351,7 +383,7 @@ if want S2; then
             "$SMALL_PATH" -t2 -c$CONNS -d${DUR}s --latency -H 'Connection: close'
         row S2 "req/s labd/nginx, Connection: close" "$(fmt "$CMP_RATIO" 2)" ">= 1.00" \
             "$(verdict "$CMP_RATIO" ">=" 1.00)" \
-            "labd $(fmt "$CMP_A" 0) nginx $(fmt "$CMP_B" 0) req/s$(err_note)"
+            "labd $(fmt "$CMP_A" 0) nginx $(fmt "$CMP_B" 0) req/s$(err_note)$(cpu_note)"
     else
         na_rows "$LABD_WHY" S2 "req/s labd/nginx, Connection: close" ">= 1.00"
     fi
@@ -363,12 +395,12 @@ if want S3; then
             -t2 -c$BIG_CONNS -d${DUR}s
         row S3 "MB/s labd/nginx, whole MP3, -c$BIG_CONNS" "$(fmt "$CMP_RATIO" 2)" ">= 0.95" \
             "$(verdict "$CMP_RATIO" ">=" 0.95)" \
-            "labd $(fmt "$CMP_A" 0) nginx $(fmt "$CMP_B" 0) MB/s$(err_note)"
+            "labd $(fmt "$CMP_A" 0) nginx $(fmt "$CMP_B" 0) MB/s$(err_note)$(cpu_note)"
         compare_servers S3r "64 KiB ranges" mbps "$BENCH_SRC/range.lua" "$BIG_PATH" \
             -t2 -c$RANGE_CONNS -d${DUR}s --latency
         row S3 "MB/s labd/nginx, $RANGE_CONNS concurrent 64K ranges" \
             "$(fmt "$CMP_RATIO" 2)" ">= 0.95" "$(verdict "$CMP_RATIO" ">=" 0.95)" \
-            "labd $(fmt "$CMP_A" 0) nginx $(fmt "$CMP_B" 0) MB/s, p99 $(fmt "$CMP_AP99" 0)/$(fmt "$CMP_BP99" 0) us$(err_note)"
+            "labd $(fmt "$CMP_A" 0) nginx $(fmt "$CMP_B" 0) MB/s, p99 $(fmt "$CMP_AP99" 0)/$(fmt "$CMP_BP99" 0) us$(err_note)$(cpu_note)"
     else
         na_rows "$LABD_WHY" S3 "MB/s labd/nginx, whole MP3, -c$BIG_CONNS" ">= 0.95" \
             S3 "MB/s labd/nginx, $RANGE_CONNS concurrent 64K ranges" ">= 0.95"
@@ -620,7 +652,8 @@ fi
 {
     echo "Run: \`make bench\` ($(date -u '+%Y-%m-%d %H:%M UTC')), $(nproc) CPUs:" \
         "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $WORKERS workers per server," \
-        "$ROUNDS alternating rounds, ${DUR} s wrk runs (${LIVE_DUR} s live), access logs off for both servers."
+        "$ROUNDS alternating rounds, ${DUR} s wrk runs (${LIVE_DUR} s live), access logs off for both servers;" \
+        "load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine)."
     echo
     echo "| id | figure | value | target | result | detail |"
     echo "| --- | --- | --- | --- | --- | --- |"
