@@ -271,7 +271,12 @@ static void observe_states(struct flow *f, enum flow_dir_id dir, const struct de
         }
     }
     if (fl & TH_FIN) {
-        if (x->state == TCPS_CLOSE_WAIT)
+        /* A FIN that does not acknowledge the peer's FIN crossed it on the
+         * wire: a simultaneous close, so x goes through CLOSING. */
+        int crossed = y->fin_seen && (!(fl & TH_ACK) || !SEQ_GT(p->ack, y->fin_seq));
+        if (x->state == TCPS_CLOSE_WAIT && crossed)
+            set_state(x, TCPS_CLOSING, events);
+        else if (x->state == TCPS_CLOSE_WAIT)
             set_state(x, TCPS_LAST_ACK, events);
         else if (is_open_state(x->state))
             set_state(x, TCPS_FIN_WAIT_1, events);
@@ -702,22 +707,23 @@ void tcp_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
     ws_analyze(f, dir, p, win, &out->marks);
 
     /* Handshake times and RTT (SYN -> SYN/ACK -> ACK). */
+    const struct flow_dir *cl = &f->d[FLOW_C2S], *sv = &f->d[FLOW_S2C];
     if ((fl & (TH_SYN | TH_ACK)) == TH_SYN && dir == FLOW_C2S) {
-        if (!f->syn_ts_ns)
+        if (!x->syn_seen)
             f->syn_ts_ns = p->ts_ns;
         x->syn_seen = 1;
     } else if ((fl & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK)) {
-        x->syn_seen = 1;
-        if (!f->synack_ts_ns) {
+        if (!x->syn_seen) {
             f->synack_ts_ns = p->ts_ns;
-            if (f->syn_ts_ns)
+            if (cl->syn_seen)
                 f->rtt_server_ns = (int64_t)(p->ts_ns - f->syn_ts_ns);
         }
-    } else if ((fl & TH_ACK) && !(fl & (TH_SYN | TH_RST)) && dir == FLOW_C2S && f->synack_ts_ns &&
+        x->syn_seen = 1;
+    } else if ((fl & TH_ACK) && !(fl & (TH_SYN | TH_RST)) && dir == FLOW_C2S && sv->syn_seen &&
                !f->handshake_done && y->isn_known && p->ack == y->isn + 1) {
         f->handshake_done = 1;
         f->ack_ts_ns = p->ts_ns;
-        if (f->syn_ts_ns)
+        if (cl->syn_seen)
             f->rtt_ns = (int64_t)(p->ts_ns - f->syn_ts_ns);
         out->events |= TCP_EV_HANDSHAKE;
         out->marks |= SEG_HANDSHAKE_DONE;
