@@ -52,7 +52,7 @@ static const uint64_t zoom_ns[] = {
     5000000000ULL, 10000000000ULL, 20000000000ULL, 50000000000ULL, 100000000000ULL,
 };
 #define ZOOM_COUNT   ((int)(sizeof(zoom_ns) / sizeof(zoom_ns[0])))
-#define ZOOM_DEFAULT 15 /* 100 ms per column: a 5 s keep-alive fits at 80x24 */
+#define ZOOM_DEFAULT 17 /* 500 ms per column: a 5 s keep-alive and its close fit at 80x24 */
 
 static const char *const sort_names[VIEW_SORT_COUNT] = {
     "start", "bytes", "pkts", "duration", "rtt", "state", "port", "pid",
@@ -869,7 +869,7 @@ static void layout_compute(struct layout *L, int w, int show_pid, int client_w)
         rest -= 14; /* packets and RTT */
     if (rest < 20)
         rest = 20;
-    L->req_w = rest / 2 > 100 ? 100 : rest / 2;
+    L->req_w = rest / 2 > 60 ? 60 : rest / 2; /* the bar takes what is left */
     x += L->req_w + 1;
     L->bytes_x = x;
     L->bytes_w = 9;

@@ -351,7 +351,7 @@ static void test_utf8_uri_and_ipv6(void **state)
     c->family = 6;
     memset(c->caddr, 0, 16);
     c->caddr[15] = 1;
-    render(100, 24);
+    render(120, 24);
     y = find_line("[::1]:5000");
     assert_true(y >= 2);
     view_screen_line(&scr, y, buf, sizeof(buf));
@@ -365,7 +365,7 @@ static void test_utf8_uri_and_ipv6(void **state)
     /* Undecodable escapes and control characters are shown, never sent raw. */
     c->req[0].uri[0] = '\0';
     strcpy(c->req[0].uri, "/a%FFb\x1b[2J");
-    render(100, 24);
+    render(120, 24);
     assert_non_null(strstr(line(y), "GET /a%FFb?[2J -> 206"));
 }
 
