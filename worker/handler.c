@@ -58,6 +58,39 @@ static struct cond_value handler_header(const struct http_request *req, const ch
     return v;
 }
 
+#define HANDLER_LIST_VALUE_MAX 1024
+
+/*
+ * A list header (If-Match, If-None-Match) may come as several field lines;
+ * RFC 9110 §5.3 lets us join them with commas. The join lives in buf; if it
+ * does not fit, only the first line is used.
+ */
+static struct cond_value handler_list_header(const struct http_request *req, const char *name,
+                                             char *buf, size_t cap)
+{
+    struct cond_value v = handler_header(req, name);
+    size_t n = 0;
+
+    if (v.p == NULL || http_header_count(req, name) < 2)
+        return v;
+    for (unsigned i = 0; i < req->nheaders; i++) {
+        const struct http_header *h = &req->headers[i];
+        if (!http_slice_eq(h->name, name))
+            continue;
+        if (n + h->value.len + 2 > cap)
+            return v;
+        if (n > 0) {
+            buf[n++] = ',';
+            buf[n++] = ' ';
+        }
+        memcpy(buf + n, h->value.p, h->value.len);
+        n += h->value.len;
+    }
+    v.p = buf;
+    v.len = n;
+    return v;
+}
+
 /* HTML-escape s into f. */
 static void handler_html_escape(FILE *f, const char *s)
 {
@@ -194,14 +227,14 @@ static int handler_redirect_slash(const struct path_req *pr, struct response_pla
 static int handler_file(const struct handler_ctx *ctx, const struct http_request *req,
                         struct response_plan *plan, int fd, const struct stat *st, const char *type)
 {
-    char etag[COND_ETAG_MAX];
+    char etag[COND_ETAG_MAX], im[HANDLER_LIST_VALUE_MAX], inm[HANDLER_LIST_VALUE_MAX];
     struct cond_request cr;
     struct cond_value range, if_range;
     int max_ranges;
 
     cond_etag((uint64_t)st->st_ino, st->st_size, st->st_mtime, etag);
-    cr.if_match = handler_header(req, "If-Match");
-    cr.if_none_match = handler_header(req, "If-None-Match");
+    cr.if_match = handler_list_header(req, "If-Match", im, sizeof(im));
+    cr.if_none_match = handler_list_header(req, "If-None-Match", inm, sizeof(inm));
     cr.if_modified_since = handler_header(req, "If-Modified-Since");
     cr.if_unmodified_since = handler_header(req, "If-Unmodified-Since");
     cr.get_or_head = 1;

@@ -175,6 +175,11 @@ static void test_conditionals(void **state)
     assert_int_equal(plan.fd, -1);
     assert_int_equal(
         decide("GET", "/n.txt", "If-Unmodified-Since: Tue, 14 Nov 2023 22:13:19 GMT\r\n"), 412);
+    /* A list split over several field lines counts as one list. */
+    snprintf(hdrs, sizeof(hdrs), "If-None-Match: \"a\"\r\nIf-None-Match: \"b\", %s\r\n", etag);
+    assert_int_equal(decide("GET", "/n.txt", hdrs), 304);
+    snprintf(hdrs, sizeof(hdrs), "If-Match: \"a\"\r\nIf-Match: %s\r\n", etag);
+    assert_int_equal(decide("GET", "/n.txt", hdrs), 200);
     /* Through index.html too. */
     assert_int_equal(decide("GET", "/", "If-Modified-Since: Tue, 14 Nov 2023 22:13:20 GMT\r\n"),
                      304);
