@@ -19,15 +19,13 @@ OUT=${BENCH_OUT:-$SRC/build/bench}/profile
 SECS=${PROFILE_SECONDS:-5}
 WORKERS=${BENCH_WORKERS:-$(nproc)}
 mkdir -p "$OUT"
-ulimit -n 65536 2>/dev/null || true
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 perf record -q -e cpu-clock -o "$OUT/probe.data" -- true >/dev/null 2>&1 ||
     { echo "profile: perf cannot sample here (try valgrind --tool=callgrind)" >&2; exit 1; }
 rm -f "$OUT/probe.data"
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. "$SRC/tests/bench/lib.sh"
 
 # Flat profile (self time per symbol, lines above 0.5 %), then the same for
 # the program's own code only (what a fix in our C would change).

@@ -18,6 +18,7 @@
 #   BENCH_PACKETS [500000]    packets in the M1 capture (cached in build/bench/)
 #   BENCH_QUICK=1             smoke test: 2 s runs, 4 s live, 100 000 packets
 #   BENCH_ONLY="S1 M1"        run only these groups (S1 S2 S3 S4 M1 M2 M3)
+#   BENCH_WARMUP=0            skip the 1 s warm-up of each server
 #   BENCH_OUT [build/bench]   where results, the capture and run dirs go
 #
 # Servers listen on 127.0.0.1 only, on free ports; everything started here
@@ -51,17 +52,13 @@ RUN=$OUT/run
 mkdir -p "$OUT"
 rm -rf "$RUN"
 mkdir -p "$RUN"
-ulimit -n 65536 2>/dev/null || ulimit -n 8192 2>/dev/null || true
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # ---------------------------------------------------------------- helpers --
 
+. "$BENCH_SRC/lib.sh"
 log() { printf '# %s\n' "$*" >&2; }
 want() { [[ " $ONLY " == *" $1 "* ]]; }
-
-# A TCP port nobody listens on now.
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # Poll CMD every 0.05 s for at most SECS seconds.
 wait_for() {
@@ -177,7 +174,10 @@ cleanup() {
     for p in "${BG_PIDS[@]}"; do
         kill -TERM "$p" 2>/dev/null
     done
-    [ -n "$NGINX_PID" ] && kill -TERM "$NGINX_PID" 2>/dev/null
+    if [ -n "$NGINX_PID" ] && kill -TERM "$NGINX_PID" 2>/dev/null; then
+        # nginx's master leaves after its workers: wait, so nothing outlives us.
+        wait_for 10 sh -c "! kill -0 $NGINX_PID" || kill -KILL "$NGINX_PID" 2>/dev/null
+    fi
     [ $LABD_STARTED = 1 ] && timeout 15 "$LABD" stop --run-dir "$RUN/labd" >/dev/null 2>&1
     if [ -n "${LABD_PID:-}" ] && kill -0 "$LABD_PID" 2>/dev/null; then
         kill -TERM "$LABD_PID" 2>/dev/null
@@ -197,7 +197,10 @@ cp -R "$SRC/www/." "$WWW/" 2>/dev/null
 SMALL_PATH=/index.html
 if [ ! -f "$WWW/index.html" ]; then
     log "www/index.html missing: using a stand-in profile page"
-    python3 -c 'import sys; sys.stdout.write("<!doctype html><title>Profile</title>\n" + "<p>Ada Student, ada@example.edu</p>\n" * 60)' >"$WWW/index.html"
+    {
+        echo "<!doctype html><title>Profile</title>"
+        for ((i = 0; i < 60; i++)); do echo "<p>Ada Student, ada@example.edu</p>"; done
+    } >"$WWW/index.html"
 fi
 BIG_FILE=audio/intro.mp3
 [ -f "$WWW/$BIG_FILE" ] ||
@@ -209,13 +212,14 @@ if [ -z "$BIG_FILE" ]; then
     BIG_FILE=audio/intro.mp3
 fi
 # Percent-encode the path so non-ASCII names (www/cn/) work in a URL.
-BIG_PATH=/$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$BIG_FILE")
+BIG_PATH=/$(url_path "$BIG_FILE")
 BIG_SIZE=$(stat -c %s "$WWW/$BIG_FILE")
 SMALL_SIZE=$(stat -c %s "$WWW${SMALL_PATH}")
 chmod -R a+rX "$WWW"
 export BENCH_FILE_SIZE=$BIG_SIZE
 
 # nginx as people deploy it for static files, with what labd does by default:
+# workers run as the same user as labd's (so private temp dirs work too);
 # sendfile, tcp_nopush, tcp_nodelay, keep-alive 5 s. Access logs are OFF for
 # both servers (logging cost is a separate question from serving cost).
 start_nginx() {
@@ -223,10 +227,11 @@ start_nginx() {
     local d=$RUN/nginx
     mkdir -p "$d/tmp"
     cat >"$d/nginx.conf" <<EOF
+$([ "$(id -u)" = 0 ] && echo "user $(id -un) $(id -gn);")
 worker_processes $WORKERS;
 pid $d/nginx.pid;
 error_log $d/error.log warn;
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile $(ulimit -n);
 events { worker_connections 4096; }
 http {
     include /etc/nginx/mime.types;
@@ -354,7 +359,7 @@ cpu_note() {
 err_note() { [ "$CMP_ERRS" -gt 0 ] && echo ", labd errors: $CMP_ERRS" || true; }
 
 # Warm both servers (page cache, lazy initialisation) before measuring.
-if [ $LABD_OK = 1 ] && { want S1 || want S2 || want S3; }; then
+if [ $LABD_OK = 1 ] && [ "${BENCH_WARMUP:-1}" = 1 ] && { want S1 || want S2 || want S3; }; then
     for port in $LABD_PORT $NGINX_PORT; do
         wrk -t2 -c10 -d1s "http://127.0.0.1:$port$SMALL_PATH" >/dev/null 2>&1
         wrk -t2 -c4 -d1s "http://127.0.0.1:$port$BIG_PATH" >/dev/null 2>&1
