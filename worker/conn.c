@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -257,9 +258,13 @@ struct conn *conn_new(struct worker_ctx *w, int fd, const struct sockaddr *peer,
                       const struct sockaddr *local)
 {
     /* Only the small head is zeroed: the buffers (some 40 KB) need no clearing. */
-    struct conn *c = malloc(sizeof(*c) + w->in_cap);
-    if (c == NULL)
+    struct conn *c = w->spare.head;
+    if (c != NULL) {
+        conn_list_del(&w->spare, c);
+        w->nspare--;
+    } else if ((c = malloc(sizeof(*c) + w->in_cap)) == NULL) {
         return NULL;
+    }
     memset(c, 0, offsetof(struct conn, req));
     c->out.nsegs = c->out.cur = 0;
     c->out.head_len = 0;
@@ -277,7 +282,8 @@ struct conn *conn_new(struct worker_ctx *w, int fd, const struct sockaddr *peer,
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c };
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        free(c);
+        conn_list_add(&w->spare, c);
+        w->nspare++;
         return NULL;
     }
     /* nginx-style: the header timeout runs from accept, a silent close if nothing came. */
@@ -313,8 +319,23 @@ void conn_free_dead(struct worker_ctx *w)
     struct conn *c;
     while ((c = w->dead.head) != NULL) {
         conn_list_del(&w->dead, c);
+        if (w->nspare < CONN_SPARE_MAX) {
+            conn_list_add(&w->spare, c);
+            w->nspare++;
+        } else {
+            free(c);
+        }
+    }
+}
+
+void conn_free_spare(struct worker_ctx *w)
+{
+    struct conn *c;
+    while ((c = w->spare.head) != NULL) {
+        conn_list_del(&w->spare, c);
         free(c);
     }
+    w->nspare = 0;
 }
 
 int conn_is_idle(const struct conn *c)
@@ -403,11 +424,21 @@ static void conn_finish_response(struct worker_ctx *w, struct conn *c)
     conn_log(w, c);
     conn_sb_counters(w, 0, 0, c->out.sent, 1);
     response_plan_release(&c->plan);
+    size_t used = c->req.body != HTTP_BODY_NONE ? c->in_pos : c->req.header_len;
     if (!c->keep_alive || w->draining) {
-        conn_linger(w, c);
+        /*
+         * Linger only when the client may still be sending: an error cut its
+         * request short, it pipelined more, or we had promised keep-alive.
+         * Otherwise close at once, as nginx's "lingering_close on" does.
+         */
+        int pending = 0;
+        if (c->parse_error || c->keep_alive || c->in_len > used ||
+            ioctl(c->fd, FIONREAD, &pending) < 0 || pending > 0)
+            conn_linger(w, c);
+        else
+            conn_close(w, c);
         return;
     }
-    size_t used = c->req.body != HTTP_BODY_NONE ? c->in_pos : c->req.header_len;
     memmove(c->in, c->in + used, c->in_len - used);
     c->in_len -= used;
     c->in_pos = 0;

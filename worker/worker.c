@@ -343,6 +343,7 @@ int worker_main(const struct worker_start *ws)
     }
     worker_close_all(w, 0);
     conn_free_dead(w);
+    conn_free_spare(w);
     accesslog_close(&w->alog);
     handler_fini(&w->handler);
     close(w->epfd);
