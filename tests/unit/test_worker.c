@@ -570,7 +570,7 @@ static void test_access_log_and_scoreboard(void **state)
     /* The closed connection is in the recent ring with its last request. */
     struct sb_worker w;
     assert_int_equal(sb_read(&w, sb_worker_at(&sb, 0), sizeof(w)), 0);
-    for (int i = 0; i < 100 && (w.conns_now != 0 || w.recent_next == 0); i++) {
+    for (int i = 0; i < 500 && (w.conns_now != 0 || w.recent_next == 0); i++) {
         usleep(10000);
         sb_read(&w, sb_worker_at(&sb, 0), sizeof(w));
     }
