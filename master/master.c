@@ -20,6 +20,7 @@
 #include "master/listen.h"
 #include "master/pidfile.h"
 #include "master/proctitle.h"
+#include "master/respawn.h"
 #include "shared/log.h"
 #include "shared/scoreboard.h"
 #include "worker/worker.h"
@@ -28,7 +29,6 @@
 #define MASTER_RECENT      64
 #define MASTER_READY_MS    10000 /* a worker not ready by then failed to start */
 #define MASTER_FAST_KILLMS 1000  /* fast stop: SIGKILL what TERM did not end */
-#define MASTER_GIVE_UP     3     /* start-up failures in a row before giving up */
 
 enum master_phase {
     PHASE_STARTING, /* first workers forked, not all ready yet */
@@ -53,8 +53,7 @@ struct wproc {
 struct wslot_number {
     int pending;
     int64_t at_ms;
-    int quick_deaths;
-    int start_failures;
+    struct respawn_state rs;
     int gave_up;
 };
 
@@ -489,29 +488,14 @@ static void master_stop_begin(int fast)
 static void master_schedule_respawn(struct wproc *w, int64_t now)
 {
     struct wslot_number *r = &M.numbers[w->number];
-    int64_t delay = 0;
+    int64_t delay = respawn_delay(&r->rs, w->ready, now - w->started_ms);
 
-    if (!w->ready) {
-        r->start_failures++;
-        if (r->start_failures >= MASTER_GIVE_UP) {
-            r->gave_up = 1;
-            log_error("worker %u failed at start-up %d times in a row; not respawning it (fix "
-                      "the cause above, then: labd reload)",
-                      w->number, r->start_failures);
-            return;
-        }
-        delay = 500LL << r->start_failures;
-    } else {
-        r->start_failures = 0;
-        /* Dying again soon after a start means back off, doubling up to 10 s. */
-        if (now - w->started_ms < 2000)
-            r->quick_deaths++;
-        else
-            r->quick_deaths = 0;
-        if (r->quick_deaths > 0)
-            delay = 100LL << (r->quick_deaths < 7 ? r->quick_deaths : 7);
-        if (delay > 10000)
-            delay = 10000;
+    if (delay < 0) {
+        r->gave_up = 1;
+        log_error("worker %u failed at start-up %d times in a row; not respawning it (fix "
+                  "the cause above, then: labd reload)",
+                  w->number, r->rs.start_failures);
+        return;
     }
     r->pending = 1;
     r->at_ms = now + delay;
