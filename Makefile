@@ -4,6 +4,7 @@
 #   make check     the whole test suite (unit + end-to-end, also under ASan+UBSan)
 #   make bench     side-by-side benchmarks (labd vs nginx, labmon vs tshark/tcpdump)
 #   make fuzz      longer fuzzing campaigns
+#   make stress    longer reliability runs (hostile clients, faults, floods)
 #   make install   PREFIX=/usr/local DESTDIR=
 #
 # Sources are found by wildcard: a new .c file in master/, worker/, monitor/
@@ -59,7 +60,7 @@ LIBS_ALL := $(B)/libmaster.a $(B)/libworker.a $(B)/libmonitor.a $(B)/libshared.a
 .SECONDARY:
 
 .PHONY: all clean check unit e2e demo deps test-deps install uninstall \
-        format format-check bench fuzz help
+        format format-check bench fuzz stress help
 
 all: $(B)/labd $(B)/labmon
 
@@ -134,6 +135,11 @@ bench: test-deps all
 
 fuzz: test-deps
 	@tests/fuzz/run.sh long
+
+stress: test-deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory V=asan all
+	@tests/reliability/stress.sh build build/asan
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/www $(DESTDIR)$(MANDIR)/man8

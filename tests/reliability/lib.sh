@@ -64,3 +64,12 @@ labd_alive() {
 pid_alive() {
     [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
+
+# Process-level fault tests (signals, stop, log files) exercise no new input
+# parsing, so `make check` runs them on the release build only; `make stress`
+# sets REL_ALL_BUILDS=1 to run them under ASan+UBSan as well.
+release_only() {
+    if is_asan "$LABD" && [ -z "${REL_ALL_BUILDS:-}" ]; then
+        skip "process-level fault test: release build only in make check (make stress runs both)"
+    fi
+}
