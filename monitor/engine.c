@@ -13,6 +13,7 @@ struct engine {
     struct flow *cur_flow;
     enum flow_dir_id cur_dir;
     uint16_t cur_marks;
+    uint32_t since_expire;
 };
 
 static const char *const event_names[ENGINE_EV_COUNT] = {
@@ -71,6 +72,15 @@ struct flow_table *engine_flows(struct engine *e)
 const struct engine_counters *engine_get_counters(const struct engine *e)
 {
     return &e->c;
+}
+
+/* A closed, idle flow: let the outputs report it, then drop its HTTP state. */
+static void retire_flow(void *ctx, struct flow *f)
+{
+    struct engine *e = ctx;
+    if (e->cfg.on_retire)
+        e->cfg.on_retire(e->cfg.retire_ctx, f);
+    release_flow(e, f);
 }
 
 static void emit(struct engine *e, enum engine_event_type t, struct flow *f, enum flow_dir_id dir,
@@ -152,6 +162,11 @@ void engine_segment(struct engine *e, const struct decoded *p)
         seglog_append(f, &se);
     }
     e->cur_flow = NULL;
+
+    if (e->cfg.retire_closed_ns && ++e->since_expire >= 256) {
+        e->since_expire = 0;
+        flow_table_retire(e->flows, p->ts_ns, e->cfg.retire_closed_ns, retire_flow, e);
+    }
 }
 
 void engine_packet(struct engine *e, int dlt, const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,

@@ -39,6 +39,14 @@ struct engine_config {
     int no_http;         /* skip HTTP sniffing */
     engine_event_fn on_event;
     void *event_ctx;
+    /*
+     * Closed flows idle this long (capture time) are handed to on_retire
+     * (report them now), then their HTTP state is freed; the record stays
+     * for late segments and is evicted first. 0 = never (the TUI keeps all).
+     */
+    uint64_t retire_closed_ns;
+    flow_evict_fn on_retire;
+    void *retire_ctx;
     flow_evict_fn on_evict; /* called before a flow's record is reused */
     void *evict_ctx;
 };

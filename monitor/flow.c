@@ -26,7 +26,7 @@ struct flow_table {
     uint64_t created;
     uint64_t evicted;
     uint32_t seglog_cap;
-    struct flow_list open_idle, closed_idle, age;
+    struct flow_list open_idle, closed_idle, retired_idle, age;
     flow_evict_fn evict_cb, release_cb;
     void *evict_ctx, *release_ctx;
 };
@@ -138,6 +138,7 @@ struct flow_table *flow_table_new(uint32_t max_flows, uint32_t seglog_cap)
     t->fresh_next = 0;
     t->open_idle.head = t->open_idle.tail = NIL;
     t->closed_idle.head = t->closed_idle.tail = NIL;
+    t->retired_idle.head = t->retired_idle.tail = NIL;
     t->age.head = t->age.tail = NIL;
     return t;
 }
@@ -215,15 +216,13 @@ static void hash_unlink(struct flow_table *t, struct flow *f)
 
 static struct flow_list *idle_list(struct flow_table *t, struct flow *f)
 {
+    if (f->on_closed_list == 2)
+        return &t->retired_idle;
     return f->on_closed_list ? &t->closed_idle : &t->open_idle;
 }
 
-/* Free the oldest closed flow, else the flow idle the longest. */
-static void evict_one(struct flow_table *t)
+static void evict_index(struct flow_table *t, uint32_t i)
 {
-    uint32_t i = t->closed_idle.head != NIL ? t->closed_idle.head : t->open_idle.head;
-    if (i == NIL)
-        return;
     struct flow *f = &t->slots[i];
     if (t->evict_cb)
         t->evict_cb(t->evict_ctx, f);
@@ -236,6 +235,36 @@ static void evict_one(struct flow_table *t)
     t->free_head = i;
     t->count--;
     t->evicted++;
+}
+
+/* Free the oldest retired flow, else the oldest closed, else the longest idle. */
+static void evict_one(struct flow_table *t)
+{
+    uint32_t i = t->retired_idle.head;
+    if (i == NIL)
+        i = t->closed_idle.head != NIL ? t->closed_idle.head : t->open_idle.head;
+    if (i != NIL)
+        evict_index(t, i);
+}
+
+uint32_t flow_table_retire(struct flow_table *t, uint64_t now_ns, uint64_t idle_ns,
+                           flow_evict_fn fn, void *ctx)
+{
+    uint32_t n = 0;
+    while (t->closed_idle.head != NIL) {
+        uint32_t i = t->closed_idle.head;
+        struct flow *f = &t->slots[i];
+        if (f->last_ts_ns + idle_ns > now_ns)
+            break;
+        if (fn)
+            fn(ctx, f);
+        f->retired = 1;
+        list_remove(t, &t->closed_idle, i, 0);
+        f->on_closed_list = 2;
+        list_push_tail(t, &t->retired_idle, i, 0);
+        n++;
+    }
+    return n;
 }
 
 static void flow_init(struct flow *f, uint64_t id, uint8_t af, const uint8_t *client,
@@ -335,6 +364,9 @@ struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *
     }
 
     uint32_t i;
+    /* A retired flow's slot is still warm in the cache: reuse it first. */
+    if (t->free_head == NIL && t->retired_idle.head != NIL)
+        evict_index(t, t->retired_idle.head);
     if (t->free_head == NIL && t->fresh_next < t->max) {
         i = t->fresh_next++;
     } else {
@@ -368,7 +400,7 @@ void flow_table_touch(struct flow_table *t, struct flow *f)
 {
     uint32_t i = flow_index(t, f);
     list_remove(t, idle_list(t, f), i, 0);
-    f->on_closed_list = f->closed != 0;
+    f->on_closed_list = f->retired ? 2 : f->closed != 0;
     list_push_tail(t, idle_list(t, f), i, 0);
 }
 

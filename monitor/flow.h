@@ -230,10 +230,11 @@ struct flow {
     uint32_t lru_prev, lru_next; /* idle order within the open or closed list */
     uint32_t age_prev, age_next; /* creation order */
     uint8_t in_use;
-    uint8_t in_hash; /* 0 once a newer flow took over the same 4-tuple */
-    uint8_t on_closed_list;
-    uint8_t reported; /* output layer: already printed (e.g. on eviction) */
-    void *user;       /* free for the views (e.g. a row index) */
+    uint8_t in_hash;        /* 0 once a newer flow took over the same 4-tuple */
+    uint8_t on_closed_list; /* 1: closed list, 2: retired list, 0: open list */
+    uint8_t retired;        /* reported and trimmed by flow_table_retire */
+    uint8_t reported;       /* output layer: already printed (e.g. on eviction) */
+    void *user;             /* free for the views (e.g. a row index) */
 };
 
 /* Called just before a flow's slot is reused, so outputs can report it. */
@@ -277,6 +278,16 @@ struct flow *flow_table_find(struct flow_table *t, uint8_t af, const uint8_t *sr
 
 /* Iterate live flows in creation order (oldest first): f = NULL starts. */
 struct flow *flow_table_next(struct flow_table *t, struct flow *f);
+
+/*
+ * Retire closed flows idle for more than idle_ns at capture time now_ns,
+ * oldest first: fn is called once per flow (to report it and free what it
+ * no longer needs), then the flow is marked retired and becomes the first
+ * choice for eviction. The record itself stays, so late segments still find
+ * it. Returns how many were retired.
+ */
+uint32_t flow_table_retire(struct flow_table *t, uint64_t now_ns, uint64_t idle_ns,
+                           flow_evict_fn fn, void *ctx);
 
 /* Mark activity (moves f to the young end of the idle list). */
 void flow_table_touch(struct flow_table *t, struct flow *f);

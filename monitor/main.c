@@ -154,8 +154,6 @@ static void report(struct app *a)
 {
     struct flow_table *t = engine_flows(a->eng);
     int found = 0;
-    if (a->mode == OUT_SUMMARY)
-        output_summary_header(a->out);
     for (struct flow *f = flow_table_next(t, NULL); f; f = flow_table_next(t, f)) {
         if (a->mode == OUT_LADDER) {
             if (!found && output_selector_match(a->ladder_sel, f) == 1) {
@@ -358,6 +356,14 @@ int main(int argc, char **argv)
     a.dlt = capture_datalink(a.cap);
 
     ec.seglog_cap = a.mode == OUT_LADDER ? 1u << 20 : 0;
+    /* Report closed connections 2 s (capture time) after their last segment
+     * and free their HTTP state: memory stays small on long captures. A
+     * segment arriving later still updates the record but is not reported. */
+    if (a.mode == OUT_JSON || a.mode == OUT_SUMMARY) {
+        ec.retire_closed_ns = 2ULL * 1000000000ULL;
+        ec.on_retire = on_evict;
+        ec.retire_ctx = &a;
+    }
     ec.on_event = on_event;
     ec.event_ctx = &a;
     ec.on_evict = on_evict;
@@ -377,6 +383,8 @@ int main(int argc, char **argv)
     static char obuf[1 << 16];
     setvbuf(a.out, obuf, _IOFBF, sizeof(obuf));
 
+    if (a.mode == OUT_SUMMARY)
+        output_summary_header(a.out);
     int rc = run_loop(&a, duration);
     report(&a);
     fflush(a.out);
