@@ -25,7 +25,9 @@ const struct config_key config_keys[] = {
     { "bind", "ADDR", "listen on this address (IPv4, IPv6 or name; repeatable; default all)" },
     { "root", "DIR", "document root (default: the bundled site)" },
     { "workers", "N", "worker processes (default: number of CPUs)" },
-    { "run-dir", "DIR", "pid file, scoreboard and default logs" },
+    { "run-dir", "DIR",
+      "pid file, scoreboard, logs (/run/labd for root, else $XDG_RUNTIME_DIR/labd or "
+      "/tmp/labd-UID)" },
     { "access-log", "FILE", "access log (default RUN_DIR/access.log, \"off\" for none)" },
     { "error-log", "FILE", "error log (default RUN_DIR/error.log)" },
     { "log-level", "LEVEL", "error, warn, notice (default), info or debug" },
