@@ -77,7 +77,8 @@ static struct capture *open_file(const struct capture_opts *o, char *err, size_t
     pcap_t *p =
         pcap_open_offline_with_tstamp_precision(o->read_file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
     if (!p) {
-        set_err(err, errlen, "cannot read", o->read_file, ebuf);
+        /* libpcap's message already names the file. */
+        snprintf(err, errlen, "cannot read %s", ebuf);
         return NULL;
     }
     struct capture *c = calloc(1, sizeof(*c));

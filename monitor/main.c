@@ -21,6 +21,7 @@ struct app {
     int dlt;
     enum out_mode mode;
     const char *ladder_sel;
+    int ladder_found;
     uint64_t max_packets; /* 0 = no limit */
     uint64_t seen;
     FILE *out;
@@ -36,33 +37,35 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: labmon [options]\n"
-               "Watch TCP connections and HTTP requests, live or from a capture file.\n"
-               "\n"
-               "Input:\n"
-               "  -i, --interface IFACE  capture live on IFACE (default: any)\n"
-               "  -f, --filter EXPR      BPF filter (default: 'tcp port 8080', labd's port)\n"
-               "  -p, --port PORT        default filter on this port (default: the running\n"
-               "                         labd's port, else 8080)\n"
-               "      --run-dir DIR      where to find the running labd (default: labd's)\n"
-               "  -r, --read FILE        read a pcap/pcapng file ('-' = stdin)\n"
-               "  -w, --write FILE       also write what is captured to a pcap FILE\n"
-               "  -s, --snaplen BYTES    bytes kept per packet, live (default 8192; 262144 = all)\n"
-               "  -c, --count N          stop after N packets\n"
-               "  -d, --duration SECS    stop after SECS seconds (live)\n"
-               "      --max-flows N      bound on tracked connections (default 65536)\n"
-               "      --speed X          replay -r FILE paced at X times real time (TUI)\n"
-               "Output (without one: the interactive view; press ? there for its keys):\n"
-               "      --summary          a table, one line per connection, at the end\n"
-               "      --json             one JSON object per connection (JSON lines), at the end\n"
-               "      --events           JSON lines as things happen (opened, handshake,\n"
-               "                         request, response, fin, rst, closed)\n"
-               "      --ladder SEL       sequence diagram of one connection; SEL is a stream\n"
-               "                         index (0, 1, ...), ':PORT' or 'ADDR:PORT'\n"
-               "  -h, --help             this help\n"
-               "  -V, --version          version\n"
-               "Live output stops on Ctrl-C/SIGTERM, -c or -d. Exit status: 0 ok, 1 runtime\n"
-               "error, 2 bad usage. See labmon(8).\n");
+    fprintf(f,
+            "usage: labmon [options]\n"
+            "Watch TCP connections and HTTP requests, live or from a capture file.\n"
+            "\n"
+            "Input:\n"
+            "  -i, --interface IFACE  capture live on IFACE (default: any)\n"
+            "  -f, --filter EXPR      BPF filter (default: 'tcp port 8080', labd's port)\n"
+            "  -p, --port PORT        default filter on this port (default: the running\n"
+            "                         labd's port, else 8080)\n"
+            "      --run-dir DIR      where to find the running labd (default: labd's)\n"
+            "  -r, --read FILE        read a pcap/pcapng file ('-' = stdin)\n"
+            "  -w, --write FILE       also write what is captured to a pcap FILE\n"
+            "  -s, --snaplen BYTES    bytes kept per packet, live (default 8192; 262144 = all)\n"
+            "  -c, --count N          stop after N packets\n"
+            "  -d, --duration SECS    stop after SECS seconds (live)\n"
+            "      --max-flows N      bound on tracked connections (default 65536)\n"
+            "      --speed X          replay -r FILE paced at X times real time (TUI)\n"
+            "Output (without one: the interactive view; press ? there for its keys):\n"
+            "      --summary          a table, one line per connection\n"
+            "      --json             one JSON object per connection (JSON lines)\n"
+            "                         (both: 2 s after a connection closed, the rest at the end)\n"
+            "      --events           JSON lines as things happen (opened, handshake,\n"
+            "                         request, response, fin, rst, closed)\n"
+            "      --ladder SEL       sequence diagram of one connection; SEL is a stream\n"
+            "                         index (0, 1, ...), ':PORT' or 'ADDR:PORT'\n"
+            "  -h, --help             this help\n"
+            "  -V, --version          version\n"
+            "Live output stops on Ctrl-C/SIGTERM, -c or -d. Exit status: 0 ok, 1 runtime\n"
+            "error, 2 bad usage. See labmon(8).\n");
 }
 
 static void on_event(void *ctx, const struct engine_event *ev)
@@ -83,8 +86,11 @@ static void on_evict(void *ctx, struct flow *f)
         output_flow_json(a->out, f);
     else if (a->mode == OUT_SUMMARY)
         output_summary_row(a->out, f);
-    else if (a->mode == OUT_LADDER && output_selector_match(a->ladder_sel, f) == 1)
+    else if (a->mode == OUT_LADDER && !a->ladder_found &&
+             output_selector_match(a->ladder_sel, f) == 1) {
         output_ladder(a->out, f, 100);
+        a->ladder_found = 1;
+    }
 }
 
 static void on_frame(void *ctx, uint64_t ts_ns, uint32_t caplen, uint32_t wirelen,
@@ -150,15 +156,15 @@ static int run_loop(struct app *a, double duration)
     return 0;
 }
 
-static void report(struct app *a)
+/* Print what is left at the end; -1 if --ladder matched nothing. */
+static int report(struct app *a)
 {
     struct flow_table *t = engine_flows(a->eng);
-    int found = 0;
     for (struct flow *f = flow_table_next(t, NULL); f; f = flow_table_next(t, f)) {
         if (a->mode == OUT_LADDER) {
-            if (!found && output_selector_match(a->ladder_sel, f) == 1) {
+            if (!a->ladder_found && output_selector_match(a->ladder_sel, f) == 1) {
                 output_ladder(a->out, f, 100);
-                found = 1;
+                a->ladder_found = 1;
             }
             continue;
         }
@@ -169,8 +175,10 @@ static void report(struct app *a)
         else if (a->mode == OUT_SUMMARY)
             output_summary_row(a->out, f);
     }
-    if (a->mode == OUT_LADDER && !found)
+    if (a->mode == OUT_LADDER && !a->ladder_found) {
         fprintf(stderr, "labmon: no connection matches '%s'\n", a->ladder_sel);
+        return -1;
+    }
     if (a->mode == OUT_SUMMARY || a->mode == OUT_EVENTS) {
         uint64_t recv, drop = 0, ifdrop = 0;
         int have = a->cap && capture_stats(a->cap, &recv, &drop, &ifdrop) == 0;
@@ -183,6 +191,7 @@ static void report(struct app *a)
             fprintf(stderr, "labmon: kernel dropped %llu packets (interface %llu)\n",
                     (unsigned long long)drop, (unsigned long long)ifdrop);
     }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -386,7 +395,8 @@ int main(int argc, char **argv)
     if (a.mode == OUT_SUMMARY)
         output_summary_header(a.out);
     int rc = run_loop(&a, duration);
-    report(&a);
+    if (report(&a) < 0 && rc == 0)
+        rc = 1;
     fflush(a.out);
     engine_free(a.eng);
     capture_close(a.cap);
