@@ -339,7 +339,7 @@ int ctl_status(const struct labd_config *c, FILE *out)
             (int)master, up / 86400, up / 3600 % 24, up / 60 % 60, up % 60, h.generation);
     for (int i = 0; i < h.nbinds && i < SB_MAX_BINDS; i++) {
         const char *b = h.binds[i];
-        int v6 = strchr(b, ':') != NULL;
+        int v6 = strchr(b, ':') != NULL && b[0] != '[';
         fprintf(out, "listening: %s%s%s:%u\n", v6 ? "[" : "", b, v6 ? "]" : "", h.port);
     }
     fprintf(out, "root: %s\n", h.root);

@@ -24,7 +24,7 @@ const struct config_key config_keys[] = {
     { "port", "N", "TCP port to listen on (default 8080)" },
     { "bind", "ADDR", "listen on this address (IPv4, IPv6 or name; repeatable; default all)" },
     { "root", "DIR", "document root (default: the bundled site)" },
-    { "workers", "N", "worker processes (default: number of CPUs)" },
+    { "workers", "N", "worker processes, 1 to 64, or auto (default: number of CPUs)" },
     { "run-dir", "DIR",
       "pid file, scoreboard, logs (/run/labd for root, else $XDG_RUNTIME_DIR/labd or "
       "/tmp/labd-UID)" },
@@ -240,6 +240,11 @@ int config_set(struct labd_config *c, const char *key, const char *value, char *
 
     if (!value)
         value = "";
+    if (config_key_is(key, "workers") && strcasecmp(value, "auto") == 0) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        c->workers = ncpu > 0 ? (int)(ncpu < 64 ? ncpu : 64) : 1;
+        return 0;
+    }
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
         if (!config_key_is(key, ints[i].name))
             continue;

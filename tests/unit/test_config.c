@@ -63,6 +63,8 @@ static void test_set_numbers_and_units(void **state)
     assert_int_equal(c.max_header_bytes, 32 * 1024);
     assert_int_equal(config_set(&c, "workers", "3", err, sizeof(err)), 0);
     assert_int_equal(c.workers, 3);
+    assert_int_equal(config_set(&c, "workers", "auto", err, sizeof(err)), 0);
+    assert_true(c.workers >= 1 && c.workers <= 64);
     assert_int_equal(config_set(&c, "log-level", "debug", err, sizeof(err)), 0);
     assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
     assert_int_equal(config_set(&c, "autoindex", "on", err, sizeof(err)), 0);
