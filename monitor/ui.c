@@ -799,8 +799,8 @@ int ui_run(const struct ui_opts *o)
             ui_failf(&u, "labmon: the terminal went away");
             break;
         }
-        if (pfd[0].revents & POLLIN)
-            redraw = read_keys(&u);
+        /* Always: a SIGWINCH interrupts poll() and shows up as KEY_RESIZE here. */
+        redraw = read_keys(&u);
         if (pfd[1].revents & POLLIN) {
             uint64_t expirations;
             if (read(tfd, &expirations, sizeof(expirations)) > 0) {
