@@ -501,8 +501,7 @@ static void frame(struct ui *u)
     st.labd_port = u->labd_port;
     st.labd_workers = u->labd_workers;
     st.writing = u->w.f ? u->wpath : NULL;
-    if (!u->live && !u->eof)
-        st.note = "reading...";
+    st.reading = !u->live && !u->eof;
     u->vs.show_pid = u->labd_seen;
     if (!u->live && u->eof && !u->paced && !u->fitted) {
         view_zoom_fit(&u->vs, u->first_ts, u->last_ts, COLS, u->vs.show_pid);

@@ -1341,7 +1341,8 @@ static void draw_header(struct view_screen *s, const struct view_state *vs,
     } while (0)
 
     SEG(0, VIEW_A_HEADER, "labmon");
-    SEG(1, VIEW_A_HEADER, "%s%s", st->live ? "LIVE" : "REPLAY", vs->paused ? " PAUSED" : "");
+    SEG(1, VIEW_A_HEADER, "%s%s%s", st->live ? "LIVE" : "REPLAY",
+        !st->live && st->reading ? " reading..." : "", vs->paused ? " PAUSED" : "");
     SEG(3, VIEW_A_HEADER, "%s%s%s", st->iface ? st->iface : "?",
         st->filter && *st->filter ? ": " : "", st->filter ? st->filter : "");
     SEG(0, st->drops ? VIEW_A_WARN : VIEW_A_HEADER, "pkts %llu drops %llu",

@@ -157,6 +157,7 @@ struct view_stats {
     const char *iface;  /* "any", "lo", or the file name for a replay */
     const char *filter; /* BPF expression, "" none */
     int live;           /* 1 live capture, 0 replay */
+    int reading;        /* replay: the file is still being read */
     uint64_t pkts, drops;
     double bytes_per_s; /* payload throughput, recent */
     uint64_t now_ns;    /* live: wall clock; replay: last packet's time */
