@@ -27,6 +27,7 @@
 
 #define MASTER_MAX_SLOTS   128
 #define MASTER_RECENT      64
+#define MASTER_SB_CONNS    4096  /* live-connection records per worker slot, at most */
 #define MASTER_READY_MS    10000 /* a worker not ready by then failed to start */
 #define MASTER_FAST_KILLMS 1000  /* fast stop: SIGKILL what TERM did not end */
 
@@ -731,8 +732,14 @@ int master_main(const struct labd_config *cfg, const struct master_start *ms)
     M.nslots = (unsigned)(2 * M.cfg.workers < 8 ? 8 : 2 * M.cfg.workers);
     if (M.nslots > MASTER_MAX_SLOTS)
         M.nslots = MASTER_MAX_SLOTS;
-    if (sb_create(&M.sb, M.sb_path, M.nslots, (uint32_t)M.cfg.max_conns_per_worker, MASTER_RECENT) <
-        0) {
+    /*
+     * Records for live connections beyond MASTER_SB_CONNS per worker are not
+     * kept (the worker serves them, unlisted): readers scan every record.
+     */
+    uint32_t sb_conns =
+        (uint32_t)(M.cfg.max_conns_per_worker < MASTER_SB_CONNS ? M.cfg.max_conns_per_worker
+                                                                : MASTER_SB_CONNS);
+    if (sb_create(&M.sb, M.sb_path, M.nslots, sb_conns, MASTER_RECENT) < 0) {
         unlink(M.pid_path);
         die("cannot create scoreboard %s: %s", M.sb_path, strerror(errno));
     }
