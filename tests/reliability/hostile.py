@@ -9,6 +9,7 @@ connection count, prints what it saw and exits 0 when the server behaved,
   requests    garbage, oversized and smuggling requests: status and close
   traversal   a list of escaping paths: the secret must never come back
   stall       request a big file and stop reading (hold for a while)
+  pipeline    pipeline requests as fast as accepted, never read a response
   flood       open N idle connections at once and hold them
   load        sequential GETs for a while; counts failures by kind
   download    one GET; optionally mutate the file after the first bytes
@@ -130,8 +131,8 @@ def hostile_cases():
     H = b"Host: t\r\n"
     cases = []
 
-    def add(name, payload, want, must_close=True, chunks=None):
-        cases.append((name, payload, want, must_close, chunks))
+    def add(name, payload, want, must_close=True, chunks=None, max_bytes=None):
+        cases.append((name, payload, want, must_close, chunks, max_bytes))
 
     rnd = random.Random(7)
     add("binary garbage", bytes(rnd.randrange(256) for _ in range(512)) + b"\r\n\r\n", {400})
@@ -181,6 +182,15 @@ def hostile_cases():
         b"Transfer-Encoding: chunked\r\n\r\nzz\r\n\r\n" + tail, {400})
     add("chunk size overflow", b"GET / HTTP/1.1\r\n" + H +
         b"Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n\r\n" + tail, {400, 413})
+    # Range lists meant to multiply the response (CVE-2011-3192 style): the
+    # answer stays small (a full 200, a 416, or a bounded 206).
+    close = b"Connection: close\r\n"
+    add("2000 overlapping ranges", b"GET / HTTP/1.1\r\n" + H + close + b"Range: bytes=" +
+        b",".join([b"0-"] * 2000) + b"\r\n\r\n", {200, 206, 416}, True, max_bytes=65536)
+    add("2000 one-byte ranges", b"GET / HTTP/1.1\r\n" + H + close + b"Range: bytes=" +
+        b",".join([b"0-0"] * 2000) + b"\r\n\r\n", {200, 206, 416}, True, max_bytes=65536)
+    add("range overflow", b"GET / HTTP/1.1\r\n" + H + close +
+        b"Range: bytes=0-99999999999999999999999\r\n\r\n", {200, 206, 400, 416}, True)
     # Invalid UTF-8 and encodings in the path: never a 200, one answer.
     for p in (b"/\xff\xfe", b"/%ff%fe", b"/%c0%ae%c0%ae/", b"/%ed%a0%80", b"/%e5%ae",
               b"/%", b"/%zz", b"/%00", b"/index.html%00.txt"):
@@ -191,19 +201,21 @@ def hostile_cases():
 
 def cmd_requests(a):
     bad = []
-    for name, payload, want, must_close, chunks in hostile_cases():
+    for name, payload, want, must_close, chunks, max_bytes in hostile_cases():
         ex = exchange(a.host, a.port, payload, timeout=a.timeout, chunks=chunks)
         st = ex.statuses()
         what = "closed" if ex.closed else "open"
         if ex.reset:
             what = "reset"
-        log(f"{name:32s} -> {st} {what}")
+        log(f"{name:32s} -> {st} {what} {len(ex.data)} bytes")
         if len(st) != 1:
             bad.append(f"{name}: {len(st)} responses {st} (want exactly one of {sorted(want)})")
         elif st[0] not in want:
             bad.append(f"{name}: status {st[0]} (want one of {sorted(want)})")
         if must_close and not ex.closed:
             bad.append(f"{name}: connection still open after {a.timeout}s")
+        if max_bytes and len(ex.data) > max_bytes:
+            bad.append(f"{name}: {len(ex.data)} bytes of response (bound {max_bytes})")
         if b"/smuggled" in ex.data:
             bad.append(f"{name}: the smuggled request was answered")
     return _report(bad)
@@ -295,6 +307,48 @@ def cmd_stall(a):
     end = time.monotonic() + a.hold
     while time.monotonic() < end:
         time.sleep(0.2)
+    s.close()
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# pipeline: requests pipelined as fast as the server takes them, no reading.
+
+
+def cmd_pipeline(a):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect((a.host, a.port))
+    s.setblocking(False)
+    buf = f"GET {a.path} HTTP/1.1\r\nHost: t\r\n\r\n".encode() * 1000
+    off = sent = 0
+    end = time.monotonic() + a.fill
+    blocked = None
+    why = "time"
+    while time.monotonic() < end and sent < a.max_bytes:
+        try:
+            n = s.send(buf[off:])
+            sent += n
+            off = (off + n) % len(buf)
+            blocked = None
+        except BlockingIOError:
+            blocked = blocked or time.monotonic()
+            if time.monotonic() - blocked > 1.0:
+                why = "server stopped reading"
+                break
+            time.sleep(0.02)
+        except OSError as e:
+            why = f"send failed: {e.strerror}"
+            break
+    else:
+        if sent >= a.max_bytes:
+            why = "limit"
+    log(f"pipeline: sent {sent} bytes ({sent // (len(buf) // 1000)} requests), stopped: {why}")
+    if a.ready:
+        open(a.ready, "w").close()
+    end = time.monotonic() + a.hold
+    while time.monotonic() < end:
+        time.sleep(0.1)
     s.close()
     return 0
 
@@ -676,6 +730,14 @@ def main():
     sp.add_argument("--hold", type=float, default=10)
     sp.add_argument("--ready", help="touch this file once the response has started")
 
+    sp = sub.add_parser("pipeline")
+    sp.add_argument("port", type=int)
+    sp.add_argument("--path", default="/")
+    sp.add_argument("--fill", type=float, default=10, help="seconds to keep sending at most")
+    sp.add_argument("--max-bytes", type=int, default=256 << 20)
+    sp.add_argument("--hold", type=float, default=10)
+    sp.add_argument("--ready")
+
     sp = sub.add_parser("flood")
     sp.add_argument("port", type=int)
     sp.add_argument("--conns", type=int, default=500)
@@ -713,7 +775,7 @@ def main():
 
     a = p.parse_args()
     sys.exit({"slowloris": cmd_slowloris, "requests": cmd_requests, "traversal": cmd_traversal,
-              "stall": cmd_stall, "flood": cmd_flood, "load": cmd_load,
+              "stall": cmd_stall, "pipeline": cmd_pipeline, "flood": cmd_flood, "load": cmd_load,
               "download": cmd_download, "fetch": cmd_fetch}[a.cmd](a))
 
 
