@@ -9,6 +9,7 @@ history with the Zeek baselines listed in ZEEK below. Every known difference
 is listed in DEVIATIONS with the reason; anything else fails.
 
 usage: labmon_corpus.py LABMON [SRC_ROOT] [-v]
+       labmon_corpus.py LABMON --pcap FILE   (one capture; tshark makes the tsv)
 """
 import json
 import os
@@ -53,8 +54,9 @@ ZEEK = {
     "tcp_syn-then-stuff-then-rst.pcap": {None: ("OTH", "SaFR")},
 }
 
-FIELDS = ["pkts_c2s", "pkts_s2c", "bytes_c2s", "bytes_s2c", "retransmissions", "dup_acks",
-          "window_updates", "zero_windows", "http_methods", "http_uris", "http_statuses"]
+COUNTS = ["pkts_c2s", "pkts_s2c", "bytes_c2s", "bytes_s2c", "retransmissions", "dup_acks",
+          "window_updates", "zero_windows", "keep_alives", "fast_retransmissions"]
+FIELDS = COUNTS + ["http_methods", "http_uris", "http_statuses", "syn_client", "syn_server"]
 
 
 def first(v):
@@ -85,8 +87,9 @@ def aggregate(rows, conns):
         sport = int(first(r["tcp.srcport"]))
         a = agg.get(s)
         if a is None:
-            a = agg[s] = dict((k, 0) for k in FIELDS[:8])
+            a = agg[s] = dict((k, 0) for k in COUNTS)
             a["http_methods"], a["http_uris"], a["http_statuses"] = [], [], []
+            a["syn_client"] = a["syn_server"] = None
             c = conns.get(s)
             a["_client"] = (c["client_addr"], c["client_port"]) if c else (src, sport)
         c2s = (src, sport) == a["_client"]
@@ -95,9 +98,18 @@ def aggregate(rows, conns):
         for fld, key in (("tcp.analysis.retransmission", "retransmissions"),
                          ("tcp.analysis.duplicate_ack", "dup_acks"),
                          ("tcp.analysis.window_update", "window_updates"),
-                         ("tcp.analysis.zero_window", "zero_windows")):
+                         ("tcp.analysis.zero_window", "zero_windows"),
+                         ("tcp.analysis.keep_alive", "keep_alives"),
+                         ("tcp.analysis.fast_retransmission", "fast_retransmissions")):
             if r.get(fld):
                 a[key] += 1
+        # SYN options of each side, from its first SYN (or SYN/ACK).
+        flags = r.get("tcp.flags.str", "")
+        side = "syn_client" if c2s else "syn_server"
+        if "S" in flags and a[side] is None:
+            a[side] = (int(first(r["tcp.options.mss_val"]) or 0) or None,
+                       int(first(r["tcp.options.wscale.shift"]) or -1),
+                       bool(r.get("tcp.options.sack_perm")))
         if r.get("http.request.method"):
             a["http_methods"] += r["http.request.method"].split(",")
             a["http_uris"] += r["http.request.uri"].split(",")
@@ -106,16 +118,66 @@ def aggregate(rows, conns):
     return agg
 
 
+def syn_view(o):
+    if o is None:
+        return None
+    return (o["mss"], o["wscale"] if o["wscale"] is not None else -1, o["sack_perm"])
+
+
 def labmon_view(c):
-    v = dict((k, c[k]) for k in FIELDS[:8])
+    v = dict((k, c[k]) for k in COUNTS[:8])
+    v["keep_alives"] = c["keep_alives"]
+    v["fast_retransmissions"] = c["c2s"]["fast_retransmissions"] + c["s2c"]["fast_retransmissions"]
+    v["syn_client"] = syn_view(c["syn_options"]["client"])
+    v["syn_server"] = syn_view(c["syn_options"]["server"])
     v["http_methods"] = [h["method"] for h in c["http"] if h["method"] is not None]
     v["http_uris"] = [h["uri"] for h in c["http"] if h["method"] is not None]
     v["http_statuses"] = [h["status"] for h in c["http"] if h["status"] is not None]
     return v
 
 
+TSV_FIELDS = ("frame.number frame.time_relative tcp.stream ip.src ipv6.src tcp.srcport ip.dst "
+              "ipv6.dst tcp.dstport tcp.flags.str tcp.seq tcp.ack tcp.len tcp.window_size "
+              "tcp.options.mss_val tcp.options.wscale.shift tcp.options.sack_perm "
+              "tcp.analysis.retransmission tcp.analysis.fast_retransmission "
+              "tcp.analysis.duplicate_ack tcp.analysis.window_update tcp.analysis.zero_window "
+              "tcp.analysis.keep_alive http.request.method http.request.uri "
+              "http.response.code").split()
+
+
+def compare_one(labmon, pcap):
+    """Differential test of a capture made at test time against tshark."""
+    tsv = pcap + ".tshark.tsv"
+    cmd = ["tshark", "-r", pcap, "-Y", "tcp", "-T", "fields", "-E", "header=y",
+           "-E", "separator=/t"]
+    for f in TSV_FIELDS:
+        cmd += ["-e", f]
+    with open(tsv, "w") as out:
+        subprocess.run(cmd, stdout=out, stderr=subprocess.DEVNULL, check=True)
+    out = subprocess.run([labmon, "-r", pcap, "--json"], capture_output=True, text=True,
+                         check=True)
+    conns = dict((c["stream"], c) for c in map(json.loads, out.stdout.splitlines()))
+    agg = aggregate(load_tsv(tsv), conns)
+    failures = []
+    for s in sorted(set(agg) | set(conns)):
+        if s not in conns or s not in agg:
+            failures.append("stream %d only in %s" % (s, "tshark" if s in agg else "labmon"))
+            continue
+        got = labmon_view(conns[s])
+        for k in FIELDS:
+            if agg[s][k] != got[k]:
+                failures.append("stream %d %s: tshark %r, labmon %r" % (s, k, agg[s][k], got[k]))
+    for f in failures[:20]:
+        print("FAIL", f)
+    print("# %s: %d connections compared with tshark, %d failures" %
+          (os.path.basename(pcap), len(agg), len(failures)))
+    return 1 if failures else 0
+
+
 def main():
     labmon = sys.argv[1]
+    if "--pcap" in sys.argv:
+        return compare_one(labmon, sys.argv[sys.argv.index("--pcap") + 1])
     root = sys.argv[2] if len(sys.argv) > 2 and not sys.argv[2].startswith("-") else "."
     verbose = "-v" in sys.argv
     failures, deviations_used, checked = [], set(), 0
