@@ -67,7 +67,7 @@ struct ui {
     uint64_t wall0_ns, cap0_ns; /* paced replay: monotonic start, first packet */
     int paced, have_pending, fitted;
     uint8_t *pending;
-    uint32_t pend_caplen, pend_wirelen;
+    uint32_t pend_caplen, pend_wirelen, pend_cap;
     uint64_t pend_ts;
 
     /* header figures */
@@ -242,6 +242,15 @@ static void on_frame(void *ctx, uint64_t ts, uint32_t caplen, uint32_t wirelen,
             u->wall0_ns = clock_ns(CLOCK_MONOTONIC);
         }
         if (ts > replay_clock(u)) { /* not due yet: hold it */
+            if (caplen > u->pend_cap) {
+                uint8_t *p = realloc(u->pending, caplen);
+                if (!p) {
+                    ui_failf(u, "labmon: out of memory for a %u-byte frame", caplen);
+                    return;
+                }
+                u->pending = p;
+                u->pend_cap = caplen;
+            }
             memcpy(u->pending, bytes, caplen);
             u->pend_caplen = caplen;
             u->pend_wirelen = wirelen;
@@ -542,9 +551,15 @@ static void toggle_write(struct ui *u)
     localtime_r(&t, &tm);
     strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
     snprintf(u->wpath, sizeof(u->wpath), "labmon-%s.pcap", stamp);
-    if (ui_pcap_open(&u->w, u->wpath, u->dlt,
-                     u->o->cap.snaplen > 0 ? (uint32_t)u->o->cap.snaplen
-                                           : CAPTURE_DEFAULT_SNAPLEN) < 0)
+    /*
+     * 262144: a replay may hold whole frames. After dropping root the
+     * current directory may not be ours to write: then /tmp.
+     */
+    if (ui_pcap_open(&u->w, u->wpath, u->dlt, 262144) < 0 && (errno == EACCES || errno == EROFS)) {
+        snprintf(u->wpath, sizeof(u->wpath), "/tmp/labmon-%s.pcap", stamp);
+        ui_pcap_open(&u->w, u->wpath, u->dlt, 262144);
+    }
+    if (!u->w.f)
         snprintf(u->vs.msg, sizeof(u->vs.msg), "cannot write %s: %s", u->wpath, strerror(errno));
     else
         snprintf(u->vs.msg, sizeof(u->vs.msg), "writing new packets to %s ('w' stops)", u->wpath);
@@ -738,10 +753,8 @@ int ui_run(const struct ui_opts *o)
     }
     default_run_dir(o->run_dir, u.run_dir, sizeof(u.run_dir));
     u.paced = co.read_file && o->speed > 0;
-    u.pending =
-        malloc(CAPTURE_DEFAULT_SNAPLEN > co.snaplen ? CAPTURE_DEFAULT_SNAPLEN : (size_t)co.snaplen);
-    if (!u.pending || open_capture(&u, &co, err, sizeof(err)) < 0) {
-        fprintf(stderr, "labmon: %s\n", u.pending ? err : "out of memory");
+    if (open_capture(&u, &co, err, sizeof(err)) < 0) {
+        fprintf(stderr, "labmon: %s\n", err);
         ui_cleanup(&u);
         return 1;
     }
