@@ -19,9 +19,10 @@ struct flow_table {
     struct flow *slots;
     uint32_t max;
     uint32_t *buckets;
-    uint32_t nbuckets;   /* power of two */
-    uint32_t free_head;  /* freed slots, linked through hnext */
-    uint32_t fresh_next; /* first slot never used */
+    uint32_t nbuckets;       /* power of two */
+    uint32_t free_head;      /* freed slots, linked through hnext */
+    uint32_t fresh_next;     /* first slot never used */
+    uint64_t reuse_after_ns; /* retired slots are reused after this much quiet */
     uint32_t count;
     uint64_t created;
     uint64_t evicted;
@@ -251,6 +252,7 @@ uint32_t flow_table_retire(struct flow_table *t, uint64_t now_ns, uint64_t idle_
                            flow_evict_fn fn, void *ctx)
 {
     uint32_t n = 0;
+    t->reuse_after_ns = 4 * idle_ns;
     while (t->closed_idle.head != NIL) {
         uint32_t i = t->closed_idle.head;
         struct flow *f = &t->slots[i];
@@ -364,8 +366,10 @@ struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *
     }
 
     uint32_t i;
-    /* A retired flow's slot is still warm in the cache: reuse it first. */
-    if (t->free_head == NIL && t->retired_idle.head != NIL)
+    /* A retired flow's slot is warm in the cache: reuse it first, once it
+     * has been quiet long enough that late segments are unlikely. */
+    if (t->free_head == NIL && t->retired_idle.head != NIL &&
+        t->slots[t->retired_idle.head].last_ts_ns + t->reuse_after_ns <= ts_ns)
         evict_index(t, t->retired_idle.head);
     if (t->free_head == NIL && t->fresh_next < t->max) {
         i = t->fresh_next++;

@@ -283,8 +283,9 @@ struct flow *flow_table_next(struct flow_table *t, struct flow *f);
  * Retire closed flows idle for more than idle_ns at capture time now_ns,
  * oldest first: fn is called once per flow (to report it and free what it
  * no longer needs), then the flow is marked retired and becomes the first
- * choice for eviction. The record itself stays, so late segments still find
- * it. Returns how many were retired.
+ * choice for eviction; its slot is reused for a new flow once it has been
+ * quiet for 4 * idle_ns. Until then late segments still find the record.
+ * Returns how many were retired.
  */
 uint32_t flow_table_retire(struct flow_table *t, uint64_t now_ns, uint64_t idle_ns,
                            flow_evict_fn fn, void *ctx);
