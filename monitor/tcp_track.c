@@ -409,6 +409,8 @@ static void z_state_machine(struct flow *f, enum flow_dir_id dir, const struct d
                     p->seq == ep->z_start_seq) {
                     /* SYN / SYN-ACK reversal: Zeek flips the roles. */
                     f->zeek_orig = (uint8_t)dir;
+                    f->zeek_flipped = !f->zeek_flipped;
+                    z_add(f, '^');
                     z_set_state(peer, ZEEK_ESTABLISHED);
                 }
                 if (peer->zstate == ZEEK_SYN_SENT)
