@@ -736,10 +736,12 @@ static int ci_contains(const char *hay, const char *needle)
 {
     size_t n = strlen(needle);
 
+    int first = tolower((unsigned char)needle[0]);
+
     if (n == 0)
         return 1;
     for (; *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
+        if (tolower((unsigned char)*hay) == first && strncasecmp(hay, needle, n) == 0)
             return 1;
     return 0;
 }
@@ -783,6 +785,8 @@ static int term_match(const struct view_term *t, const struct view_conn *c)
         for (int i = 0; i < c->nreq; i++) {
             if (ci_contains(c->req[i].uri, t->text) || ci_contains(c->req[i].method, t->text))
                 return 1;
+            if (!strchr(c->req[i].uri, '%'))
+                continue;
             uri_display(buf, sizeof(buf), c->req[i].uri);
             if (ci_contains(buf, t->text))
                 return 1;
@@ -815,8 +819,10 @@ void view_state_free(struct view_state *vs)
 {
     free(vs->order);
     free(vs->order_id);
+    free(vs->sort_items);
     vs->order = NULL;
     vs->order_id = NULL;
+    vs->sort_items = NULL;
     vs->cap = 0;
 }
 
@@ -915,75 +921,61 @@ static void format_scale(char *buf, size_t size, uint64_t ns)
 
 /* ---- sorting ------------------------------------------------------------ */
 
-struct sort_ctx {
-    const struct view_conn *const *conns;
-    enum view_sort sort;
-};
-
-static int cmp_u64(uint64_t a, uint64_t b)
-{
-    return a < b ? -1 : a > b;
-}
-
 static uint64_t conn_duration(const struct view_conn *c)
 {
     uint64_t end = c->end_ns ? c->end_ns : c->last_ns;
     return end > c->first_ns ? end - c->first_ns : 0;
 }
 
-static int sort_cmp(const struct view_conn *a, const struct view_conn *b, enum view_sort s)
+/*
+ * The sort as one ascending key per connection (largest-first sorts store
+ * the complement); ties go by first packet, then id: a stable order that
+ * does not jump around between frames. Sorting precomputed keys keeps a
+ * 10 000-row frame well under the 5 ms budget.
+ */
+static uint64_t sort_key(const struct view_conn *c, enum view_sort s)
 {
-    int r = 0;
-
     switch (s) {
-    case VIEW_SORT_START:
-        r = cmp_u64(a->first_ns, b->first_ns);
-        break;
     case VIEW_SORT_BYTES:
-        r = -cmp_u64(a->bytes_c2s + a->bytes_s2c, b->bytes_c2s + b->bytes_s2c);
-        break;
+        return ~(c->bytes_c2s + c->bytes_s2c);
     case VIEW_SORT_PKTS:
-        r = -cmp_u64(a->pkts_c2s + a->pkts_s2c, b->pkts_c2s + b->pkts_s2c);
-        break;
+        return ~(c->pkts_c2s + c->pkts_s2c);
     case VIEW_SORT_DURATION:
-        r = -cmp_u64(conn_duration(a), conn_duration(b));
-        break;
+        return ~conn_duration(c);
     case VIEW_SORT_RTT:
-        r = -cmp_u64(a->rtt_ns < 0 ? 0 : (uint64_t)a->rtt_ns,
-                     b->rtt_ns < 0 ? 0 : (uint64_t)b->rtt_ns);
-        break;
+        return ~(uint64_t)(c->rtt_ns < 0 ? 0 : c->rtt_ns);
     case VIEW_SORT_STATE:
-        r = (int)a->cstate - (int)b->cstate;
-        if (!r)
-            r = (int)a->sstate - (int)b->sstate;
-        break;
+        return (uint64_t)c->cstate << 8 | c->sstate;
     case VIEW_SORT_PORT:
-        r = (int)a->cport - (int)b->cport;
-        break;
+        return c->cport;
     case VIEW_SORT_PID:
-        r = a->pid < b->pid ? -1 : a->pid > b->pid;
-        break;
+        return (uint64_t)(c->pid < 0 ? 0 : c->pid);
     default:
-        break;
+        return c->first_ns;
     }
-    if (r)
-        return r;
-    /* Stable: ties keep the order of appearance. */
-    r = cmp_u64(a->first_ns, b->first_ns);
-    return r ? r : cmp_u64(a->id, b->id);
 }
 
-static int sort_qcmp(const void *pa, const void *pb, void *arg)
+struct sort_item {
+    uint64_t key, first, id;
+    uint32_t idx;
+};
+
+static int sort_item_cmp(const void *pa, const void *pb)
 {
-    const struct sort_ctx *ctx = arg;
-    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-    return sort_cmp(ctx->conns[a], ctx->conns[b], ctx->sort);
+    const struct sort_item *a = pa, *b = pb;
+
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    if (a->first != b->first)
+        return a->first < b->first ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
 }
 
 static int order_grow(struct view_state *vs, size_t n)
 {
     uint32_t *o;
     uint64_t *id;
+    struct sort_item *it;
     size_t cap = vs->cap ? vs->cap : 64;
 
     if (n <= vs->cap)
@@ -998,6 +990,10 @@ static int order_grow(struct view_state *vs, size_t n)
     if (!id)
         return -1;
     vs->order_id = id;
+    it = realloc(vs->sort_items, cap * sizeof(*it));
+    if (!it)
+        return -1;
+    vs->sort_items = it;
     vs->cap = cap;
     return 0;
 }
@@ -1005,27 +1001,30 @@ static int order_grow(struct view_state *vs, size_t n)
 /* Filter, hide cleared rows, sort; fills vs->order and vs->nshown. */
 static void build_order(struct view_state *vs, const struct view_conn *const *conns, size_t n)
 {
+    struct sort_item *it;
     size_t k = 0;
     int sorted = 1;
 
     if (order_grow(vs, n) < 0)
         n = vs->cap;
+    it = vs->sort_items;
     for (size_t i = 0; i < n; i++) {
         const struct view_conn *c = conns[i];
         if (vs->clear_ns && c->end != VIEW_END_OPEN && c->end_ns <= vs->clear_ns)
             continue;
         if (vs->filter.nterms && !view_filter_match(&vs->filter, c))
             continue;
-        if (k && sorted && sort_cmp(conns[vs->order[k - 1]], c, vs->sort) > 0)
+        it[k] = (struct sort_item){ sort_key(c, vs->sort), c->first_ns, c->id, (uint32_t)i };
+        if (k && sorted && sort_item_cmp(&it[k - 1], &it[k]) > 0)
             sorted = 0;
-        vs->order[k++] = (uint32_t)i;
+        k++;
     }
-    if (!sorted) {
-        struct sort_ctx ctx = { conns, vs->sort };
-        qsort_r(vs->order, k, sizeof(vs->order[0]), sort_qcmp, &ctx);
+    if (!sorted)
+        qsort(it, k, sizeof(it[0]), sort_item_cmp);
+    for (size_t i = 0; i < k; i++) {
+        vs->order[i] = it[i].idx;
+        vs->order_id[i] = it[i].id;
     }
-    for (size_t i = 0; i < k; i++)
-        vs->order_id[i] = conns[vs->order[i]]->id;
     vs->nshown = k;
 }
 

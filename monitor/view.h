@@ -220,6 +220,8 @@ struct view_ladder_line {
     uint8_t attr;     /* enum view_attr */
 };
 
+struct sort_item;
+
 /* Everything the UI remembers between frames. Initialise with view_state_init. */
 struct view_state {
     enum view_mode mode;
@@ -247,6 +249,7 @@ struct view_state {
     size_t cap;
     uint32_t *order; /* indices into the conns array, as shown */
     uint64_t *order_id;
+    struct sort_item *sort_items; /* view.c's scratch space for sorting */
     int page_rows;
     int nladder;
 };
