@@ -11,7 +11,7 @@
 # ratios taken seconds apart drift much less.
 #
 # Environment (defaults in brackets):
-#   BENCH_ROUNDS [5]          rounds per comparison (at least 3)
+#   BENCH_ROUNDS [3]          rounds per comparison (5 gives steadier medians, ~13 min)
 #   BENCH_WORKERS [nproc]     worker processes for labd and for nginx
 #   BENCH_DURATION [5]        seconds per wrk run in S1-S3
 #   BENCH_LIVE_DURATION [10]  seconds per wrk run in M2
@@ -30,7 +30,7 @@ LABMON=${2:?usage: run.sh LABD LABMON}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH_SRC=$SRC/tests/bench
 OUT=${BENCH_OUT:-$SRC/build/bench}
-ROUNDS=${BENCH_ROUNDS:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
 WORKERS=${BENCH_WORKERS:-$(nproc)}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
     DUR=${BENCH_DURATION:-2}
