@@ -14,7 +14,8 @@
 /* Payload closer than this in time is drawn as one data span. */
 #define DATA_MERGE_NS 200000ULL
 /* The pid lookup is retried on a few frames, then given up. */
-#define PID_TRIES 8
+#define PID_TRIES   8
+#define PID_LOOKUPS 64 /* per sync; the newest flows come last, so old ones go first */
 
 struct ui_rec {
     struct view_conn c;
@@ -268,6 +269,7 @@ size_t ui_flows_sync(struct ui_flows *u, struct flow_table *t)
 {
     size_t k = 0;
     uint32_t live = flow_table_count(t);
+    int budget = PID_LOOKUPS; /* a scoreboard scan each: bounded per frame under load */
 
     /* Records of evicted flows go first; the rest are rebuilt in creation order. */
     for (size_t i = 0; i < u->n; i++)
@@ -287,7 +289,8 @@ size_t ui_flows_sync(struct ui_flows *u, struct flow_table *t)
         }
         if (r->synced_ts != f->last_ts_ns || !r->synced_ts)
             rec_update(r, f);
-        if (!r->c.pid && u->pid_fn && r->pid_tries < PID_TRIES) {
+        if (!r->c.pid && u->pid_fn && r->pid_tries < PID_TRIES && budget > 0) {
+            budget--;
             r->pid_tries++;
             r->c.pid = u->pid_fn(u->pid_ctx, r->c.family, r->c.caddr, r->c.cport, r->c.first_ns);
         }

@@ -159,6 +159,25 @@ static void test_rows_from_flows(void **state)
     flow_table_free(t);
 }
 
+/* Many new flows at once: the scoreboard is asked a bounded number of times per frame. */
+static void test_pid_lookup_budget(void **state)
+{
+    struct flow_table *t = flow_table_new(200, 16);
+    struct ui_flows *u = ui_flows_new();
+
+    (void)state;
+    ui_flows_set_pid_lookup(u, fake_pid, NULL);
+    for (int i = 0; i < 100; i++)
+        handshake(new_flow(t, (uint16_t)(9000 + i), T0), T0);
+    pid_calls = 0;
+    ui_flows_sync(u, t);
+    assert_int_equal(pid_calls, 64);
+    ui_flows_sync(u, t);
+    assert_int_equal(pid_calls, 128);
+    ui_flows_free(u);
+    flow_table_free(t);
+}
+
 static struct ui_flows *evict_u;
 
 static void on_evict(void *ctx, struct flow *f)
@@ -281,9 +300,8 @@ static void test_log_overflow(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rows_from_flows),
-        cmocka_unit_test(test_eviction),
-        cmocka_unit_test(test_http_requests),
+        cmocka_unit_test(test_rows_from_flows), cmocka_unit_test(test_pid_lookup_budget),
+        cmocka_unit_test(test_eviction),        cmocka_unit_test(test_http_requests),
         cmocka_unit_test(test_log_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
