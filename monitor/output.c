@@ -265,6 +265,18 @@ void output_counters(FILE *out, const struct engine_counters *c, uint64_t flows,
         fprintf(out, ", kernel drops %llu, interface drops %llu", (unsigned long long)drops,
                 (unsigned long long)if_drops);
     putc('\n', out);
+    /* Why frames were not analysed, by reason, when any were not. */
+    if (c->packets != c->tcp) {
+        const char *sep = "not analysed:";
+        for (int i = 1; i < DECODE_STATUS_COUNT; i++) {
+            if (!c->by_status[i])
+                continue;
+            fprintf(out, "%s %s %llu", sep, decode_status_name((enum decode_status)i),
+                    (unsigned long long)c->by_status[i]);
+            sep = ",";
+        }
+        putc('\n', out);
+    }
 }
 
 void output_event_json(FILE *out, const struct engine_event *ev)
