@@ -28,6 +28,7 @@
 #include "monitor/ladder.h"
 #include "monitor/ui_flow.h"
 #include "monitor/ui_pcap.h"
+#include "monitor/ui_pids.h"
 #include "monitor/view.h"
 #include "shared/config.h"
 #include "shared/scoreboard.h"
@@ -53,6 +54,8 @@ struct ui {
     char run_dir[PATH_MAX];
     struct scoreboard sb;
     int sb_open;
+    struct ui_pids *pids; /* index of sb, rebuilt on misses */
+    uint64_t pids_built_ns;
     ino_t sb_ino;
     int labd_running, labd_workers, labd_seen;
     int32_t labd_pid;
@@ -169,6 +172,7 @@ static void labd_poll(struct ui *u)
         if (gone) {
             sb_close(&u->sb);
             u->sb_open = 0;
+            u->pids_built_ns = 0;
         }
     }
     if (!u->sb_open && stat(path, &st) == 0 && sb_open_read(&u->sb, path) == 0) {
@@ -188,24 +192,26 @@ static void labd_poll(struct ui *u)
     }
 }
 
+/*
+ * The worker that served a client, from an index of the scoreboard. A miss
+ * rebuilds the index, at most four times a second: the worker registers a
+ * connection only after accept(), a moment after its SYN was captured.
+ */
 static int32_t ui_pid(void *ctx, int family, const uint8_t *addr, uint16_t port, uint64_t when)
 {
     struct ui *u = ctx;
-    struct sb_conn c;
-    uint8_t mapped[16] = { 0 };
+    uint64_t now = clock_ns(CLOCK_MONOTONIC);
+    int32_t pid;
 
-    if (!u->sb_open)
+    if (!u->sb_open || !u->pids)
         return 0;
-    if (sb_find_client(&u->sb, family == 6 ? AF_INET6 : AF_INET, addr, port, (int64_t)when, &c) ==
-        0)
-        return c.pid;
-    if (family == 4) { /* a dual-stack socket records ::ffff:a.b.c.d */
-        mapped[10] = mapped[11] = 0xff;
-        memcpy(mapped + 12, addr, 4);
-        if (sb_find_client(&u->sb, AF_INET6, mapped, port, (int64_t)when, &c) == 0)
-            return c.pid;
-    }
-    return 0;
+    pid = ui_pids_find(u->pids, family, addr, port, (int64_t)when);
+    if (pid || (u->pids_built_ns && now - u->pids_built_ns < 250000000ULL))
+        return pid;
+    u->pids_built_ns = now;
+    if (ui_pids_build(u->pids, &u->sb) < 0)
+        return 0;
+    return ui_pids_find(u->pids, family, addr, port, (int64_t)when);
 }
 
 /* ---- capture ------------------------------------------------------------ */
@@ -689,6 +695,7 @@ static void ui_cleanup(struct ui *u)
         capture_close(u->cap);
     if (u->sb_open)
         sb_close(&u->sb);
+    ui_pids_free(u->pids);
     view_state_free(&u->vs);
     view_screen_free(&u->scr);
     free(u->pending);
@@ -764,10 +771,11 @@ int ui_run(const struct ui_opts *o)
     ec.evict_ctx = &u;
     u.eng = engine_new(&ec);
     u.flows = ui_flows_new();
+    u.pids = ui_pids_new();
     tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (!u.eng || !u.flows || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
+    if (!u.eng || !u.flows || !u.pids || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
         fprintf(stderr, "labmon: cannot start: %s\n",
-                u.eng && u.flows ? strerror(errno) : "out of memory");
+                u.eng && u.flows && u.pids ? strerror(errno) : "out of memory");
         rc = 1;
         goto done;
     }

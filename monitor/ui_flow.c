@@ -15,7 +15,7 @@
 #define DATA_MERGE_NS 200000ULL
 /* The pid lookup is retried on a few frames, then given up. */
 #define PID_TRIES   8
-#define PID_LOOKUPS 64 /* per sync; the newest flows come last, so old ones go first */
+#define PID_LOOKUPS 1024 /* per sync: bounds the work when thousands of flows appear at once */
 
 struct ui_rec {
     struct view_conn c;
@@ -269,7 +269,7 @@ size_t ui_flows_sync(struct ui_flows *u, struct flow_table *t)
 {
     size_t k = 0;
     uint32_t live = flow_table_count(t);
-    int budget = PID_LOOKUPS; /* a scoreboard scan each: bounded per frame under load */
+    int budget = PID_LOOKUPS;
 
     /* Records of evicted flows go first; the rest are rebuilt in creation order. */
     for (size_t i = 0; i < u->n; i++)

@@ -162,18 +162,18 @@ static void test_rows_from_flows(void **state)
 /* Many new flows at once: the scoreboard is asked a bounded number of times per frame. */
 static void test_pid_lookup_budget(void **state)
 {
-    struct flow_table *t = flow_table_new(200, 16);
+    struct flow_table *t = flow_table_new(2100, 16);
     struct ui_flows *u = ui_flows_new();
 
     (void)state;
     ui_flows_set_pid_lookup(u, fake_pid, NULL);
-    for (int i = 0; i < 100; i++)
+    for (int i = 0; i < 2000; i++)
         handshake(new_flow(t, (uint16_t)(9000 + i), T0), T0);
     pid_calls = 0;
     ui_flows_sync(u, t);
-    assert_int_equal(pid_calls, 64);
+    assert_int_equal(pid_calls, 1024);
     ui_flows_sync(u, t);
-    assert_int_equal(pid_calls, 128);
+    assert_int_equal(pid_calls, 2048);
     ui_flows_free(u);
     flow_table_free(t);
 }
