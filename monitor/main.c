@@ -371,7 +371,8 @@ int main(int argc, char **argv)
     }
     a.dlt = capture_datalink(a.cap);
 
-    ec.seglog_cap = a.mode == OUT_LADDER ? 1u << 20 : 0;
+    /* Ladder: the first and the last 32768 segments of each connection. */
+    ec.seglog_cap = a.mode == OUT_LADDER ? 1u << 16 : 0;
     /* Report closed connections 0.5 s (capture time) after their last segment
      * and free their HTTP state: memory stays small on long captures. A
      * segment arriving later still updates the record but is not reported. */
