@@ -117,8 +117,13 @@ void engine_segment(struct engine *e, const struct decoded *p)
     struct tcp_seg_info si;
     tcp_observe(f, dir, p, &si);
     flow_table_touch(e->flows, f);
-    if (flow_table_created(e->flows) != created)
+    if (flow_table_created(e->flows) != created) {
+        if (e->cfg.select && !e->cfg.select(e->cfg.select_ctx, f)) {
+            f->ignored = 1;
+            f->log.cap = 0;
+        }
         emit(e, ENGINE_EV_OPENED, f, dir, p->ts_ns, NULL);
+    }
 
     e->cur_flow = f;
     e->cur_dir = dir;
@@ -128,7 +133,7 @@ void engine_segment(struct engine *e, const struct decoded *p)
         emit(e, ENGINE_EV_HANDSHAKE, f, dir, p->ts_ns, NULL);
 
     /* HTTP: only captured payload is handed on; RST payload is no stream data. */
-    if (!e->cfg.no_http && p->payload_caplen > 0 && !(p->flags & TH_RST)) {
+    if (!e->cfg.no_http && !f->ignored && p->payload_caplen > 0 && !(p->flags & TH_RST)) {
         if (!f->http)
             f->http = http_sniff_new();
         if (f->http) {

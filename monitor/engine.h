@@ -47,6 +47,10 @@ struct engine_config {
     uint64_t retire_closed_ns;
     flow_evict_fn on_retire;
     void *retire_ctx;
+    /* If set, called for each new flow: 0 = track it, but keep no segment
+     * log and sniff no HTTP for it (e.g. --ladder wants one connection). */
+    int (*select)(void *ctx, const struct flow *f);
+    void *select_ctx;
     flow_evict_fn on_evict; /* called before a flow's record is reused */
     void *evict_ctx;
 };

@@ -209,6 +209,7 @@ struct flow {
     uint8_t half_closed;    /* one side sent FIN, the other not yet */
     uint8_t zeek_flipped;   /* Zeek's "^": originator differs from first sender */
     uint8_t close_reported; /* the "closed" event was emitted */
+    uint8_t ignored;        /* engine: not selected (no segment log, no HTTP sniffing) */
 
     uint64_t syn_ts_ns, synack_ts_ns, ack_ts_ns; /* handshake times (0 = not seen) */
     int64_t rtt_ns;        /* SYN -> ACK completing the handshake, -1 unknown */

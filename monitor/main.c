@@ -94,6 +94,13 @@ static void on_evict(void *ctx, struct flow *f)
     }
 }
 
+/* --ladder: only the selected connection needs a segment log and HTTP. */
+static int ladder_select(void *ctx, const struct flow *f)
+{
+    const struct app *a = ctx;
+    return output_selector_match(a->ladder_sel, f) == 1;
+}
+
 static void on_frame(void *ctx, uint64_t ts_ns, uint32_t caplen, uint32_t wirelen,
                      const uint8_t *bytes)
 {
@@ -380,6 +387,10 @@ int main(int argc, char **argv)
         ec.retire_closed_ns = 500ULL * 1000000ULL;
         ec.on_retire = on_evict;
         ec.retire_ctx = &a;
+    }
+    if (a.mode == OUT_LADDER) {
+        ec.select = ladder_select;
+        ec.select_ctx = &a;
     }
     ec.on_event = on_event;
     ec.event_ctx = &a;
