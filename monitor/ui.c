@@ -12,6 +12,7 @@
 #include <langinfo.h>
 #include <limits.h>
 #include <locale.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -38,6 +39,7 @@
 #define REPLAY_BATCH  5000        /* frames read per loop turn from a file */
 #define LIVE_BATCHES  64          /* pcap_dispatch calls per turn before the UI runs */
 #define LADDER_LINE_W 320
+#define RETIRE_NS     2000000000ULL /* closed and quiet this long: free the HTTP state */
 
 struct ui {
     const struct ui_opts *o;
@@ -687,6 +689,8 @@ static void ui_cleanup(struct ui *u)
     }
     if (u->w.f)
         ui_pcap_close(&u->w);
+    if (u->flows && u->eng)
+        ui_flows_sync(u->flows, engine_flows(u->eng)); /* adopt rows made by on_retire */
     if (u->flows)
         ui_flows_free(u->flows);
     if (u->eng)
@@ -710,6 +714,14 @@ static void on_evict(void *ctx, struct flow *f)
 
     if (u->flows)
         ui_flows_forget(u->flows, f);
+}
+
+static void on_retire(void *ctx, struct flow *f)
+{
+    struct ui *u = ctx;
+
+    if (u->flows)
+        ui_flows_retire(u->flows, f);
 }
 
 static int open_capture(struct ui *u, struct capture_opts *co, char *err, size_t errlen)
@@ -753,6 +765,9 @@ int ui_run(const struct ui_opts *o)
     memset(&u, 0, sizeof(u));
     u.o = o;
     ui_stop = 0;
+    /* As in main.c: connections come and go by the thousand; keep freed heap for the next. */
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 16 << 20);
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "labmon: the interactive view needs a terminal; for scripts use "
                         "--summary, --json or --events\n");
@@ -769,6 +784,10 @@ int ui_run(const struct ui_opts *o)
     ec.seglog_cap = SEGLOG_CAP;
     ec.on_evict = on_evict;
     ec.evict_ctx = &u;
+    /* Closed connections keep their rows; their HTTP parsers are freed after a quiet while. */
+    ec.retire_closed_ns = RETIRE_NS;
+    ec.on_retire = on_retire;
+    ec.retire_ctx = &u;
     u.eng = engine_new(&ec);
     u.flows = ui_flows_new();
     u.pids = ui_pids_new();

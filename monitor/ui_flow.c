@@ -69,6 +69,29 @@ void ui_flows_forget(struct ui_flows *u, struct flow *f)
     f->user = NULL;
 }
 
+static void rec_update(struct ui_rec *r, struct flow *f);
+
+static void rec_init(struct ui_rec *r, struct flow *f);
+
+/*
+ * A replay read at full speed can open, close and retire a flow between two
+ * frames: then its record is made here, while the HTTP state still exists.
+ */
+void ui_flows_retire(struct ui_flows *u, struct flow *f)
+{
+    struct ui_rec *r = f->user;
+
+    (void)u;
+    if (!r || r->f != f) {
+        r = malloc(sizeof(*r));
+        if (!r)
+            return;
+        rec_init(r, f);
+        f->user = r;
+    }
+    rec_update(r, f);
+}
+
 enum view_tcp_state ui_state_from_tcp(enum tcp_state s)
 {
     switch (s) {

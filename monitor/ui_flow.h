@@ -30,6 +30,12 @@ void ui_flows_set_pid_lookup(struct ui_flows *u, ui_pid_fn fn, void *ctx);
 void ui_flows_forget(struct ui_flows *u, struct flow *f);
 
 /*
+ * The engine is about to free the flow's HTTP state (its retire callback):
+ * copy what the row needs now. The row stays.
+ */
+void ui_flows_retire(struct ui_flows *u, struct flow *f);
+
+/*
  * Bring the mirror up to date with t. now_ns is the current capture time
  * (used for the pid lookup's retry budget). Returns the number of records.
  */

@@ -261,6 +261,25 @@ static void test_http_requests(void **state)
     assert_int_equal(cs[0]->nreq_total, 2);
     http_sniff_free(f->http);
     f->http = NULL;
+
+    /* Opened, served, closed and retired between two frames: the row keeps its request. */
+    f = new_flow(t, 7001, T0 + 10 * MS);
+    handshake(f, T0 + 10 * MS);
+    f->http = http_sniff_new();
+    cseq = sseq = 1;
+    feed(f->http, HTTP_C2S, &cseq, "GET /favicon.ico HTTP/1.1\r\n\r\n", T0 + 13 * MS);
+    feed(f->http, HTTP_S2C, &sseq, "HTTP/1.1 404 Not Found\r\n\r\n", T0 + 14 * MS);
+    fin_close(f, T0 + 15 * MS);
+    ui_flows_retire(u, f);
+    http_sniff_free(f->http); /* what the engine does after the retire callback */
+    f->http = NULL;
+    ui_flows_sync(u, t);
+    cs = ui_flows_conns(u, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(cs[1]->cport, 7001);
+    assert_int_equal(cs[1]->nreq, 1);
+    assert_int_equal(cs[1]->req[0].status, 404);
+    assert_int_equal(cs[1]->end, VIEW_END_FIN);
     ui_flows_free(u);
     flow_table_free(t);
 }
