@@ -25,18 +25,18 @@ rel_build() {
 
 is_asan() { case $1 in */asan/*) return 0 ;; esac; return 1; }
 
-# labd_up [extra labd options]: start on $PORT (picked here) with two
-# workers, the document root $ROOT (default: the bundled site).
+# labd_up [extra labd options]: start on $PORT (picked here) with $WORKERS
+# (default two) workers, the document root $ROOT (default: the bundled site).
 labd_up() {
     PORT=$(free_port)
     : "${ROOT:=$SRC/www}"
     "$LABD" start --port "$PORT" --bind 127.0.0.1 --run-dir "$RUN_DIR" --root "$ROOT" \
-        --workers 2 "$@" >"$TEST_TMP/start.out" 2>&1 ||
+        --workers "${WORKERS:-2}" "$@" >"$TEST_TMP/start.out" 2>&1 ||
         fail "labd start: $(cat "$TEST_TMP/start.out")"
     on_exit "'$LABD' stop --fast --run-dir '$RUN_DIR'"
     rel_build sbdump
     wait_for 10 test -s "$RUN_DIR/labd.scoreboard" || fail "no scoreboard in $RUN_DIR"
-    wait_for 10 workers_ready 2 || fail "workers not ready: $(sb)"
+    wait_for 10 workers_ready "${WORKERS:-2}" || fail "workers not ready: $(sb)"
 }
 
 sb() { "$TEST_TMP/sbdump" "$RUN_DIR/labd.scoreboard"; }
