@@ -1677,7 +1677,8 @@ void view_render(struct view_state *vs, const struct view_conn *const *conns, si
     ax.w = L.bar_w;
     ax.now = st->now_ns;
     end = vs->paused ? vs->axis_end_ns : st->now_ns;
-    end = (end / ax.ns + 1) * ax.ns;
+    /* Live: the column holding now is the last; paused: the stored (aligned) end. */
+    end = vs->paused ? (end + ax.ns - 1) / ax.ns * ax.ns : (end / ax.ns + 1) * ax.ns;
     if (!vs->paused)
         vs->axis_end_ns = end;
     ax.a0 = end > (uint64_t)ax.w * ax.ns ? end - (uint64_t)ax.w * ax.ns : 0;

@@ -658,6 +658,37 @@ static void test_formats(void **state)
     assert_string_equal(view_state_code(VIEW_ST_FIN_WAIT_2, 1), "FIN_WT2");
 }
 
+/* Left/Right pan the time axis (and pause it); the header says when a replay is still reading. */
+static void test_pan_and_reading(void **state)
+{
+    const char *b;
+    int y;
+
+    (void)state;
+    add_http(15000, T0, "/", 200, VIEW_END_FIN);
+    vs.zoom = 9; /* 1 ms per column */
+    st.now_ns = T0 + 12 * MS;
+    render(100, 24);
+    y = find_line(":15000");
+    b = bar_of(y, NULL);
+    assert_int_equal(b[strlen(b) - 1], '|'); /* the close is at the right edge */
+    view_key(&vs, VIEW_KEY_LEFT, 0);
+    assert_true(vs.paused);
+    render(100, 24);
+    assert_non_null(strstr(line(0), "PAUSED"));
+    b = bar_of(y, NULL);
+    assert_string_equal(b + strlen(b) - 3, "==="); /* 10 ms earlier: the handshake ends it */
+    assert_non_null(strstr(line(1), "3.0ms"));
+    view_key(&vs, VIEW_KEY_RIGHT, 0);
+    render(100, 24);
+    b = bar_of(y, NULL);
+    assert_int_equal(b[strlen(b) - 1], '|');
+    st.live = 0;
+    st.reading = 1;
+    render(100, 24);
+    assert_non_null(strstr(line(0), "REPLAY reading... PAUSED"));
+}
+
 static void test_tiny_screen(void **state)
 {
     (void)state;
@@ -686,6 +717,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ladder_and_help, setup, teardown),
         cmocka_unit_test_setup_teardown(test_builders_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_formats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pan_and_reading, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tiny_screen, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
