@@ -3,7 +3,9 @@
 so no third-party modules): load a page, play its <audio>, reload the page,
 play again, then close the browser. Prints what happened, one line per step.
 
-usage: tui_chromium.py CHROMIUM URL PROFILE_DIR
+usage: tui_chromium.py CHROMIUM URL PROFILE_DIR [LINGER_SECONDS]
+LINGER_SECONDS: stay open that long before closing (e.g. 7, to let labd's
+5 s keep-alive timeout close the idle connections first).
 """
 import json
 import os
@@ -12,7 +14,8 @@ import sys
 import time
 
 chromium, url, profile = sys.argv[1:4]
-DEADLINE = time.time() + 60
+linger = float(sys.argv[4]) if len(sys.argv) > 4 else 0
+DEADLINE = time.time() + 60 + linger
 
 
 class Browser:
@@ -106,7 +109,7 @@ try:
     b.wait_loaded(url)
     print("reloaded", b.evaluate("performance.getEntriesByType('navigation')[0].type"))
     print("audio", b.evaluate(play))
-    time.sleep(2)
+    time.sleep(2 + linger)
     b.call("Browser.close", session=False)
     b.proc.wait(timeout=20)
     print("closed", b.proc.returncode)
