@@ -14,6 +14,7 @@
 #include <locale.h>
 #include <malloc.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,6 +83,19 @@ struct ui {
 
     struct ui_pcap w;
     char wpath[64];
+
+    /*
+     * "-r -": frames come from a pipe (e.g. ssh host tcpdump -U -w -) that
+     * blocks, so a thread reads it while the keys come from /dev/tty. The
+     * UI thread holds the lock except while it waits in poll().
+     */
+    int piped;
+    FILE *tty;
+    int kbd_fd;
+    pthread_t reader;
+    int reader_on;
+    pthread_mutex_t lock;
+    int locked; /* the UI thread holds lock */
 
     /* ladder of the selected connection */
     struct ladder_row *rows;
@@ -303,6 +317,39 @@ static void read_capture(struct ui *u)
         ui_failf(u, "labmon: reading %s failed: %s", u->o->cap.read_file, capture_error(u->cap));
     else if (capture_eof(u->cap) && !u->have_pending)
         u->eof = 1;
+}
+
+static void on_frame_locked(void *ctx, uint64_t ts, uint32_t caplen, uint32_t wirelen,
+                            const uint8_t *bytes)
+{
+    struct ui *u = ctx;
+    int old;
+
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    pthread_mutex_lock(&u->lock);
+    feed(u, ts, caplen, wirelen, bytes);
+    pthread_mutex_unlock(&u->lock);
+    pthread_setcancelstate(old, NULL);
+}
+
+/* The pipe reader: blocks in read() outside the lock; cancelled at exit. */
+static void *pipe_reader(void *arg)
+{
+    struct ui *u = arg;
+    int n;
+
+    for (;;) {
+        n = capture_dispatch(u->cap, 64, on_frame_locked, u);
+        if (n < 0 || capture_eof(u->cap))
+            break;
+    }
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+    pthread_mutex_lock(&u->lock);
+    if (n < 0)
+        ui_failf(u, "labmon: reading standard input failed: %s", capture_error(u->cap));
+    u->eof = 1;
+    pthread_mutex_unlock(&u->lock);
+    return NULL;
 }
 
 /* ---- painting ----------------------------------------------------------- */
@@ -665,8 +712,14 @@ static int curses_start(struct ui *u)
 
     setlocale(LC_ALL, "");
     cs = nl_langinfo(CODESET);
-    if (!initscr())
+    if (u->tty) {
+        SCREEN *scr = newterm(NULL, stdout, u->tty);
+        if (!scr)
+            return -1;
+        set_term(scr);
+    } else if (!initscr()) {
         return -1;
+    }
     u->curses_on = 1;
     cbreak();
     noecho();
@@ -687,6 +740,17 @@ static void ui_cleanup(struct ui *u)
         endwin();
         u->curses_on = 0;
     }
+    if (u->locked) {
+        pthread_mutex_unlock(&u->lock);
+        u->locked = 0;
+    }
+    if (u->reader_on) {
+        pthread_cancel(u->reader);
+        pthread_join(u->reader, NULL);
+        u->reader_on = 0;
+    }
+    if (u->tty)
+        fclose(u->tty);
     if (u->w.f)
         ui_pcap_close(&u->w);
     if (u->flows && u->eng)
@@ -768,13 +832,22 @@ int ui_run(const struct ui_opts *o)
     /* As in main.c: connections come and go by the thousand; keep freed heap for the next. */
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     mallopt(M_TOP_PAD, 16 << 20);
-    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+    u.piped = co.read_file && strcmp(co.read_file, "-") == 0;
+    u.kbd_fd = STDIN_FILENO;
+    if (u.piped && isatty(STDOUT_FILENO)) {
+        u.tty = fopen("/dev/tty", "r+e");
+        u.kbd_fd = u.tty ? fileno(u.tty) : -1;
+    }
+    if (u.kbd_fd < 0 || !isatty(u.kbd_fd) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "labmon: the interactive view needs a terminal; for scripts use "
                         "--summary, --json or --events\n");
+        if (u.tty)
+            fclose(u.tty);
         return 2;
     }
+    pthread_mutex_init(&u.lock, NULL);
     default_run_dir(o->run_dir, u.run_dir, sizeof(u.run_dir));
-    u.paced = co.read_file && o->speed > 0;
+    u.paced = co.read_file && o->speed > 0 && !u.piped;
     if (open_capture(&u, &co, err, sizeof(err)) < 0) {
         fprintf(stderr, "labmon: %s\n", err);
         ui_cleanup(&u);
@@ -812,27 +885,42 @@ int ui_run(const struct ui_opts *o)
         rc = 1;
         goto done;
     }
+    pthread_mutex_lock(&u.lock);
+    u.locked = 1;
+    if (u.piped) {
+        if (pthread_create(&u.reader, NULL, pipe_reader, &u) != 0) {
+            ui_failf(&u, "labmon: cannot start the reader: %s", strerror(errno));
+            goto done;
+        }
+        u.reader_on = 1;
+    }
     frame(&u);
 
     while (!ui_stop) {
         struct pollfd pfd[3];
         int nfd = 0, timeout = -1, capi = -1, redraw = 0;
 
-        pfd[nfd++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+        pfd[nfd++] = (struct pollfd){ .fd = u.kbd_fd, .events = POLLIN };
         pfd[nfd++] = (struct pollfd){ .fd = tfd, .events = POLLIN };
         if (u.live && capture_fd(u.cap) >= 0) {
             capi = nfd;
             pfd[nfd++] = (struct pollfd){ .fd = capture_fd(u.cap), .events = POLLIN };
         }
-        if (!u.live && !u.eof)
+        if (!u.live && !u.eof && !u.piped)
             timeout = u.paced ? 10 : 0;
-        if (poll(pfd, (nfds_t)nfd, timeout) < 0 && errno != EINTR) {
+        pthread_mutex_unlock(&u.lock); /* the pipe reader runs while we wait */
+        u.locked = 0;
+        rc = poll(pfd, (nfds_t)nfd, timeout);
+        pthread_mutex_lock(&u.lock);
+        u.locked = 1;
+        if (rc < 0 && errno != EINTR) {
             ui_failf(&u, "labmon: poll: %s", strerror(errno));
             break;
         }
+        rc = 0;
         if (ui_stop)
             break;
-        if (!u.live || (capi >= 0 && (pfd[capi].revents & (POLLIN | POLLERR))))
+        if ((!u.live && !u.piped) || (capi >= 0 && (pfd[capi].revents & (POLLIN | POLLERR))))
             read_capture(&u);
         if (pfd[0].revents & (POLLHUP | POLLERR)) {
             ui_failf(&u, "labmon: the terminal went away");
