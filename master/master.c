@@ -26,7 +26,7 @@
 #include "worker/worker.h"
 
 #define MASTER_MAX_SLOTS   128
-#define MASTER_RECENT      64
+#define MASTER_RECENT      1024 /* closed connections kept per worker slot, for labmon's pid column */
 #define MASTER_SB_CONNS    4096  /* live-connection records per worker slot, at most */
 #define MASTER_READY_MS    10000 /* a worker not ready by then failed to start */
 #define MASTER_FAST_KILLMS 1000  /* fast stop: SIGKILL what TERM did not end */
