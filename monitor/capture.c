@@ -42,7 +42,10 @@ static struct capture *open_live(const struct capture_opts *o, char *err, size_t
         return NULL;
     }
     pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : CAPTURE_DEFAULT_SNAPLEN);
-    pcap_set_immediate_mode(p, 1);
+    if (o->immediate)
+        pcap_set_immediate_mode(p, 1);
+    else
+        pcap_set_timeout(p, CAPTURE_BATCH_MS);
     pcap_set_buffer_size(p, o->buffer_bytes > 0 ? o->buffer_bytes : CAPTURE_DEFAULT_BUFFER);
     int nano = pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO) == 0;
     int rc = pcap_activate(p);

@@ -9,7 +9,7 @@ history with the Zeek baselines listed in ZEEK below. Every known difference
 is listed in DEVIATIONS with the reason; anything else fails.
 
 usage: labmon_corpus.py LABMON [SRC_ROOT] [-v]
-       labmon_corpus.py LABMON --pcap FILE   (one capture; tshark makes the tsv)
+       labmon_corpus.py LABMON --pcap FILE [--http-port P]   (one capture; tshark makes the tsv)
 """
 import json
 import os
@@ -145,11 +145,15 @@ TSV_FIELDS = ("frame.number frame.time_relative tcp.stream ip.src ipv6.src tcp.s
               "http.response.code").split()
 
 
-def compare_one(labmon, pcap):
+def compare_one(labmon, pcap, http_port=None):
     """Differential test of a capture made at test time against tshark."""
     tsv = pcap + ".tshark.tsv"
     cmd = ["tshark", "-r", pcap, "-Y", "tcp", "-T", "fields", "-E", "header=y",
            "-E", "separator=/t"]
+    # Tell tshark the server port is HTTP: otherwise a random client port
+    # that happens to be registered (48898 is ADS/AMS) picks the dissector.
+    if http_port:
+        cmd += ["-d", "tcp.port==%s,http" % http_port]
     for f in TSV_FIELDS:
         cmd += ["-e", f]
     with open(tsv, "w") as out:
@@ -177,7 +181,8 @@ def compare_one(labmon, pcap):
 def main():
     labmon = sys.argv[1]
     if "--pcap" in sys.argv:
-        return compare_one(labmon, sys.argv[sys.argv.index("--pcap") + 1])
+        port = sys.argv[sys.argv.index("--http-port") + 1] if "--http-port" in sys.argv else None
+        return compare_one(labmon, sys.argv[sys.argv.index("--pcap") + 1], port)
     root = sys.argv[2] if len(sys.argv) > 2 and not sys.argv[2].startswith("-") else "."
     verbose = "-v" in sys.argv
     failures, deviations_used, checked = [], set(), 0
