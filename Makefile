@@ -33,6 +33,15 @@ VARIANT_LDFLAGS :=
 endif
 
 CC ?= cc
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+# Quiet build lines ("CC file"); `make VERBOSE=1` shows the full commands.
+ifeq ($(VERBOSE),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
         -Wmissing-prototypes -Wno-missing-field-initializers
 CPPFLAGS += -I. -D_GNU_SOURCE -DLABD_VERSION='"$(VERSION)"' \
@@ -59,7 +68,7 @@ LIBS_ALL := $(B)/libmaster.a $(B)/libworker.a $(B)/libmonitor.a $(B)/libshared.a
 # Keep test objects: they are intermediate files of a pattern chain.
 .SECONDARY:
 
-.PHONY: all clean check unit e2e demo deps test-deps install uninstall \
+.PHONY: all clean check unit unit-bins e2e demo deps test-deps install uninstall \
         format format-check bench fuzz stress help
 
 all: $(B)/labd $(B)/labmon
@@ -69,7 +78,8 @@ help:
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B)/libshared.a: $(call objs,$(SHARED_SRCS))
 $(B)/libmaster.a: $(call objs,$(MASTER_SRCS))
@@ -77,20 +87,25 @@ $(B)/libworker.a: $(call objs,$(WORKER_SRCS))
 $(B)/libmonitor.a: $(call objs,$(MONITOR_SRCS))
 $(B)/lib%.a:
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(B)/labd: $(B)/master/main.o $(B)/libmaster.a $(B)/libworker.a $(B)/libshared.a
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 $(B)/labmon: $(B)/monitor/main.o $(B)/libmonitor.a $(B)/libshared.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(CURSES_LIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(CURSES_LIBS)
 
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(call objs,$(TESTLIB_SRCS)) $(LIBS_ALL)
-	$(CC) $(LDFLAGS) -o $@ $< $(call objs,$(TESTLIB_SRCS)) $(LIBS_ALL) \
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(call objs,$(TESTLIB_SRCS)) $(LIBS_ALL) \
 	    -lcmocka $(PCAP_LIBS) $(CURSES_LIBS)
 
 # Unit tests run from the source root so fixtures resolve as tests/...
+unit-bins: $(UNIT_BINS)
+
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
@@ -111,8 +126,9 @@ test-deps: deps
 check: test-deps
 	@rm -f build/results.log
 	@$(MAKE) --no-print-directory format-check
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all $(UNIT_BINS)
 	@$(MAKE) --no-print-directory unit e2e
+	@$(MAKE) --no-print-directory -j$(NPROC) V=asan all unit-bins
 	@$(MAKE) --no-print-directory V=asan unit e2e
 	@tests/fuzz/run.sh smoke
 	@tests/summary.sh
