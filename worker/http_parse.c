@@ -328,19 +328,24 @@ int http_parse_request(struct http_request *req, const char *buf, size_t len)
         req->line_start = end + 1;
         if (line_len > 0 && line[line_len - 1] == '\r')
             line_len--;
-        /* A CR anywhere else in the line is a bare CR (RFC 9112 §2.2). */
-        if (line_len > 0 && memchr(line, '\r', line_len) != NULL)
-            return 400;
+        /*
+         * A CR anywhere else in the line is a bare CR (RFC 9112 §2.2): 400,
+         * but only after the size limits, which an incomplete line already
+         * meets; so the answer does not depend on how the bytes arrived.
+         */
+        int bare_cr = line_len > 0 && memchr(line, '\r', line_len) != NULL;
 
         if (req->state == PARSE_START) {
+            if (line_len > lim->max_request_line)
+                return 414;
+            if (bare_cr)
+                return 400;
             if (line_len == 0) {
                 if (req->pos > HTTP_MAX_LEADING_EMPTY * 2)
                     return 400;
                 req->head_start = req->pos;
                 continue;
             }
-            if (line_len > lim->max_request_line)
-                return 414;
             int rc = http_parse_request_line(req, line, line_len);
             if (rc != 0)
                 return rc;
@@ -350,6 +355,8 @@ int http_parse_request(struct http_request *req, const char *buf, size_t len)
         }
         if (req->pos - req->fields_start > lim->max_header_bytes)
             return 431;
+        if (bare_cr)
+            return 400;
         if (line_len == 0) {
             req->header_len = req->pos;
             return http_finish_header(req);
