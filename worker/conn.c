@@ -338,16 +338,6 @@ void conn_free_spare(struct worker_ctx *w)
     w->nspare = 0;
 }
 
-int conn_is_idle(const struct conn *c)
-{
-    /*
-     * A connection accepted just before a graceful stop has its first request
-     * on the way: closing it unread would reset it (a failed request during a
-     * reload). Only keep-alive connections between requests are idle.
-     */
-    return c->state == CONN_READING && !c->req_started && c->requests > 0;
-}
-
 /* Begin answering: err != 0 answers that error status and closes afterwards. */
 static void conn_respond(struct worker_ctx *w, struct conn *c, int err)
 {
@@ -496,10 +486,6 @@ void conn_process(struct worker_ctx *w, struct conn *c)
                     conn_respond(w, c, rc);
                     continue;
                 }
-            }
-            if (w->draining && conn_is_idle(c)) {
-                conn_close(w, c);
-                return;
             }
             if (c->in_len == w->in_cap) {
                 /* Limits fit the buffer, so this is only a safety net. */

@@ -69,7 +69,7 @@ struct worker_ctx {
     struct conn_list spare; /* freed connections kept for reuse */
     unsigned nspare;
     unsigned nconns;
-    int draining; /* graceful stop: no new requests after the current ones */
+    int draining; /* graceful stop: each next request answered with "Connection: close" */
     unsigned long long boundary_seq;
 };
 
@@ -116,9 +116,6 @@ void conn_timeout(struct worker_ctx *w, struct conn *c);
 
 /* Close now (fast stop, errors); the memory is freed by conn_free_dead. */
 void conn_close(struct worker_ctx *w, struct conn *c);
-
-/* Idle: waiting for a request of which no byte has arrived. */
-int conn_is_idle(const struct conn *c);
 
 /* Free the connections closed during this loop turn (keeping a few for reuse). */
 void conn_free_dead(struct worker_ctx *w);

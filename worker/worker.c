@@ -131,14 +131,38 @@ static void worker_set_state(struct worker_ctx *w, int state)
     sb_write_end(&w->sbw->seq);
 }
 
-static void worker_close_all(struct worker_ctx *w, int only_idle)
+static void worker_close_all(struct worker_ctx *w)
 {
     struct conn *c = w->all.head;
     while (c) {
         struct conn *next = c->next;
-        if (!only_idle || conn_is_idle(c))
-            conn_close(w, c);
+        conn_close(w, c);
         c = next;
+    }
+}
+
+/*
+ * Graceful stop: idle keep-alive connections are not closed now, because a
+ * client may have sent its next request at this very instant and would get
+ * a reset or EOF instead of an answer. They stay until their next request,
+ * which is answered with "Connection: close" (conn.c), or until they have
+ * been idle for the keep-alive timeout, as any idle connection (nginx and
+ * Apache drain the same way). That wait is cut to half the grace period so
+ * the master's forced stop never has to close an idle connection.
+ */
+static void worker_drain_idle(struct worker_ctx *w)
+{
+    int64_t idle_ms = w->t_keepalive.timeout_ms;
+
+    if (w->cfg->grace_ms > 0 && idle_ms > w->cfg->grace_ms / 2)
+        idle_ms = w->cfg->grace_ms / 2;
+    if (idle_ms == w->t_keepalive.timeout_ms)
+        return;
+    /* Re-arm the later deadlines at the tail: the list stays in deadline order. */
+    w->t_keepalive.timeout_ms = idle_ms;
+    for (struct conn *c = w->all.head; c; c = c->next) {
+        if (c->timer.list == &w->t_keepalive && c->timer.deadline_ms > w->now_ms + idle_ms)
+            timer_arm(&w->t_keepalive, &c->timer, w->now_ms);
     }
 }
 
@@ -157,10 +181,10 @@ static void worker_handle_signals(struct worker_state *s)
         w->draining = 1;
         worker_listen(s, 0);
         worker_set_state(w, SB_WORKER_DRAINING);
-        worker_close_all(w, 1);
+        worker_drain_idle(w);
     }
     if (s->stop_fast)
-        worker_close_all(w, 0);
+        worker_close_all(w);
 }
 
 static void worker_run_timers(struct worker_ctx *w)
@@ -341,7 +365,7 @@ int worker_main(const struct worker_start *ws)
         accesslog_flush(&w->alog);
         conn_free_dead(w);
     }
-    worker_close_all(w, 0);
+    worker_close_all(w);
     conn_free_dead(w);
     conn_free_spare(w);
     accesslog_close(&w->alog);
