@@ -23,6 +23,7 @@
 #include "master/respawn.h"
 #include "shared/log.h"
 #include "shared/scoreboard.h"
+#include "worker/mime.h"
 #include "worker/worker.h"
 
 #define MASTER_MAX_SLOTS   128
@@ -63,7 +64,8 @@ static struct {
     struct labd_config cfg;  /* the running generation's */
     struct labd_config next; /* the generation a reload is starting */
     struct listen_set ls;
-    struct listen_set next_ls; /* new sockets when a reload rebinds, else n = 0 */
+    struct listen_set next_ls;  /* new sockets when a reload rebinds, else n = 0 */
+    struct mime_saved mime_old; /* during a reload: the table to go back to */
     struct scoreboard sb;
     char pid_path[PATH_MAX + 16];
     char sb_path[PATH_MAX + 32];
@@ -381,6 +383,7 @@ static void master_reload_commit(void)
         M.next_ls.n = 0;
     }
     M.cfg = M.next;
+    mime_saved_free(&M.mime_old);
     memset(M.numbers, 0, sizeof(M.numbers));
     log_set_level((enum log_level)M.cfg.log_level);
     master_publish();
@@ -401,6 +404,7 @@ static void master_reload_abort(const char *why)
         }
     }
     listen_close(&M.next_ls);
+    mime_restore(&M.mime_old);
     M.phase = PHASE_RUNNING;
 }
 
@@ -440,8 +444,17 @@ static void master_reload_begin(void)
                   c.workers, free_slots, M.generation);
         return;
     }
+    /* Workers inherit the table: load it here, where a bad file refuses the reload. */
+    mime_save(&M.mime_old);
+    if (c.mime_types[0] != '\0' && mime_load_file(c.mime_types, err, sizeof(err)) < 0) {
+        mime_restore(&M.mime_old);
+        log_error("reload failed: cannot load mime types %s; keeping generation %u", err,
+                  M.generation);
+        return;
+    }
     M.next_ls.n = 0;
     if (!listen_same(&c, &M.cfg) && listen_open(&c, &M.next_ls, err, sizeof(err)) < 0) {
+        mime_restore(&M.mime_old);
         log_error("reload failed: %s; keeping generation %u", err, M.generation);
         return;
     }
@@ -715,6 +728,9 @@ int master_main(const struct labd_config *cfg, const struct master_start *ms)
     if (mkdir_p(M.cfg.run_dir, 0755) < 0)
         die("cannot create run directory %s: %s", M.cfg.run_dir, strerror(errno));
     master_check_root(M.cfg.root);
+    /* Loaded once here and inherited by every worker (fork), so a bad file is one clear line. */
+    if (M.cfg.mime_types[0] != '\0' && mime_load_file(M.cfg.mime_types, err, sizeof(err)) < 0)
+        die("cannot load mime types %s", err);
     snprintf(M.pid_path, sizeof(M.pid_path), "%s/%s", M.cfg.run_dir, PIDFILE_NAME);
     snprintf(M.sb_path, sizeof(M.sb_path), "%s/%s", M.cfg.run_dir, SB_FILE);
     M.pid_fd = pidfile_acquire(M.pid_path, &owner);

@@ -25,15 +25,8 @@
 
 int handler_init(struct handler_ctx *ctx, const struct labd_config *cfg)
 {
+    /* cfg->mime_types was loaded by the master before forking (mime.c's table). */
     ctx->cfg = cfg;
-    if (cfg->mime_types[0] != '\0') {
-        char err[512];
-        if (mime_load_file(cfg->mime_types, err, sizeof(err)) < 0) {
-            log_msg(LOG_LEVEL_ERROR, "mime-types: %s", err);
-            errno = EINVAL;
-            return -1;
-        }
-    }
     ctx->root_fd = open(cfg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     return ctx->root_fd < 0 ? -1 : 0;
 }

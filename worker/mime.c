@@ -183,6 +183,30 @@ void mime_clear_loaded(void)
     mime_ntable = 0;
 }
 
+void mime_save(struct mime_saved *s)
+{
+    s->table = mime_table;
+    s->n = mime_ntable;
+    mime_table = NULL;
+    mime_ntable = 0;
+}
+
+void mime_restore(struct mime_saved *s)
+{
+    mime_clear_loaded();
+    mime_table = s->table;
+    mime_ntable = s->n;
+    s->table = NULL;
+    s->n = 0;
+}
+
+void mime_saved_free(struct mime_saved *s)
+{
+    free(s->table);
+    s->table = NULL;
+    s->n = 0;
+}
+
 /* A type is token "/" token, from RFC 9110's media-type (no parameters). */
 static int mime_valid_type(const char *t)
 {

@@ -29,6 +29,25 @@ int mime_load_file(const char *path, char *err, size_t errlen);
 /* Forget the loaded file: only the built-in table is used again. */
 void mime_clear_loaded(void);
 
+/*
+ * The loaded table set aside, so a reload can load a new file and still go
+ * back to the old table if the reload fails.
+ */
+struct mime_loaded;
+struct mime_saved {
+    struct mime_loaded *table;
+    size_t n;
+};
+
+/* Detach the loaded table into s (lookups then use the built-in table only). */
+void mime_save(struct mime_saved *s);
+
+/* Put a saved table back in force, freeing the current one; s becomes empty. */
+void mime_restore(struct mime_saved *s);
+
+/* Free a saved table that is no longer needed; s becomes empty. */
+void mime_saved_free(struct mime_saved *s);
+
 /* For tests: 1 when the built-in table is strictly sorted by extension. */
 int mime_builtin_sorted(void);
 

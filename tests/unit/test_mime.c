@@ -138,6 +138,39 @@ static void test_load_errors(void **state)
     mime_clear_loaded();
 }
 
+/* A reload sets the old table aside, loads the new file, then keeps or restores. */
+static void test_save_restore(void **state)
+{
+    char err[256];
+    struct mime_saved saved = { NULL, 0 };
+    char *p;
+
+    (void)state;
+    p = write_tmp("application/x-old lab\n");
+    assert_int_equal(mime_load_file(p, err, sizeof(err)), 0);
+    unlink(p);
+    mime_save(&saved);
+    assert_non_null(saved.table);
+    assert_string_equal(mime_lookup("/a.lab"), "application/octet-stream");
+    p = write_tmp("application/x-new lab\n");
+    assert_int_equal(mime_load_file(p, err, sizeof(err)), 0);
+    unlink(p);
+    assert_string_equal(mime_lookup("/a.lab"), "application/x-new");
+    /* The reload failed: the old table again. */
+    mime_restore(&saved);
+    assert_null(saved.table);
+    assert_string_equal(mime_lookup("/a.lab"), "application/x-old");
+    /* The reload succeeded: the saved table is freed, the new one stays. */
+    mime_save(&saved);
+    p = write_tmp("application/x-new lab\n");
+    assert_int_equal(mime_load_file(p, err, sizeof(err)), 0);
+    unlink(p);
+    mime_saved_free(&saved);
+    assert_null(saved.table);
+    assert_string_equal(mime_lookup("/a.lab"), "application/x-new");
+    mime_clear_loaded();
+}
+
 static void test_system_file(void **state)
 {
     char err[256];
@@ -154,9 +187,8 @@ static void test_system_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_builtin),
-        cmocka_unit_test(test_load),
-        cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_builtin),     cmocka_unit_test(test_load),
+        cmocka_unit_test(test_load_errors), cmocka_unit_test(test_save_restore),
         cmocka_unit_test(test_system_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
