@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -59,13 +60,21 @@ struct wslot_number {
     int gave_up;
 };
 
+/* --user resolved: the workers switch to uid/gid (only when we are root). */
+struct master_cred {
+    int on;
+    uid_t uid;
+    gid_t gid;
+};
+
 static struct {
     const struct master_start *ms;
     struct labd_config cfg;  /* the running generation's */
     struct labd_config next; /* the generation a reload is starting */
     struct listen_set ls;
-    struct listen_set next_ls;  /* new sockets when a reload rebinds, else n = 0 */
-    struct mime_saved mime_old; /* during a reload: the table to go back to */
+    struct listen_set next_ls;          /* new sockets when a reload rebinds, else n = 0 */
+    struct mime_saved mime_old;         /* during a reload: the table to go back to */
+    struct master_cred cred, next_cred; /* of M.cfg and M.next */
     struct scoreboard sb;
     char pid_path[PATH_MAX + 16];
     char sb_path[PATH_MAX + 32];
@@ -168,7 +177,8 @@ static void master_close_listen_unused(const struct listen_set *keep)
 
 /* In the child: become worker `number` and never return. */
 static void master_become_worker(unsigned slot, unsigned number, const struct labd_config *cfg,
-                                 const struct listen_set *ls, int ready_wr, pid_t master_pid)
+                                 const struct master_cred *cred, const struct listen_set *ls,
+                                 int ready_wr, pid_t master_pid)
 {
     static const int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGCHLD };
     struct worker_start ws;
@@ -208,7 +218,58 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
     ws.slot = slot;
     ws.number = number;
     ws.ready_fd = ready_wr;
+    ws.switch_user = cred->on;
+    ws.uid = cred->uid;
+    ws.gid = cred->gid;
     exit(worker_main(&ws));
+}
+
+/* --user NAME: resolved when we are root (the workers switch to it), else ignored. */
+static int master_resolve_user(const struct labd_config *c, struct master_cred *cr, char *err,
+                               size_t errlen)
+{
+    struct passwd *pw;
+
+    memset(cr, 0, sizeof(*cr));
+    if (c->user[0] == '\0')
+        return 0;
+    if (geteuid() != 0) {
+        log_warn("user %s ignored: labd is not running as root", c->user);
+        return 0;
+    }
+    pw = getpwnam(c->user);
+    if (pw == NULL) {
+        snprintf(err, errlen, "unknown user %s (--user)", c->user);
+        return -1;
+    }
+    cr->on = 1;
+    cr->uid = pw->pw_uid;
+    cr->gid = pw->pw_gid;
+    return 0;
+}
+
+/*
+ * With --user, the log files belong to that user, as nginx does: the workers
+ * open them before switching, and reopen them on USR1 after the master has
+ * created (as root, in a directory they may not write) and handed over the
+ * new files.
+ */
+static void master_chown_logs(const struct labd_config *c, const struct master_cred *cr)
+{
+    const char *paths[] = { M.ms->log_to_stderr ? "" : c->error_log,
+                            strcmp(c->access_log, "off") == 0 ? "" : c->access_log };
+
+    if (!cr->on)
+        return;
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        if (paths[i][0] == '\0')
+            continue;
+        int fd = open(paths[i], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+        if (fd < 0 || fchown(fd, cr->uid, cr->gid) < 0)
+            log_warn("cannot give %s to user %s: %s", paths[i], c->user, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
 }
 
 static int master_free_slot(void)
@@ -222,7 +283,7 @@ static int master_free_slot(void)
 
 /* Fork worker `number` of `generation`. Returns 0, or -1 (logged). */
 static int master_spawn(unsigned number, unsigned generation, const struct labd_config *cfg,
-                        const struct listen_set *ls)
+                        const struct master_cred *cred, const struct listen_set *ls)
 {
     int slot = master_free_slot();
     int p[2];
@@ -247,7 +308,7 @@ static int master_spawn(unsigned number, unsigned generation, const struct labd_
     }
     if (pid == 0) {
         close(p[0]);
-        master_become_worker((unsigned)slot, number, cfg, ls, p[1], master_pid);
+        master_become_worker((unsigned)slot, number, cfg, cred, ls, p[1], master_pid);
     }
     close(p[1]);
     M.procs[slot] = (struct wproc){ .pid = pid,
@@ -383,6 +444,7 @@ static void master_reload_commit(void)
         M.next_ls.n = 0;
     }
     M.cfg = M.next;
+    M.cred = M.next_cred;
     mime_saved_free(&M.mime_old);
     memset(M.numbers, 0, sizeof(M.numbers));
     log_set_level((enum log_level)M.cfg.log_level);
@@ -444,6 +506,10 @@ static void master_reload_begin(void)
                   c.workers, free_slots, M.generation);
         return;
     }
+    if (master_resolve_user(&c, &M.next_cred, err, sizeof(err)) < 0) {
+        log_error("reload failed: %s; keeping generation %u", err, M.generation);
+        return;
+    }
     /* Workers inherit the table: load it here, where a bad file refuses the reload. */
     mime_save(&M.mime_old);
     if (c.mime_types[0] != '\0' && mime_load_file(c.mime_types, err, sizeof(err)) < 0) {
@@ -462,11 +528,12 @@ static void master_reload_begin(void)
         log_open(c.error_log) < 0)
         log_error("reload: cannot open error log %s: %s; keeping the old one", c.error_log,
                   strerror(errno));
+    master_chown_logs(&c, &M.next_cred);
     M.next = c;
     M.phase = PHASE_RELOADING;
     M.phase_deadline_ms = now_ms() + MASTER_READY_MS;
     for (int n = 1; n <= c.workers; n++) {
-        if (master_spawn((unsigned)n, M.generation + 1, &M.next,
+        if (master_spawn((unsigned)n, M.generation + 1, &M.next, &M.next_cred,
                          M.next_ls.n > 0 ? &M.next_ls : &M.ls) < 0) {
             master_reload_abort("cannot fork the new workers");
             return;
@@ -601,6 +668,7 @@ static void master_on_signal(int signo)
             log_error("cannot reopen the error log: %s", strerror(errno));
         else
             log_notice("error log reopened");
+        master_chown_logs(&M.cfg, &M.cred);
         master_signal_generation(SIGUSR1, match_any);
         break;
     default:
@@ -639,7 +707,7 @@ static int master_timers(void)
                 continue;
             if (r->at_ms <= now) {
                 r->pending = 0;
-                if (master_spawn((unsigned)n, M.generation, &M.cfg, &M.ls) < 0) {
+                if (master_spawn((unsigned)n, M.generation, &M.cfg, &M.cred, &M.ls) < 0) {
                     r->pending = 1;
                     r->at_ms = now + 1000;
                     NEXT(r->at_ms);
@@ -741,6 +809,11 @@ int master_main(const struct labd_config *cfg, const struct master_start *ms)
     if (!ms->log_to_stderr && log_open(M.cfg.error_log) < 0)
         die("cannot open error log %s: %s", M.cfg.error_log, strerror(errno));
     log_set_level((enum log_level)M.cfg.log_level);
+    if (master_resolve_user(&M.cfg, &M.cred, err, sizeof(err)) < 0) {
+        unlink(M.pid_path);
+        die("%s", err);
+    }
+    master_chown_logs(&M.cfg, &M.cred);
     if (listen_open(&M.cfg, &M.ls, err, sizeof(err)) < 0) {
         unlink(M.pid_path);
         die("%s", err);
@@ -769,7 +842,7 @@ int master_main(const struct labd_config *cfg, const struct master_start *ms)
     M.phase = PHASE_STARTING;
     M.phase_deadline_ms = now_ms() + MASTER_READY_MS;
     for (int n = 1; n <= M.cfg.workers; n++) {
-        if (master_spawn((unsigned)n, 0, &M.cfg, &M.ls) < 0)
+        if (master_spawn((unsigned)n, 0, &M.cfg, &M.cred, &M.ls) < 0)
             master_abort_start("cannot start worker %d: %s", n, strerror(errno));
     }
 

@@ -44,6 +44,7 @@ const struct config_key config_keys[] = {
     { "autoindex", "on|off", "directory listings (default off)" },
     { "mime-types", "FILE", "extra mime.types file" },
     { "grace", "MS", "graceful stop: force after this long (default 10000)" },
+    { "user", "NAME", "started as root: workers run as this user and its group" },
 };
 const int config_nkeys = (int)(sizeof(config_keys) / sizeof(config_keys[0]));
 
@@ -283,6 +284,14 @@ int config_set(struct labd_config *c, const char *key, const char *value, char *
         return config_path("error-log", value, c->error_log, sizeof(c->error_log), err, errlen);
     if (config_key_is(key, "mime-types"))
         return config_path("mime-types", value, c->mime_types, sizeof(c->mime_types), err, errlen);
+    if (config_key_is(key, "user")) {
+        if (value[0] == '\0' || strlen(value) >= sizeof(c->user)) {
+            config_err(err, errlen, "user: '%s' is not a user name", value);
+            return -1;
+        }
+        snprintf(c->user, sizeof(c->user), "%s", value);
+        return 0;
+    }
     if (config_key_is(key, "log-level")) {
         int level = log_level_parse(value);
         if (level < 0) {

@@ -11,6 +11,7 @@
 
 #define CONFIG_MAX_BINDS 8
 #define CONFIG_BIND_MAX  64
+#define CONFIG_USER_MAX  64
 
 struct labd_config {
     char config_path[PATH_MAX];                    /* "" when no file was given */
@@ -38,6 +39,9 @@ struct labd_config {
     int autoindex;             /* directory listings: 0 off */
     char mime_types[PATH_MAX]; /* extra /etc/mime.types-style file, "" none */
     int grace_ms;              /* graceful stop: forced after this long */
+
+    /* Workers switch to this user when the master is root; "" none. */
+    char user[CONFIG_USER_MAX];
 };
 
 /* Fill c with the built-in defaults (workers = CPU count, root = bundled www/). */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -216,6 +217,27 @@ static void worker_run_ready(struct worker_ctx *w)
     }
 }
 
+/*
+ * --user: give up root once the sockets are inherited and the files open.
+ * Group first (setgid needs root), and setuid last so it cannot be undone.
+ */
+static int worker_switch_user(const struct worker_start *ws)
+{
+    if (setgroups(0, NULL) < 0 || setgid(ws->gid) < 0 || setuid(ws->uid) < 0) {
+        log_error("worker: cannot switch to user %s: %s", ws->cfg->user, strerror(errno));
+        return -1;
+    }
+    if (setuid(0) == 0) {
+        log_error("worker: still root after switching to user %s", ws->cfg->user);
+        return -1;
+    }
+    /* A change of credentials clears the parent-death signal: ask again. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1)
+        return -1;
+    return 0;
+}
+
 static int worker_setup(struct worker_state *s, const struct worker_start *ws)
 {
     struct worker_ctx *w = &s->w;
@@ -277,6 +299,8 @@ static int worker_setup(struct worker_state *s, const struct worker_start *ws)
     if (accesslog_open(&w->alog, path) < 0)
         log_error("worker: cannot open access log %s: %s (access logging off)", path,
                   strerror(errno));
+    if (ws->switch_user && worker_switch_user(ws) < 0)
+        return -1;
 
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (w->epfd < 0) {

@@ -4,14 +4,17 @@
  *
  * Signals a worker handles (nginx's convention):
  *   TERM, INT  stop now: close every connection and exit
- *   QUIT       graceful: stop accepting, close idle keep-alive connections,
- *              finish in-flight responses, then exit (the master enforces
- *              the grace period with SIGKILL)
+ *   QUIT       graceful: stop accepting, finish in-flight responses, answer
+ *              each keep-alive connection's next request with "Connection:
+ *              close" (idle ones close after the keep-alive timeout), then
+ *              exit (the master enforces the grace period with SIGKILL)
  *   USR1       reopen the log files
  * The worker asks the kernel for SIGTERM if the master dies.
  */
 #ifndef LABD_WORKER_H
 #define LABD_WORKER_H
+
+#include <sys/types.h>
 
 #include "shared/config.h"
 #include "shared/scoreboard.h"
@@ -24,6 +27,9 @@ struct worker_start {
     unsigned slot;
     unsigned number; /* N in the process title "labd: worker N" */
     int ready_fd;    /* write one byte here once accepting, then close; -1 if none */
+    int switch_user; /* after opening its files, become uid/gid (no supplementary groups) */
+    uid_t uid;
+    gid_t gid;
 };
 
 /* Run the worker's event loop; returns the process exit status. */

@@ -95,6 +95,15 @@ static void test_set_rejects(void **state)
     assert_int_equal(config_set(&c, "colour", "blue", err, sizeof(err)), -1);
     assert_string_equal(err, "unknown option 'colour'");
     assert_int_equal(config_set(&c, "root", "", err, sizeof(err)), -1);
+    /* user: unset by default, a name up to 63 bytes. */
+    assert_string_equal(c.user, "");
+    assert_int_equal(config_set(&c, "user", "", err, sizeof(err)), -1);
+    char longname[CONFIG_USER_MAX + 1];
+    memset(longname, 'u', CONFIG_USER_MAX);
+    longname[CONFIG_USER_MAX] = 0;
+    assert_int_equal(config_set(&c, "user", longname, err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "user", "nobody", err, sizeof(err)), 0);
+    assert_string_equal(c.user, "nobody");
 }
 
 static void test_binds_append_and_bound(void **state)
