@@ -38,14 +38,6 @@ void output_json_string(FILE *out, const char *s)
     putc('"', out);
 }
 
-static void json_string_or_null(FILE *out, const char *s)
-{
-    if (*s)
-        output_json_string(out, s);
-    else
-        fputs("null", out);
-}
-
 static void addr_str(const struct flow *f, const uint8_t *a, char *buf, size_t n)
 {
     if (!inet_ntop(f->af == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)n))
@@ -57,204 +49,357 @@ static const char *by_name(int8_t by)
     return by == FLOW_C2S ? "\"client\"" : by == FLOW_S2C ? "\"server\"" : "null";
 }
 
-/* Unsigned decimal without printf: the JSON of 30 000 connections is mostly numbers. */
-static void put_u64(FILE *out, uint64_t v)
+/*
+ * The per-connection JSON is built in a buffer and written with one fwrite
+ * per 16 KiB instead of ~100 stdio calls per connection: with 30 000
+ * connections the stdio calls cost more than the TCP analysis.
+ */
+struct jbuf {
+    FILE *out;
+    size_t n;
+    char b[16384];
+};
+
+/* Room for k more bytes (k <= sizeof(b)). */
+static char *jb_room(struct jbuf *j, size_t k)
 {
-    char buf[24], *p = buf + sizeof(buf);
+    if (j->n + k > sizeof(j->b)) {
+        fwrite(j->b, 1, j->n, j->out);
+        j->n = 0;
+    }
+    return j->b + j->n;
+}
+
+static void jb_mem(struct jbuf *j, const char *s, size_t n)
+{
+    while (n > sizeof(j->b) / 2) { /* never for the short strings used here */
+        jb_mem(j, s, sizeof(j->b) / 2);
+        s += sizeof(j->b) / 2;
+        n -= sizeof(j->b) / 2;
+    }
+    memcpy(jb_room(j, n), s, n);
+    j->n += n;
+}
+
+static void jb_str(struct jbuf *j, const char *s)
+{
+    jb_mem(j, s, strlen(s));
+}
+
+/* Unsigned decimal without printf: the JSON of 30 000 connections is mostly numbers. */
+static char *fmt_u64(char *p, uint64_t v)
+{
+    char buf[24], *q = buf + sizeof(buf);
     do {
-        *--p = (char)('0' + v % 10);
+        *--q = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), out);
+    size_t n = (size_t)(buf + sizeof(buf) - q);
+    memcpy(p, q, n);
+    return p + n;
+}
+
+/* v / 10^digits with exactly `digits` decimals, as printf("%.*f") prints it. */
+static char *fmt_fixed(char *p, uint64_t v, int digits)
+{
+    uint64_t scale = 1;
+    for (int i = 0; i < digits; i++)
+        scale *= 10;
+    p = fmt_u64(p, v / scale);
+    *p++ = '.';
+    uint64_t f = v % scale;
+    for (int i = digits; i >= 1; i--) {
+        p[i - 1] = (char)('0' + f % 10);
+        f /= 10;
+    }
+    return p + digits;
+}
+
+static void jb_u64(struct jbuf *j, uint64_t v)
+{
+    j->n = (size_t)(fmt_u64(jb_room(j, 24), v) - j->b);
 }
 
 /* key is the literal text before the number, e.g. ",\"pkts\":". */
-static void put_key_u64(FILE *out, const char *key, uint64_t v)
+static void jb_key_u64(struct jbuf *j, const char *key, uint64_t v)
 {
-    fputs(key, out);
-    put_u64(out, v);
+    jb_str(j, key);
+    jb_u64(j, v);
+}
+
+static void jb_ts(struct jbuf *j, uint64_t ns)
+{
+    j->n = (size_t)(fmt_fixed(jb_room(j, 32), ns, 9) - j->b);
+}
+
+/*
+ * printf("%.*f", digits, v / 10^digits) without printf. The exact decimal
+ * is v itself; the double printf would round has an error below half an
+ * ulp, which is under half a unit of the last digit while the integer part
+ * is below 2^22 (ulp <= 2^-31 there, v exact as a double): printf prints
+ * the same digits. Larger values (never in practice) go through printf.
+ */
+static void jb_scaled(struct jbuf *j, uint64_t v, int digits, double divisor)
+{
+    uint64_t limit = (uint64_t)1 << 22;
+    for (int i = 0; i < digits; i++)
+        limit *= 10;
+    if (v < limit) {
+        j->n = (size_t)(fmt_fixed(jb_room(j, 40), v, digits) - j->b);
+        return;
+    }
+    char *p = jb_room(j, 64);
+    int w = snprintf(p, 64, "%.*f", digits, (double)v / divisor);
+    if (w > 0)
+        j->n += (size_t)w < 64 ? (size_t)w : 63;
+}
+
+/* Same escaping as output_json_string(). */
+static void jb_json_string(struct jbuf *j, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *c = (const unsigned char *)s;
+    jb_mem(j, "\"", 1);
+    while (*c) {
+        /* At most 256 input bytes per round, 6 output bytes each. */
+        char *p = jb_room(j, 6 * 256), *start = p;
+        for (int k = 0; k < 256 && *c; k++, c++) {
+            switch (*c) {
+            case '"':
+            case '\\':
+                *p++ = '\\';
+                *p++ = (char)*c;
+                break;
+            case '\n':
+                *p++ = '\\';
+                *p++ = 'n';
+                break;
+            case '\r':
+                *p++ = '\\';
+                *p++ = 'r';
+                break;
+            case '\t':
+                *p++ = '\\';
+                *p++ = 't';
+                break;
+            default:
+                if (*c < 0x20 || *c == 0x7f) {
+                    memcpy(p, "\\u00", 4);
+                    p[4] = hex[*c >> 4];
+                    p[5] = hex[*c & 15];
+                    p += 6;
+                } else {
+                    *p++ = (char)*c;
+                }
+            }
+        }
+        j->n += (size_t)(p - start);
+    }
+    jb_mem(j, "\"", 1);
+}
+
+static void jb_string_or_null(struct jbuf *j, const char *s)
+{
+    if (*s)
+        jb_json_string(j, s);
+    else
+        jb_str(j, "null");
 }
 
 static void ts_json(FILE *out, uint64_t ns)
 {
-    char frac[10];
-    uint64_t f = ns % 1000000000ULL;
-    put_u64(out, ns / 1000000000ULL);
-    frac[0] = '.';
-    for (int i = 9; i >= 1; i--) {
-        frac[i] = (char)('0' + f % 10);
-        f /= 10;
-    }
-    fwrite(frac, 1, sizeof(frac), out);
+    char buf[40];
+    fwrite(buf, 1, (size_t)(fmt_fixed(buf, ns, 9) - buf), out);
 }
 
-static void synopts_json(FILE *out, const struct flow_dir *d)
+static const char *bool_str(int b)
+{
+    return b ? "true" : "false";
+}
+
+static void synopts_json(struct jbuf *j, const struct flow_dir *d)
 {
     const struct tcp_synopts *s = &d->syn;
     if (!d->syn_seen) {
-        fputs("null", out);
+        jb_str(j, "null");
         return;
     }
-    fputs("{\"mss\":", out);
+    jb_str(j, "{\"mss\":");
     if (s->present & SYNOPT_MSS)
-        fprintf(out, "%u", s->mss);
+        jb_u64(j, s->mss);
     else
-        fputs("null", out);
-    fputs(",\"wscale\":", out);
+        jb_str(j, "null");
+    jb_str(j, ",\"wscale\":");
     if (s->present & SYNOPT_WS)
-        fprintf(out, "%u", s->wscale);
+        jb_u64(j, s->wscale);
     else
-        fputs("null", out);
-    fprintf(out, ",\"sack_perm\":%s,\"ts\":%s,\"tfo\":",
-            (s->present & SYNOPT_SACK_PERM) ? "true" : "false",
-            (s->present & SYNOPT_TS) ? "true" : "false");
-    if (s->present & SYNOPT_TFO)
-        fprintf(out, "{\"cookie_len\":%u}", s->tfo_cookie_len);
-    else
-        fputs("null", out);
-    putc('}', out);
+        jb_str(j, "null");
+    jb_str(j, ",\"sack_perm\":");
+    jb_str(j, bool_str(s->present & SYNOPT_SACK_PERM));
+    jb_str(j, ",\"ts\":");
+    jb_str(j, bool_str(s->present & SYNOPT_TS));
+    jb_str(j, ",\"tfo\":");
+    if (s->present & SYNOPT_TFO) {
+        jb_key_u64(j, "{\"cookie_len\":", s->tfo_cookie_len);
+        jb_str(j, "}");
+    } else {
+        jb_str(j, "null");
+    }
+    jb_str(j, "}");
 }
 
-static void dir_json(FILE *out, const struct flow_dir *d)
+static void dir_json(struct jbuf *j, const struct flow_dir *d)
 {
-    put_key_u64(out, "{\"pkts\":", d->pkts);
-    put_key_u64(out, ",\"bytes\":", d->bytes);
-    put_key_u64(out, ",\"retransmissions\":", d->retrans);
-    put_key_u64(out, ",\"fast_retransmissions\":", d->fast_retrans);
-    put_key_u64(out, ",\"spurious_retransmissions\":", d->spurious_retrans);
-    put_key_u64(out, ",\"out_of_order\":", d->out_of_order);
-    put_key_u64(out, ",\"lost_segments\":", d->lost_segments);
-    put_key_u64(out, ",\"dup_acks\":", d->dup_acks);
-    put_key_u64(out, ",\"window_updates\":", d->window_updates);
-    put_key_u64(out, ",\"zero_windows\":", d->zero_windows);
-    put_key_u64(out, ",\"keep_alives\":", d->keep_alives);
-    put_key_u64(out, ",\"zero_window_probes\":", d->zero_window_probes);
-    put_key_u64(out, ",\"win\":", d->win);
-    fputs(",\"state\":\"", out);
-    fputs(tcp_state_name(d->state), out);
-    fputs("\"}", out);
+    jb_key_u64(j, "{\"pkts\":", d->pkts);
+    jb_key_u64(j, ",\"bytes\":", d->bytes);
+    jb_key_u64(j, ",\"retransmissions\":", d->retrans);
+    jb_key_u64(j, ",\"fast_retransmissions\":", d->fast_retrans);
+    jb_key_u64(j, ",\"spurious_retransmissions\":", d->spurious_retrans);
+    jb_key_u64(j, ",\"out_of_order\":", d->out_of_order);
+    jb_key_u64(j, ",\"lost_segments\":", d->lost_segments);
+    jb_key_u64(j, ",\"dup_acks\":", d->dup_acks);
+    jb_key_u64(j, ",\"window_updates\":", d->window_updates);
+    jb_key_u64(j, ",\"zero_windows\":", d->zero_windows);
+    jb_key_u64(j, ",\"keep_alives\":", d->keep_alives);
+    jb_key_u64(j, ",\"zero_window_probes\":", d->zero_window_probes);
+    jb_key_u64(j, ",\"win\":", d->win);
+    jb_str(j, ",\"state\":\"");
+    jb_str(j, tcp_state_name(d->state));
+    jb_str(j, "\"}");
 }
 
-static void http_json(FILE *out, const struct flow *f)
+static void http_json(struct jbuf *j, const struct flow *f)
 {
-    fputs("\"http\":[", out);
+    jb_str(j, "\"http\":[");
     size_t n = f->http ? http_sniff_count(f->http) : 0;
     for (size_t i = 0; i < n; i++) {
         const struct http_txn *t = http_sniff_get(f->http, i);
         if (!t)
             continue;
         /* A response whose request was not seen has an empty method: null. */
-        fputs(i ? ",{\"method\":" : "{\"method\":", out);
-        json_string_or_null(out, t->method);
-        fputs(",\"uri\":", out);
-        json_string_or_null(out, t->uri);
-        fputs(",\"version\":", out);
-        json_string_or_null(out, t->version);
-        fputs(",\"range\":", out);
-        if (*t->range)
-            output_json_string(out, t->range);
-        else
-            fputs("null", out);
-        fputs(",\"status\":", out);
-        if (t->status)
-            fprintf(out, "%d", t->status);
-        else
-            fputs("null", out);
-        fputs(",\"reason\":", out);
-        output_json_string(out, t->reason);
-        fputs(",\"content_length\":", out);
+        jb_str(j, i ? ",{\"method\":" : "{\"method\":");
+        jb_string_or_null(j, t->method);
+        jb_str(j, ",\"uri\":");
+        jb_string_or_null(j, t->uri);
+        jb_str(j, ",\"version\":");
+        jb_string_or_null(j, t->version);
+        jb_str(j, ",\"range\":");
+        jb_string_or_null(j, t->range);
+        jb_str(j, ",\"status\":");
+        if (t->status > 0) {
+            jb_u64(j, (uint64_t)t->status);
+        } else if (t->status < 0) { /* never from the sniffer (uint16_t); as printf would */
+            jb_str(j, "-");
+            jb_u64(j, (uint64_t) - (int64_t)t->status);
+        } else {
+            jb_str(j, "null");
+        }
+        jb_str(j, ",\"reason\":");
+        jb_json_string(j, t->reason);
+        jb_str(j, ",\"content_length\":");
         if (t->content_length >= 0)
-            fprintf(out, "%lld", (long long)t->content_length);
+            jb_u64(j, (uint64_t)t->content_length);
         else
-            fputs("null", out);
-        fputs(",\"content_range\":", out);
-        if (*t->content_range)
-            output_json_string(out, t->content_range);
-        else
-            fputs("null", out);
-        fputs(",\"content_type\":", out);
-        if (*t->content_type)
-            output_json_string(out, t->content_type);
-        else
-            fputs("null", out);
-        fputs(",\"req_ts\":", out);
-        ts_json(out, t->req_ts_ns);
-        fputs(",\"resp_ts\":", out);
+            jb_str(j, "null");
+        jb_str(j, ",\"content_range\":");
+        jb_string_or_null(j, t->content_range);
+        jb_str(j, ",\"content_type\":");
+        jb_string_or_null(j, t->content_type);
+        jb_str(j, ",\"req_ts\":");
+        jb_ts(j, t->req_ts_ns);
+        jb_str(j, ",\"resp_ts\":");
         if (t->resp_ts_ns)
-            ts_json(out, t->resp_ts_ns);
+            jb_ts(j, t->resp_ts_ns);
         else
-            fputs("null", out);
-        fprintf(out, ",\"unknown_response\":%s}", t->unknown_response ? "true" : "false");
+            jb_str(j, "null");
+        jb_str(j, ",\"unknown_response\":");
+        jb_str(j, bool_str(t->unknown_response));
+        jb_str(j, "}");
     }
-    fprintf(out, "],\"http_dropped\":%llu",
-            (unsigned long long)(f->http ? http_sniff_dropped(f->http) : 0));
+    jb_key_u64(j, "],\"http_dropped\":", f->http ? http_sniff_dropped(f->http) : 0);
 }
 
 void output_flow_json(FILE *out, const struct flow *f)
 {
+    static struct jbuf jb; /* 16 KiB: not on the stack of a callback */
+    struct jbuf *j = &jb;
     char ca[64], sa[64];
+    j->out = out;
+    j->n = 0;
     addr_str(f, f->client, ca, sizeof(ca));
     addr_str(f, f->server, sa, sizeof(sa));
     const struct flow_dir *c = &f->d[FLOW_C2S], *s = &f->d[FLOW_S2C];
     const char *lb = f->af == 6 ? "[" : "", *rb = f->af == 6 ? "]:" : ":";
-    put_key_u64(out, "{\"stream\":", f->id);
-    fputs(",\"client\":\"", out);
-    fputs(lb, out);
-    fputs(ca, out);
-    put_key_u64(out, rb, f->cport);
-    fputs("\",\"server\":\"", out);
-    fputs(lb, out);
-    fputs(sa, out);
-    put_key_u64(out, rb, f->sport);
-    fputs("\",\"client_addr\":\"", out);
-    fputs(ca, out);
-    put_key_u64(out, "\",\"client_port\":", f->cport);
-    fputs(",\"server_addr\":\"", out);
-    fputs(sa, out);
-    put_key_u64(out, "\",\"server_port\":", f->sport);
-    putc(',', out);
-    fputs("\"first_ts\":", out);
-    ts_json(out, f->first_ts_ns);
-    fputs(",\"last_ts\":", out);
-    ts_json(out, f->last_ts_ns);
-    fprintf(out, ",\"duration\":%.9f,", (double)(f->last_ts_ns - f->first_ts_ns) / 1e9);
-    fprintf(out, "\"state\":\"%s\",\"history\":", tcp_zeek_conn_state(f));
-    output_json_string(out, f->history);
-    fprintf(out,
-            ",\"zeek_orig\":\"%s\",\"client_state\":\"%s\",\"server_state\":\"%s\","
-            "\"closed_by\":%s,\"reset_by\":%s,\"half_closed\":%s,\"midstream\":%s,"
-            "\"client_by_syn\":%s,\"handshake\":%s,",
-            f->zeek_orig == FLOW_C2S ? "client" : "server", tcp_state_name(c->state),
-            tcp_state_name(s->state), by_name(f->closed_by), by_name(f->reset_by),
-            f->half_closed ? "true" : "false", f->midstream ? "true" : "false",
-            f->client_by_syn ? "true" : "false", f->handshake_done ? "true" : "false");
-    put_key_u64(out, "\"pkts_c2s\":", c->pkts);
-    put_key_u64(out, ",\"pkts_s2c\":", s->pkts);
-    put_key_u64(out, ",\"bytes_c2s\":", c->bytes);
-    put_key_u64(out, ",\"bytes_s2c\":", s->bytes);
-    put_key_u64(out, ",\"retransmissions\":", (uint64_t)c->retrans + s->retrans);
-    put_key_u64(out, ",\"dup_acks\":", (uint64_t)c->dup_acks + s->dup_acks);
-    put_key_u64(out, ",\"window_updates\":", (uint64_t)c->window_updates + s->window_updates);
-    put_key_u64(out, ",\"zero_windows\":", (uint64_t)c->zero_windows + s->zero_windows);
-    put_key_u64(out, ",\"keep_alives\":", (uint64_t)c->keep_alives + s->keep_alives);
-    put_key_u64(out, ",\"out_of_order\":", (uint64_t)c->out_of_order + s->out_of_order);
-    putc(',', out);
-    fputs("\"rtt_ms\":", out);
+    jb_key_u64(j, "{\"stream\":", f->id);
+    jb_str(j, ",\"client\":\"");
+    jb_str(j, lb);
+    jb_str(j, ca);
+    jb_key_u64(j, rb, f->cport);
+    jb_str(j, "\",\"server\":\"");
+    jb_str(j, lb);
+    jb_str(j, sa);
+    jb_key_u64(j, rb, f->sport);
+    jb_str(j, "\",\"client_addr\":\"");
+    jb_str(j, ca);
+    jb_key_u64(j, "\",\"client_port\":", f->cport);
+    jb_str(j, ",\"server_addr\":\"");
+    jb_str(j, sa);
+    jb_key_u64(j, "\",\"server_port\":", f->sport);
+    jb_str(j, ",\"first_ts\":");
+    jb_ts(j, f->first_ts_ns);
+    jb_str(j, ",\"last_ts\":");
+    jb_ts(j, f->last_ts_ns);
+    jb_str(j, ",\"duration\":");
+    jb_scaled(j, f->last_ts_ns - f->first_ts_ns, 9, 1e9);
+    jb_str(j, ",\"state\":\"");
+    jb_str(j, tcp_zeek_conn_state(f));
+    jb_str(j, "\",\"history\":");
+    jb_json_string(j, f->history);
+    jb_str(j, ",\"zeek_orig\":\"");
+    jb_str(j, f->zeek_orig == FLOW_C2S ? "client" : "server");
+    jb_str(j, "\",\"client_state\":\"");
+    jb_str(j, tcp_state_name(c->state));
+    jb_str(j, "\",\"server_state\":\"");
+    jb_str(j, tcp_state_name(s->state));
+    jb_str(j, "\",\"closed_by\":");
+    jb_str(j, by_name(f->closed_by));
+    jb_str(j, ",\"reset_by\":");
+    jb_str(j, by_name(f->reset_by));
+    jb_str(j, ",\"half_closed\":");
+    jb_str(j, bool_str(f->half_closed));
+    jb_str(j, ",\"midstream\":");
+    jb_str(j, bool_str(f->midstream));
+    jb_str(j, ",\"client_by_syn\":");
+    jb_str(j, bool_str(f->client_by_syn));
+    jb_str(j, ",\"handshake\":");
+    jb_str(j, bool_str(f->handshake_done));
+    jb_key_u64(j, ",\"pkts_c2s\":", c->pkts);
+    jb_key_u64(j, ",\"pkts_s2c\":", s->pkts);
+    jb_key_u64(j, ",\"bytes_c2s\":", c->bytes);
+    jb_key_u64(j, ",\"bytes_s2c\":", s->bytes);
+    jb_key_u64(j, ",\"retransmissions\":", (uint64_t)c->retrans + s->retrans);
+    jb_key_u64(j, ",\"dup_acks\":", (uint64_t)c->dup_acks + s->dup_acks);
+    jb_key_u64(j, ",\"window_updates\":", (uint64_t)c->window_updates + s->window_updates);
+    jb_key_u64(j, ",\"zero_windows\":", (uint64_t)c->zero_windows + s->zero_windows);
+    jb_key_u64(j, ",\"keep_alives\":", (uint64_t)c->keep_alives + s->keep_alives);
+    jb_key_u64(j, ",\"out_of_order\":", (uint64_t)c->out_of_order + s->out_of_order);
+    jb_str(j, ",\"rtt_ms\":");
     if (f->rtt_ns >= 0)
-        fprintf(out, "%.6f", f->rtt_ns / 1e6);
+        jb_scaled(j, (uint64_t)f->rtt_ns, 6, 1e6);
     else
-        fputs("null", out);
-    fputs(",\"syn_options\":{\"client\":", out);
-    synopts_json(out, c);
-    fputs(",\"server\":", out);
-    synopts_json(out, s);
-    fputs("},\"c2s\":", out);
-    dir_json(out, c);
-    fputs(",\"s2c\":", out);
-    dir_json(out, s);
-    putc(',', out);
-    http_json(out, f);
-    fputs("}\n", out);
+        jb_str(j, "null");
+    jb_str(j, ",\"syn_options\":{\"client\":");
+    synopts_json(j, c);
+    jb_str(j, ",\"server\":");
+    synopts_json(j, s);
+    jb_str(j, "},\"c2s\":");
+    dir_json(j, c);
+    jb_str(j, ",\"s2c\":");
+    dir_json(j, s);
+    jb_str(j, ",");
+    http_json(j, f);
+    jb_str(j, "}\n");
+    fwrite(j->b, 1, j->n, out);
 }
 
 void output_summary_header(FILE *out)
