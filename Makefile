@@ -110,7 +110,7 @@ unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
 e2e: all
-	@LABD=$(abspath $(B)/labd) LABMON=$(abspath $(B)/labmon) \
+	@LABD=$(abspath $(B)/labd) LABMON=$(abspath $(B)/labmon) E2E_BUILD=$(E2E_BUILD) \
 	    tests/e2e/run.sh $(E2E)
 
 # Dependencies: build headers first (only when missing), then the tools the
@@ -127,9 +127,9 @@ check: test-deps
 	@rm -f build/results.log
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory -j$(NPROC) all $(UNIT_BINS)
-	@$(MAKE) --no-print-directory unit e2e
+	@$(MAKE) --no-print-directory unit e2e E2E_BUILD=release
 	@$(MAKE) --no-print-directory -j$(NPROC) V=asan all unit-bins
-	@$(MAKE) --no-print-directory V=asan unit e2e
+	@$(MAKE) --no-print-directory V=asan unit e2e E2E_BUILD=asan
 	@tests/fuzz/run.sh smoke
 	@tests/summary.sh
 

@@ -9,7 +9,20 @@ cd "$(dirname "$0")/../.."
 : "${LABMON:?LABMON must point at the labmon binary}"
 export LABD LABMON SRC=$PWD
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(tests/e2e/*.test)
+if [ ${#tests[@]} -eq 0 ]; then
+    # make check runs each test once: E2E_BUILD=release selects the tests
+    # marked "# check-build: release" (process-level faults, browsers,
+    # valgrind, timing-heavy captures), E2E_BUILD=asan all the others, on
+    # the ASan+UBSan binaries. Without E2E_BUILD every test runs.
+    for t in tests/e2e/*.test; do
+        mark=$(grep -m1 -o '^# check-build: [a-z]*' "$t" | awk '{print $3}')
+        case ${E2E_BUILD:-} in
+        "") tests+=("$t") ;;
+        release) [ "$mark" = release ] && tests+=("$t") ;;
+        *) [ "$mark" = release ] || tests+=("$t") ;;
+        esac
+    done
+fi
 pass=0; fail=0; skip=0; failed=()
 for t in "${tests[@]}"; do
     [ -f "$t" ] || t=tests/e2e/$t.test
