@@ -96,14 +96,16 @@ static void on_http_request(void *ctx, const struct http_txn *txn)
 {
     struct engine *e = ctx;
     e->cur_marks |= SEG_HTTP_REQ;
-    emit(e, ENGINE_EV_REQUEST, e->cur_flow, e->cur_dir, txn->req_ts_ns, txn);
+    if (txn)
+        emit(e, ENGINE_EV_REQUEST, e->cur_flow, e->cur_dir, txn->req_ts_ns, txn);
 }
 
 static void on_http_response(void *ctx, const struct http_txn *txn)
 {
     struct engine *e = ctx;
     e->cur_marks |= SEG_HTTP_RESP;
-    emit(e, ENGINE_EV_RESPONSE, e->cur_flow, e->cur_dir, txn->resp_ts_ns, txn);
+    if (txn)
+        emit(e, ENGINE_EV_RESPONSE, e->cur_flow, e->cur_dir, txn->resp_ts_ns, txn);
 }
 
 void engine_segment(struct engine *e, const struct decoded *p)
@@ -137,7 +139,9 @@ void engine_segment(struct engine *e, const struct decoded *p)
         if (!f->http)
             f->http = http_sniff_new();
         if (f->http) {
-            struct http_sniff_cb cb = { on_http_request, on_http_response, e };
+            /* Without an event consumer only the segment marks are needed. */
+            struct http_sniff_cb cb = { on_http_request, on_http_response, e,
+                                        e->cfg.on_event == NULL };
             uint32_t seq = p->seq + ((p->flags & TH_SYN) ? 1 : 0);
             http_sniff_segment(f->http, dir == FLOW_C2S ? HTTP_C2S : HTTP_S2C, seq, p->payload,
                                p->payload_caplen, p->ts_ns, &cb);

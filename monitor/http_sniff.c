@@ -270,6 +270,10 @@ static void fire(struct http_sniff *s, uint32_t id, int response, const struct h
     fn = response ? cb->on_response : cb->on_request;
     if (fn == NULL)
         return;
+    if (cb->no_txn) {
+        fn(cb->ctx, NULL);
+        return;
+    }
     txn_expand(s, t, &view);
     fn(cb->ctx, &view);
 }

@@ -41,6 +41,9 @@ struct http_sniff_cb {
     void (*on_request)(void *ctx, const struct http_txn *txn);
     void (*on_response)(void *ctx, const struct http_txn *txn);
     void *ctx;
+    /* Nonzero: the callbacks only need to know that a request or response
+     * was seen and get txn == NULL (saves expanding the transaction). */
+    int no_txn;
 };
 
 /* Per-connection state. Allocated only for connections that carry payload. */

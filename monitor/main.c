@@ -408,8 +408,12 @@ int main(int argc, char **argv)
         ec.select = ladder_select;
         ec.select_ctx = &a;
     }
-    ec.on_event = on_event;
-    ec.event_ctx = &a;
+    /* Only --events prints events: without a consumer the engine skips them
+     * (and the HTTP sniffer skips expanding each transaction for them). */
+    if (a.mode == OUT_EVENTS) {
+        ec.on_event = on_event;
+        ec.event_ctx = &a;
+    }
     ec.on_evict = on_evict;
     ec.evict_ctx = &a;
     a.eng = engine_new(&ec);

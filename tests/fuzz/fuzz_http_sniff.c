@@ -54,7 +54,7 @@ static uint32_t le(const uint8_t *p, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct http_sniff_cb cb = { on_txn, on_txn, NULL };
+    struct http_sniff_cb cb = { on_txn, on_txn, NULL, 0 };
     struct http_sniff *s;
     struct http_txn copy;
     uint32_t next[2];

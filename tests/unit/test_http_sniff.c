@@ -49,7 +49,7 @@ static void conn_init(struct conn *c, uint32_t cseq, uint32_t sseq)
 /* Sends n bytes as one segment at the current sequence number. */
 static void send_n(struct conn *c, enum http_dir dir, const void *p, size_t n)
 {
-    struct http_sniff_cb cb = { on_req, on_resp, c };
+    struct http_sniff_cb cb = { on_req, on_resp, c, 0 };
 
     http_sniff_segment(c->s, dir, c->seq[dir], p, n, c->ts, &cb);
     c->seq[dir] += (uint32_t)n;
@@ -64,7 +64,7 @@ static void send_s(struct conn *c, enum http_dir dir, const char *text)
 /* Re-sends bytes at an explicit sequence number, without advancing. */
 static void send_at(struct conn *c, enum http_dir dir, uint32_t seq, const char *text)
 {
-    struct http_sniff_cb cb = { on_req, on_resp, c };
+    struct http_sniff_cb cb = { on_req, on_resp, c, 0 };
 
     http_sniff_segment(c->s, dir, seq, (const uint8_t *)text, strlen(text), c->ts, &cb);
     c->ts += 10;
