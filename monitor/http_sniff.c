@@ -233,22 +233,28 @@ static uint32_t txn_new(struct http_sniff *s, uint64_t ts)
 static void str_out(const struct http_sniff *s, const struct sniff_txn *t, enum sniff_field f,
                     char *out)
 {
-    size_t i;
+    size_t at = t->pos[f] & (SNIFF_ARENA - 1), n = t->len[f], first = SNIFF_ARENA - at;
 
-    for (i = 0; i < t->len[f]; i++)
-        out[i] = s->arena[(uint16_t)(t->pos[f] + i) & (SNIFF_ARENA - 1)];
-    out[t->len[f]] = '\0';
+    if (n <= first) {
+        memcpy(out, s->arena + at, n);
+    } else { /* wraps around the end of the arena */
+        memcpy(out, s->arena + at, first);
+        memcpy(out + first, s->arena, n - first);
+    }
+    out[n] = '\0';
 }
 
+/* Every field is written (strings NUL-terminated; bytes past the NUL are not
+ * part of the value), so no 650-byte memset per expansion. */
 static void txn_expand(const struct http_sniff *s, const struct sniff_txn *t, struct http_txn *out)
 {
-    memset(out, 0, sizeof(*out));
     str_out(s, t, F_METHOD, out->method);
     str_out(s, t, F_URI, out->uri);
     str_out(s, t, F_RANGE, out->range);
     str_out(s, t, F_REASON, out->reason);
     str_out(s, t, F_CRANGE, out->content_range);
     str_out(s, t, F_CTYPE, out->content_type);
+    memset(out->version, 0, sizeof(out->version));
     if (t->ver[0] != 0)
         memcpy(out->version, (char[]){ 'H', 'T', 'T', 'P', '/', t->ver[0], '.', t->ver[1] }, 8);
     out->status = t->status;
