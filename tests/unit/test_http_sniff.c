@@ -866,6 +866,80 @@ static void test_memory_and_nulls(void **state)
     http_sniff_free(NULL);
 }
 
+/* Counts callbacks of a sniffer fed with no_txn set: txn must be NULL. */
+static void on_bare(void *ctx, const struct http_txn *t)
+{
+    int *n = ctx;
+
+    assert_null(t);
+    (*n)++;
+}
+
+/*
+ * The same stream fed whole, one byte per segment, and with no_txn
+ * callbacks: the same transactions (start lines are taken in runs when a
+ * segment allows it, byte by byte otherwise), and no_txn gets every
+ * callback with NULL.
+ */
+static void test_runs_and_no_txn(void **state)
+{
+    char stream[2][1400];
+    char longuri[400];
+    struct http_sniff *whole = http_sniff_new(), *bytes = http_sniff_new(),
+                      *bare = http_sniff_new();
+    struct conn c;
+    int nbare = 0;
+    struct http_sniff_cb bare_cb = { on_bare, on_bare, &nbare, 1 };
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    memset(longuri, 'a', sizeof(longuri) - 1);
+    longuri[0] = '/';
+    longuri[sizeof(longuri) - 1] = '\0';
+    snprintf(stream[HTTP_C2S], sizeof(stream[0]),
+             "GET /a%%20b?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"
+             "GET %s HTTP/1.0\r\n\r\n"
+             "HEAD /t\tab HTTP/1.1\r\n\r\n",
+             longuri);
+    snprintf(stream[HTTP_S2C], sizeof(stream[0]),
+             "HTTP/1.1 404 Not\tFound here\r\nContent-Length: 0\r\n\r\n"
+             "HTTP/1.1 200 \r\nContent-Length: 2\r\n\r\nok");
+    for (int d = 0; d < 2; d++) {
+        size_t n = strlen(stream[d]);
+        struct http_sniff_cb cb = { on_req, on_resp, &c, 0 };
+
+        http_sniff_segment(whole, (enum http_dir)d, 1, (const uint8_t *)stream[d], n, 5, &cb);
+        http_sniff_segment(bare, (enum http_dir)d, 1, (const uint8_t *)stream[d], n, 5, &bare_cb);
+        for (size_t i = 0; i < n; i++)
+            http_sniff_segment(bytes, (enum http_dir)d, 1 + (uint32_t)i,
+                               (const uint8_t *)stream[d] + i, 1, 5, NULL);
+    }
+    assert_int_equal(c.requests, 2); /* the tab in the third target desyncs */
+    assert_int_equal(c.responses, 2);
+    assert_int_equal(nbare, c.requests + c.responses);
+    assert_int_equal(http_sniff_count(whole), http_sniff_count(bytes));
+    assert_int_equal(http_sniff_count(whole), http_sniff_count(bare));
+    for (size_t i = 0; i < http_sniff_count(whole); i++) {
+        struct http_txn a, b, e;
+
+        assert_int_equal(http_sniff_get_copy(whole, i, &a), 0);
+        assert_int_equal(http_sniff_get_copy(bytes, i, &b), 0);
+        assert_int_equal(http_sniff_get_copy(bare, i, &e), 0);
+        assert_string_equal(a.uri, b.uri);
+        assert_string_equal(a.uri, e.uri);
+        assert_string_equal(a.reason, b.reason);
+        assert_string_equal(a.version, b.version);
+        assert_int_equal(a.status, b.status);
+        assert_int_equal(a.uri_truncated, b.uri_truncated);
+    }
+    assert_string_equal(http_sniff_get(whole, 0)->reason, "Not\tFound here");
+    assert_string_equal(http_sniff_get(whole, 0)->uri, "/a%20b?x=1");
+    assert_int_equal(strlen(http_sniff_get(whole, 1)->uri), HTTP_URI_MAX - 1);
+    http_sniff_free(whole);
+    http_sniff_free(bytes);
+    http_sniff_free(bare);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -898,6 +972,7 @@ int main(void)
         cmocka_unit_test(test_ring_bound),
         cmocka_unit_test(test_pipeline_overflow),
         cmocka_unit_test(test_memory_and_nulls),
+        cmocka_unit_test(test_runs_and_no_txn),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
