@@ -60,28 +60,35 @@ struct jbuf {
     char b[16384];
 };
 
-/* Room for k more bytes (k <= sizeof(b)). */
-static char *jb_room(struct jbuf *j, size_t k)
+static void jb_flush(struct jbuf *j)
 {
-    if (j->n + k > sizeof(j->b)) {
-        fwrite(j->b, 1, j->n, j->out);
-        j->n = 0;
-    }
+    fwrite(j->b, 1, j->n, j->out);
+    j->n = 0;
+}
+
+/* Room for k more bytes (k <= sizeof(b)). */
+static inline char *jb_room(struct jbuf *j, size_t k)
+{
+    if (j->n + k > sizeof(j->b))
+        jb_flush(j);
     return j->b + j->n;
 }
 
-static void jb_mem(struct jbuf *j, const char *s, size_t n)
+/* Inlined so that the many literal keys become a few moves, not calls. */
+static inline __attribute__((always_inline)) void jb_mem(struct jbuf *j, const char *s, size_t n)
 {
-    while (n > sizeof(j->b) / 2) { /* never for the short strings used here */
-        jb_mem(j, s, sizeof(j->b) / 2);
-        s += sizeof(j->b) / 2;
-        n -= sizeof(j->b) / 2;
+    if (n > sizeof(j->b) - j->n) {
+        jb_flush(j);
+        if (n > sizeof(j->b)) { /* never for the short strings used here */
+            fwrite(s, 1, n, j->out);
+            return;
+        }
     }
-    memcpy(jb_room(j, n), s, n);
+    memcpy(j->b + j->n, s, n);
     j->n += n;
 }
 
-static void jb_str(struct jbuf *j, const char *s)
+static inline __attribute__((always_inline)) void jb_str(struct jbuf *j, const char *s)
 {
     jb_mem(j, s, strlen(s));
 }
@@ -121,7 +128,8 @@ static void jb_u64(struct jbuf *j, uint64_t v)
 }
 
 /* key is the literal text before the number, e.g. ",\"pkts\":". */
-static void jb_key_u64(struct jbuf *j, const char *key, uint64_t v)
+static inline __attribute__((always_inline)) void jb_key_u64(struct jbuf *j, const char *key,
+                                                             uint64_t v)
 {
     jb_str(j, key);
     jb_u64(j, v);
