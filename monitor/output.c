@@ -38,8 +38,23 @@ void output_json_string(FILE *out, const char *s)
     putc('"', out);
 }
 
+/* IPv4 as inet_ntop() writes it (glibc's goes through sprintf), IPv6 by inet_ntop(). */
 static void addr_str(const struct flow *f, const uint8_t *a, char *buf, size_t n)
 {
+    if (f->af != 6 && n >= INET_ADDRSTRLEN) {
+        char *p = buf;
+        for (int i = 0; i < 4; i++) {
+            if (i)
+                *p++ = '.';
+            if (a[i] >= 100)
+                *p++ = (char)('0' + a[i] / 100);
+            if (a[i] >= 10)
+                *p++ = (char)('0' + a[i] / 10 % 10);
+            *p++ = (char)('0' + a[i] % 10);
+        }
+        *p = '\0';
+        return;
+    }
     if (!inet_ntop(f->af == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)n))
         snprintf(buf, n, "?");
 }
