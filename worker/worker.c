@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #define WORKER_MAX_EVENTS 128
 /* Back-off when accept fails for lack of descriptors or memory. */
 #define WORKER_ACCEPT_PAUSE_MS 100
+#define WORKER_TRIM_IDLE_MS    1000 /* idle time before the heap is trimmed */
 
 struct worker_state {
     struct worker_ctx w;
@@ -333,6 +335,34 @@ static int worker_setup(struct worker_state *s, const struct worker_start *ws)
     return 0;
 }
 
+/*
+ * After a burst of more connections than the spare list keeps, the heap
+ * stays at its peak (44 KB per connection: 10 MB per worker after 1000
+ * clients). Once the worker has had no connection for WORKER_TRIM_IDLE_MS,
+ * give that memory back to the kernel. Waiting matters: trimming each time
+ * the count touches 0 made Connection: close traffic regrow the heap with
+ * page faults on every connection (CPU per request 61 -> 110 us).
+ */
+static void worker_trim(struct worker_ctx *w, unsigned *peak, int64_t *idle_since)
+{
+    if (w->nconns > *peak)
+        *peak = w->nconns;
+    if (w->nconns > 0 || *peak <= CONN_SPARE_MAX) {
+        *idle_since = -1;
+        return;
+    }
+    if (*idle_since < 0) {
+        *idle_since = w->now_ms;
+        return;
+    }
+    if (w->now_ms - *idle_since < WORKER_TRIM_IDLE_MS)
+        return;
+    *peak = 0;
+    *idle_since = -1;
+    conn_free_spare(w);
+    malloc_trim(0);
+}
+
 int worker_main(const struct worker_start *ws)
 {
     static struct worker_state state;
@@ -348,6 +378,8 @@ int worker_main(const struct worker_start *ws)
         return 1;
     }
     unsigned max_conns = (unsigned)worker_limit(w->cfg->max_conns_per_worker, 1024);
+    unsigned peak = 0;       /* most connections open at once since the heap was last trimmed */
+    int64_t idle_since = -1; /* when the last connection closed, -1 while busy */
 
     for (;;) {
         if (s->stop_fast || (w->draining && w->nconns == 0))
@@ -357,6 +389,13 @@ int worker_main(const struct worker_start *ws)
         int timeout = w->ready.head ? 0 : timer_wait_ms(lists, 4, w->now_ms);
         if (!s->listening && s->pause_until_ms > 0) {
             int64_t left = s->pause_until_ms - w->now_ms;
+            if (left < 0)
+                left = 0;
+            if (timeout < 0 || left < timeout)
+                timeout = (int)left;
+        }
+        if (idle_since >= 0) {
+            int64_t left = idle_since + WORKER_TRIM_IDLE_MS - w->now_ms;
             if (left < 0)
                 left = 0;
             if (timeout < 0 || left < timeout)
@@ -388,6 +427,7 @@ int worker_main(const struct worker_start *ws)
         }
         accesslog_flush(&w->alog);
         conn_free_dead(w);
+        worker_trim(w, &peak, &idle_since);
     }
     worker_close_all(w);
     conn_free_dead(w);
