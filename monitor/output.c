@@ -111,11 +111,24 @@ static inline __attribute__((always_inline)) void jb_str(struct jbuf *j, const c
 /* Unsigned decimal without printf: the JSON of 30 000 connections is mostly numbers. */
 static char *fmt_u64(char *p, uint64_t v)
 {
+    /* Two digits per division: most numbers here have 1-10 digits. */
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                "31323334353637383940414243444546474849505152535455565758596061"
+                                "62636465666768697071727374757677787980818283848586878889909192"
+                                "93949596979899";
     char buf[24], *q = buf + sizeof(buf);
-    do {
-        *--q = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100);
+        v /= 100;
+        q -= 2;
+        memcpy(q, pairs + 2 * d, 2);
+    }
+    if (v >= 10) {
+        q -= 2;
+        memcpy(q, pairs + 2 * v, 2);
+    } else {
+        *--q = (char)('0' + v);
+    }
     size_t n = (size_t)(buf + sizeof(buf) - q);
     memcpy(p, q, n);
     return p + n;
