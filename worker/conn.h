@@ -21,8 +21,13 @@
 #include "worker/response.h"
 #include "worker/timer.h"
 
-/* File body bytes one connection may send per event-loop turn. */
-#define CONN_SEND_BUDGET (256 * 1024)
+/*
+ * File body bytes one connection may send per event-loop turn: nginx's
+ * sendfile_max_chunk default (2m). 256 KiB cost 11 % of whole-file MB/s
+ * on loopback (make bench S3: 0.89 -> 1.00 of nginx) for no fairness gain,
+ * since a socket buffer rarely takes more than that in one call anyway.
+ */
+#define CONN_SEND_BUDGET (2 * 1024 * 1024)
 /* How long a closing connection waits for the client's FIN (see conn.c). */
 #define CONN_LINGER_MS 2000
 /* Closed connections kept for reuse: a new connection then costs no malloc,
