@@ -417,10 +417,12 @@ static void conn_finish_response(struct worker_ctx *w, struct conn *c)
          * Linger only when the client may still be sending: an error cut its
          * request short, it pipelined more, or we had promised keep-alive.
          * Otherwise close at once, as nginx's "lingering_close on" does.
+         * FIONREAD is asked only when the last read may have left bytes
+         * behind or readable data was signalled since (rx_empty).
          */
         int pending = 0;
         if (c->parse_error || c->keep_alive || c->in_len > used ||
-            ioctl(c->fd, FIONREAD, &pending) < 0 || pending > 0)
+            (!c->rx_empty && (ioctl(c->fd, FIONREAD, &pending) < 0 || pending > 0)))
             conn_linger(w, c);
         else
             conn_close(w, c);
@@ -444,8 +446,10 @@ static void conn_finish_response(struct worker_ctx *w, struct conn *c)
 static int conn_fill(struct worker_ctx *w, struct conn *c)
 {
     for (;;) {
-        ssize_t n = read(c->fd, c->in + c->in_len, w->in_cap - c->in_len);
+        size_t room = w->in_cap - c->in_len;
+        ssize_t n = read(c->fd, c->in + c->in_len, room);
         if (n > 0) {
+            c->rx_empty = (size_t)n < room;
             if (!c->req_started) {
                 c->req_started = 1;
                 c->req_start_ns = conn_mono_ns();
@@ -458,8 +462,10 @@ static int conn_fill(struct worker_ctx *w, struct conn *c)
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            c->rx_empty = 1;
             return 0;
+        }
         conn_close(w, c); /* EOF or error */
         return -1;
     }

@@ -95,6 +95,8 @@ struct conn {
     int status;        /* of the response being written, 0 none */
     int parse_error;   /* the request could not be parsed: close after answering */
     int logged;
+    /* The last read emptied the receive queue and no readable event came since. */
+    int rx_empty;
 
     char peer_text[INET6_ADDRSTRLEN];
     unsigned peer_port;

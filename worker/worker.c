@@ -28,11 +28,15 @@
 /* Back-off when accept fails for lack of descriptors or memory. */
 #define WORKER_ACCEPT_PAUSE_MS 100
 #define WORKER_TRIM_IDLE_MS    1000 /* idle time before the heap is trimmed */
+#define WORKER_MAX_LISTEN      64
 
 struct worker_state {
     struct worker_ctx w;
     const int *listen_fds;
     int nlisten;
+    /* Each listener's own address; a wildcard one needs getsockname() per connection. */
+    struct sockaddr_storage listen_addr[WORKER_MAX_LISTEN];
+    unsigned char listen_wild[WORKER_MAX_LISTEN];
     int listening; /* listeners are in the epoll set */
     int64_t pause_until_ms;
     int sfd;
@@ -65,8 +69,9 @@ static void worker_listen(struct worker_state *s, int on)
     s->listening = on;
 }
 
-static void worker_accept(struct worker_state *s, int lfd)
+static void worker_accept(struct worker_state *s, int li)
 {
+    int lfd = s->listen_fds[li];
     struct worker_ctx *w = &s->w;
     unsigned max = (unsigned)worker_limit(w->cfg->max_conns_per_worker, 1024);
 
@@ -95,9 +100,14 @@ static void worker_accept(struct worker_state *s, int lfd)
             log_error("worker: accept: %s", strerror(errno));
             return;
         }
-        if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
-            memset(&local, 0, sizeof(local));
-        if (conn_new(w, fd, (struct sockaddr *)&peer, (struct sockaddr *)&local) == NULL) {
+        const struct sockaddr_storage *at = &s->listen_addr[li];
+        if (s->listen_wild[li]) {
+            /* Only a wildcard listener leaves the local address to find out. */
+            if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
+                memset(&local, 0, sizeof(local));
+            at = &local;
+        }
+        if (conn_new(w, fd, (struct sockaddr *)&peer, (const struct sockaddr *)at) == NULL) {
             log_error("worker: no memory for a new connection");
             close(fd);
         }
@@ -242,6 +252,24 @@ static int worker_switch_user(const struct worker_start *ws)
     return 0;
 }
 
+/*
+ * The listener's address is every accepted connection's local address unless
+ * it is a wildcard ([::] or 0.0.0.0). Returns 1 for a wildcard (or unknown).
+ */
+static int worker_listen_addr(int lfd, struct sockaddr_storage *ss)
+{
+    socklen_t len = sizeof(*ss);
+
+    memset(ss, 0, sizeof(*ss));
+    if (getsockname(lfd, (struct sockaddr *)ss, &len) < 0)
+        return 1;
+    if (ss->ss_family == AF_INET6)
+        return IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)ss)->sin6_addr);
+    if (ss->ss_family == AF_INET)
+        return ((struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+    return 1;
+}
+
 static int worker_setup(struct worker_state *s, const struct worker_start *ws)
 {
     struct worker_ctx *w = &s->w;
@@ -253,6 +281,10 @@ static int worker_setup(struct worker_state *s, const struct worker_start *ws)
     w->pid = getpid();
     s->listen_fds = ws->listen_fds;
     s->nlisten = ws->nlisten;
+    if (s->nlisten > WORKER_MAX_LISTEN) {
+        log_error("worker: %d listening sockets, at most %d", s->nlisten, WORKER_MAX_LISTEN);
+        return -1;
+    }
     s->sfd = -1;
 
     /* The master may be gone already (then we were re-parented before the prctl). */
@@ -333,6 +365,7 @@ static int worker_setup(struct worker_state *s, const struct worker_start *ws)
     for (int i = 0; i < s->nlisten; i++) {
         int one = 1;
         setsockopt(s->listen_fds[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        s->listen_wild[i] = worker_listen_addr(s->listen_fds[i], &s->listen_addr[i]);
     }
     worker_listen(s, 1);
     worker_set_state(w, SB_WORKER_READY);
@@ -423,9 +456,13 @@ int worker_main(const struct worker_start *ws)
             if (tag == WORKER_TAG_SIGNAL)
                 worker_read_signals(s);
             else if (tag < (uint64_t)s->nlisten)
-                worker_accept(s, s->listen_fds[tag]);
-            else
-                conn_process(w, evs[i].data.ptr);
+                worker_accept(s, (int)tag);
+            else {
+                struct conn *c = evs[i].data.ptr;
+                if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                    c->rx_empty = 0; /* more may be waiting: conn_finish_response asks */
+                conn_process(w, c);
+            }
         }
         worker_run_ready(w);
         worker_run_timers(w);

@@ -28,7 +28,8 @@
 #include "shared/scoreboard.h"
 #include "worker/worker.h"
 
-#define BIG_SIZE (3 * 1024 * 1024 + 17)
+#define BIG_SIZE  (3 * 1024 * 1024 + 17)
+#define HUGE_SIZE (12 * 1024 * 1024)
 
 static char tmpdir[256];
 static struct labd_config cfg;
@@ -584,6 +585,9 @@ static void test_access_log_and_scoreboard(void **state)
     assert_int_equal(rc.pid, child);
     assert_int_equal(rc.requests, 2);
     assert_string_equal(rc.request, "GET /nope HTTP/1.1");
+    /* The local address comes from the listener (bound to 127.0.0.1), not getsockname(). */
+    assert_memory_equal(rc.server_addr, addr, 4);
+    assert_int_equal(rc.server_port, port);
 
     pid_t pid = child;
     assert_int_equal(stop_worker(SIGTERM), 0);
@@ -603,6 +607,72 @@ static void test_access_log_and_scoreboard(void **state)
     assert_has(line, " \"-\" \"-\" port=");
     assert_null(fgets(line, sizeof(line), f));
     fclose(f);
+}
+
+/* Read a response of at most cap bytes until EOF; returns its body length, -1 on a reset. */
+static long read_big_response(int fd, size_t cap)
+{
+    char *buf = malloc(cap + 4096);
+    size_t n = 0;
+    long body_len = -1;
+
+    assert_non_null(buf);
+    for (;;) {
+        ssize_t r = recv(fd, buf + n, cap + 4095 - n, 0);
+        if (r < 0) {
+            print_message("recv after %zu bytes: %s\n", n, strerror(errno));
+            free(buf);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    buf[n] = 0;
+    char *body = strstr(buf, "\r\n\r\n");
+    if (body != NULL)
+        body_len = (long)(n - (size_t)(body + 4 - buf));
+    free(buf);
+    return body_len;
+}
+
+/*
+ * A Connection: close response while the client still sends: bytes that came
+ * with the request, or while the response was being written, must not make
+ * the close an RST that destroys the response's unread tail.
+ */
+static void test_close_with_pending_bytes(void **state)
+{
+    (void)state;
+    test_config();
+    start_worker();
+
+    int fd = connect_worker();
+    send_str(fd, "GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /a");
+    usleep(200000);
+    assert_int_equal(read_big_response(fd, BIG_SIZE), BIG_SIZE);
+    close(fd);
+
+    /*
+     * The request is read alone (the queue emptied), then more bytes come
+     * while the reply is still being written: a file larger than the most a
+     * socket send buffer holds (4 MiB) keeps the worker writing until we read.
+     */
+    char path[512];
+    snprintf(path, sizeof(path), "%s/www/huge.bin", tmpdir);
+    int hfd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(hfd >= 0);
+    assert_int_equal(ftruncate(hfd, HUGE_SIZE), 0);
+    close(hfd);
+    fd = connect_worker();
+    send_str(fd, "GET /huge.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    usleep(100000);
+    send_str(fd, "more bytes");
+    usleep(100000);
+    assert_int_equal(read_big_response(fd, HUGE_SIZE), HUGE_SIZE);
+    close(fd);
+    unlink(path);
+    assert_int_equal(stop_worker(SIGTERM), 0);
 }
 
 static void test_client_reset(void **state)
@@ -638,6 +708,7 @@ int main(void)
         cmocka_unit_test(test_max_conns),
         cmocka_unit_test(test_big_file_and_graceful_stop),
         cmocka_unit_test(test_access_log_and_scoreboard),
+        cmocka_unit_test(test_close_with_pending_bytes),
         cmocka_unit_test(test_client_reset),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
