@@ -161,15 +161,21 @@ static void ring_evict(struct http_sniff *s)
 static uint16_t arena_put(struct http_sniff *s, const char *p, size_t n)
 {
     uint16_t pos;
-    size_t i;
+    size_t at, first;
 
     while (s->arena_write - s->arena_head + n > SNIFF_ARENA && s->first_id != s->next_id)
         ring_evict(s);
     if (s->arena_write - s->arena_head + n > SNIFF_ARENA)
         s->arena_head = s->arena_write;
     pos = (uint16_t)s->arena_write;
-    for (i = 0; i < n; i++)
-        s->arena[(s->arena_write + i) & (SNIFF_ARENA - 1)] = p[i];
+    at = s->arena_write & (SNIFF_ARENA - 1);
+    first = SNIFF_ARENA - at;
+    if (n <= first) {
+        memcpy(s->arena + at, p, n);
+    } else { /* wraps around the end of the arena */
+        memcpy(s->arena + at, p, first);
+        memcpy(s->arena, p + first, n - first);
+    }
     s->arena_write += (uint32_t)n;
     return pos;
 }
@@ -506,6 +512,64 @@ static size_t sl_run(struct sniff_dir *d, const uint8_t *p, size_t len)
     return i;
 }
 
+/*
+ * A whole, valid start line at p (common case: it fits one segment and in
+ * d->line): returns its length with the LF, having set d's phase and version
+ * as sl_byte() would have, or 0 (nothing changed) to go byte by byte, which
+ * also finds what is wrong with a line.
+ */
+static size_t sl_whole(struct sniff_dir *d, int request, const uint8_t *p, size_t len)
+{
+    const uint8_t *lf = memchr(p, '\n', len < SNIFF_LINE ? len : SNIFF_LINE), *ver;
+    size_t n, i = 0;
+
+    if (lf == NULL)
+        return 0;
+    n = (size_t)(lf - p); /* the line without LF, CR included: at most SNIFF_LINE - 1 */
+    if (n > 0 && p[n - 1] == '\r')
+        n--;
+    if (request) {
+        while (i < n && ((p[i] >= 'A' && p[i] <= 'Z') || p[i] == '-' || p[i] == '_'))
+            i++;
+        if (i < 3 || i > HTTP_METHOD_MAX - 1 || i == n || p[i] != ' ')
+            return 0;
+        i++;
+        if (i == n ||
+            !(p[i] == '/' || p[i] == '*' || ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z')))
+            return 0;
+        while (i < n && p[i] > 0x20 && p[i] != 0x7f)
+            i++;
+        if (i == n || p[i] != ' ')
+            return 0;
+        i++;
+    }
+    if (n - i < 8 || memcmp(p + i, "HTTP/", 5) != 0 || !is_digit(p[i + 5]) || p[i + 6] != '.' ||
+        !is_digit(p[i + 7]))
+        return 0;
+    ver = p + i + 5;
+    i += 8;
+    if (request) {
+        if (i != n)
+            return 0;
+    } else {
+        if (n - i < 4 || p[i] != ' ' || p[i + 1] < '1' || p[i + 1] > '5' || !is_digit(p[i + 2]) ||
+            !is_digit(p[i + 3]))
+            return 0;
+        i += 4;
+        if (i < n) {
+            if (p[i] != ' ')
+                return 0;
+            for (i++; i < n; i++)
+                if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
+                    return 0;
+        }
+    }
+    d->phase = PH_END;
+    d->ver[0] = (char)ver[0];
+    d->ver[1] = (char)ver[2];
+    return (size_t)(lf - p) + 1;
+}
+
 /* Whether a complete start line ended where the grammar allows it to. */
 static int sl_complete(const struct sniff_dir *d, int request)
 {
@@ -535,21 +599,22 @@ static void head_reset(struct sniff_dir *d)
     d->txn_live = 0;
 }
 
-/* Records a request from the start line in d->line (complete or cut short). */
-static void request_line(struct http_sniff *s, struct sniff_dir *d, int complete)
+/* Records a request from its start line (complete or cut short). */
+static void request_line(struct http_sniff *s, struct sniff_dir *d, const char *p, size_t n,
+                         int complete)
 {
-    const char *p = d->line, *t, *sp;
+    const char *t, *sp;
     size_t mlen, tlen, rest;
     struct sniff_txn *txn;
     uint32_t id;
     int trunc = 0;
 
-    sp = memchr(p, ' ', d->line_len);
+    sp = memchr(p, ' ', n);
     if (sp == NULL)
         return;
     mlen = (size_t)(sp - p);
     t = sp + 1;
-    rest = d->line_len - mlen - 1;
+    rest = n - mlen - 1;
     sp = memchr(t, ' ', rest);
     if (sp != NULL) {
         tlen = (size_t)(sp - t);
@@ -648,9 +713,9 @@ static void response_match(struct http_sniff *s, struct sniff_dir *d, uint16_t s
     d->txn_live = 1;
 }
 
-static void status_line(struct http_sniff *s, struct sniff_dir *d)
+static void status_line(struct http_sniff *s, struct sniff_dir *d, const char *line, size_t len)
 {
-    const char *p = d->line + 9, *r;
+    const char *p = line + 9, *r;
     uint16_t status;
     size_t n;
 
@@ -666,7 +731,7 @@ static void status_line(struct http_sniff *s, struct sniff_dir *d)
     if (status < 200 || status == 204 || status == 304)
         d->no_body = 1;
     r = p + 3;
-    n = d->line_len > 12 ? d->line_len - 12 : 0;
+    n = len > 12 ? len - 12 : 0;
     trim(&r, &n);
     if (d->txn_live)
         txn_set(s, d->txn_id, F_REASON, r, n, sizeof(((struct http_txn *)0)->reason));
@@ -674,10 +739,16 @@ static void status_line(struct http_sniff *s, struct sniff_dir *d)
 
 /* ---- header lines ---- */
 
-static void header_line(struct http_sniff *s, struct sniff_dir *d, int request)
+/*
+ * One header line (without CR LF; d->line_over if it was cut). Only five
+ * names matter, so the name's length picks the one candidate to compare and
+ * every other line costs a memchr and a switch.
+ */
+static void header_line(struct http_sniff *s, struct sniff_dir *d, int request, const char *p,
+                        size_t n)
 {
-    const char *p = d->line, *colon, *v;
-    size_t n = d->line_len, vn;
+    const char *colon, *v;
+    size_t vn;
     struct sniff_txn *t;
     int64_t len;
 
@@ -689,34 +760,56 @@ static void header_line(struct http_sniff *s, struct sniff_dir *d, int request)
     v = colon + 1;
     vn = n - (size_t)(v - p);
     n = (size_t)(colon - p);
-    trim(&v, &vn);
-    if (name_is(p, n, "content-length")) {
+    switch (n) {
+    case sizeof("content-length") - 1:
+        if (!name_is(p, n, "content-length"))
+            return;
+        trim(&v, &vn);
         len = d->line_over ? -1 : parse_length(v, vn);
         if (len < 0 || (d->cl >= 0 && len != d->cl))
             d->cl_bad = 1;
         else
             d->cl = len;
-    } else if (name_is(p, n, "transfer-encoding")) {
+        /* A response's Content-Length is recorded with it (the value
+         * changes only here; the transaction starts with -1). */
+        if (!request && d->txn_live) {
+            t = txn_at(s, d->txn_id);
+            if (t != NULL)
+                t->content_length = d->cl_bad ? -1 : d->cl;
+        }
+        return;
+    case sizeof("transfer-encoding") - 1:
+        if (!name_is(p, n, "transfer-encoding"))
+            return;
         if (d->line_over) {
             d->chunked = 0;
             d->te_other = 1;
         } else {
+            trim(&v, &vn);
             d->chunked = (uint8_t)last_coding_chunked(v, vn);
             d->te_other = !d->chunked;
         }
-    } else if (!d->txn_live) {
         return;
-    } else if (request && name_is(p, n, "range")) {
+    case sizeof("range") - 1:
+        if (!request || !d->txn_live || !name_is(p, n, "range"))
+            return;
+        trim(&v, &vn);
         txn_set(s, d->txn_id, F_RANGE, v, vn, HTTP_VALUE_MAX);
-    } else if (!request && name_is(p, n, "content-range")) {
+        return;
+    case sizeof("content-range") - 1:
+        if (request || !d->txn_live || !name_is(p, n, "content-range"))
+            return;
+        trim(&v, &vn);
         txn_set(s, d->txn_id, F_CRANGE, v, vn, HTTP_VALUE_MAX);
-    } else if (!request && name_is(p, n, "content-type")) {
+        return;
+    case sizeof("content-type") - 1:
+        if (request || !d->txn_live || !name_is(p, n, "content-type"))
+            return;
+        trim(&v, &vn);
         txn_set(s, d->txn_id, F_CTYPE, v, vn, HTTP_VALUE_MAX);
-    }
-    if (!request && d->txn_live) {
-        t = txn_at(s, d->txn_id);
-        if (t != NULL)
-            t->content_length = d->cl_bad ? -1 : d->cl;
+        return;
+    default:
+        return;
     }
 }
 
@@ -803,7 +896,7 @@ static void desync(struct http_sniff *s, enum http_dir dir, int lost,
     uint32_t id;
 
     if (lost && dir == HTTP_C2S && d->state == ST_START && d->in_line && d->phase >= PH_TARGET) {
-        request_line(s, d, 0); /* the method and the start of the target were seen */
+        request_line(s, d, d->line, d->line_len, 0); /* method and some target were seen */
         fire(s, d->txn_id, 0, cb);
     } else if (d->state == ST_HEADERS && d->txn_live && !d->interim) {
         fire(s, d->txn_id, dir == HTTP_S2C, cb);
@@ -825,8 +918,12 @@ static void desync(struct http_sniff *s, enum http_dir dir, int lost,
     d->line_over = 0;
 }
 
-/* A complete line (without CR LF) in a line-oriented state. */
-static void line_done(struct http_sniff *s, enum http_dir dir, const struct http_sniff_cb *cb)
+/*
+ * A complete line (without CR LF) in a line-oriented state: n bytes at line,
+ * either d->line or in place in the segment; d->line_over if it was cut.
+ */
+static void line_done(struct http_sniff *s, enum http_dir dir, const char *line, size_t n,
+                      const struct http_sniff_cb *cb)
 {
     struct sniff_dir *d = &s->dir[dir];
     int request = dir == HTTP_C2S;
@@ -842,23 +939,23 @@ static void line_done(struct http_sniff *s, enum http_dir dir, const struct http
         }
         head_reset(d);
         if (request) {
-            request_line(s, d, 1);
+            request_line(s, d, line, n, 1);
             d->resync = 0;
         } else {
-            status_line(s, d);
+            status_line(s, d, line, n);
         }
         d->state = ST_HEADERS;
         break;
     case ST_HEADERS:
-        if (d->line_len == 0 && !d->line_over)
+        if (n == 0 && !d->line_over)
             head_done(s, dir, cb);
         else
-            header_line(s, d, request);
+            header_line(s, d, request, line, n);
         break;
     case ST_CHUNK_SIZE:
         v = 0;
-        for (i = 0; i < d->line_len; i++) {
-            c = lower((unsigned char)d->line[i]);
+        for (i = 0; i < n; i++) {
+            c = lower((unsigned char)line[i]);
             if (is_digit(c))
                 c -= '0';
             else if (c >= 'a' && c <= 'f')
@@ -869,9 +966,9 @@ static void line_done(struct http_sniff *s, enum http_dir dir, const struct http
                 break; /* absurd size: caught below */
             v = v * 16 + (uint64_t)c;
         }
-        while (i < d->line_len && (d->line[i] == ' ' || d->line[i] == '\t'))
+        while (i < n && (line[i] == ' ' || line[i] == '\t'))
             i++;
-        if (i == 0 || (i < d->line_len && d->line[i] != ';') || (v >> 59)) {
+        if (i == 0 || (i < n && line[i] != ';') || (v >> 59)) {
             desync(s, dir, 0, cb);
             return;
         }
@@ -883,14 +980,14 @@ static void line_done(struct http_sniff *s, enum http_dir dir, const struct http
         }
         break;
     case ST_CHUNK_CRLF:
-        if (d->line_len != 0 || d->line_over) {
+        if (n != 0 || d->line_over) {
             desync(s, dir, 0, cb);
             return;
         }
         d->state = ST_CHUNK_SIZE;
         break;
     case ST_TRAILERS:
-        if (d->line_len == 0 && !d->line_over)
+        if (n == 0 && !d->line_over)
             message_start(d, request);
         break;
     default:
@@ -935,6 +1032,21 @@ static void feed(struct http_sniff *s, enum http_dir dir, const uint8_t *p, size
             const uint8_t *lf = memchr(p, '\n', len);
             size_t run = lf ? (size_t)(lf - p) : len, room = SNIFF_LINE - d->line_len;
 
+            if (lf != NULL && d->line_len == 0) {
+                /* The whole line is in this segment: parsed where it lies,
+                 * cut and CR-stripped as if it had been copied to d->line. */
+                n = run;
+                if (n > SNIFF_LINE) {
+                    n = SNIFF_LINE;
+                    d->line_over = 1;
+                } else if (n > 0 && p[n - 1] == '\r') {
+                    n--;
+                }
+                line_done(s, dir, (const char *)p, n, cb);
+                p = lf + 1;
+                len -= run + 1;
+                continue;
+            }
             memcpy(d->line + d->line_len, p, run < room ? run : room);
             d->line_len += (uint16_t)(run < room ? run : room);
             if (run > room)
@@ -954,6 +1066,13 @@ static void feed(struct http_sniff *s, enum http_dir dir, const uint8_t *p, size
             if (!d->in_line) {
                 d->in_line = 1;
                 d->ts = d->seg_ts;
+                n = sl_whole(d, request, p, len);
+                if (n > 0) {
+                    line_done(s, dir, (const char *)p, n - 1 - (n >= 2 && p[n - 2] == '\r'), cb);
+                    p += n;
+                    len -= n;
+                    continue;
+                }
             }
             n = sl_run(d, p, len);
             if (n > 0) {
@@ -975,7 +1094,7 @@ static void feed(struct http_sniff *s, enum http_dir dir, const uint8_t *p, size
         if (*p == '\n') {
             if (d->line_len > 0 && d->line[d->line_len - 1] == '\r' && !d->line_over)
                 d->line_len--;
-            line_done(s, dir, cb);
+            line_done(s, dir, d->line, d->line_len, cb);
         } else if (d->state == ST_CHUNK_CRLF && *p != '\r') {
             desync(s, dir, 0, cb);
             return;

@@ -940,6 +940,113 @@ static void test_runs_and_no_txn(void **state)
     http_sniff_free(bare);
 }
 
+/* Every field of every transaction of a and b is the same. */
+static void assert_same_txns(const struct http_sniff *a, const struct http_sniff *b)
+{
+    assert_int_equal(http_sniff_count(a), http_sniff_count(b));
+    for (size_t i = 0; i < http_sniff_count(a); i++) {
+        struct http_txn x, y;
+
+        assert_int_equal(http_sniff_get_copy(a, i, &x), 0);
+        assert_int_equal(http_sniff_get_copy(b, i, &y), 0);
+        assert_string_equal(x.method, y.method);
+        assert_string_equal(x.uri, y.uri);
+        assert_string_equal(x.version, y.version);
+        assert_string_equal(x.range, y.range);
+        assert_int_equal(x.status, y.status);
+        assert_string_equal(x.reason, y.reason);
+        assert_int_equal(x.content_length, y.content_length);
+        assert_string_equal(x.content_range, y.content_range);
+        assert_string_equal(x.content_type, y.content_type);
+        assert_int_equal(x.req_ts_ns, y.req_ts_ns);
+        assert_int_equal(x.resp_ts_ns, y.resp_ts_ns);
+        assert_int_equal(x.uri_truncated, y.uri_truncated);
+        assert_int_equal(x.unknown_response, y.unknown_response);
+    }
+    assert_int_equal(http_sniff_had_gap(a, HTTP_C2S), http_sniff_had_gap(b, HTTP_C2S));
+    assert_int_equal(http_sniff_had_gap(a, HTTP_S2C), http_sniff_had_gap(b, HTTP_S2C));
+}
+
+/*
+ * Lines that lie whole in one segment are parsed in place (start lines
+ * validated in one pass, header lines without a copy); lines split across
+ * segments go through the line buffer. Both must agree on every field, for
+ * the headers that matter, names of the same length that do not, cut
+ * lines, folding, 1xx, HEAD, chunked and odd start lines.
+ */
+static void test_in_place_equals_split(void **state)
+{
+    static const char *const req[] = {
+        "GET /a HTTP/1.1\r\nHost: h\r\nRange: bytes=0-9\r\n\r\n",
+        "HEAD /b HTTP/1.0\r\nrange:  bytes=5-  \r\nX-Long: ",
+        NULL, /* a header line longer than the line buffer, then its end */
+        "\r\n\r\n",
+        "\r\nPOST /c HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\nRANGE: x\r\n\r\n",
+        "3;ext\r\nabc\r\n0\r\nTrailer: t\r\n\r\n",
+        "PUT * HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\nbody",
+        "OPTIONS http://x/ HTTP/1.1\n\n",
+        "GET /d HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\nz",
+        "GET /e HTTP/2.0\r\n\r\n",
+    };
+    static const char *const resp[] = {
+        "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/100\r\nLast-Modified: x\r\n"
+        "Accept-Ranges: bytes\r\nContent-Type:text/plain \r\nContent-Length: 10\r\n\r\n0123456789",
+        "HTTP/1.0 200\r\ncontent-length: 7\r\n\r\n",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+        "Content-Type: a\r\n b\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        "HTTP/1.1 100 \r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+        "HTTP/1.1 200 OK\nContent-Length: 0\n\n",
+        "HTTP/1.1 404 Not\tFound\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nnot",
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Range: ",
+        NULL, /* a Content-Range longer than the line buffer */
+        "\r\n\r\nok",
+    };
+    char longv[700];
+    struct http_sniff *whole = http_sniff_new(), *bytes = http_sniff_new();
+
+    (void)state;
+    memset(longv, 'v', sizeof(longv) - 1);
+    longv[sizeof(longv) - 1] = '\0';
+    for (int d = 0; d < 2; d++) {
+        const char *const *part = d == HTTP_C2S ? req : resp;
+        size_t parts =
+            d == HTTP_C2S ? sizeof(req) / sizeof(req[0]) : sizeof(resp) / sizeof(resp[0]);
+        uint32_t seq = 100;
+
+        for (size_t k = 0; k < parts; k++) {
+            const char *text = part[k] ? part[k] : longv;
+            size_t n = strlen(text);
+
+            http_sniff_segment(whole, (enum http_dir)d, seq, (const uint8_t *)text, n, 100 * d + k,
+                               NULL);
+            for (size_t i = 0; i < n; i++)
+                http_sniff_segment(bytes, (enum http_dir)d, seq + (uint32_t)i,
+                                   (const uint8_t *)text + i, 1, 100 * d + k, NULL);
+            seq += (uint32_t)n;
+        }
+    }
+    assert_same_txns(whole, bytes);
+    assert_int_equal(http_sniff_count(whole), 7);
+    assert_string_equal(http_sniff_get(whole, 0)->range, "bytes=0-9");
+    assert_string_equal(http_sniff_get(whole, 0)->content_range, "bytes 0-9/100");
+    assert_string_equal(http_sniff_get(whole, 0)->content_type, "text/plain");
+    assert_int_equal(http_sniff_get(whole, 0)->content_length, 10);
+    assert_string_equal(http_sniff_get(whole, 1)->range, "bytes=5-");
+    assert_int_equal(http_sniff_get(whole, 1)->content_length, 7);
+    assert_string_equal(http_sniff_get(whole, 1)->reason, "");
+    assert_string_equal(http_sniff_get(whole, 2)->range, "x");
+    assert_string_equal(http_sniff_get(whole, 2)->content_type, "a");
+    assert_int_equal(http_sniff_get(whole, 3)->status, 204);
+    assert_string_equal(http_sniff_get(whole, 4)->uri, "http://x/");
+    assert_int_equal(http_sniff_get(whole, 4)->content_length, 0);
+    assert_string_equal(http_sniff_get(whole, 5)->reason, "Not\tFound");
+    assert_int_equal(http_sniff_get(whole, 5)->content_length, 3);
+    assert_string_equal(http_sniff_get(whole, 6)->version, "HTTP/2.0");
+    assert_int_equal(strlen(http_sniff_get(whole, 6)->content_range), HTTP_VALUE_MAX - 1);
+    http_sniff_free(whole);
+    http_sniff_free(bytes);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -973,6 +1080,7 @@ int main(void)
         cmocka_unit_test(test_pipeline_overflow),
         cmocka_unit_test(test_memory_and_nulls),
         cmocka_unit_test(test_runs_and_no_txn),
+        cmocka_unit_test(test_in_place_equals_split),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
