@@ -64,7 +64,11 @@ void response_plan_init(struct response_plan *p)
     p->close = 0;
     p->content_type = NULL;
     p->last_modified = -1;
+    p->last_modified_text = NULL;
     p->fd = -1;
+    p->file_mem = NULL;
+    p->release = NULL;
+    p->release_arg = NULL;
     p->file_size = 0;
     p->offset = 0;
     p->length = 0;
@@ -80,15 +84,56 @@ void response_plan_release(struct response_plan *p)
     if (p->fd >= 0)
         close(p->fd);
     p->fd = -1;
+    if (p->release != NULL)
+        p->release(p->release_arg);
+    p->release = NULL;
+    p->release_arg = NULL;
+    p->file_mem = NULL;
+}
+
+/* The body is (part of) a file, on disk or in memory. */
+static int response_has_file(const struct response_plan *p)
+{
+    return p->fd >= 0 || p->file_mem != NULL;
+}
+
+/* Append "name: value\r\n" without printf; -1 when it does not fit (nothing added). */
+static int response_add_line(struct response_plan *p, const char *name, const char *value)
+{
+    size_t room = sizeof(p->extra) - p->extra_len;
+    size_t nl = strlen(name), vl = strlen(value);
+    char *o = p->extra + p->extra_len;
+
+    if (nl + vl + 4 >= room) {
+        p->extra[p->extra_len] = 0;
+        return -1;
+    }
+    memcpy(o, name, nl);
+    memcpy(o + nl, ": ", 2);
+    memcpy(o + nl + 2, value, vl);
+    memcpy(o + nl + 2 + vl, "\r\n", 3);
+    p->extra_len += nl + vl + 4;
+    return 0;
 }
 
 int response_add_header(struct response_plan *p, const char *name, const char *fmt, ...)
 {
+    va_list ap;
+
+    /* The common forms, a literal or one "%s", skip vsnprintf (a hot path: ETag on every 200). */
+    if (strchr(fmt, '%') == NULL)
+        return response_add_line(p, name, fmt);
+    if (strcmp(fmt, "%s") == 0) {
+        va_start(ap, fmt);
+        const char *v = va_arg(ap, const char *);
+        va_end(ap);
+        return response_add_line(p, name, v);
+    }
+
     size_t room = sizeof(p->extra) - p->extra_len;
     int n = snprintf(p->extra + p->extra_len, room, "%s: ", name);
     if (n < 0 || (size_t)n >= room)
         goto toolong;
-    va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(p->extra + p->extra_len + n, room - (size_t)n, fmt, ap);
     va_end(ap);
@@ -131,32 +176,91 @@ static int response_has_no_body(int status)
     return status < 200 || status == 204 || status == 304;
 }
 
+/* Append len bytes; once it overflows, everything after is dropped and ok = 0. */
+static void response_cat(struct response_buf *b, const char *s, size_t len)
+{
+    if (!b->ok)
+        return;
+    if (len >= b->cap - b->len) {
+        b->ok = 0;
+        return;
+    }
+    memcpy(b->p + b->len, s, len);
+    b->len += len;
+    b->p[b->len] = '\0';
+}
+
+static void response_cat_str(struct response_buf *b, const char *s)
+{
+    response_cat(b, s, strlen(s));
+}
+
+static void response_cat_num(struct response_buf *b, unsigned long long v)
+{
+    char d[24];
+    size_t i = sizeof(d);
+
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    response_cat(b, d + i, sizeof(d) - i);
+}
+
+/* A header line "name: value\r\n"; name comes with its ": ". */
+static void response_cat_line(struct response_buf *b, const char *name_colon, size_t nlen,
+                              const char *value)
+{
+    response_cat(b, name_colon, nlen);
+    response_cat_str(b, value);
+    response_cat(b, "\r\n", 2);
+}
+
+#define RESPONSE_LIT(s) s, sizeof(s) - 1
+
+/* Written with memcpy, not printf: it runs for every response and printf was half its cost. */
 size_t response_head_build(char *buf, size_t cap, const struct response_plan *plan,
                            const struct response_env *env, const char *content_type,
                            long long content_length)
 {
-    struct response_buf b = { buf, 0, cap, 1 };
+    struct response_buf b = { buf, 0, cap, cap > 0 };
     const char *type = content_type ? content_type : plan->content_type;
 
-    response_put(&b, "HTTP/1.1 %d %s\r\nServer: labd/%s\r\nDate: %s\r\n", plan->status,
-                 response_reason(plan->status), LABD_VERSION, env->date);
+    response_cat(&b, RESPONSE_LIT("HTTP/1.1 "));
+    if (plan->status >= 100 && plan->status <= 999)
+        response_cat_num(&b, (unsigned long long)plan->status);
+    else
+        b.ok = 0;
+    response_cat(&b, " ", 1);
+    response_cat_str(&b, response_reason(plan->status));
+    response_cat(&b, RESPONSE_LIT("\r\nServer: labd/" LABD_VERSION "\r\n"));
+    response_cat_line(&b, RESPONSE_LIT("Date: "), env->date);
     if (type && plan->status != 304)
-        response_put(&b, "Content-Type: %s\r\n", type);
-    if (content_length >= 0)
-        response_put(&b, "Content-Length: %lld\r\n", content_length);
+        response_cat_line(&b, RESPONSE_LIT("Content-Type: "), type);
+    if (content_length >= 0) {
+        response_cat(&b, RESPONSE_LIT("Content-Length: "));
+        response_cat_num(&b, (unsigned long long)content_length);
+        response_cat(&b, "\r\n", 2);
+    }
     if (plan->last_modified != -1) {
         char date[HTTPDATE_LEN + 1];
-        httpdate_format(plan->last_modified, date);
-        response_put(&b, "Last-Modified: %s\r\n", date);
+        const char *lm = plan->last_modified_text;
+        if (lm == NULL) {
+            httpdate_format(plan->last_modified, date);
+            lm = date;
+        }
+        response_cat_line(&b, RESPONSE_LIT("Last-Modified: "), lm);
     }
-    response_put(&b, "Connection: %s\r\n", env->keep_alive ? "keep-alive" : "close");
-    if (plan->fd >= 0 && plan->nranges == 1)
+    if (env->keep_alive)
+        response_cat(&b, RESPONSE_LIT("Connection: keep-alive\r\n"));
+    else
+        response_cat(&b, RESPONSE_LIT("Connection: close\r\n"));
+    if (response_has_file(plan) && plan->nranges == 1)
         response_put(&b, "Content-Range: bytes %lld-%lld/%lld\r\n",
                      (long long)plan->ranges[0].first, (long long)plan->ranges[0].last,
                      (long long)plan->file_size);
-    if (plan->extra_len > 0)
-        response_put(&b, "%.*s", (int)plan->extra_len, plan->extra);
-    response_put(&b, "\r\n");
+    response_cat(&b, plan->extra, plan->extra_len);
+    response_cat(&b, "\r\n", 2);
     return b.ok ? b.len : 0;
 }
 
@@ -171,10 +275,16 @@ static void response_seg_mem(struct response_out *out, const char *p, size_t len
     s->len = len;
 }
 
-static void response_seg_file(struct response_out *out, int fd, off_t off, size_t len)
+static void response_seg_file(struct response_out *out, const struct response_plan *plan, off_t off,
+                              size_t len)
 {
     if (len == 0)
         return;
+    if (plan->file_mem != NULL) {
+        response_seg_mem(out, plan->file_mem + off, len);
+        return;
+    }
+    int fd = plan->fd;
     struct response_seg *s = &out->segs[out->nsegs++];
     s->mem = NULL;
     s->fd = fd;
@@ -223,7 +333,7 @@ static int response_prepare_multipart(struct response_out *out, const struct res
     for (unsigned i = 0; i < plan->nranges; i++) {
         const struct response_range *r = &plan->ranges[i];
         response_seg_mem(out, b.p + starts[i], starts[i + 1] - starts[i]);
-        response_seg_file(out, plan->fd, r->first, (size_t)(r->last - r->first + 1));
+        response_seg_file(out, plan, r->first, (size_t)(r->last - r->first + 1));
     }
     response_seg_mem(out, b.p + starts[plan->nranges], b.len - starts[plan->nranges]);
     return 0;
@@ -244,10 +354,10 @@ int response_prepare(struct response_out *out, const struct response_plan *plan,
     out->body_len = 0;
     out->sent = 0;
 
-    if (plan->fd >= 0 && plan->nranges >= 2)
+    if (response_has_file(plan) && plan->nranges >= 2)
         return response_prepare_multipart(out, plan, env);
 
-    if (plan->fd >= 0) {
+    if (response_has_file(plan)) {
         if (plan->nranges == 1) {
             foff = plan->ranges[0].first;
             flen = (size_t)(plan->ranges[0].last - plan->ranges[0].first + 1);
@@ -279,8 +389,8 @@ int response_prepare(struct response_out *out, const struct response_plan *plan,
     if (env->head || clen <= 0)
         return 0;
     out->body_len = (unsigned long long)clen;
-    if (plan->fd >= 0) {
-        response_seg_file(out, plan->fd, foff, flen);
+    if (response_has_file(plan)) {
+        response_seg_file(out, plan, foff, flen);
     } else if (body == page) {
         /* The generated page is copied beside the header: page is a local. */
         memcpy(out->buf + RESPONSE_HEAD_MAX, page, (size_t)clen);

@@ -33,6 +33,7 @@ struct response_range {
  *   fd >= 0, nranges >= 2   multipart/byteranges of those ranges of the file
  *   fd >= 0, nranges == 1   that range (writer adds Content-Range)
  *   fd >= 0                 bytes [offset, offset + length) of the file
+ * (file_mem != NULL stands for fd >= 0: the file's bytes already in memory)
  *   body != NULL            body_len bytes of memory
  *   otherwise               a small generated HTML page naming the status
  *                           (none for 1xx, 204 and 304)
@@ -40,11 +41,15 @@ struct response_range {
  */
 struct response_plan {
     int status;
-    int close;                /* answer with Connection: close */
-    const char *content_type; /* NULL: none (generated pages set their own) */
-    time_t last_modified;     /* -1: no Last-Modified */
-    int fd;                   /* file body, closed by response_plan_release; -1 none */
-    off_t file_size;          /* full size, for Content-Range */
+    int close;                      /* answer with Connection: close */
+    const char *content_type;       /* NULL: none (generated pages set their own) */
+    time_t last_modified;           /* -1: no Last-Modified */
+    const char *last_modified_text; /* its IMF-fixdate when already formatted, else NULL */
+    int fd;                         /* file body, closed by response_plan_release; -1 none */
+    const char *file_mem;           /* file body held in memory (file_size bytes); NULL none */
+    void (*release)(void *);        /* called by response_plan_release: lets go of file_mem */
+    void *release_arg;
+    off_t file_size; /* full size, for Content-Range */
     off_t offset, length;
     unsigned nranges;
     struct response_range ranges[RESPONSE_MAX_RANGES];
@@ -56,7 +61,7 @@ struct response_plan {
 
 void response_plan_init(struct response_plan *p);
 
-/* Close the plan's file, if any. */
+/* Close the plan's file, if any, and let go of its file_mem. */
 void response_plan_release(struct response_plan *p);
 
 /* Append "name: value\r\n" to the plan. Returns 0, or -1 when it does not fit. */
