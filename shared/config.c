@@ -44,6 +44,9 @@ const struct config_key config_keys[] = {
     { "autoindex", "on|off", "directory listings (default off)" },
     { "mime-types", "FILE", "extra mime.types file" },
     { "grace", "MS", "graceful stop: force after this long (default 10000)" },
+    { "file-cache", "BYTES|off", "small files kept in memory per worker (default 4m)" },
+    { "file-cache-max-file", "BYTES", "larger files are not cached (default 64k)" },
+    { "file-cache-valid", "MS", "a cached file is checked on disk after this long (default 1000)" },
     { "user", "NAME", "started as root: workers run as this user and its group" },
 };
 const int config_nkeys = (int)(sizeof(config_keys) / sizeof(config_keys[0]));
@@ -131,6 +134,9 @@ void config_defaults(struct labd_config *c)
     c->max_ranges = 16;
     c->autoindex = 0;
     c->grace_ms = 10000;
+    c->file_cache_bytes = 4 * 1024 * 1024;
+    c->file_cache_max_file = 64 * 1024;
+    c->file_cache_valid_ms = 1000;
 }
 
 /* Whole-string unsigned number with an optional suffix scaled by the table. */
@@ -236,11 +242,18 @@ int config_set(struct labd_config *c, const char *key, const char *value, char *
         { "max-body-bytes", 'b', 0, LLONG_MAX, &c->max_body_bytes, 1 },
         { "max-ranges", 'n', 1, 1000, &c->max_ranges, 0 },
         { "grace", 't', 0, 3600000, &c->grace_ms, 0 },
+        { "file-cache", 'b', 0, 1024LL * 1024 * 1024, &c->file_cache_bytes, 1 },
+        { "file-cache-max-file", 'b', 0, 16 * 1024 * 1024, &c->file_cache_max_file, 0 },
+        { "file-cache-valid", 't', 0, 3600000, &c->file_cache_valid_ms, 0 },
     };
     long long v;
 
     if (!value)
         value = "";
+    if (config_key_is(key, "file-cache") && strcasecmp(value, "off") == 0) {
+        c->file_cache_bytes = 0;
+        return 0;
+    }
     if (config_key_is(key, "workers") && strcasecmp(value, "auto") == 0) {
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         c->workers = ncpu > 0 ? (int)(ncpu < 64 ? ncpu : 64) : 1;

@@ -40,6 +40,11 @@ struct labd_config {
     char mime_types[PATH_MAX]; /* extra /etc/mime.types-style file, "" none */
     int grace_ms;              /* graceful stop: forced after this long */
 
+    /* Per-worker cache of small files (worker/filecache.c). */
+    long long file_cache_bytes; /* file bytes held: 4m; 0 = off */
+    int file_cache_max_file;    /* larger files are not cached: 64k */
+    int file_cache_valid_ms;    /* a cached file is checked on disk after this long: 1000 */
+
     /* Workers switch to this user when the master is root; "" none. */
     char user[CONFIG_USER_MAX];
 };

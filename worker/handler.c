@@ -13,26 +13,46 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shared/log.h"
 #include "worker/cond.h"
+#include "worker/filecache.h"
 #include "worker/mime.h"
 #include "worker/path.h"
 #include "worker/range.h"
 
-#define HANDLER_ALLOW "GET, HEAD, OPTIONS"
+#define HANDLER_ALLOW         "GET, HEAD, OPTIONS"
+#define HANDLER_CACHE_ENTRIES 1024 /* files in the cache; its byte bound is configured */
 
 int handler_init(struct handler_ctx *ctx, const struct labd_config *cfg)
 {
     /* cfg->mime_types was loaded by the master before forking (mime.c's table). */
     ctx->cfg = cfg;
+    ctx->cache = NULL;
     ctx->root_fd = open(cfg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    return ctx->root_fd < 0 ? -1 : 0;
+    if (ctx->root_fd < 0)
+        return -1;
+    if (cfg->file_cache_bytes > 0) {
+        struct filecache_limits lim = {
+            .max_bytes = (size_t)cfg->file_cache_bytes,
+            .max_file = (size_t)cfg->file_cache_max_file,
+            .max_entries = HANDLER_CACHE_ENTRIES,
+            .valid_ms = cfg->file_cache_valid_ms,
+        };
+        /* Without memory for the table, serve uncached rather than not at all. */
+        ctx->cache = filecache_new(&lim);
+        if (ctx->cache == NULL)
+            log_warn("worker: no memory for the file cache: serving without it");
+    }
+    return 0;
 }
 
 void handler_fini(struct handler_ctx *ctx)
 {
+    filecache_free(ctx->cache);
+    ctx->cache = NULL;
     if (ctx->root_fd >= 0)
         close(ctx->root_fd);
     ctx->root_fd = -1;
@@ -216,76 +236,178 @@ static int handler_redirect_slash(const struct path_req *pr, struct response_pla
     return plan->status;
 }
 
-/* Validators, preconditions and Range for an open regular file. */
-static int handler_file(const struct handler_ctx *ctx, const struct http_request *req,
-                        struct response_plan *plan, int fd, const struct stat *st, const char *type)
+/*
+ * The file a response is about: open on disk (fd >= 0) or a cached copy
+ * (cached != NULL, fd -1), with its validators.
+ */
+struct handler_src {
+    int fd;
+    struct filecache_file *cached;
+    off_t size;
+    time_t mtime;
+    const char *etag;
+    const char *last_modified; /* formatted, or NULL */
+    const char *type;
+};
+
+static void handler_release_cached(void *arg)
 {
-    char etag[COND_ETAG_MAX], im[HANDLER_LIST_VALUE_MAX], inm[HANDLER_LIST_VALUE_MAX];
+    filecache_release(arg);
+}
+
+/* Validators, preconditions and Range for a regular file. */
+static int handler_file(const struct handler_ctx *ctx, const struct http_request *req,
+                        struct response_plan *plan, const struct handler_src *src)
+{
+    char im[HANDLER_LIST_VALUE_MAX], inm[HANDLER_LIST_VALUE_MAX];
+    const char *etag = src->etag;
     struct cond_request cr;
     struct cond_value range, if_range;
     int max_ranges;
 
-    cond_etag((uint64_t)st->st_ino, st->st_size, st->st_mtime, etag);
     cr.if_match = handler_list_header(req, "If-Match", im, sizeof(im));
     cr.if_none_match = handler_list_header(req, "If-None-Match", inm, sizeof(inm));
     cr.if_modified_since = handler_header(req, "If-Modified-Since");
     cr.if_unmodified_since = handler_header(req, "If-Unmodified-Since");
     cr.get_or_head = 1;
 
-    plan->last_modified = st->st_mtime;
-    switch (cond_evaluate(&cr, etag, st->st_mtime)) {
+    plan->last_modified = src->mtime;
+    plan->last_modified_text = src->last_modified;
+    switch (cond_evaluate(&cr, etag, src->mtime)) {
     case COND_NOT_MODIFIED:
-        close(fd);
+        if (src->fd >= 0)
+            close(src->fd);
         plan->status = 304;
         response_add_header(plan, "ETag", "%s", etag);
         return plan->status;
     case COND_PRECONDITION_FAILED:
-        close(fd);
+        if (src->fd >= 0)
+            close(src->fd);
         plan->last_modified = -1;
         return plan->status = 412;
     case COND_PROCEED:
         break;
     }
 
-    plan->fd = fd;
-    plan->file_size = st->st_size;
+    range = handler_header(req, "Range");
+    if_range = handler_header(req, "If-Range");
+    if (range.p != NULL && if_range.p != NULL &&
+        !range_if_range_ok(if_range.p, if_range.len, etag, src->mtime))
+        range.p = NULL;
+
+    struct range_set rs;
+    int rr = RANGE_FULL;
+    if (range.p != NULL) {
+        max_ranges =
+            ctx->cfg->max_ranges < RESPONSE_MAX_RANGES ? ctx->cfg->max_ranges : RESPONSE_MAX_RANGES;
+        rr = range_parse(range.p, range.len, src->size, max_ranges, &rs);
+    }
+    if (rr == RANGE_UNSATISFIABLE) {
+        if (src->fd >= 0)
+            close(src->fd);
+        plan->status = 416;
+        response_add_header(plan, "ETag", "%s", etag);
+        response_add_header(plan, "Accept-Ranges", "bytes");
+        response_add_header(plan, "Content-Range", "bytes */%lld", (long long)src->size);
+        return plan->status;
+    }
+
+    plan->fd = src->fd;
+    if (src->cached != NULL) {
+        filecache_ref(src->cached);
+        plan->file_mem = src->cached->data;
+        plan->release = handler_release_cached;
+        plan->release_arg = src->cached;
+    }
+    plan->file_size = src->size;
     plan->offset = 0;
-    plan->length = st->st_size;
-    plan->content_type = type;
+    plan->length = src->size;
+    plan->content_type = src->type;
     plan->status = 200;
     response_add_header(plan, "ETag", "%s", etag);
     response_add_header(plan, "Accept-Ranges", "bytes");
-
-    range = handler_header(req, "Range");
-    if (range.p == NULL)
-        return plan->status;
-    if_range = handler_header(req, "If-Range");
-    if (if_range.p != NULL && !range_if_range_ok(if_range.p, if_range.len, etag, st->st_mtime))
-        return plan->status;
-
-    struct range_set rs;
-    max_ranges =
-        ctx->cfg->max_ranges < RESPONSE_MAX_RANGES ? ctx->cfg->max_ranges : RESPONSE_MAX_RANGES;
-    switch (range_parse(range.p, range.len, st->st_size, max_ranges, &rs)) {
-    case RANGE_FULL:
-        break;
-    case RANGE_UNSATISFIABLE:
-        plan->fd = -1;
-        close(fd);
-        plan->status = 416;
-        plan->content_type = NULL;
-        response_add_header(plan, "Content-Range", "bytes */%lld", (long long)st->st_size);
-        break;
-    case RANGE_PARTIAL:
+    if (rr == RANGE_PARTIAL) {
         plan->status = 206;
         plan->nranges = (unsigned)rs.n;
         for (int i = 0; i < rs.n; i++) {
             plan->ranges[i].first = rs.part[i].first;
             plan->ranges[i].last = rs.part[i].last;
         }
-        break;
     }
     return plan->status;
+}
+
+/* A file from the cache as a response source. */
+static void handler_src_cached(struct handler_src *src, struct filecache_file *f)
+{
+    src->fd = -1;
+    src->cached = f;
+    src->size = f->size;
+    src->mtime = f->mtime;
+    src->etag = f->etag;
+    src->last_modified = f->last_modified;
+    src->type = f->type;
+}
+
+/*
+ * An open regular file: answer from the cache when the cached version is
+ * still the one on disk, or put it in the cache when it is small enough;
+ * else from the file itself. key is the request's normalised path.
+ */
+static int handler_open_file(const struct handler_ctx *ctx, const struct http_request *req,
+                             struct response_plan *plan, const char *key, size_t key_len, int fd,
+                             const struct stat *st, const char *type, int64_t now_ms)
+{
+    char etag[COND_ETAG_MAX];
+    struct handler_src src;
+    struct filecache_file *f = NULL;
+    int cacheable = 0;
+
+    if (ctx->cache != NULL) {
+        f = filecache_revalidate(ctx->cache, key, key_len, st, now_ms, &cacheable);
+        if (f == NULL && cacheable) {
+            f = filecache_insert(ctx->cache, key, key_len, st, type, now_ms);
+            if (f != NULL) {
+                size_t got = 0;
+                while (got < (size_t)st->st_size) {
+                    ssize_t n = pread(fd, f->data + got, (size_t)st->st_size - got, (off_t)got);
+                    if (n < 0 && errno == EINTR)
+                        continue;
+                    if (n <= 0)
+                        break;
+                    got += (size_t)n;
+                }
+                /* Shorter than its stat: being rewritten; serve it uncached this time. */
+                if (got != (size_t)st->st_size) {
+                    filecache_remove(ctx->cache, key, key_len);
+                    f = NULL;
+                }
+            }
+        }
+    }
+    if (f != NULL) {
+        close(fd);
+        handler_src_cached(&src, f);
+        return handler_file(ctx, req, plan, &src);
+    }
+    cond_etag((uint64_t)st->st_ino, st->st_size, st->st_mtime, etag);
+    src.fd = fd;
+    src.cached = NULL;
+    src.size = st->st_size;
+    src.mtime = st->st_mtime;
+    src.etag = etag;
+    src.last_modified = NULL;
+    src.type = type;
+    return handler_file(ctx, req, plan, &src);
+}
+
+/* Milliseconds of a coarse monotonic clock: the cache's freshness needs no more. */
+static int64_t handler_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int handler_decide(const struct handler_ctx *ctx, const struct http_request *req,
@@ -293,7 +415,9 @@ int handler_decide(const struct handler_ctx *ctx, const struct http_request *req
 {
     struct path_req pr;
     struct stat st;
+    struct filecache_file *f;
     const char *type;
+    int64_t now_ms = 0;
     int fd, rc;
 
     switch (req->method) {
@@ -318,9 +442,22 @@ int handler_decide(const struct handler_ctx *ctx, const struct http_request *req
     rc = path_parse(req->target.p, req->target.len, &pr);
     if (rc != 0)
         return plan->status = rc;
+    if (ctx->cache != NULL) {
+        /* Within valid_ms of the last check: no open, no stat, no read. */
+        now_ms = handler_now_ms();
+        f = filecache_lookup(ctx->cache, pr.path, pr.len, now_ms);
+        if (f != NULL) {
+            struct handler_src src;
+            handler_src_cached(&src, f);
+            return handler_file(ctx, req, plan, &src);
+        }
+    }
     fd = path_open_beneath(ctx->root_fd, pr.path + 1, &st);
-    if (fd < 0)
+    if (fd < 0) {
+        if (ctx->cache != NULL)
+            filecache_remove(ctx->cache, pr.path, pr.len);
         return plan->status = path_errno_status(errno);
+    }
     type = mime_lookup(pr.path);
 
     if (S_ISDIR(st.st_mode)) {
@@ -336,8 +473,11 @@ int handler_decide(const struct handler_ctx *ctx, const struct http_request *req
         ifd = path_open_beneath(ctx->root_fd, rel, &st);
         if (ifd >= 0 && S_ISREG(st.st_mode)) {
             close(fd);
-            return handler_file(ctx, req, plan, ifd, &st, mime_lookup(rel));
+            return handler_open_file(ctx, req, plan, pr.path, pr.len, ifd, &st, mime_lookup(rel),
+                                     now_ms);
         }
+        if (ctx->cache != NULL)
+            filecache_remove(ctx->cache, pr.path, pr.len);
         if (ifd >= 0)
             close(ifd);
         else if (errno != ENOENT) {
@@ -361,5 +501,5 @@ int handler_decide(const struct handler_ctx *ctx, const struct http_request *req
         plan->content_type = "text/html; charset=utf-8";
         return plan->status;
     }
-    return handler_file(ctx, req, plan, fd, &st, type);
+    return handler_open_file(ctx, req, plan, pr.path, pr.len, fd, &st, type, now_ms);
 }

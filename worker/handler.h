@@ -11,12 +11,15 @@
 #include "worker/http_parse.h"
 #include "worker/response.h"
 
+struct filecache;
+
 struct handler_ctx {
     const struct labd_config *cfg;
-    int root_fd; /* O_PATH|O_DIRECTORY descriptor of the document root */
+    int root_fd;             /* O_PATH|O_DIRECTORY descriptor of the document root */
+    struct filecache *cache; /* small files with their validators; NULL: file-cache off */
 };
 
-/* Open the document root for ctx. Returns 0, or -1 with errno set. */
+/* Open the document root and make the file cache for ctx. Returns 0, or -1 with errno set. */
 int handler_init(struct handler_ctx *ctx, const struct labd_config *cfg);
 void handler_fini(struct handler_ctx *ctx);
 

@@ -26,6 +26,7 @@ static struct handler_ctx ctx;
 static struct http_request req;
 static struct response_plan plan;
 static char top[64], reqbuf[4096];
+static int cache_on; /* setup turns the file cache on for the "cached" group */
 
 static void put(const char *rel, const char *text)
 {
@@ -69,6 +70,8 @@ static int setup(void **state)
     config_defaults(&cfg);
     snprintf(cfg.root, sizeof(cfg.root), "%s/root", top);
     cfg.max_ranges = 4;
+    cfg.file_cache_bytes = cache_on ? 1 << 20 : 0;
+    cfg.file_cache_valid_ms = 3600000; /* nothing goes stale during a test unless asked */
     return handler_init(&ctx, &cfg);
 }
 
@@ -110,7 +113,7 @@ static void test_files_and_dirs(void **state)
 {
     (void)state;
     assert_int_equal(decide("GET", "/n.txt", NULL), 200);
-    assert_true(plan.fd >= 0);
+    assert_true(plan.fd >= 0 || plan.file_mem != NULL);
     assert_int_equal(plan.length, 20);
     assert_string_equal(plan.content_type, "text/plain; charset=utf-8");
     assert_int_equal(plan.last_modified, 1700000000);
@@ -135,6 +138,7 @@ static void test_files_and_dirs(void **state)
     assert_int_equal(decide("GET", "/n.txt%00", NULL), 400);
     assert_int_equal(decide("GET", "/escape.txt", NULL), 403);
     assert_int_equal(plan.fd, -1);
+    assert_null(plan.file_mem);
 }
 
 static void test_methods(void **state)
@@ -236,6 +240,141 @@ static void test_autoindex(void **state)
     response_plan_init(&plan);
 }
 
+/* The body of the last plan, from the cache's memory or the file. */
+static size_t body(char *buf, size_t cap)
+{
+    ssize_t n;
+
+    if (plan.file_mem != NULL) {
+        assert_true((size_t)plan.length < cap);
+        memcpy(buf, plan.file_mem + plan.offset, (size_t)plan.length);
+        return (size_t)plan.length;
+    }
+    assert_true(plan.fd >= 0);
+    n = pread(plan.fd, buf, cap, plan.offset);
+    assert_int_equal(n, plan.length);
+    return (size_t)n;
+}
+
+/* Restart the handler with another freshness interval (the cache starts empty). */
+static void reinit(int valid_ms)
+{
+    response_plan_release(&plan);
+    response_plan_init(&plan);
+    handler_fini(&ctx);
+    cfg.file_cache_valid_ms = valid_ms;
+    assert_int_equal(handler_init(&ctx, &cfg), 0);
+}
+
+/* Within the interval a cached file is served from memory without looking at the disk. */
+static void test_cache_serves_from_memory(void **state)
+{
+    char buf[256];
+    size_t n;
+
+    (void)state;
+    reinit(3600000);
+    put("root/c.txt", "first version");
+    assert_int_equal(decide("GET", "/c.txt", NULL), 200);
+    assert_non_null(plan.file_mem);
+    assert_int_equal(plan.fd, -1);
+    n = body(buf, sizeof(buf));
+    assert_memory_equal(buf, "first version", n);
+    assert_non_null(plan.last_modified_text);
+    assert_string_equal(plan.last_modified_text, "Tue, 14 Nov 2023 22:13:20 GMT");
+
+    /* A response in flight keeps its version even when the next request replaces it. */
+    struct response_plan old = plan;
+    response_plan_init(&plan);
+    put("root/c.txt", "second, longer version");
+    assert_int_equal(decide("GET", "/c.txt", NULL), 200);
+    n = body(buf, sizeof(buf));
+    assert_memory_equal(buf, "first version", n); /* still within the interval */
+    assert_memory_equal(old.file_mem, "first version", 13);
+    response_plan_release(&old);
+
+    /* Ranges and conditionals from the cached copy. */
+    assert_int_equal(decide("GET", "/c.txt", "Range: bytes=6-12\r\n"), 206);
+    assert_non_null(plan.file_mem);
+    assert_int_equal(plan.nranges, 1);
+    assert_int_equal(plan.ranges[0].first, 6);
+    assert_int_equal(plan.ranges[0].last, 12);
+    assert_int_equal(decide("GET", "/c.txt", "Range: bytes=13-\r\n"), 416);
+    assert_true(has_header("Content-Range: bytes */13\r\n"));
+    assert_null(plan.file_mem);
+    assert_int_equal(
+        decide("GET", "/c.txt", "If-Modified-Since: Tue, 14 Nov 2023 22:13:20 GMT\r\n"), 304);
+    assert_null(plan.file_mem);
+    assert_int_equal(decide("HEAD", "/c.txt", NULL), 200);
+
+    /* Dotfiles, traversal and symlinks out are decided before the cache. */
+    assert_int_equal(decide("GET", "/.env", NULL), 403);
+    assert_int_equal(decide("GET", "/escape.txt", NULL), 403);
+}
+
+/* With a zero interval every request checks the disk: changes show at once, no reread otherwise. */
+static void test_cache_revalidates(void **state)
+{
+    char buf[256], p[256];
+    const char *first;
+    size_t n;
+
+    (void)state;
+    reinit(0);
+    put("root/c.txt", "first version");
+    assert_int_equal(decide("GET", "/c.txt", NULL), 200);
+    first = plan.file_mem;
+    assert_non_null(first);
+    assert_int_equal(decide("GET", "/c.txt", NULL), 200);
+    assert_ptr_equal(plan.file_mem, first); /* unchanged on disk: the same copy */
+
+    put("root/c.txt", "second, longer version");
+    assert_int_equal(decide("GET", "/c.txt", NULL), 200);
+    n = body(buf, sizeof(buf));
+    assert_int_equal(n, 22);
+    assert_memory_equal(buf, "second, longer version", n);
+
+    /* Same size, same mtime, new content: ctime still tells (a tick later: ctime is coarse). */
+    usleep(20000);
+    put("root/c.txt", "SECOND, LONGER VERSION");
+    assert_int_equal(decide("GET", "/c.txt", NULL), 200);
+    n = body(buf, sizeof(buf));
+    assert_memory_equal(buf, "SECOND, LONGER VERSION", n);
+
+    snprintf(p, sizeof(p), "%s/root/c.txt", top);
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(decide("GET", "/c.txt", NULL), 404);
+
+    /* A directory's index.html is cached under the directory's path. */
+    assert_int_equal(decide("GET", "/sub/", NULL), 200);
+    assert_non_null(plan.file_mem);
+    put("root/sub/index.html", "<p>changed</p>\n");
+    assert_int_equal(decide("GET", "/sub/", NULL), 200);
+    n = body(buf, sizeof(buf));
+    assert_memory_equal(buf, "<p>changed</p>\n", n);
+    reinit(3600000);
+}
+
+/* Files above file-cache-max-file go to the writer as an open file. */
+static void test_cache_big_file(void **state)
+{
+    static char big[2048];
+
+    (void)state;
+    memset(big, 'x', sizeof(big) - 1);
+    put("root/big.txt", big);
+    cfg.file_cache_max_file = 1024;
+    reinit(3600000);
+    assert_int_equal(decide("GET", "/big.txt", NULL), 200);
+    assert_null(plan.file_mem);
+    assert_true(plan.fd >= 0);
+    assert_int_equal(plan.length, 2047);
+    assert_int_equal(decide("GET", "/n.txt", NULL), 200);
+    assert_non_null(plan.file_mem);
+    cfg.file_cache_max_file = 64 * 1024;
+    reinit(3600000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +383,20 @@ int main(void)
         cmocka_unit_test(test_conditionals),
         cmocka_unit_test(test_autoindex),
     };
+    const struct CMUnitTest cached[] = {
+        cmocka_unit_test(test_files_and_dirs),
+        cmocka_unit_test(test_methods),
+        cmocka_unit_test(test_conditionals),
+        cmocka_unit_test(test_autoindex),
+        cmocka_unit_test(test_cache_serves_from_memory),
+        cmocka_unit_test(test_cache_revalidates),
+        cmocka_unit_test(test_cache_big_file),
+    };
+    int rc;
+
     response_plan_init(&plan);
-    return cmocka_run_group_tests(tests, setup, teardown);
+    rc = cmocka_run_group_tests_name("uncached", tests, setup, teardown);
+    cache_on = 1;
+    rc += cmocka_run_group_tests_name("cached", cached, setup, teardown);
+    return rc;
 }
