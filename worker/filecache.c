@@ -12,6 +12,14 @@ struct filecache {
     struct filecache_file *head, *tail; /* LRU: head most recent */
     unsigned entries;
     size_t bytes;
+    /*
+     * Versions evicted or replaced while a response still sends them. Slow
+     * clients could otherwise pile up one old version each: inserts stop
+     * (requests go uncached) while these hold max_bytes.
+     */
+    unsigned detached;
+    size_t detached_bytes;
+    int dead; /* filecache_free ran; the last detached release frees the struct */
     unsigned long long hits, misses, evictions;
 };
 
@@ -58,8 +66,16 @@ void filecache_ref(struct filecache_file *f)
 
 void filecache_release(struct filecache_file *f)
 {
-    if (f != NULL && --f->refs == 0)
-        free(f);
+    if (f == NULL || --f->refs > 0)
+        return;
+    if (f->detached) {
+        struct filecache *c = f->owner;
+        c->detached--;
+        c->detached_bytes -= (size_t)f->size;
+        if (c->dead && c->detached == 0)
+            free(c);
+    }
+    free(f);
 }
 
 static void filecache_lru_unlink(struct filecache *c, struct filecache_file *f)
@@ -99,6 +115,11 @@ static void filecache_unlink(struct filecache *c, struct filecache_file *f)
     f->in_table = 0;
     c->entries--;
     c->bytes -= (size_t)f->size;
+    if (f->refs > 1) {
+        f->detached = 1;
+        c->detached++;
+        c->detached_bytes += (size_t)f->size;
+    }
     filecache_release(f);
 }
 
@@ -109,7 +130,11 @@ void filecache_free(struct filecache *c)
     while (c->head)
         filecache_unlink(c, c->head);
     free(c->buckets);
-    free(c);
+    c->buckets = NULL;
+    if (c->detached > 0)
+        c->dead = 1;
+    else
+        free(c);
 }
 
 static struct filecache_file *filecache_find(struct filecache *c, const char *key, size_t key_len,
@@ -182,6 +207,8 @@ struct filecache_file *filecache_insert(struct filecache *c, const char *key, si
     if (!filecache_cacheable(c, st))
         return NULL;
     size = (size_t)st->st_size;
+    if (c->detached_bytes + size > c->lim.max_bytes)
+        return NULL;
     f = filecache_find(c, key, key_len, h);
     if (f != NULL)
         filecache_unlink(c, f);
@@ -195,6 +222,7 @@ struct filecache_file *filecache_insert(struct filecache *c, const char *key, si
     memset(f, 0, sizeof(*f));
     f->refs = 1;
     f->in_table = 1;
+    f->owner = c;
     f->hash = h;
     f->checked_ms = now_ms;
     f->dev = st->st_dev;
@@ -231,6 +259,8 @@ void filecache_stats(const struct filecache *c, struct filecache_stats *out)
 {
     out->entries = c->entries;
     out->bytes = c->bytes;
+    out->detached = c->detached;
+    out->detached_bytes = c->detached_bytes;
     out->hits = c->hits;
     out->misses = c->misses;
     out->evictions = c->evictions;

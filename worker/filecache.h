@@ -24,6 +24,8 @@
 struct filecache_file {
     unsigned refs;
     int in_table;
+    int detached; /* out of the table, still referenced */
+    struct filecache *owner;
     struct filecache_file *hnext;       /* hash chain */
     struct filecache_file *prev, *next; /* LRU list, most recent first */
     uint32_t hash;
@@ -58,7 +60,10 @@ struct filecache_limits {
 /* A new empty cache, or NULL (errno ENOMEM, or EINVAL for zero limits). */
 struct filecache *filecache_new(const struct filecache_limits *lim);
 
-/* Drop the table's references; files still referenced elsewhere stay until released. */
+/*
+ * Drop the table's references; files still referenced elsewhere (and the
+ * little the cache needs to account for them) stay until released.
+ */
 void filecache_free(struct filecache *c);
 
 /*
@@ -84,7 +89,8 @@ struct filecache_file *filecache_revalidate(struct filecache *c, const char *key
  * the least recently used as needed) and return it with its data area of
  * st->st_size bytes for the caller to fill. If the caller cannot fill it,
  * it must filecache_remove the key before any other call. NULL when the file
- * is not cacheable or memory is short.
+ * is not cacheable, memory is short, or replaced versions still being sent
+ * hold max_bytes already (so the cache holds little more than twice that).
  */
 struct filecache_file *filecache_insert(struct filecache *c, const char *key, size_t key_len,
                                         const struct stat *st, const char *type, int64_t now_ms);
@@ -99,6 +105,8 @@ void filecache_release(struct filecache_file *f);
 struct filecache_stats {
     unsigned entries;
     size_t bytes;
+    unsigned detached;     /* versions out of the table but still being sent */
+    size_t detached_bytes; /* their bytes */
     unsigned long long hits, misses, evictions;
 };
 void filecache_stats(const struct filecache *c, struct filecache_stats *out);

@@ -230,6 +230,39 @@ static void test_references(void **state)
     filecache_release(g);
 }
 
+/* Old versions still being sent count against a second max_bytes: past it, nothing is inserted. */
+static void test_detached_bound(void **state)
+{
+    struct filecache *c = cache_new(100, 100, 16, 1000);
+    struct filecache_file *a, *b;
+    struct filecache_stats s;
+
+    (void)state;
+    a = put(c, "/a", 1, 60, 0);
+    filecache_ref(a);           /* a slow client is being sent /a */
+    b = put(c, "/b", 2, 60, 1); /* evicts /a */
+    assert_non_null(b);
+    filecache_stats(c, &s);
+    assert_int_equal(s.detached, 1);
+    assert_int_equal(s.detached_bytes, 60);
+    assert_int_equal(s.bytes, 60);
+    assert_null(put(c, "/c", 3, 50, 2));     /* 60 held + 50 > 100 */
+    assert_non_null(get(c, "/b", 2));        /* the table is untouched */
+    assert_non_null(put(c, "/d", 4, 40, 3)); /* 60 held + 40 fits */
+    filecache_release(a);
+    filecache_stats(c, &s);
+    assert_int_equal(s.detached, 0);
+    assert_int_equal(s.detached_bytes, 0);
+    assert_non_null(put(c, "/c", 3, 50, 4));
+
+    /* Freed with a version still out: the accounting lives until that is released. */
+    a = get(c, "/c", 5);
+    filecache_ref(a);
+    filecache_free(c);
+    assert_memory_equal(a->data, "ccccc", 5);
+    filecache_release(a); /* frees the file and what is left of the cache (ASan checks) */
+}
+
 static void test_remove_and_limits(void **state)
 {
     struct filecache_limits zero = { 0, 10, 10, 1000 };
@@ -268,7 +301,7 @@ int main(void)
         cmocka_unit_test(test_hit_miss_and_validators), cmocka_unit_test(test_freshness),
         cmocka_unit_test(test_not_cacheable),           cmocka_unit_test(test_evict_by_entries),
         cmocka_unit_test(test_evict_by_bytes),          cmocka_unit_test(test_references),
-        cmocka_unit_test(test_remove_and_limits),
+        cmocka_unit_test(test_detached_bound),          cmocka_unit_test(test_remove_and_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
