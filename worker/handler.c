@@ -58,17 +58,58 @@ void handler_fini(struct handler_ctx *ctx)
     ctx->root_fd = -1;
 }
 
-/* The value of the first header with this name, or an absent cond_value. */
-static struct cond_value handler_header(const struct http_request *req, const char *name)
-{
-    const struct http_header *h = http_header_find(req, name);
-    struct cond_value v = { NULL, 0 };
+/* The request's validator and range headers (first of each), found in one pass. */
+struct handler_hdrs {
+    struct cond_value if_match, if_none_match, ims, ius, range, if_range;
+    unsigned n_if_match, n_if_none_match; /* field lines of the two list headers */
+};
 
-    if (h != NULL) {
-        v.p = h->value.p;
-        v.len = h->value.len;
+/* Names are told apart by length first: one strncasecmp per field at most, usually none. */
+static void handler_scan_headers(const struct http_request *req, struct handler_hdrs *h)
+{
+    memset(h, 0, sizeof(*h));
+    for (unsigned i = 0; i < req->nheaders; i++) {
+        const struct http_header *f = &req->headers[i];
+        struct cond_value *slot = NULL;
+        unsigned *count = NULL;
+
+        switch (f->name.len) {
+        case 5:
+            if (strncasecmp(f->name.p, "Range", 5) == 0)
+                slot = &h->range;
+            break;
+        case 8:
+            if (strncasecmp(f->name.p, "If-Match", 8) == 0) {
+                slot = &h->if_match;
+                count = &h->n_if_match;
+            } else if (strncasecmp(f->name.p, "If-Range", 8) == 0) {
+                slot = &h->if_range;
+            }
+            break;
+        case 13:
+            if (strncasecmp(f->name.p, "If-None-Match", 13) == 0) {
+                slot = &h->if_none_match;
+                count = &h->n_if_none_match;
+            }
+            break;
+        case 17:
+            if (strncasecmp(f->name.p, "If-Modified-Since", 17) == 0)
+                slot = &h->ims;
+            break;
+        case 19:
+            if (strncasecmp(f->name.p, "If-Unmodified-Since", 19) == 0)
+                slot = &h->ius;
+            break;
+        }
+        if (slot == NULL)
+            continue;
+        if (count != NULL)
+            (*count)++;
+        if (slot->p == NULL) {
+            slot->p = f->value.p;
+            slot->len = f->value.len;
+        }
     }
-    return v;
 }
 
 #define HANDLER_LIST_VALUE_MAX 1024
@@ -79,19 +120,19 @@ static struct cond_value handler_header(const struct http_request *req, const ch
  * does not fit, only the first line is used.
  */
 static struct cond_value handler_list_header(const struct http_request *req, const char *name,
-                                             char *buf, size_t cap)
+                                             struct cond_value first, unsigned lines, char *buf,
+                                             size_t cap)
 {
-    struct cond_value v = handler_header(req, name);
     size_t n = 0;
 
-    if (v.p == NULL || http_header_count(req, name) < 2)
-        return v;
+    if (first.p == NULL || lines < 2)
+        return first;
     for (unsigned i = 0; i < req->nheaders; i++) {
         const struct http_header *h = &req->headers[i];
         if (!http_slice_eq(h->name, name))
             continue;
         if (n + h->value.len + 2 > cap)
-            return v;
+            return first;
         if (n > 0) {
             buf[n++] = ',';
             buf[n++] = ' ';
@@ -99,9 +140,9 @@ static struct cond_value handler_list_header(const struct http_request *req, con
         memcpy(buf + n, h->value.p, h->value.len);
         n += h->value.len;
     }
-    v.p = buf;
-    v.len = n;
-    return v;
+    first.p = buf;
+    first.len = n;
+    return first;
 }
 
 /* HTML-escape s into f. */
@@ -261,14 +302,17 @@ static int handler_file(const struct handler_ctx *ctx, const struct http_request
 {
     char im[HANDLER_LIST_VALUE_MAX], inm[HANDLER_LIST_VALUE_MAX];
     const char *etag = src->etag;
+    struct handler_hdrs h;
     struct cond_request cr;
     struct cond_value range, if_range;
     int max_ranges;
 
-    cr.if_match = handler_list_header(req, "If-Match", im, sizeof(im));
-    cr.if_none_match = handler_list_header(req, "If-None-Match", inm, sizeof(inm));
-    cr.if_modified_since = handler_header(req, "If-Modified-Since");
-    cr.if_unmodified_since = handler_header(req, "If-Unmodified-Since");
+    handler_scan_headers(req, &h);
+    cr.if_match = handler_list_header(req, "If-Match", h.if_match, h.n_if_match, im, sizeof(im));
+    cr.if_none_match = handler_list_header(req, "If-None-Match", h.if_none_match, h.n_if_none_match,
+                                           inm, sizeof(inm));
+    cr.if_modified_since = h.ims;
+    cr.if_unmodified_since = h.ius;
     cr.get_or_head = 1;
 
     plan->last_modified = src->mtime;
@@ -289,8 +333,8 @@ static int handler_file(const struct handler_ctx *ctx, const struct http_request
         break;
     }
 
-    range = handler_header(req, "Range");
-    if_range = handler_header(req, "If-Range");
+    range = h.range;
+    if_range = h.if_range;
     if (range.p != NULL && if_range.p != NULL &&
         !range_if_range_ok(if_range.p, if_range.len, etag, src->mtime))
         range.p = NULL;
