@@ -1,22 +1,49 @@
 /* libpcap live and offline capture, set up in the order libpcap wants. */
 #include "monitor/capture.h"
 #include "monitor/decode.h"
+#include "monitor/pcapfile.h"
 
 #include <errno.h>
 #include <grp.h>
 #include <pcap/pcap.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CAPTURE_READ_BUFFER (1 << 20)
+
+/*
+ * Our own reader of a classic pcap file: libpcap reads each record with two
+ * freads into its buffer, which cost more than decoding the packet. Records
+ * are taken from big pread() blocks instead and handed up where they lie.
+ * libpcap still opens the file (header checks, link type, snapshot), and
+ * from the first record this reader does not take (cut by the snapshot,
+ * oversized, truncated at the end, a read error) the FILE is positioned
+ * there and libpcap reads on, with its own messages.
+ */
+#define CAPTURE_OWN_BUFFER (1 << 20) /* > PCAPFILE_REC_LEN + PCAPFILE_MAX_CAPLEN */
+
+struct own_reader {
+    struct pcapfile_hdr h;
+    uint32_t snapshot;
+    int fd;
+    int at_eof;      /* pread returned 0 */
+    uint8_t *buf;    /* CAPTURE_OWN_BUFFER bytes */
+    size_t len, pos; /* bytes in buf, bytes of buf consumed */
+    off_t base;      /* file offset of buf[0] */
+};
 
 struct capture {
     pcap_t *p;
     char *iobuf; /* stdio buffer of an offline file (freed after pcap_close) */
     pcap_dumper_t *dump;
+    struct own_reader *own; /* NULL: libpcap reads */
+    volatile sig_atomic_t stop;
+    char err[128]; /* the own reader's error, "" if none */
     int live;
     int nano;
     int eof;
@@ -75,6 +102,112 @@ static struct capture *open_live(const struct capture_opts *o, char *err, size_t
     c->live = 1;
     c->nano = nano && pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
     return c;
+}
+
+/* Takes over reading when the file is a classic pcap file on disk; else leaves it to libpcap. */
+static void own_open(struct capture *c)
+{
+    FILE *fp = pcap_file(c->p);
+    uint8_t hdr[PCAPFILE_HDR_LEN];
+    struct own_reader *r;
+    struct stat st;
+    int fd;
+
+    if (fp == NULL || (fd = fileno(fp)) < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        return;
+    /* libpcap must have read exactly the file header, nothing more. */
+    if (ftello(fp) != PCAPFILE_HDR_LEN || pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+        return;
+    r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return;
+    if (pcapfile_header(hdr, sizeof(hdr), &r->h) < 0 ||
+        (r->buf = malloc(CAPTURE_OWN_BUFFER)) == NULL) {
+        free(r);
+        return;
+    }
+    r->snapshot = (uint32_t)pcap_snapshot(c->p);
+    r->fd = fd;
+    r->base = PCAPFILE_HDR_LEN;
+    c->own = r;
+}
+
+static void own_close(struct capture *c)
+{
+    if (c->own) {
+        free(c->own->buf);
+        free(c->own);
+        c->own = NULL;
+    }
+}
+
+/* From the current record on, libpcap reads. Returns -1 if the FILE cannot be placed there. */
+static int own_handoff(struct capture *c)
+{
+    off_t at = c->own->base + (off_t)c->own->pos;
+
+    own_close(c);
+    if (fseeko(pcap_file(c->p), at, SEEK_SET) < 0) {
+        snprintf(c->err, sizeof(c->err), "cannot seek in the file: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Moves the unread bytes to the front and reads more: -1 on a read error. */
+static int own_fill(struct own_reader *r)
+{
+    ssize_t k;
+
+    memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+    r->base += (off_t)r->pos;
+    r->len -= r->pos;
+    r->pos = 0;
+    do {
+        k = pread(r->fd, r->buf + r->len, CAPTURE_OWN_BUFFER - r->len, r->base + (off_t)r->len);
+    } while (k < 0 && errno == EINTR);
+    if (k < 0)
+        return -1;
+    if (k == 0)
+        r->at_eof = 1;
+    r->len += (size_t)k;
+    return 0;
+}
+
+static int own_dispatch(struct capture *c, int max, capture_fn fn, void *ctx)
+{
+    struct own_reader *r = c->own;
+    struct pcapfile_rec rec;
+    int n = 0;
+
+    while (max <= 0 || n < max) {
+        if (c->stop) {
+            c->stop = 0;
+            return n;
+        }
+        switch (pcapfile_record(&r->h, r->snapshot, r->buf + r->pos, r->len - r->pos, &rec)) {
+        case PCAPFILE_OK:
+            fn(ctx, rec.ts_ns, rec.caplen, rec.len, r->buf + r->pos + PCAPFILE_REC_LEN);
+            r->pos += PCAPFILE_REC_LEN + rec.caplen;
+            n++;
+            continue;
+        case PCAPFILE_MORE:
+            if (!r->at_eof && own_fill(r) == 0)
+                continue;
+            if (r->at_eof && r->pos == r->len) {
+                if (n == 0)
+                    c->eof = 1;
+                return n;
+            }
+            break; /* a truncated last record or a read error: libpcap says which */
+        case PCAPFILE_ODD:
+            break;
+        }
+        if (own_handoff(c) < 0)
+            return -1;
+        return n > 0 ? n : capture_dispatch(c, max, fn, ctx);
+    }
+    return n;
 }
 
 static struct capture *open_file(const struct capture_opts *o, char *err, size_t errlen)
@@ -159,6 +292,9 @@ struct capture *capture_open(const struct capture_opts *o, char *err, size_t err
             return NULL;
         }
     }
+    /* Filters and copies stay with libpcap (they need its packet headers). */
+    if (!c->live && !c->dump && !(o->filter && *o->filter))
+        own_open(c);
     return c;
 }
 
@@ -170,6 +306,7 @@ void capture_close(struct capture *c)
         pcap_dump_flush(c->dump);
         pcap_dump_close(c->dump);
     }
+    own_close(c);
     pcap_close(c->p); /* closes the FILE too, then its buffer can go */
     free(c->iobuf);
     free(c);
@@ -197,11 +334,14 @@ int capture_eof(const struct capture *c)
 
 const char *capture_error(const struct capture *c)
 {
+    if (c->err[0])
+        return c->err;
     return pcap_geterr(c->p);
 }
 
 void capture_break(struct capture *c)
 {
+    c->stop = 1;
     pcap_breakloop(c->p);
 }
 
@@ -217,6 +357,8 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 
 int capture_dispatch(struct capture *c, int max, capture_fn fn, void *ctx)
 {
+    if (c->own)
+        return own_dispatch(c, max, fn, ctx);
     c->fn = fn;
     c->ctx = ctx;
     int n = pcap_dispatch(c->p, max, on_frame, (u_char *)c);

@@ -32,9 +32,12 @@ declare -A SRCS=(
     [path]="worker/path.c"
     [decode]="monitor/decode.c"
     [engine]="monitor/engine.c monitor/decode.c monitor/flow.c monitor/tcp_track.c monitor/http_sniff.c"
+    [pcapfile]="monitor/capture.c monitor/pcapfile.c monitor/decode.c"
 )
+# Libraries a target links besides its sources.
+declare -A LIBS=([pcapfile]="-lpcap")
 # Inputs longer than this are not tried (streams of segments need more room).
-declare -A MAXLEN=([http_sniff]=65536 [engine]=65536)
+declare -A MAXLEN=([http_sniff]=65536 [engine]=65536 [pcapfile]=65536)
 
 OUT=build/fuzz
 CC_FUZZ=${CC_FUZZ:-clang}
@@ -73,7 +76,7 @@ build() {
         [ $newer -eq 0 ] && return 0
     fi
     # shellcheck disable=SC2086
-    $CC_FUZZ $CFLAGS_FUZZ -o "$bin" "tests/fuzz/fuzz_$t.c" $srcs 2>"$OUT/fuzz_$t.build.log" || {
+    $CC_FUZZ $CFLAGS_FUZZ -o "$bin" "tests/fuzz/fuzz_$t.c" $srcs ${LIBS[$t]:-} 2>"$OUT/fuzz_$t.build.log" || {
         cat "$OUT/fuzz_$t.build.log"
         return 1
     }

@@ -292,6 +292,9 @@ def main():
     for dirpath, _, files in os.walk(os.path.join(root, 'tests', 'pcaps')):
         pcaps += [os.path.join(dirpath, f) for f in files if '.pcap' in f]
     for path in sorted(pcaps):
+        if use('pcapfile'):
+            with open(path, 'rb') as f:
+                write(outdir, 'pcapfile', f.read(MAX_SEED))
         try:
             conns = streams(path)
         except (struct.error, IndexError, OSError):
