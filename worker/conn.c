@@ -445,6 +445,14 @@ static void conn_finish_response(struct worker_ctx *w, struct conn *c)
 /* Read into the input buffer: 1 got bytes, 0 wait for more, -1 closed. */
 static int conn_fill(struct worker_ctx *w, struct conn *c)
 {
+    /*
+     * The last read emptied the socket and no readable event came since:
+     * a read now could only say EAGAIN, and new bytes will bring an event
+     * (edge-triggered), as nginx's rev->ready. Saves a read per keep-alive
+     * request.
+     */
+    if (c->rx_empty)
+        return 0;
     for (;;) {
         size_t room = w->in_cap - c->in_len;
         ssize_t n = read(c->fd, c->in + c->in_len, room);
