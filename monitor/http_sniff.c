@@ -344,6 +344,30 @@ static int name_is(const char *p, size_t n, const char *name)
     return 1;
 }
 
+/*
+ * name_is() for names of at least 8 bytes, n already equal to the name's
+ * length, 8 bytes at a time. name holds lowercase letters and '-' only:
+ * where it has a letter, p may differ by the case bit (0x20) alone, which
+ * makes the same letter in the other case and nothing else; where it has a
+ * '-', p must match exactly.
+ */
+static int name_is_long(const char *p, size_t n, const char *name)
+{
+    uint64_t a, b;
+    size_t i;
+
+    for (i = 0;; i += 8) {
+        if (i + 8 > n)
+            i = n - 8; /* the last word overlaps the one before */
+        memcpy(&a, p + i, 8);
+        memcpy(&b, name + i, 8);
+        if ((a ^ b) & (0xdfdfdfdfdfdfdfdfull | ((~b & 0x4040404040404040ull) >> 1)))
+            return 0;
+        if (i + 8 == n)
+            return 1;
+    }
+}
+
 static int is_digit(int c)
 {
     return c >= '0' && c <= '9';
@@ -762,7 +786,7 @@ static void header_line(struct http_sniff *s, struct sniff_dir *d, int request, 
     n = (size_t)(colon - p);
     switch (n) {
     case sizeof("content-length") - 1:
-        if (!name_is(p, n, "content-length"))
+        if (!name_is_long(p, n, "content-length"))
             return;
         trim(&v, &vn);
         len = d->line_over ? -1 : parse_length(v, vn);
@@ -779,7 +803,7 @@ static void header_line(struct http_sniff *s, struct sniff_dir *d, int request, 
         }
         return;
     case sizeof("transfer-encoding") - 1:
-        if (!name_is(p, n, "transfer-encoding"))
+        if (!name_is_long(p, n, "transfer-encoding"))
             return;
         if (d->line_over) {
             d->chunked = 0;
@@ -797,13 +821,13 @@ static void header_line(struct http_sniff *s, struct sniff_dir *d, int request, 
         txn_set(s, d->txn_id, F_RANGE, v, vn, HTTP_VALUE_MAX);
         return;
     case sizeof("content-range") - 1:
-        if (request || !d->txn_live || !name_is(p, n, "content-range"))
+        if (request || !d->txn_live || !name_is_long(p, n, "content-range"))
             return;
         trim(&v, &vn);
         txn_set(s, d->txn_id, F_CRANGE, v, vn, HTTP_VALUE_MAX);
         return;
     case sizeof("content-type") - 1:
-        if (request || !d->txn_live || !name_is(p, n, "content-type"))
+        if (request || !d->txn_live || !name_is_long(p, n, "content-type"))
             return;
         trim(&v, &vn);
         txn_set(s, d->txn_id, F_CTYPE, v, vn, HTTP_VALUE_MAX);
@@ -1042,7 +1066,13 @@ static void feed(struct http_sniff *s, enum http_dir dir, const uint8_t *p, size
                 } else if (n > 0 && p[n - 1] == '\r') {
                     n--;
                 }
-                line_done(s, dir, (const char *)p, n, cb);
+                if (d->state == ST_HEADERS && (n > 0 || d->line_over)) {
+                    /* Most lines: a header, what line_done() would do with it. */
+                    header_line(s, d, request, (const char *)p, n);
+                    d->line_over = 0;
+                } else {
+                    line_done(s, dir, (const char *)p, n, cb);
+                }
                 p = lf + 1;
                 len -= run + 1;
                 continue;

@@ -940,6 +940,40 @@ static void test_runs_and_no_txn(void **state)
     http_sniff_free(bare);
 }
 
+/* Header names match in any case, and only the exact letters and dashes. */
+static void test_header_names(void **state)
+{
+    static const char resp[] = "HTTP/1.1 206 X\r\n"
+                               "CONTENT-TYPE: a\r\n"
+                               "cONTENT-rANGE: yes\r\n" /* later decoys would overwrite it */
+                               "Content\rRange: no\r\n"
+                               "content_range: no\r\n"
+                               "Content-Rangf: no\r\n"
+                               "Dontent-Range: no\r\n"
+                               "CONTENT-RANGE\r: no\r\n"
+                               "Content-Length : 1\r\n"
+                               "tRANSFER-eNCODING: chunked\r\n"
+                               "Content-Length: 2\r\n\r\nok";
+    struct conn c;
+
+    (void)state;
+    conn_init(&c, 1, 1);
+    send_s(&c, HTTP_C2S, "GET / HTTP/1.1\r\nRANGE: bytes=1-\r\nRange\r: no\r\n\r\n");
+    send_s(&c, HTTP_S2C, resp);
+    assert_int_equal(http_sniff_count(c.s), 1);
+    assert_string_equal(txn(&c, 0)->range, "bytes=1-");
+    assert_string_equal(txn(&c, 0)->content_type, "a");
+    assert_string_equal(txn(&c, 0)->content_range, "yes");
+    assert_int_equal(txn(&c, 0)->content_length, 2);
+    assert_int_equal(c.responses, 1);
+    /* Chunked framing, from the upper-case Transfer-Encoding: "ok" is no
+     * chunk size, so the stream desynchronises at its line end. */
+    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    send_s(&c, HTTP_S2C, "\r\n");
+    assert_true(http_sniff_had_gap(c.s, HTTP_S2C));
+    conn_free(&c);
+}
+
 /* Every field of every transaction of a and b is the same. */
 static void assert_same_txns(const struct http_sniff *a, const struct http_sniff *b)
 {
@@ -1081,6 +1115,7 @@ int main(void)
         cmocka_unit_test(test_memory_and_nulls),
         cmocka_unit_test(test_runs_and_no_txn),
         cmocka_unit_test(test_in_place_equals_split),
+        cmocka_unit_test(test_header_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
