@@ -298,20 +298,34 @@ static void flow_init(struct flow *f, uint64_t id, uint8_t af, const uint8_t *cl
     f->in_use = 1;
 }
 
+/* Equal addresses of family af, compared as words (memcmp of a variable length is a call). */
+static int addr_eq(uint8_t af, const uint8_t *a, const uint8_t *b)
+{
+    if (af != 6) {
+        uint32_t x, y;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        return x == y;
+    }
+    uint64_t x[2], y[2];
+    memcpy(x, a, 16);
+    memcpy(y, b, 16);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
 /* Does f carry this 4-tuple? Sets *dir when it does. */
 static int flow_matches(const struct flow *f, uint8_t af, const uint8_t *src, const uint8_t *dst,
                         uint16_t sport, uint16_t dport, enum flow_dir_id *dir)
 {
-    size_t n = addr_len(af);
     if (f->af != af)
         return 0;
-    if (f->cport == sport && f->sport == dport && !memcmp(f->client, src, n) &&
-        !memcmp(f->server, dst, n)) {
+    if (f->cport == sport && f->sport == dport && addr_eq(af, f->client, src) &&
+        addr_eq(af, f->server, dst)) {
         *dir = FLOW_C2S;
         return 1;
     }
-    if (f->cport == dport && f->sport == sport && !memcmp(f->client, dst, n) &&
-        !memcmp(f->server, src, n)) {
+    if (f->cport == dport && f->sport == sport && addr_eq(af, f->client, dst) &&
+        addr_eq(af, f->server, src)) {
         *dir = FLOW_S2C;
         return 1;
     }
