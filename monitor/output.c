@@ -116,7 +116,15 @@ static char *fmt_u64(char *p, uint64_t v)
                                 "31323334353637383940414243444546474849505152535455565758596061"
                                 "62636465666768697071727374757677787980818283848586878889909192"
                                 "93949596979899";
-    char buf[24], *q = buf + sizeof(buf);
+    if (v < 10) { /* most counters are 0 */
+        *p = (char)('0' + v);
+        return p + 1;
+    }
+    /* Count the digits first, then write them in place from the end. */
+    size_t n = 2;
+    for (uint64_t t = v / 100; t > 0; t /= 10)
+        n++;
+    char *q = p + n;
     while (v >= 100) {
         unsigned d = (unsigned)(v % 100);
         v /= 100;
@@ -129,8 +137,6 @@ static char *fmt_u64(char *p, uint64_t v)
     } else {
         *--q = (char)('0' + v);
     }
-    size_t n = (size_t)(buf + sizeof(buf) - q);
-    memcpy(p, q, n);
     return p + n;
 }
 
