@@ -2,6 +2,7 @@
 #include "worker/filecache.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,6 +235,8 @@ struct filecache_file *filecache_insert(struct filecache *c, const char *key, si
     f->mtime = st->st_mtime;
     f->etag_len = cond_etag((uint64_t)st->st_ino, st->st_size, st->st_mtime, f->etag);
     httpdate_format(st->st_mtime, f->last_modified);
+    f->validator_lines_len = (size_t)snprintf(f->validator_lines, sizeof(f->validator_lines),
+                                              "ETag: %s\r\nAccept-Ranges: bytes\r\n", f->etag);
     f->key_len = key_len;
     memcpy(f->key, key, key_len);
     f->key[key_len] = '\0';

@@ -42,6 +42,9 @@ struct filecache_file {
     char etag[COND_ETAG_MAX];
     size_t etag_len;
     char last_modified[HTTPDATE_LEN + 1];
+    /* "ETag: ...\r\nAccept-Ranges: bytes\r\n", the lines every 200 and 206 carries */
+    char validator_lines[COND_ETAG_MAX + 40];
+    size_t validator_lines_len;
 
     char *data; /* size bytes, after the key in the same allocation */
     size_t key_len;

@@ -64,7 +64,7 @@ struct handler_hdrs {
     unsigned n_if_match, n_if_none_match; /* field lines of the two list headers */
 };
 
-/* Names are told apart by length first: one strncasecmp per field at most, usually none. */
+/* Names are told apart by length first: at most two strncasecmp per field, usually none. */
 static void handler_scan_headers(const struct http_request *req, struct handler_hdrs *h)
 {
     memset(h, 0, sizeof(*h));
@@ -368,8 +368,12 @@ static int handler_file(const struct handler_ctx *ctx, const struct http_request
     plan->length = src->size;
     plan->content_type = src->type;
     plan->status = 200;
-    response_add_header(plan, "ETag", "%s", etag);
-    response_add_header(plan, "Accept-Ranges", "bytes");
+    if (src->cached != NULL) {
+        response_add_lines(plan, src->cached->validator_lines, src->cached->validator_lines_len);
+    } else {
+        response_add_header(plan, "ETag", "%s", etag);
+        response_add_header(plan, "Accept-Ranges", "bytes");
+    }
     if (rr == RANGE_PARTIAL) {
         plan->status = 206;
         plan->nranges = (unsigned)rs.n;

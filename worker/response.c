@@ -116,6 +116,16 @@ static int response_add_line(struct response_plan *p, const char *name, const ch
     return 0;
 }
 
+int response_add_lines(struct response_plan *p, const char *lines, size_t len)
+{
+    if (len >= sizeof(p->extra) - p->extra_len)
+        return -1;
+    memcpy(p->extra + p->extra_len, lines, len);
+    p->extra_len += len;
+    p->extra[p->extra_len] = 0;
+    return 0;
+}
+
 int response_add_header(struct response_plan *p, const char *name, const char *fmt, ...)
 {
     va_list ap;

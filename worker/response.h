@@ -68,6 +68,9 @@ void response_plan_release(struct response_plan *p);
 int response_add_header(struct response_plan *p, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Append ready-made "Name: value\r\n" lines. Returns 0, or -1 when they do not fit. */
+int response_add_lines(struct response_plan *p, const char *lines, size_t len);
+
 /* Per-response facts that are not the handler's business. */
 struct response_env {
     const char *date;               /* IMF-fixdate of now */

@@ -55,6 +55,12 @@ static void test_extra_headers_bounded(void **state)
     assert_int_equal(response_add_header(&p, "X-B", "%s", v), -1);
     assert_int_equal(p.extra_len, strlen(p.extra));
     assert_int_equal(p.extra_len, 5 + 599 + 2);
+    /* Ready-made lines: all or nothing too. */
+    assert_int_equal(response_add_lines(&p, "X-C: c\r\n", 8), 0);
+    assert_int_equal(p.extra_len, 5 + 599 + 2 + 8);
+    assert_int_equal(response_add_lines(&p, v, 500), -1);
+    assert_int_equal(p.extra_len, 5 + 599 + 2 + 8);
+    assert_int_equal(p.extra_len, strlen(p.extra));
 }
 
 static void test_error_page_and_304(void **state)
