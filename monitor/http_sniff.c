@@ -763,78 +763,87 @@ static void status_line(struct http_sniff *s, struct sniff_dir *d, const char *l
 
 /* ---- header lines ---- */
 
+/* Whether the line at p (n bytes) is header `name` (len >= 8 bytes), up to its colon. */
+static int header_is(const char *p, size_t n, const char *name, size_t len)
+{
+    return n > len && p[len] == ':' && name_is_long(p, len, name);
+}
+
 /*
  * One header line (without CR LF; d->line_over if it was cut). Only five
- * names matter, so the name's length picks the one candidate to compare and
- * every other line costs a memchr and a switch.
+ * names matter: the first letter and the colon right after a candidate name
+ * rule out almost every other line without looking for its colon (a name
+ * made of letters and '-' cannot hide an earlier one).
  */
 static void header_line(struct http_sniff *s, struct sniff_dir *d, int request, const char *p,
                         size_t n)
 {
-    const char *colon, *v;
+    const char *v;
     size_t vn;
     struct sniff_txn *t;
     int64_t len;
+    enum sniff_field f;
 
-    if (n > 0 && (p[0] == ' ' || p[0] == '\t'))
-        return; /* obsolete line folding: continues a header we do not need */
-    colon = memchr(p, ':', n);
-    if (colon == NULL)
+    if (n == 0)
         return;
-    v = colon + 1;
-    vn = n - (size_t)(v - p);
-    n = (size_t)(colon - p);
-    switch (n) {
-    case sizeof("content-length") - 1:
-        if (!name_is_long(p, n, "content-length"))
+    switch (p[0] | 0x20) { /* 'c' from 'C' or 'c' only; folded lines start with a blank */
+    case 'c':
+        if (header_is(p, n, "content-length", 14)) {
+            v = p + 15;
+            vn = n - 15;
+            trim(&v, &vn);
+            len = d->line_over ? -1 : parse_length(v, vn);
+            if (len < 0 || (d->cl >= 0 && len != d->cl))
+                d->cl_bad = 1;
+            else
+                d->cl = len;
+            /* A response's Content-Length is recorded with it (the value
+             * changes only here; the transaction starts with -1). */
+            if (!request && d->txn_live) {
+                t = txn_at(s, d->txn_id);
+                if (t != NULL)
+                    t->content_length = d->cl_bad ? -1 : d->cl;
+            }
             return;
-        trim(&v, &vn);
-        len = d->line_over ? -1 : parse_length(v, vn);
-        if (len < 0 || (d->cl >= 0 && len != d->cl))
-            d->cl_bad = 1;
-        else
-            d->cl = len;
-        /* A response's Content-Length is recorded with it (the value
-         * changes only here; the transaction starts with -1). */
-        if (!request && d->txn_live) {
-            t = txn_at(s, d->txn_id);
-            if (t != NULL)
-                t->content_length = d->cl_bad ? -1 : d->cl;
         }
-        return;
-    case sizeof("transfer-encoding") - 1:
-        if (!name_is_long(p, n, "transfer-encoding"))
+        if (request || !d->txn_live)
+            return;
+        if (header_is(p, n, "content-type", 12)) {
+            f = F_CTYPE;
+            v = p + 13;
+        } else if (header_is(p, n, "content-range", 13)) {
+            f = F_CRANGE;
+            v = p + 14;
+        } else {
+            return;
+        }
+        break;
+    case 't':
+        if (!header_is(p, n, "transfer-encoding", 17))
             return;
         if (d->line_over) {
             d->chunked = 0;
             d->te_other = 1;
         } else {
+            v = p + 18;
+            vn = n - 18;
             trim(&v, &vn);
             d->chunked = (uint8_t)last_coding_chunked(v, vn);
             d->te_other = !d->chunked;
         }
         return;
-    case sizeof("range") - 1:
-        if (!request || !d->txn_live || !name_is(p, n, "range"))
+    case 'r':
+        if (!request || !d->txn_live || n <= 5 || p[5] != ':' || !name_is(p, 5, "range"))
             return;
-        trim(&v, &vn);
-        txn_set(s, d->txn_id, F_RANGE, v, vn, HTTP_VALUE_MAX);
-        return;
-    case sizeof("content-range") - 1:
-        if (request || !d->txn_live || !name_is_long(p, n, "content-range"))
-            return;
-        trim(&v, &vn);
-        txn_set(s, d->txn_id, F_CRANGE, v, vn, HTTP_VALUE_MAX);
-        return;
-    case sizeof("content-type") - 1:
-        if (request || !d->txn_live || !name_is_long(p, n, "content-type"))
-            return;
-        trim(&v, &vn);
-        txn_set(s, d->txn_id, F_CTYPE, v, vn, HTTP_VALUE_MAX);
-        return;
+        f = F_RANGE;
+        v = p + 6;
+        break;
     default:
         return;
     }
+    vn = n - (size_t)(v - p);
+    trim(&v, &vn);
+    txn_set(s, d->txn_id, f, v, vn, HTTP_VALUE_MAX);
 }
 
 /* ---- state changes ---- */
@@ -1026,7 +1035,7 @@ static void feed(struct http_sniff *s, enum http_dir dir, const uint8_t *p, size
                  const struct http_sniff_cb *cb)
 {
     struct sniff_dir *d = &s->dir[dir];
-    int request = dir == HTTP_C2S;
+    int request = dir == HTTP_C2S, c;
     size_t n;
 
     while (len > 0) {
@@ -1054,11 +1063,16 @@ static void feed(struct http_sniff *s, enum http_dir dir, const uint8_t *p, size
         if (d->state == ST_HEADERS || d->state == ST_TRAILERS || d->state == ST_CHUNK_SIZE) {
             /* Whole runs up to the line end: only a line's prefix is kept. */
             const uint8_t *lf = memchr(p, '\n', len);
-            size_t run = lf ? (size_t)(lf - p) : len, room = SNIFF_LINE - d->line_len;
+            size_t run = lf ? (size_t)(lf - p) : len, room;
+            int took = 0;
 
-            if (lf != NULL && d->line_len == 0) {
-                /* The whole line is in this segment: parsed where it lies,
-                 * cut and CR-stripped as if it had been copied to d->line. */
+            /*
+             * Lines whole in this segment are parsed where they lie, cut and
+             * CR-stripped as if copied to d->line. Header lines follow one
+             * another here; only those starting with c, t or r can be one
+             * of the five that matter (see header_line()).
+             */
+            while (lf != NULL && d->line_len == 0) {
                 n = run;
                 if (n > SNIFF_LINE) {
                     n = SNIFF_LINE;
@@ -1066,17 +1080,25 @@ static void feed(struct http_sniff *s, enum http_dir dir, const uint8_t *p, size
                 } else if (n > 0 && p[n - 1] == '\r') {
                     n--;
                 }
-                if (d->state == ST_HEADERS && (n > 0 || d->line_over)) {
-                    /* Most lines: a header, what line_done() would do with it. */
-                    header_line(s, d, request, (const char *)p, n);
-                    d->line_over = 0;
-                } else {
+                if (d->state != ST_HEADERS || (n == 0 && !d->line_over)) {
                     line_done(s, dir, (const char *)p, n, cb);
+                    p = lf + 1;
+                    len -= run + 1;
+                    took = 1; /* the state may have changed: start over */
+                    break;
                 }
+                c = p[0] | 0x20;
+                if (c == 'c' || c == 't' || c == 'r')
+                    header_line(s, d, request, (const char *)p, n);
+                d->line_over = 0;
                 p = lf + 1;
                 len -= run + 1;
-                continue;
+                lf = memchr(p, '\n', len);
+                run = lf ? (size_t)(lf - p) : len;
             }
+            if (took)
+                continue;
+            room = SNIFF_LINE - d->line_len;
             memcpy(d->line + d->line_len, p, run < room ? run : room);
             d->line_len += (uint16_t)(run < room ? run : room);
             if (run > room)
