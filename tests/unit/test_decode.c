@@ -377,6 +377,24 @@ static void test_hostile_options(void **state)
     decode_tcp_options(eol, sizeof(eol), &o);
     assert_int_equal(o.present, 0);
     assert_false(o.malformed);
+    /* Linux's usual NOP NOP TS, its last byte changed to another length, and
+     * the same option as its own 10 bytes, are read as the general loop reads. */
+    static const uint8_t nop_ts[12] = { 1, 1, 8, 10, 0, 0, 1, 2, 3, 4, 5, 6 };
+    memset(&o, 0, sizeof(o));
+    decode_tcp_options(nop_ts, sizeof(nop_ts), &o);
+    assert_int_equal(o.present, TCPOPT_F_TS);
+    assert_int_equal(o.tsval, 0x0102);
+    assert_int_equal(o.tsecr, 0x03040506);
+    assert_false(o.malformed);
+    memset(&o, 0, sizeof(o));
+    decode_tcp_options(nop_ts + 2, 10, &o);
+    assert_int_equal(o.present, TCPOPT_F_TS);
+    assert_int_equal(o.tsecr, 0x03040506);
+    static const uint8_t nop_ts_bad[12] = { 1, 1, 8, 11, 0, 0, 1, 2, 3, 4, 5, 6 };
+    memset(&o, 0, sizeof(o));
+    decode_tcp_options(nop_ts_bad, sizeof(nop_ts_bad), &o);
+    assert_int_equal(o.present, 0);
+    assert_true(o.malformed);
     /* Random bytes: never crash, never read past len (ASan). */
     srand(42);
     for (int round = 0; round < 2000; round++) {
