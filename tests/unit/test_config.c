@@ -35,6 +35,9 @@ static void test_defaults(void **state)
     assert_int_equal(c.max_body_bytes, 1024 * 1024);
     assert_int_equal(c.max_ranges, 16);
     assert_int_equal(c.grace_ms, 10000);
+    assert_int_equal(c.file_cache_bytes, 4 * 1024 * 1024);
+    assert_int_equal(c.file_cache_max_file, 64 * 1024);
+    assert_int_equal(c.file_cache_valid_ms, 1000);
     assert_int_equal(c.log_level, LOG_LEVEL_NOTICE);
     assert_string_equal(c.access_log, "");
     assert_string_equal(c.config_path, "");
@@ -71,6 +74,18 @@ static void test_set_numbers_and_units(void **state)
     assert_int_equal(c.autoindex, 1);
     assert_int_equal(config_set(&c, "max-ranges", "4", err, sizeof(err)), 0);
     assert_int_equal(c.max_ranges, 4);
+    assert_int_equal(config_set(&c, "file-cache", "16m", err, sizeof(err)), 0);
+    assert_int_equal(c.file_cache_bytes, 16 * 1024 * 1024);
+    assert_int_equal(config_set(&c, "file_cache", "OFF", err, sizeof(err)), 0);
+    assert_int_equal(c.file_cache_bytes, 0);
+    assert_int_equal(config_set(&c, "file-cache", "0", err, sizeof(err)), 0);
+    assert_int_equal(c.file_cache_bytes, 0);
+    assert_int_equal(config_set(&c, "file-cache-max-file", "8k", err, sizeof(err)), 0);
+    assert_int_equal(c.file_cache_max_file, 8192);
+    assert_int_equal(config_set(&c, "file-cache-valid", "2s", err, sizeof(err)), 0);
+    assert_int_equal(c.file_cache_valid_ms, 2000);
+    assert_int_equal(config_set(&c, "file-cache-valid", "0", err, sizeof(err)), 0);
+    assert_int_equal(c.file_cache_valid_ms, 0);
 }
 
 static void test_set_rejects(void **state)
@@ -92,6 +107,10 @@ static void test_set_rejects(void **state)
     assert_int_equal(config_set(&c, "keepalive-timeout", "5h", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "log-level", "loud", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "autoindex", "maybe", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "file-cache", "on", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "file-cache", "2g", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "file-cache-max-file", "17m", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "file-cache-valid", "-1", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "colour", "blue", err, sizeof(err)), -1);
     assert_string_equal(err, "unknown option 'colour'");
     assert_int_equal(config_set(&c, "root", "", err, sizeof(err)), -1);
