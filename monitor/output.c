@@ -108,21 +108,23 @@ static inline __attribute__((always_inline)) void jb_str(struct jbuf *j, const c
     jb_mem(j, s, strlen(s));
 }
 
+/* Two digits per division: most numbers here have 1-10 digits. */
+static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+                            "31323334353637383940414243444546474849505152535455565758596061"
+                            "62636465666768697071727374757677787980818283848586878889909192"
+                            "93949596979899";
+
 /* Unsigned decimal without printf: the JSON of 30 000 connections is mostly numbers. */
 static char *fmt_u64(char *p, uint64_t v)
 {
-    /* Two digits per division: most numbers here have 1-10 digits. */
-    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
-                                "31323334353637383940414243444546474849505152535455565758596061"
-                                "62636465666768697071727374757677787980818283848586878889909192"
-                                "93949596979899";
     if (v < 10) { /* most counters are 0 */
         *p = (char)('0' + v);
         return p + 1;
     }
-    /* Count the digits first, then write them in place from the end. */
+    /* Count the digits first (comparisons, not divisions), then write them
+     * in place from the end. */
     size_t n = 2;
-    for (uint64_t t = v / 100; t > 0; t /= 10)
+    for (uint64_t limit = 100; n < 20 && v >= limit; limit *= 10)
         n++;
     char *q = p + n;
     while (v >= 100) {
@@ -149,15 +151,26 @@ static char *fmt_fixed(char *p, uint64_t v, int digits)
     p = fmt_u64(p, v / scale);
     *p++ = '.';
     uint64_t f = v % scale;
-    for (int i = digits; i >= 1; i--) {
-        p[i - 1] = (char)('0' + f % 10);
-        f /= 10;
+    char *q = p + digits;
+    int i = digits;
+    for (; i >= 2; i -= 2) {
+        q -= 2;
+        memcpy(q, pairs + 2 * (f % 100), 2);
+        f /= 100;
     }
+    if (i == 1)
+        *--q = (char)('0' + f % 10);
     return p + digits;
 }
 
-static void jb_u64(struct jbuf *j, uint64_t v)
+/* Inlined: most numbers are one digit (counters at 0), written without a call. */
+static inline __attribute__((always_inline)) void jb_u64(struct jbuf *j, uint64_t v)
 {
+    if (v < 10) {
+        *jb_room(j, 1) = (char)('0' + v);
+        j->n++;
+        return;
+    }
     j->n = (size_t)(fmt_u64(jb_room(j, 24), v) - j->b);
 }
 
@@ -201,7 +214,19 @@ static void jb_json_string(struct jbuf *j, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *c = (const unsigned char *)s;
-    jb_mem(j, "\"", 1);
+    size_t n = 0;
+    /* Most strings need no escape: copied in one piece up to the first byte that does. */
+    while (c[n] >= 0x20 && c[n] != '"' && c[n] != '\\' && c[n] != 0x7f)
+        n++;
+    if (n < sizeof(j->b) / 2) {
+        char *p = jb_room(j, n + 2);
+        p[0] = '"';
+        memcpy(p + 1, c, n);
+        j->n += n + 1;
+        c += n;
+    } else {
+        jb_mem(j, "\"", 1);
+    }
     while (*c) {
         /* At most 256 input bytes per round, 6 output bytes each. */
         char *p = jb_room(j, 6 * 256), *start = p;

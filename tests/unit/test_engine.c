@@ -201,6 +201,39 @@ static void test_json_string_escaping(void **state)
     free(buf);
 }
 
+/* Numbers at digit-count boundaries, fixed-point stamps, escaped and plain strings. */
+static void test_json_numbers_and_strings(void **state)
+{
+    (void)state;
+    struct engine_config cfg = { .max_flows = 1024 };
+    struct engine *e = engine_new(&cfg);
+    run_exchange(e);
+    struct flow *f = flow_table_next(engine_flows(e), NULL);
+    f->d[FLOW_C2S].bytes = UINT64_MAX;
+    f->d[FLOW_S2C].bytes = 10000000000000000000ULL;
+    f->d[FLOW_C2S].pkts = 99;
+    f->d[FLOW_S2C].pkts = 100;
+    f->first_ts_ns = 1000000001ULL;
+    f->last_ts_ns = 1000000001ULL + 9876543210ULL;
+    snprintf(f->history, sizeof(f->history), "Sh\"\\\x01z");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    output_flow_json(m, f);
+    fclose(m);
+    assert_non_null(strstr(buf, "\"pkts_c2s\":99,\"pkts_s2c\":100,"));
+    assert_non_null(strstr(buf, "\"bytes_c2s\":18446744073709551615,"));
+    assert_non_null(strstr(buf, "\"bytes_s2c\":10000000000000000000,"));
+    assert_non_null(strstr(buf, "\"first_ts\":1.000000001,\"last_ts\":10.876543211,"));
+    assert_non_null(strstr(buf, "\"duration\":9.876543210,"));
+    assert_non_null(strstr(buf, "\"history\":\"Sh\\\"\\\\\\u0001z\","));
+    assert_non_null(
+        strstr(buf, "\"uri\":\"/index.html\",\"version\":\"HTTP/1.1\",\"range\":null,"));
+    assert_non_null(strstr(buf, "\"reason\":\"OK\","));
+    free(buf);
+    engine_free(e);
+}
+
 static int evicted;
 
 static void count_evict(void *ctx, struct flow *f)
@@ -249,8 +282,11 @@ static void test_retire_keeps_record(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_events_and_counters), cmocka_unit_test(test_ladder_rows),
-        cmocka_unit_test(test_json_and_selectors),  cmocka_unit_test(test_json_string_escaping),
+        cmocka_unit_test(test_events_and_counters),
+        cmocka_unit_test(test_ladder_rows),
+        cmocka_unit_test(test_json_and_selectors),
+        cmocka_unit_test(test_json_string_escaping),
+        cmocka_unit_test(test_json_numbers_and_strings),
         cmocka_unit_test(test_retire_keeps_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
