@@ -1,4 +1,5 @@
-/* Opening the shared listening sockets, with one clear line for each way it fails. */
+/* Opening the listening sockets (shared, or SO_REUSEPORT copies), with one clear line for each way
+ * it fails. */
 #include "master/listen.h"
 
 #include <arpa/inet.h>
@@ -54,12 +55,35 @@ static void listen_error(char *err, size_t errlen, int e, const char *name, int 
     }
 }
 
+/* A listening socket on sa, or -1 with errno (bind and listen included). */
+static int listen_socket(const struct sockaddr *sa, socklen_t len, int v6only, int reuseport)
+{
+    int fd, one = 1;
+
+    fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+        goto fail;
+    if (sa->sa_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+    if (bind(fd, sa, len) < 0 || listen(fd, LISTEN_BACKLOG) < 0)
+        goto fail;
+    return fd;
+fail:;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+}
+
 /* One socket for one address; v6only: 1 for explicit IPv6 addresses, 0 for the [::] default. */
 static int listen_one(struct listen_set *ls, const struct sockaddr *sa, socklen_t len, int v6only,
                       int port, char *err, size_t errlen)
 {
     char name[64];
-    int fd, one = 1;
+    int fd;
 
     listen_name(sa, name, sizeof(name));
     for (int i = 0; i < ls->n; i++) {
@@ -70,19 +94,24 @@ static int listen_one(struct listen_set *ls, const struct sockaddr *sa, socklen_
         snprintf(err, errlen, "too many listening addresses (at most %d)", LISTEN_MAX);
         return -1;
     }
-    fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        if (errno == EAFNOSUPPORT)
-            return 1;
-        snprintf(err, errlen, "socket for %s: %s", name, strerror(errno));
-        return -1;
+    if (ls->reuseport) {
+        /*
+         * SO_REUSEPORT would let us bind beside another server of the same
+         * user on this port and silently share its traffic: first bind one
+         * plain socket, which fails if anything listens there.
+         */
+        fd = listen_socket(sa, len, v6only, 0);
+        if (fd >= 0)
+            close(fd);
+    } else {
+        fd = 0;
     }
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (sa->sa_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
-    if (bind(fd, sa, len) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+    if (fd >= 0)
+        fd = listen_socket(sa, len, v6only, ls->reuseport);
+    if (fd < 0) {
         int e = errno;
-        close(fd);
+        if (e == EAFNOSUPPORT)
+            return 1;
         if (e == EADDRNOTAVAIL && sa->sa_family == AF_INET6 && !v6only)
             return 1; /* IPv6 configured off: the caller falls back to IPv4 */
         listen_error(err, errlen, e, name, port);
@@ -165,26 +194,158 @@ int listen_open(const struct labd_config *c, struct listen_set *ls, char *err, s
 {
     int rc = 0;
 
-    ls->n = 0;
+    memset(ls, 0, sizeof(*ls));
+    memset(ls->more, -1, sizeof(ls->more));
+    ls->reuseport = c->accept_reuseport;
+    ls->ncopies = 1;
     if (c->nbinds == 0)
         rc = listen_any(ls, c->port, err, errlen);
     for (int i = 0; rc == 0 && i < c->nbinds; i++)
         rc = listen_addr(ls, c->binds[i], c->port, err, errlen);
+    if (rc == 0)
+        rc = listen_grow(ls, c->workers, err, errlen);
     if (rc < 0)
         listen_close(ls);
     return rc;
 }
 
+/* Where copy k of address i lives. */
+static int *listen_slot(struct listen_set *ls, int k, int i)
+{
+    return k == 0 ? &ls->fds[i] : &ls->more[k - 1][i];
+}
+
+static int listen_get(const struct listen_set *ls, int k, int i)
+{
+    return k == 0 ? ls->fds[i] : ls->more[k - 1][i];
+}
+
 void listen_close(struct listen_set *ls)
 {
-    for (int i = 0; i < ls->n; i++)
-        close(ls->fds[i]);
+    for (int k = 0; k < ls->ncopies; k++) {
+        for (int i = 0; i < ls->n; i++) {
+            int *fd = listen_slot(ls, k, i);
+            if (*fd >= 0)
+                close(*fd);
+            *fd = -1;
+        }
+    }
     ls->n = 0;
+    ls->ncopies = 0;
+}
+
+/* One more SO_REUSEPORT socket on the address (and family, v6only) of address i. */
+static int listen_copy(const struct listen_set *ls, int i, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss), olen;
+    int v6only = 0, fd = -1;
+
+    for (int k = 0; k < ls->ncopies && fd < 0; k++)
+        fd = listen_get(ls, k, i);
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+        snprintf(err, errlen, "cannot listen on %s again: no open socket to copy", ls->names[i]);
+        return -1;
+    }
+    olen = sizeof(v6only);
+    if (ss.ss_family == AF_INET6)
+        getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &olen);
+    fd = listen_socket((struct sockaddr *)&ss, len, v6only, 1);
+    if (fd < 0)
+        snprintf(err, errlen, "cannot listen on %s (SO_REUSEPORT copy): %s", ls->names[i],
+                 strerror(errno));
+    return fd;
+}
+
+int listen_grow(struct listen_set *ls, int ncopies, char *err, size_t errlen)
+{
+    if (!ls->reuseport)
+        return 0;
+    if (ncopies > LISTEN_COPIES_MAX)
+        ncopies = LISTEN_COPIES_MAX;
+    for (int k = 0; k < ncopies; k++) {
+        for (int i = 0; i < ls->n; i++) {
+            int *fd = listen_slot(ls, k, i);
+            if (k < ls->ncopies && *fd >= 0)
+                continue;
+            *fd = listen_copy(ls, i, err, errlen);
+            if (*fd < 0)
+                return -1;
+            if (k >= ls->ncopies)
+                ls->ncopies = k + 1;
+        }
+    }
+    return 0;
+}
+
+void listen_shrink(struct listen_set *ls, int ncopies)
+{
+    if (ncopies < 1)
+        ncopies = 1;
+    for (int k = ncopies; k < ls->ncopies; k++) {
+        for (int i = 0; i < ls->n; i++) {
+            int *fd = listen_slot(ls, k, i);
+            if (*fd >= 0)
+                close(*fd);
+            *fd = -1;
+        }
+    }
+    if (ls->ncopies > ncopies)
+        ls->ncopies = ncopies;
+}
+
+int listen_worker_fds(const struct listen_set *ls, unsigned number, int nworkers, int *out, int max)
+{
+    int n = 0;
+
+    if (nworkers < 1)
+        nworkers = 1;
+    for (int k = 0; k < ls->ncopies; k++) {
+        if (ls->reuseport && k % nworkers != (int)((number - 1) % (unsigned)nworkers))
+            continue;
+        for (int i = 0; i < ls->n && n < max; i++) {
+            int fd = listen_get(ls, k, i);
+            if (fd >= 0)
+                out[n++] = fd;
+        }
+    }
+    return n;
+}
+
+void listen_close_others(struct listen_set *ls, const int *keep, int nkeep)
+{
+    for (int k = 0; k < ls->ncopies; k++) {
+        for (int i = 0; i < ls->n; i++) {
+            int *fd = listen_slot(ls, k, i), kept = 0;
+            for (int j = 0; j < nkeep && !kept; j++)
+                kept = keep[j] == *fd;
+            if (*fd >= 0 && !kept) {
+                close(*fd);
+                *fd = -1;
+            }
+        }
+    }
+}
+
+void listen_close_worker(struct listen_set *ls, unsigned number, int nworkers)
+{
+    if (!ls->reuseport || nworkers < 1)
+        return;
+    for (int k = 0; k < ls->ncopies; k++) {
+        if (k % nworkers != (int)((number - 1) % (unsigned)nworkers))
+            continue;
+        for (int i = 0; i < ls->n; i++) {
+            int *fd = listen_slot(ls, k, i);
+            if (*fd >= 0)
+                close(*fd);
+            *fd = -1;
+        }
+    }
 }
 
 int listen_same(const struct labd_config *a, const struct labd_config *b)
 {
-    if (a->port != b->port || a->nbinds != b->nbinds)
+    if (a->port != b->port || a->nbinds != b->nbinds || a->accept_reuseport != b->accept_reuseport)
         return 0;
     for (int i = 0; i < a->nbinds; i++) {
         if (strcmp(a->binds[i], b->binds[i]) != 0)

@@ -73,6 +73,7 @@ static struct {
     struct labd_config next; /* the generation a reload is starting */
     struct listen_set ls;
     struct listen_set next_ls;          /* new sockets when a reload rebinds, else n = 0 */
+    int copies_before;                  /* reuseport copies before a reload grew them */
     struct mime_saved mime_old;         /* during a reload: the table to go back to */
     struct master_cred cred, next_cred; /* of M.cfg and M.next */
     struct scoreboard sb;
@@ -210,10 +211,13 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
     snprintf(name, sizeof(name), "labd: worker %u", number);
     proctitle_set(name, cfg->run_dir);
 
+    static int fds[WORKER_MAX_LISTEN];
     memset(&ws, 0, sizeof(ws));
     ws.cfg = cfg;
-    ws.listen_fds = ls->fds;
-    ws.nlisten = ls->n;
+    ws.listen_fds = fds;
+    ws.nlisten = listen_worker_fds(ls, number, cfg->workers, fds, WORKER_MAX_LISTEN);
+    /* Reuseport: the other workers' sockets must close when they do, not live on here. */
+    listen_close_others(ls == &M.ls ? &M.ls : &M.next_ls, fds, ws.nlisten);
     ws.sb = &M.sb;
     ws.slot = slot;
     ws.number = number;
@@ -466,6 +470,8 @@ static void master_reload_abort(const char *why)
         }
     }
     listen_close(&M.next_ls);
+    /* Copies opened for more workers would get connections nobody accepts. */
+    listen_shrink(&M.ls, M.copies_before);
     mime_restore(&M.mime_old);
     M.phase = PHASE_RUNNING;
 }
@@ -497,6 +503,11 @@ static void master_reload_begin(void)
         log_warn("reload: run-dir cannot change while running; keeping %s", M.cfg.run_dir);
         snprintf(c.run_dir, sizeof(c.run_dir), "%s", M.cfg.run_dir);
     }
+    if (c.accept_reuseport != M.cfg.accept_reuseport) {
+        log_warn("reload: accept cannot change while running (restart instead); keeping %s",
+                 M.cfg.accept_reuseport ? "reuseport" : "exclusive");
+        c.accept_reuseport = M.cfg.accept_reuseport;
+    }
     for (unsigned i = 0; i < M.nslots; i++)
         free_slots += M.procs[i].pid == 0;
     if (c.workers > free_slots) {
@@ -519,7 +530,14 @@ static void master_reload_begin(void)
         return;
     }
     M.next_ls.n = 0;
-    if (!listen_same(&c, &M.cfg) && listen_open(&c, &M.next_ls, err, sizeof(err)) < 0) {
+    M.copies_before = M.ls.ncopies;
+    /*
+     * Reuseport: new worker n takes over the copies of old worker n, so
+     * nothing queued on them is lost; more workers need more copies.
+     */
+    if (listen_same(&c, &M.cfg) ? listen_grow(&M.ls, c.workers, err, sizeof(err)) < 0
+                                : listen_open(&c, &M.next_ls, err, sizeof(err)) < 0) {
+        listen_shrink(&M.ls, M.copies_before);
         mime_restore(&M.mime_old);
         log_error("reload failed: %s; keeping generation %u", err, M.generation);
         return;
@@ -576,6 +594,9 @@ static void master_schedule_respawn(struct wproc *w, int64_t now)
         log_error("worker %u failed at start-up %d times in a row; not respawning it (fix "
                   "the cause above, then: labd reload)",
                   w->number, r->rs.start_failures);
+        /* Its reuseport sockets would collect connections for nobody (reload reopens them). */
+        if (w->generation == M.generation)
+            listen_close_worker(&M.ls, w->number, M.cfg.workers);
         return;
     }
     r->pending = 1;

@@ -25,6 +25,8 @@ const struct config_key config_keys[] = {
     { "bind", "ADDR", "listen on this address (IPv4, IPv6 or name; repeatable; default all)" },
     { "root", "DIR", "document root (default: the bundled site)" },
     { "workers", "N", "worker processes, 1 to 64, or auto (default: number of CPUs)" },
+    { "accept", "MODE",
+      "exclusive (one listening socket shared by the workers, default) or reuseport" },
     { "run-dir", "DIR",
       "pid file, scoreboard, logs (/run/labd for root, else $XDG_RUNTIME_DIR/labd or "
       "/tmp/labd-UID)" },
@@ -116,6 +118,7 @@ void config_defaults(struct labd_config *c)
     c->port = 8080;
     ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     c->workers = ncpu > 0 ? (int)(ncpu < 64 ? ncpu : 64) : 1;
+    c->accept_reuseport = 0; /* measured: see labd.8, ACCEPT STRATEGY */
     len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[len > 0 ? len : 0] = '\0';
     config_default_root(len > 0 ? exe : NULL, c->root, sizeof(c->root));
@@ -313,6 +316,17 @@ int config_set(struct labd_config *c, const char *key, const char *value, char *
             return -1;
         }
         c->log_level = level;
+        return 0;
+    }
+    if (config_key_is(key, "accept")) {
+        if (!strcasecmp(value, "exclusive")) {
+            c->accept_reuseport = 0;
+        } else if (!strcasecmp(value, "reuseport")) {
+            c->accept_reuseport = 1;
+        } else {
+            config_err(err, errlen, "accept: '%s' is not exclusive or reuseport", value);
+            return -1;
+        }
         return 0;
     }
     if (config_key_is(key, "autoindex")) {

@@ -20,6 +20,7 @@ struct labd_config {
     int port;                  /* 8080 */
     char root[PATH_MAX];       /* document root; default: the bundled www/ */
     int workers;               /* default: number of CPUs */
+    int accept_reuseport;      /* 1: a SO_REUSEPORT socket per worker; 0 (default): one shared */
     char run_dir[PATH_MAX];    /* pid file, scoreboard, default logs */
     char access_log[PATH_MAX]; /* "" = <run_dir>/access.log, "off" = none */
     char error_log[PATH_MAX];  /* "" = <run_dir>/error.log */

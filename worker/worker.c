@@ -28,7 +28,6 @@
 /* Back-off when accept fails for lack of descriptors or memory. */
 #define WORKER_ACCEPT_PAUSE_MS 100
 #define WORKER_TRIM_IDLE_MS    1000 /* idle time before the heap is trimmed */
-#define WORKER_MAX_LISTEN      64
 
 struct worker_state {
     struct worker_ctx w;
@@ -58,6 +57,8 @@ static void worker_listen(struct worker_state *s, int on)
              * EPOLLEXCLUSIVE wakes one waiting worker per new connection
              * instead of all of them (no thundering herd) while the workers
              * still share one accept queue, so a stuck worker strands nothing.
+             * With accept reuseport the sockets are this worker's own (a
+             * reload's old and new worker may share them for a moment).
              */
             struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u64 = (uint64_t)i };
             if (epoll_ctl(s->w.epfd, EPOLL_CTL_ADD, s->listen_fds[i], &ev) < 0)

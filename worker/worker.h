@@ -19,9 +19,11 @@
 #include "shared/config.h"
 #include "shared/scoreboard.h"
 
+#define WORKER_MAX_LISTEN 64 /* listening sockets one worker accepts on, at most */
+
 struct worker_start {
     const struct labd_config *cfg;
-    const int *listen_fds; /* shared listening sockets (non-blocking) */
+    const int *listen_fds; /* its listening sockets (non-blocking): shared or its own */
     int nlisten;
     struct scoreboard *sb; /* mapped read-write; the worker owns slot `slot` */
     unsigned slot;

@@ -86,6 +86,11 @@ static void test_set_numbers_and_units(void **state)
     assert_int_equal(c.file_cache_valid_ms, 2000);
     assert_int_equal(config_set(&c, "file-cache-valid", "0", err, sizeof(err)), 0);
     assert_int_equal(c.file_cache_valid_ms, 0);
+    assert_int_equal(c.accept_reuseport, 0); /* the default: exclusive */
+    assert_int_equal(config_set(&c, "accept", "reuseport", err, sizeof(err)), 0);
+    assert_int_equal(c.accept_reuseport, 1);
+    assert_int_equal(config_set(&c, "accept", "Exclusive", err, sizeof(err)), 0);
+    assert_int_equal(c.accept_reuseport, 0);
 }
 
 static void test_set_rejects(void **state)
@@ -111,6 +116,8 @@ static void test_set_rejects(void **state)
     assert_int_equal(config_set(&c, "file-cache", "2g", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "file-cache-max-file", "17m", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "file-cache-valid", "-1", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "accept", "shared", err, sizeof(err)), -1);
+    assert_string_equal(err, "accept: 'shared' is not exclusive or reuseport");
     assert_int_equal(config_set(&c, "colour", "blue", err, sizeof(err)), -1);
     assert_string_equal(err, "unknown option 'colour'");
     assert_int_equal(config_set(&c, "root", "", err, sizeof(err)), -1);
@@ -292,6 +299,8 @@ static void test_every_key_in_table_is_settable(void **state)
             v = "info";
         else if (!strcmp(arg, "on|off"))
             v = "on";
+        else if (!strcmp(arg, "MODE"))
+            v = "reuseport";
         else if (!strcmp(arg, "BYTES"))
             v = "64k";
         config_defaults(&c);

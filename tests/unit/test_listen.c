@@ -106,17 +106,90 @@ static void test_same(void **state)
     assert_false(listen_same(&a, &b));
     snprintf(a.binds[a.nbinds++], CONFIG_BIND_MAX, "::1");
     assert_true(listen_same(&a, &b));
+    b.accept_reuseport = 1; /* another accept mode needs other sockets */
+    assert_false(listen_same(&a, &b));
+    b.accept_reuseport = 0;
     b.port = 8081;
     assert_false(listen_same(&a, &b));
+}
+
+/* The port a listening socket is bound to. */
+static int port_of(int fd)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    return ntohs(sa.sin_port);
+}
+
+static void test_reuseport_copies(void **state)
+{
+    struct labd_config c;
+    struct listen_set ls, again;
+    char err[256];
+    int fds[8], one = 0;
+    socklen_t olen = sizeof(one);
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.port = some_port();
+    c.workers = 3;
+    c.accept_reuseport = 1;
+    snprintf(c.binds[c.nbinds++], CONFIG_BIND_MAX, "127.0.0.1");
+    assert_int_equal(listen_open(&c, &ls, err, sizeof(err)), 0);
+    assert_int_equal(ls.n, 1);
+    assert_int_equal(ls.ncopies, 3);
+    /* One socket per worker, all on the port, all SO_REUSEPORT, non-blocking. */
+    for (unsigned w = 1; w <= 3; w++) {
+        assert_int_equal(listen_worker_fds(&ls, w, 3, fds, 8), 1);
+        assert_int_equal(port_of(fds[0]), c.port);
+        assert_int_equal(getsockopt(fds[0], SOL_SOCKET, SO_REUSEPORT, &one, &olen), 0);
+        assert_int_equal(one, 1);
+        assert_true(fcntl(fds[0], F_GETFL) & O_NONBLOCK);
+    }
+    assert_int_not_equal(ls.more[0][0], ls.fds[0]);
+    assert_int_not_equal(ls.more[1][0], ls.more[0][0]);
+
+    /* Fewer workers after a reload: worker 1 takes copies 0 and 2, worker 2 copy 1. */
+    assert_int_equal(listen_worker_fds(&ls, 1, 2, fds, 8), 2);
+    assert_int_equal(fds[0], ls.fds[0]);
+    assert_int_equal(fds[1], ls.more[1][0]);
+    assert_int_equal(listen_worker_fds(&ls, 2, 2, fds, 8), 1);
+    assert_int_equal(fds[0], ls.more[0][0]);
+
+    /* SO_REUSEPORT must not let a second server share the port. */
+    assert_int_equal(listen_open(&c, &again, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "is already in use on 127.0.0.1"));
+
+    /* A worker that will not come back gives its copies up; growing reopens them. */
+    listen_close_worker(&ls, 2, 3);
+    assert_int_equal(ls.more[0][0], -1);
+    assert_int_equal(listen_worker_fds(&ls, 2, 3, fds, 8), 0);
+    assert_int_equal(listen_grow(&ls, 4, err, sizeof(err)), 0);
+    assert_int_equal(ls.ncopies, 4);
+    assert_true(ls.more[0][0] >= 0);
+    assert_int_equal(port_of(ls.more[2][0]), c.port);
+    listen_shrink(&ls, 2);
+    assert_int_equal(ls.ncopies, 2);
+    assert_int_equal(listen_worker_fds(&ls, 1, 2, fds, 8), 1);
+    listen_close(&ls);
+    assert_int_equal(ls.n, 0);
+
+    /* The shared mode: one socket, every worker gets it. */
+    c.accept_reuseport = 0;
+    assert_int_equal(listen_open(&c, &ls, err, sizeof(err)), 0);
+    assert_int_equal(ls.ncopies, 1);
+    assert_int_equal(listen_worker_fds(&ls, 2, 3, fds, 8), 1);
+    assert_int_equal(fds[0], ls.fds[0]);
+    listen_close(&ls);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bind_list),
-        cmocka_unit_test(test_default_is_all_addresses),
-        cmocka_unit_test(test_bad_addresses),
-        cmocka_unit_test(test_same),
+        cmocka_unit_test(test_bind_list),        cmocka_unit_test(test_default_is_all_addresses),
+        cmocka_unit_test(test_bad_addresses),    cmocka_unit_test(test_same),
+        cmocka_unit_test(test_reuseport_copies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
