@@ -1,10 +1,11 @@
-/* Small-file cache: hash table of refcounted file versions with an LRU list and byte bound. */
+/* File cache: hash table of refcounted file versions with an LRU list, byte and fd bounds. */
 #include "worker/filecache.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct filecache {
     struct filecache_limits lim;
@@ -12,6 +13,7 @@ struct filecache {
     uint32_t mask;
     struct filecache_file *head, *tail; /* LRU: head most recent */
     unsigned entries;
+    unsigned fds;
     size_t bytes;
     /*
      * Versions evicted or replaced while a response still sends them. Slow
@@ -72,10 +74,12 @@ void filecache_release(struct filecache_file *f)
     if (f->detached) {
         struct filecache *c = f->owner;
         c->detached--;
-        c->detached_bytes -= (size_t)f->size;
+        c->detached_bytes -= f->mem;
         if (c->dead && c->detached == 0)
             free(c);
     }
+    if (f->fd >= 0)
+        close(f->fd);
     free(f);
 }
 
@@ -115,11 +119,13 @@ static void filecache_unlink(struct filecache *c, struct filecache_file *f)
     filecache_lru_unlink(c, f);
     f->in_table = 0;
     c->entries--;
-    c->bytes -= (size_t)f->size;
+    c->bytes -= f->mem;
+    if (f->fd >= 0)
+        c->fds--;
     if (f->refs > 1) {
         f->detached = 1;
         c->detached++;
-        c->detached_bytes += (size_t)f->size;
+        c->detached_bytes += f->mem;
     }
     filecache_release(f);
 }
@@ -165,28 +171,33 @@ struct filecache_file *filecache_lookup(struct filecache *c, const char *key, si
     return f;
 }
 
-static int filecache_same(const struct filecache_file *f, const struct stat *st)
+int filecache_unchanged(const struct filecache_file *f, const struct stat *st)
 {
-    return f->dev == st->st_dev && f->ino == st->st_ino && f->size == st->st_size &&
-           f->mtim.tv_sec == st->st_mtim.tv_sec && f->mtim.tv_nsec == st->st_mtim.tv_nsec &&
-           f->ctim.tv_sec == st->st_ctim.tv_sec && f->ctim.tv_nsec == st->st_ctim.tv_nsec;
+    return st->st_nlink > 0 && f->dev == st->st_dev && f->ino == st->st_ino &&
+           f->size == st->st_size && f->mtim.tv_sec == st->st_mtim.tv_sec &&
+           f->mtim.tv_nsec == st->st_mtim.tv_nsec && f->ctim.tv_sec == st->st_ctim.tv_sec &&
+           f->ctim.tv_nsec == st->st_ctim.tv_nsec;
 }
 
-static int filecache_cacheable(const struct filecache *c, const struct stat *st)
+static enum filecache_kind filecache_kind_of(const struct filecache *c, const struct stat *st)
 {
-    return S_ISREG(st->st_mode) && st->st_size >= 0 && (size_t)st->st_size <= c->lim.max_file &&
-           (size_t)st->st_size <= c->lim.max_bytes;
+    if (!S_ISREG(st->st_mode) || st->st_size < 0)
+        return FILECACHE_NONE;
+    if ((size_t)st->st_size <= c->lim.max_file && (size_t)st->st_size <= c->lim.max_bytes)
+        return FILECACHE_DATA;
+    return c->lim.max_fds > 0 ? FILECACHE_FD : FILECACHE_NONE;
 }
 
 struct filecache_file *filecache_revalidate(struct filecache *c, const char *key, size_t key_len,
-                                            const struct stat *st, int64_t now_ms, int *cacheable)
+                                            const struct stat *st, int64_t now_ms,
+                                            enum filecache_kind *kind)
 {
     struct filecache_file *f = filecache_find(c, key, key_len, filecache_hash(key, key_len));
 
-    *cacheable = filecache_cacheable(c, st);
+    *kind = filecache_kind_of(c, st);
     if (f == NULL)
         return NULL;
-    if (!*cacheable || !filecache_same(f, st)) {
+    if (*kind == FILECACHE_NONE || !filecache_unchanged(f, st)) {
         filecache_unlink(c, f);
         return NULL;
     }
@@ -198,26 +209,13 @@ struct filecache_file *filecache_revalidate(struct filecache *c, const char *key
     return f;
 }
 
-struct filecache_file *filecache_insert(struct filecache *c, const char *key, size_t key_len,
-                                        const struct stat *st, const char *type, int64_t now_ms)
+/* A new version of key, linked in, data area of mem bytes; the caller has made room. */
+static struct filecache_file *filecache_new_file(struct filecache *c, const char *key,
+                                                 size_t key_len, uint32_t h, const struct stat *st,
+                                                 const char *type, size_t mem, int64_t now_ms)
 {
-    uint32_t h = filecache_hash(key, key_len);
-    struct filecache_file *f;
-    size_t size;
+    struct filecache_file *f = malloc(sizeof(*f) + key_len + 1 + mem);
 
-    if (!filecache_cacheable(c, st))
-        return NULL;
-    size = (size_t)st->st_size;
-    if (c->detached_bytes + size > c->lim.max_bytes)
-        return NULL;
-    f = filecache_find(c, key, key_len, h);
-    if (f != NULL)
-        filecache_unlink(c, f);
-    while (c->head && (c->entries >= c->lim.max_entries || c->bytes + size > c->lim.max_bytes)) {
-        filecache_unlink(c, c->tail);
-        c->evictions++;
-    }
-    f = malloc(sizeof(*f) + key_len + 1 + size);
     if (f == NULL)
         return NULL;
     memset(f, 0, sizeof(*f));
@@ -240,13 +238,70 @@ struct filecache_file *filecache_insert(struct filecache *c, const char *key, si
     f->key_len = key_len;
     memcpy(f->key, key, key_len);
     f->key[key_len] = '\0';
-    f->data = f->key + key_len + 1;
+    f->fd = -1;
+    f->mem = mem;
+    f->data = mem > 0 || st->st_size == 0 ? f->key + key_len + 1 : NULL;
 
     f->hnext = c->buckets[h & c->mask];
     c->buckets[h & c->mask] = f;
     filecache_lru_push(c, f);
     c->entries++;
-    c->bytes += size;
+    c->bytes += mem;
+    return f;
+}
+
+struct filecache_file *filecache_insert(struct filecache *c, const char *key, size_t key_len,
+                                        const struct stat *st, const char *type, int64_t now_ms)
+{
+    uint32_t h = filecache_hash(key, key_len);
+    struct filecache_file *f;
+    size_t size;
+
+    if (filecache_kind_of(c, st) != FILECACHE_DATA)
+        return NULL;
+    size = (size_t)st->st_size;
+    if (c->detached_bytes + size > c->lim.max_bytes)
+        return NULL;
+    f = filecache_find(c, key, key_len, h);
+    if (f != NULL)
+        filecache_unlink(c, f);
+    while (c->head && (c->entries >= c->lim.max_entries || c->bytes + size > c->lim.max_bytes)) {
+        filecache_unlink(c, c->tail);
+        c->evictions++;
+    }
+    return filecache_new_file(c, key, key_len, h, st, type, size, now_ms);
+}
+
+struct filecache_file *filecache_insert_fd(struct filecache *c, const char *key, size_t key_len,
+                                           const struct stat *st, const char *type, int fd,
+                                           int64_t now_ms)
+{
+    uint32_t h = filecache_hash(key, key_len);
+    struct filecache_file *f;
+
+    if (fd < 0 || filecache_kind_of(c, st) != FILECACHE_FD)
+        return NULL;
+    f = filecache_find(c, key, key_len, h);
+    if (f != NULL)
+        filecache_unlink(c, f);
+    /* The oldest descriptor entry makes room for this one; a short walk from the LRU end. */
+    for (f = c->tail; f != NULL && c->fds >= c->lim.max_fds;) {
+        struct filecache_file *prev = f->prev;
+        if (f->fd >= 0) {
+            filecache_unlink(c, f);
+            c->evictions++;
+        }
+        f = prev;
+    }
+    while (c->head && c->entries >= c->lim.max_entries) {
+        filecache_unlink(c, c->tail);
+        c->evictions++;
+    }
+    f = filecache_new_file(c, key, key_len, h, st, type, 0, now_ms);
+    if (f == NULL)
+        return NULL;
+    f->fd = fd;
+    c->fds++;
     return f;
 }
 
@@ -261,6 +316,7 @@ void filecache_remove(struct filecache *c, const char *key, size_t key_len)
 void filecache_stats(const struct filecache *c, struct filecache_stats *out)
 {
     out->entries = c->entries;
+    out->fds = c->fds;
     out->bytes = c->bytes;
     out->detached = c->detached;
     out->detached_bytes = c->detached_bytes;

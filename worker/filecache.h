@@ -1,8 +1,10 @@
 /*
- * Small-file cache, one per worker: the bytes of recently served small files
- * with their validators (ETag, Last-Modified) computed once, keyed by the
- * normalised request path. Bounded in entries and bytes, least recently used
- * evicted first. Pure: the caller opens and reads files and passes the time.
+ * File cache, one per worker: the bytes of recently served small files, and
+ * an open descriptor of larger ones (nginx's open_file_cache), with their
+ * validators (ETag, Last-Modified) computed once, keyed by the normalised
+ * request path. Bounded in entries, descriptors and bytes, least recently
+ * used evicted first. The caller opens, stats and reads files and passes the
+ * time; the cache only closes the descriptors it was given.
  */
 #ifndef LABD_FILECACHE_H
 #define LABD_FILECACHE_H
@@ -46,6 +48,8 @@ struct filecache_file {
     char validator_lines[COND_ETAG_MAX + 40];
     size_t validator_lines_len;
 
+    int fd;     /* larger files: an open descriptor (owned), data NULL; else -1 */
+    size_t mem; /* bytes of data held: size, or 0 for a descriptor */
     char *data; /* size bytes, after the key in the same allocation */
     size_t key_len;
     char key[]; /* NUL-terminated */
@@ -55,8 +59,9 @@ struct filecache;
 
 struct filecache_limits {
     size_t max_bytes;     /* file bytes held by the table */
-    size_t max_file;      /* larger files are not cached */
+    size_t max_file;      /* larger files are held as a descriptor, not bytes */
     unsigned max_entries; /* files held by the table */
+    unsigned max_fds;     /* of them, held as descriptors (0: larger files not cached) */
     int valid_ms;         /* an entry older than this is checked against the disk */
 };
 
@@ -77,15 +82,24 @@ void filecache_free(struct filecache *c);
 struct filecache_file *filecache_lookup(struct filecache *c, const char *key, size_t key_len,
                                         int64_t now_ms);
 
+/* How a file would be cached: not at all, its bytes, or an open descriptor. */
+enum filecache_kind { FILECACHE_NONE, FILECACHE_DATA, FILECACHE_FD };
+
 /*
  * The file at key was just opened and stat'ed as st (by the same path
  * decisions as an uncached request). If the cached version is the same
- * (device, inode, size, mtime and ctime), it is marked checked at now_ms and
- * returned. Otherwise NULL: *cacheable says whether filecache_insert would
- * take it (regular file no larger than max_file).
+ * (filecache_unchanged), it is marked checked at now_ms and returned.
+ * Otherwise NULL: *kind says which insert would take it.
  */
 struct filecache_file *filecache_revalidate(struct filecache *c, const char *key, size_t key_len,
-                                            const struct stat *st, int64_t now_ms, int *cacheable);
+                                            const struct stat *st, int64_t now_ms,
+                                            enum filecache_kind *kind);
+
+/*
+ * Is st (of the file on disk, or of f->fd) still the version cached: same
+ * device, inode, size, mtime and ctime, and still linked somewhere?
+ */
+int filecache_unchanged(const struct filecache_file *f, const struct stat *st);
 
 /*
  * Put a new version of key in the table (replacing any older one, evicting
@@ -98,6 +112,16 @@ struct filecache_file *filecache_revalidate(struct filecache *c, const char *key
 struct filecache_file *filecache_insert(struct filecache *c, const char *key, size_t key_len,
                                         const struct stat *st, const char *type, int64_t now_ms);
 
+/*
+ * Put a larger file in the table as its open descriptor fd (st from it),
+ * replacing any older version and evicting the least recently used
+ * descriptor entry when max_fds are held. On success the cache owns fd (it
+ * closes it when the last reference goes); NULL leaves fd to the caller.
+ */
+struct filecache_file *filecache_insert_fd(struct filecache *c, const char *key, size_t key_len,
+                                           const struct stat *st, const char *type, int fd,
+                                           int64_t now_ms);
+
 /* Forget key (a request found the file gone or unreadable). */
 void filecache_remove(struct filecache *c, const char *key, size_t key_len);
 
@@ -107,6 +131,7 @@ void filecache_release(struct filecache_file *f);
 /* Usage, for tests and logs. */
 struct filecache_stats {
     unsigned entries;
+    unsigned fds; /* entries holding a descriptor */
     size_t bytes;
     unsigned detached;     /* versions out of the table but still being sent */
     size_t detached_bytes; /* their bytes */

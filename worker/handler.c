@@ -25,6 +25,7 @@
 
 #define HANDLER_ALLOW         "GET, HEAD, OPTIONS"
 #define HANDLER_CACHE_ENTRIES 1024 /* files in the cache; its byte bound is configured */
+#define HANDLER_CACHE_FDS     32   /* of them, larger files held open */
 
 int handler_init(struct handler_ctx *ctx, const struct labd_config *cfg)
 {
@@ -39,6 +40,7 @@ int handler_init(struct handler_ctx *ctx, const struct labd_config *cfg)
             .max_bytes = (size_t)cfg->file_cache_bytes,
             .max_file = (size_t)cfg->file_cache_max_file,
             .max_entries = HANDLER_CACHE_ENTRIES,
+            .max_fds = HANDLER_CACHE_FDS,
             .valid_ms = cfg->file_cache_valid_ms,
         };
         /* Without memory for the table, serve uncached rather than not at all. */
@@ -319,13 +321,13 @@ static int handler_file(const struct handler_ctx *ctx, const struct http_request
     plan->last_modified_text = src->last_modified;
     switch (cond_evaluate(&cr, etag, src->mtime)) {
     case COND_NOT_MODIFIED:
-        if (src->fd >= 0)
+        if (src->cached == NULL)
             close(src->fd);
         plan->status = 304;
         response_add_header(plan, "ETag", "%s", etag);
         return plan->status;
     case COND_PRECONDITION_FAILED:
-        if (src->fd >= 0)
+        if (src->cached == NULL)
             close(src->fd);
         plan->last_modified = -1;
         return plan->status = 412;
@@ -347,7 +349,7 @@ static int handler_file(const struct handler_ctx *ctx, const struct http_request
         rr = range_parse(range.p, range.len, src->size, max_ranges, &rs);
     }
     if (rr == RANGE_UNSATISFIABLE) {
-        if (src->fd >= 0)
+        if (src->cached == NULL)
             close(src->fd);
         plan->status = 416;
         response_add_header(plan, "ETag", "%s", etag);
@@ -358,8 +360,9 @@ static int handler_file(const struct handler_ctx *ctx, const struct http_request
 
     plan->fd = src->fd;
     if (src->cached != NULL) {
+        /* The cache's descriptor or bytes: released, not closed, when the response ends. */
         filecache_ref(src->cached);
-        plan->file_mem = src->cached->data;
+        plan->file_mem = src->cached->fd < 0 ? src->cached->data : NULL;
         plan->release = handler_release_cached;
         plan->release_arg = src->cached;
     }
@@ -388,7 +391,7 @@ static int handler_file(const struct handler_ctx *ctx, const struct http_request
 /* A file from the cache as a response source. */
 static void handler_src_cached(struct handler_src *src, struct filecache_file *f)
 {
-    src->fd = -1;
+    src->fd = f->fd;
     src->cached = f;
     src->size = f->size;
     src->mtime = f->mtime;
@@ -397,10 +400,27 @@ static void handler_src_cached(struct handler_src *src, struct filecache_file *f
     src->type = f->type;
 }
 
+/* Read the whole file into a new cache entry's data; 0, or -1 when it came out short. */
+static int handler_fill(int fd, struct filecache_file *f)
+{
+    size_t got = 0;
+
+    while (got < (size_t)f->size) {
+        ssize_t n = pread(fd, f->data + got, (size_t)f->size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
 /*
  * An open regular file: answer from the cache when the cached version is
- * still the one on disk, or put it in the cache when it is small enough;
- * else from the file itself. key is the request's normalised path.
+ * still the one on disk, or put it in the cache (its bytes when small, this
+ * descriptor when larger); else from the file itself. key is the request's
+ * normalised path.
  */
 static int handler_open_file(const struct handler_ctx *ctx, const struct http_request *req,
                              struct response_plan *plan, const char *key, size_t key_len, int fd,
@@ -409,32 +429,24 @@ static int handler_open_file(const struct handler_ctx *ctx, const struct http_re
     char etag[COND_ETAG_MAX];
     struct handler_src src;
     struct filecache_file *f = NULL;
-    int cacheable = 0;
+    enum filecache_kind kind = FILECACHE_NONE;
 
     if (ctx->cache != NULL) {
-        f = filecache_revalidate(ctx->cache, key, key_len, st, now_ms, &cacheable);
-        if (f == NULL && cacheable) {
+        f = filecache_revalidate(ctx->cache, key, key_len, st, now_ms, &kind);
+        if (f == NULL && kind == FILECACHE_DATA) {
             f = filecache_insert(ctx->cache, key, key_len, st, type, now_ms);
-            if (f != NULL) {
-                size_t got = 0;
-                while (got < (size_t)st->st_size) {
-                    ssize_t n = pread(fd, f->data + got, (size_t)st->st_size - got, (off_t)got);
-                    if (n < 0 && errno == EINTR)
-                        continue;
-                    if (n <= 0)
-                        break;
-                    got += (size_t)n;
-                }
-                /* Shorter than its stat: being rewritten; serve it uncached this time. */
-                if (got != (size_t)st->st_size) {
-                    filecache_remove(ctx->cache, key, key_len);
-                    f = NULL;
-                }
+            /* Shorter than its stat: being rewritten; serve it uncached this time. */
+            if (f != NULL && handler_fill(fd, f) < 0) {
+                filecache_remove(ctx->cache, key, key_len);
+                f = NULL;
             }
+        } else if (f == NULL && kind == FILECACHE_FD) {
+            f = filecache_insert_fd(ctx->cache, key, key_len, st, type, fd, now_ms);
         }
     }
     if (f != NULL) {
-        close(fd);
+        if (f->fd != fd)
+            close(fd);
         handler_src_cached(&src, f);
         return handler_file(ctx, req, plan, &src);
     }
@@ -491,9 +503,16 @@ int handler_decide(const struct handler_ctx *ctx, const struct http_request *req
     if (rc != 0)
         return plan->status = rc;
     if (ctx->cache != NULL) {
-        /* Within valid_ms of the last check: no open, no stat, no read. */
+        /*
+         * Within valid_ms of the last check: no open, no read; a descriptor
+         * entry gets one fstat, so the size and dates sent are the file's.
+         */
         now_ms = handler_now_ms();
         f = filecache_lookup(ctx->cache, pr.path, pr.len, now_ms);
+        if (f != NULL && f->fd >= 0 && (fstat(f->fd, &st) < 0 || !filecache_unchanged(f, &st))) {
+            filecache_remove(ctx->cache, pr.path, pr.len);
+            f = NULL;
+        }
         if (f != NULL) {
             struct handler_src src;
             handler_src_cached(&src, f);

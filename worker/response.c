@@ -81,7 +81,7 @@ void response_plan_init(struct response_plan *p)
 
 void response_plan_release(struct response_plan *p)
 {
-    if (p->fd >= 0)
+    if (p->fd >= 0 && p->release == NULL)
         close(p->fd);
     p->fd = -1;
     if (p->release != NULL)

@@ -47,7 +47,9 @@ struct response_plan {
     const char *last_modified_text; /* its IMF-fixdate when already formatted, else NULL */
     int fd;                         /* file body, closed by response_plan_release; -1 none */
     const char *file_mem;           /* file body held in memory (file_size bytes); NULL none */
-    void (*release)(void *);        /* called by response_plan_release: lets go of file_mem */
+    /* called by response_plan_release: lets go of file_mem, or of fd, which is then not
+     * closed (a cache's shared descriptor) */
+    void (*release)(void *);
     void *release_arg;
     off_t file_size; /* full size, for Content-Range */
     off_t offset, length;
@@ -61,7 +63,7 @@ struct response_plan {
 
 void response_plan_init(struct response_plan *p);
 
-/* Close the plan's file, if any, and let go of its file_mem. */
+/* Close the plan's file, if any (or let the release hook have it and file_mem back). */
 void response_plan_release(struct response_plan *p);
 
 /* Append "name: value\r\n" to the plan. Returns 0, or -1 when it does not fit. */

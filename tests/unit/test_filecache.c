@@ -2,6 +2,7 @@
  * Tests for worker/filecache.c: the table alone, with made-up stat results
  * and a fake clock (milliseconds passed in by the test).
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "worker/filecache.h"
@@ -20,6 +22,7 @@ static struct stat st_file(ino_t ino, off_t size, time_t mtime)
 
     memset(&st, 0, sizeof(st));
     st.st_mode = S_IFREG | 0644;
+    st.st_nlink = 1;
     st.st_dev = 8;
     st.st_ino = ino;
     st.st_size = size;
@@ -28,13 +31,26 @@ static struct stat st_file(ino_t ino, off_t size, time_t mtime)
     return st;
 }
 
-static struct filecache *cache_new(size_t max_bytes, size_t max_file, unsigned entries, int valid)
+static struct filecache *cache_new_fds(size_t max_bytes, size_t max_file, unsigned entries,
+                                       unsigned fds, int valid)
 {
-    struct filecache_limits lim = { max_bytes, max_file, entries, valid };
+    struct filecache_limits lim = {
+        .max_bytes = max_bytes,
+        .max_file = max_file,
+        .max_entries = entries,
+        .max_fds = fds,
+        .valid_ms = valid,
+    };
     struct filecache *c = filecache_new(&lim);
 
     assert_non_null(c);
     return c;
+}
+
+/* Bytes only: larger files are not cached at all. */
+static struct filecache *cache_new(size_t max_bytes, size_t max_file, unsigned entries, int valid)
+{
+    return cache_new_fds(max_bytes, max_file, entries, 0, valid);
 }
 
 /* Insert key with size bytes of fill, as the handler does after reading the file. */
@@ -89,7 +105,7 @@ static void test_freshness(void **state)
     struct filecache *c = cache_new(1 << 20, 65536, 16, 1000);
     struct stat same = st_file(42, 10, 1700000000), changed;
     struct filecache_file *f;
-    int cacheable;
+    enum filecache_kind kind;
 
     (void)state;
     f = put(c, "/a", 42, 10, 10000);
@@ -98,15 +114,15 @@ static void test_freshness(void **state)
     assert_null(get(c, "/a", 9999)); /* a clock going back is not trusted either */
 
     /* Unchanged on disk: the same copy, fresh again from the check. */
-    assert_ptr_equal(filecache_revalidate(c, "/a", 2, &same, 11000, &cacheable), f);
-    assert_true(cacheable);
+    assert_ptr_equal(filecache_revalidate(c, "/a", 2, &same, 11000, &kind), f);
+    assert_int_equal(kind, FILECACHE_DATA);
     assert_ptr_equal(get(c, "/a", 11999), f);
     assert_null(get(c, "/a", 12000));
 
-    /* Any of size, mtime (ns), ctime, inode, device changed: a new version, the old one goes. */
+    /* Any of size, mtime (ns), ctime, inode, device changed, or unlinked: a new version. */
     const struct {
         int field;
-    } cases[] = { { 0 }, { 1 }, { 2 }, { 3 }, { 4 } };
+    } cases[] = { { 0 }, { 1 }, { 2 }, { 3 }, { 4 }, { 5 } };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         f = put(c, "/a", 42, 10, 20000);
         changed = same;
@@ -126,11 +142,14 @@ static void test_freshness(void **state)
         case 4:
             changed.st_dev = 9;
             break;
+        case 5:
+            changed.st_nlink = 0;
+            break;
         }
-        assert_null(filecache_revalidate(c, "/a", 2, &changed, 21000, &cacheable));
-        assert_true(cacheable);
+        assert_null(filecache_revalidate(c, "/a", 2, &changed, 21000, &kind));
+        assert_int_equal(kind, FILECACHE_DATA);
         assert_null(get(c, "/a", 21000));
-        assert_null(filecache_revalidate(c, "/a", 2, &same, 21000, &cacheable)); /* gone */
+        assert_null(filecache_revalidate(c, "/a", 2, &same, 21000, &kind)); /* gone */
     }
     filecache_free(c);
 }
@@ -141,15 +160,15 @@ static void test_not_cacheable(void **state)
     struct filecache *c = cache_new(1 << 20, 100, 16, 1000);
     struct stat big = st_file(1, 101, 1700000000), dir = st_file(2, 0, 1700000000);
     struct filecache_stats s;
-    int cacheable;
+    enum filecache_kind kind;
 
     (void)state;
     dir.st_mode = S_IFDIR | 0755;
     assert_null(filecache_insert(c, "/big", 4, &big, NULL, 0));
     assert_null(filecache_insert(c, "/dir", 4, &dir, NULL, 0));
     assert_non_null(put(c, "/x", 3, 100, 0)); /* exactly max_file is fine */
-    assert_null(filecache_revalidate(c, "/x", 2, &big, 5000, &cacheable));
-    assert_false(cacheable);
+    assert_null(filecache_revalidate(c, "/x", 2, &big, 5000, &kind));
+    assert_int_equal(kind, FILECACHE_NONE);
     filecache_stats(c, &s);
     assert_int_equal(s.entries, 0);
     assert_int_equal(s.bytes, 0);
@@ -265,9 +284,67 @@ static void test_detached_bound(void **state)
     filecache_release(a); /* frees the file and what is left of the cache (ASan checks) */
 }
 
+static int fd_open(int fd)
+{
+    return fcntl(fd, F_GETFD) >= 0;
+}
+
+/* Larger files are held as their descriptor; at most max_fds of them, closed when let go. */
+static void test_fd_entries(void **state)
+{
+    struct filecache *c = cache_new_fds(1000, 100, 16, 2, 1000);
+    struct stat big = st_file(7, 5000, 1700000000), small = st_file(8, 10, 1700000000);
+    struct filecache_file *a, *b, *d;
+    struct filecache_stats s;
+    enum filecache_kind kind;
+    int fa = open("/dev/null", O_RDONLY), fb = open("/dev/null", O_RDONLY);
+    int fd = open("/dev/null", O_RDONLY), fs = open("/dev/null", O_RDONLY);
+
+    (void)state;
+    assert_true(fa >= 0 && fb >= 0 && fd >= 0 && fs >= 0);
+    assert_null(filecache_revalidate(c, "/a", 2, &big, 0, &kind));
+    assert_int_equal(kind, FILECACHE_FD);
+    assert_null(filecache_insert(c, "/a", 2, &big, NULL, 0));          /* not as bytes */
+    assert_null(filecache_insert_fd(c, "/s", 2, &small, NULL, fs, 0)); /* not as a descriptor */
+    assert_true(fd_open(fs));
+    close(fs);
+
+    a = filecache_insert_fd(c, "/a", 2, &big, "audio/mpeg", fa, 0);
+    assert_non_null(a);
+    assert_int_equal(a->fd, fa);
+    assert_null(a->data);
+    assert_int_equal(a->size, 5000);
+    assert_string_equal(a->etag, "\"7-1388-6553f100\"");
+    assert_non_null(put(c, "/x", 9, 50, 1));
+    assert_ptr_equal(get(c, "/a", 1), a);
+    assert_ptr_equal(filecache_revalidate(c, "/a", 2, &big, 2000, &kind), a);
+    filecache_stats(c, &s);
+    assert_int_equal(s.entries, 2);
+    assert_int_equal(s.fds, 1);
+    assert_int_equal(s.bytes, 50); /* a descriptor costs no bytes */
+
+    filecache_ref(a); /* being sent */
+    b = filecache_insert_fd(c, "/b", 2, &big, NULL, fb, 3);
+    d = filecache_insert_fd(c, "/d", 2, &big, NULL, fd, 4); /* /a is the oldest descriptor */
+    assert_non_null(b);
+    assert_non_null(d);
+    assert_null(get(c, "/a", 5));
+    assert_non_null(get(c, "/x", 5)); /* bytes entries are not evicted for descriptors */
+    filecache_stats(c, &s);
+    assert_int_equal(s.fds, 2);
+    assert_true(fd_open(fa)); /* still being sent */
+    filecache_release(a);
+    assert_false(fd_open(fa));
+
+    filecache_remove(c, "/b", 2);
+    assert_false(fd_open(fb));
+    filecache_free(c);
+    assert_false(fd_open(fd));
+}
+
 static void test_remove_and_limits(void **state)
 {
-    struct filecache_limits zero = { 0, 10, 10, 1000 };
+    struct filecache_limits zero = { .max_bytes = 0, .max_file = 10, .max_entries = 10 };
     struct filecache *c = cache_new(1000, 100, 8, 0);
 
     (void)state;
@@ -276,9 +353,9 @@ static void test_remove_and_limits(void **state)
     assert_null(get(c, "/a", 0)); /* valid 0: every request checks the disk */
     filecache_remove(c, "/a", 2);
     filecache_remove(c, "/nothing", 8);
-    int cacheable;
+    enum filecache_kind kind;
     struct stat st = st_file(1, 10, 1700000000);
-    assert_null(filecache_revalidate(c, "/a", 2, &st, 1, &cacheable));
+    assert_null(filecache_revalidate(c, "/a", 2, &st, 1, &kind));
     /* Many keys in a small table: chains stay correct. */
     for (int i = 0; i < 1000; i++) {
         char key[16];
@@ -292,7 +369,7 @@ static void test_remove_and_limits(void **state)
         char key[16];
         snprintf(key, sizeof(key), "/k%d", i);
         st = st_file((ino_t)i, 1, 1700000000);
-        assert_non_null(filecache_revalidate(c, key, strlen(key), &st, 2000, &cacheable));
+        assert_non_null(filecache_revalidate(c, key, strlen(key), &st, 2000, &kind));
     }
     filecache_free(c);
 }
@@ -303,7 +380,8 @@ int main(void)
         cmocka_unit_test(test_hit_miss_and_validators), cmocka_unit_test(test_freshness),
         cmocka_unit_test(test_not_cacheable),           cmocka_unit_test(test_evict_by_entries),
         cmocka_unit_test(test_evict_by_bytes),          cmocka_unit_test(test_references),
-        cmocka_unit_test(test_detached_bound),          cmocka_unit_test(test_remove_and_limits),
+        cmocka_unit_test(test_detached_bound),          cmocka_unit_test(test_fd_entries),
+        cmocka_unit_test(test_remove_and_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

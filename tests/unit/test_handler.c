@@ -355,10 +355,15 @@ static void test_cache_revalidates(void **state)
     reinit(3600000);
 }
 
-/* Files above file-cache-max-file go to the writer as an open file. */
+/*
+ * Files above file-cache-max-file are cached as an open descriptor the writer
+ * shares (not closed with the plan); an fstat per request sees in-place changes.
+ */
 static void test_cache_big_file(void **state)
 {
     static char big[2048];
+    char buf[16];
+    int fd;
 
     (void)state;
     memset(big, 'x', sizeof(big) - 1);
@@ -367,10 +372,25 @@ static void test_cache_big_file(void **state)
     reinit(3600000);
     assert_int_equal(decide("GET", "/big.txt", NULL), 200);
     assert_null(plan.file_mem);
-    assert_true(plan.fd >= 0);
+    fd = plan.fd;
+    assert_true(fd >= 0);
     assert_int_equal(plan.length, 2047);
+    assert_int_equal(decide("GET", "/big.txt", "If-None-Match: *\r\n"), 304);
+    assert_int_equal(decide("GET", "/big.txt", "Range: bytes=2046-\r\n"), 206);
+    assert_int_equal(plan.fd, fd); /* the same descriptor, still open */
+    assert_int_equal(pread(plan.fd, buf, sizeof(buf), 2046), 1);
+    assert_int_equal(decide("GET", "/big.txt", "Range: bytes=3000-\r\n"), 416);
     assert_int_equal(decide("GET", "/n.txt", NULL), 200);
     assert_non_null(plan.file_mem);
+
+    /* Rewritten in place with another size: seen at once, interval or not. */
+    big[1500] = '\0';
+    put("root/big.txt", big);
+    assert_int_equal(decide("GET", "/big.txt", NULL), 200);
+    assert_int_equal(plan.length, 1500);
+    assert_true(plan.fd >= 0);
+    assert_int_equal(pread(plan.fd, buf, sizeof(buf), 0), sizeof(buf));
+    assert_memory_equal(buf, "xxxxxxxxxxxxxxxx", sizeof(buf));
     cfg.file_cache_max_file = 64 * 1024;
     reinit(3600000);
 }
