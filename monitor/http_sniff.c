@@ -13,10 +13,18 @@
  * Capacities. Transactions keep their strings in a byte ring (the arena) so
  * that a typical transaction costs ~48 + ~90 bytes instead of the 650 of a
  * struct http_txn; the oldest transactions are dropped (and counted) when
- * either the ring or the arena is full. Total stays under 8 KiB.
+ * either the ring or the arena is full.
+ *
+ * Both start small, inside the sniffer, and grow (doubling, moved to the
+ * heap) up to these capacities before anything is dropped: most connections
+ * carry one or two transactions, and a capture holds thousands of sniffers
+ * at once (closed connections are kept a while for late segments), so 8 KiB
+ * each cost more in page faults and cache misses than their parsing.
  */
 #define SNIFF_RING     48
 #define SNIFF_ARENA    4096 /* power of two: arena positions are kept mod 65536 */
+#define SNIFF_RING0    4    /* ring slots inside the sniffer */
+#define SNIFF_ARENA0   256  /* arena bytes inside the sniffer (power of two) */
 #define SNIFF_LINE     288  /* longest line prefix kept: fits a full request line */
 #define SNIFF_PENDING  64   /* outstanding requests tracked for framing (bit sets) */
 #define SNIFF_MAX_BACK (1u << 30)
@@ -82,10 +90,9 @@ struct sniff_dir {
 };
 
 /*
- * Everything before `ring` is zeroed by http_sniff_new(); the rest is only
+ * Everything before `ring0` is set by http_sniff_new(); the rest is only
  * read where it was written first (ring slots below next_id, arena bytes of
- * kept strings, view after txn_expand), so it is left uninitialised: a
- * 30 000-connection capture no longer clears 8 KiB per connection.
+ * kept strings), so it is left uninitialised.
  */
 struct http_sniff {
     uint32_t first_id;                /* oldest transaction kept */
@@ -94,12 +101,15 @@ struct http_sniff {
     uint32_t resp_id;                 /* oldest transaction still waiting for its response */
     uint32_t lost_match;              /* responses owed to requests we stopped tracking */
     uint32_t arena_head, arena_write; /* monotonic byte positions */
+    uint32_t ring_cap, arena_cap;     /* current capacities */
     uint64_t pend_head, pend_connect, pend_done; /* bit (id % 64) for ids >= resp_id */
     uint64_t dropped;
+    struct sniff_txn *ring; /* ring0, or ring_cap slots on the heap */
+    char *arena;            /* arena0, or arena_cap bytes on the heap */
+    struct http_txn *view;  /* what http_sniff_get() returns, allocated by its first call */
     struct sniff_dir dir[2];
-    struct sniff_txn ring[SNIFF_RING];
-    struct http_txn view; /* what http_sniff_get() returns */
-    char arena[SNIFF_ARENA];
+    struct sniff_txn ring0[SNIFF_RING0];
+    char arena0[SNIFF_ARENA0];
 };
 
 struct http_sniff *http_sniff_new(void)
@@ -109,7 +119,11 @@ struct http_sniff *http_sniff_new(void)
 
     if (s == NULL)
         return NULL;
-    memset(s, 0, offsetof(struct http_sniff, ring));
+    memset(s, 0, offsetof(struct http_sniff, ring0));
+    s->ring = s->ring0;
+    s->ring_cap = SNIFF_RING0;
+    s->arena = s->arena0;
+    s->arena_cap = SNIFF_ARENA0;
     for (i = 0; i < 2; i++) {
         s->dir[i].state = ST_START;
         s->dir[i].cl = -1;
@@ -119,12 +133,20 @@ struct http_sniff *http_sniff_new(void)
 
 void http_sniff_free(struct http_sniff *s)
 {
+    if (s == NULL)
+        return;
+    if (s->ring != s->ring0)
+        free(s->ring);
+    if (s->arena != s->arena0)
+        free(s->arena);
+    free(s->view);
     free(s);
 }
 
 size_t http_sniff_size(void)
 {
-    return sizeof(struct http_sniff);
+    return sizeof(struct http_sniff) + SNIFF_RING * sizeof(struct sniff_txn) + SNIFF_ARENA +
+           sizeof(struct http_txn);
 }
 
 /* ---- transactions and their strings ---- */
@@ -134,19 +156,66 @@ static uint64_t bit(uint32_t id)
     return (uint64_t)1 << (id % SNIFF_PENDING);
 }
 
+/* Slot of the i-th kept transaction (i < ring_cap; first_slot < ring_cap). */
+static struct sniff_txn *slot(const struct http_sniff *s, uint32_t i)
+{
+    uint32_t j = s->first_slot + i;
+
+    return &s->ring[j < s->ring_cap ? j : j - s->ring_cap];
+}
+
 static struct sniff_txn *txn_at(struct http_sniff *s, uint32_t id)
 {
     uint32_t i = id - s->first_id;
 
     if (i >= s->next_id - s->first_id)
         return NULL;
-    return &s->ring[(s->first_slot + i) % SNIFF_RING];
+    return slot(s, i);
+}
+
+/* Doubles the ring (up to SNIFF_RING), oldest first from slot 0: 0, or -1 without memory. */
+static int ring_grow(struct http_sniff *s)
+{
+    uint32_t cap = s->ring_cap * 2 < SNIFF_RING ? s->ring_cap * 2 : SNIFF_RING, i;
+    struct sniff_txn *r = malloc(cap * sizeof(*r));
+
+    if (r == NULL)
+        return -1;
+    for (i = 0; i < s->next_id - s->first_id; i++)
+        r[i] = *slot(s, i);
+    if (s->ring != s->ring0)
+        free(s->ring);
+    s->ring = r;
+    s->ring_cap = cap;
+    s->first_slot = 0;
+    return 0;
+}
+
+/* Grows the arena to hold need live bytes (<= SNIFF_ARENA): 0, or -1 without memory. */
+static int arena_grow(struct http_sniff *s, size_t need)
+{
+    uint32_t cap = s->arena_cap, p;
+    char *a;
+
+    while (cap < need)
+        cap *= 2;
+    a = malloc(cap);
+    if (a == NULL)
+        return -1;
+    /* Positions are kept mod 65536: each live byte moves to its place mod cap. */
+    for (p = s->arena_head; p != s->arena_write; p++)
+        a[p & (cap - 1)] = s->arena[p & (s->arena_cap - 1)];
+    if (s->arena != s->arena0)
+        free(s->arena);
+    s->arena = a;
+    s->arena_cap = cap;
+    return 0;
 }
 
 static void ring_evict(struct http_sniff *s)
 {
     s->first_id++;
-    s->first_slot = (s->first_slot + 1) % SNIFF_RING;
+    s->first_slot = s->first_slot + 1 < s->ring_cap ? s->first_slot + 1 : 0;
     s->dropped++;
     if (s->first_id == s->next_id) {
         s->arena_head = s->arena_write;
@@ -157,19 +226,37 @@ static void ring_evict(struct http_sniff *s)
     }
 }
 
+/*
+ * Makes room for n more bytes: the arena grows up to SNIFF_ARENA (without
+ * memory for that, it is full at its current size), then the oldest
+ * transactions go; if even an empty ring leaves too little, the arena
+ * starts over.
+ */
+static __attribute__((noinline)) void arena_room(struct http_sniff *s, size_t n)
+{
+    size_t need = s->arena_write - s->arena_head + n;
+
+    if (s->arena_cap < SNIFF_ARENA && arena_grow(s, need < SNIFF_ARENA ? need : SNIFF_ARENA) < 0) {
+        while (s->arena_write - s->arena_head + n > s->arena_cap && s->first_id != s->next_id)
+            ring_evict(s);
+    }
+    while (s->arena_write - s->arena_head + n > SNIFF_ARENA && s->first_id != s->next_id)
+        ring_evict(s);
+    if (s->arena_write - s->arena_head + n > s->arena_cap)
+        s->arena_head = s->arena_write;
+}
+
 /* Copies n (<= 255) bytes into the arena, dropping old transactions to make room. */
 static uint16_t arena_put(struct http_sniff *s, const char *p, size_t n)
 {
     uint16_t pos;
     size_t at, first;
 
-    while (s->arena_write - s->arena_head + n > SNIFF_ARENA && s->first_id != s->next_id)
-        ring_evict(s);
-    if (s->arena_write - s->arena_head + n > SNIFF_ARENA)
-        s->arena_head = s->arena_write;
+    if (s->arena_write - s->arena_head + n > s->arena_cap)
+        arena_room(s, n);
     pos = (uint16_t)s->arena_write;
-    at = s->arena_write & (SNIFF_ARENA - 1);
-    first = SNIFF_ARENA - at;
+    at = s->arena_write & (s->arena_cap - 1);
+    first = s->arena_cap - at;
     if (n <= first) {
         memcpy(s->arena + at, p, n);
     } else { /* wraps around the end of the arena */
@@ -219,8 +306,8 @@ static uint32_t txn_new(struct http_sniff *s, uint64_t ts)
         }
         s->resp_id = s->next_id;
     }
-    if (s->next_id - s->first_id == SNIFF_RING)
-        ring_evict(s);
+    if (s->next_id - s->first_id == s->ring_cap && (s->ring_cap == SNIFF_RING || ring_grow(s) < 0))
+        ring_evict(s); /* full (or no memory to grow): the oldest goes */
     id = s->next_id++;
     s->pend_head &= ~bit(id);
     s->pend_connect &= ~bit(id);
@@ -239,7 +326,7 @@ static uint32_t txn_new(struct http_sniff *s, uint64_t ts)
 static void str_out(const struct http_sniff *s, const struct sniff_txn *t, enum sniff_field f,
                     char *out)
 {
-    size_t at = t->pos[f] & (SNIFF_ARENA - 1), n = t->len[f], first = SNIFF_ARENA - at;
+    size_t at = t->pos[f] & (s->arena_cap - 1), n = t->len[f], first = s->arena_cap - at;
 
     if (n <= first) {
         memcpy(out, s->arena + at, n);
@@ -301,15 +388,17 @@ const struct http_txn *http_sniff_get(const struct http_sniff *s, size_t i)
 
     if (s == NULL || i >= http_sniff_count(s))
         return NULL;
-    txn_expand(s, &s->ring[(s->first_slot + i) % SNIFF_RING], &w->view);
-    return &w->view;
+    if (w->view == NULL && (w->view = malloc(sizeof(*w->view))) == NULL)
+        return NULL;
+    txn_expand(s, slot(s, (uint32_t)i), w->view);
+    return w->view;
 }
 
 int http_sniff_get_copy(const struct http_sniff *s, size_t i, struct http_txn *out)
 {
     if (s == NULL || out == NULL || i >= http_sniff_count(s))
         return -1;
-    txn_expand(s, &s->ring[(s->first_slot + i) % SNIFF_RING], out);
+    txn_expand(s, slot(s, (uint32_t)i), out);
     return 0;
 }
 

@@ -78,7 +78,7 @@ int http_sniff_get_copy(const struct http_sniff *s, size_t i, struct http_txn *o
 uint64_t http_sniff_dropped(const struct http_sniff *s);
 /* Whether the stream in dir was desynchronised at least once. */
 int http_sniff_had_gap(const struct http_sniff *s, enum http_dir dir);
-/* Bytes one sniffer occupies (for memory accounting; under 8 KiB). */
+/* Bytes one sniffer occupies at most (for memory accounting; under 9 KiB). */
 size_t http_sniff_size(void);
 
 #endif
