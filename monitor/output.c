@@ -339,9 +339,10 @@ static void http_json(struct jbuf *j, const struct flow *f)
 {
     jb_str(j, "\"http\":[");
     size_t n = f->http ? http_sniff_count(f->http) : 0;
+    static struct http_txn copy; /* a copy: the sniffer then needs no view of its own */
+    const struct http_txn *t = &copy;
     for (size_t i = 0; i < n; i++) {
-        const struct http_txn *t = http_sniff_get(f->http, i);
-        if (!t)
+        if (http_sniff_get_copy(f->http, i, &copy) != 0)
             continue;
         /* A response whose request was not seen has an empty method: null. */
         jb_str(j, i ? ",{\"method\":" : "{\"method\":");
@@ -486,9 +487,10 @@ void output_summary_row(FILE *out, const struct flow *f)
     else
         snprintf(rtt, sizeof(rtt), "-");
     size_t n = f->http ? http_sniff_count(f->http) : 0, off = 0;
+    static struct http_txn copy;
+    const struct http_txn *t = &copy;
     for (size_t i = 0; i < n && off + 1 < sizeof(http); i++) {
-        const struct http_txn *t = http_sniff_get(f->http, i);
-        if (!t)
+        if (http_sniff_get_copy(f->http, i, &copy) != 0)
             continue;
         char st[8];
         if (t->status)
