@@ -26,6 +26,7 @@
  * sendfile_max_chunk default (2m). 256 KiB cost 11 % of whole-file MB/s
  * on loopback (make bench S3: 0.89 -> 1.00 of nginx) for no fairness gain,
  * since a socket buffer rarely takes more than that in one call anyway.
+ * A tail shorter than this goes with the turn before it (response_send).
  */
 #define CONN_SEND_BUDGET (2 * 1024 * 1024)
 /* How long a closing connection waits for the client's FIN (see conn.c). */

@@ -117,8 +117,11 @@ int response_prepare(struct response_out *out, const struct response_plan *plan,
                      const struct response_env *env);
 
 /*
- * Write as much as the socket takes, at most about budget bytes of file body
- * this turn. Returns RESPONSE_DONE, _AGAIN, _YIELD or _ERROR (errno set).
+ * Write as much as the socket takes, about budget bytes this turn: a file
+ * segment is cut at the budget only when at least another budget of it
+ * remains, so a turn sends less than twice the budget and never leaves a
+ * short tail for the next one. Returns RESPONSE_DONE, _AGAIN, _YIELD or
+ * _ERROR (errno set).
  */
 int response_send(struct response_out *out, int sock, size_t budget);
 

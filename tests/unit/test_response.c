@@ -196,6 +196,54 @@ static void test_multipart(void **state)
     response_plan_release(&p);
 }
 
+/* One file segment of "0123456789" and nothing else, to watch turns. */
+static void file_only(struct response_out *out, int fd)
+{
+    memset(out, 0, sizeof(*out));
+    out->nsegs = 1;
+    out->segs[0] = (struct response_seg){ .mem = NULL, .fd = fd, .off = 0, .len = 10 };
+    out->body_len = 10;
+}
+
+static void test_send_budget_turns(void **state)
+{
+    (void)state;
+    static struct response_out out;
+    int sv[2];
+    char got[32];
+    int fd = make_file("0123456789");
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+
+    /* 10 bytes, budget 4: 6 would be left, more than a budget, so the
+     * turn stops at 4; the 6 left are under two budgets and go at once. */
+    file_only(&out, fd);
+    assert_int_equal(response_send(&out, sv[0], 4), RESPONSE_YIELD);
+    assert_int_equal(out.sent, 4);
+    assert_int_equal(response_send(&out, sv[0], 4), RESPONSE_DONE);
+    assert_int_equal(out.sent, 10);
+    assert_int_equal(read(sv[1], got, sizeof(got)), 10);
+    assert_memory_equal(got, "0123456789", 10);
+
+    /* Budget 6: a 4-byte tail would be shorter than a budget, so one turn. */
+    file_only(&out, fd);
+    assert_int_equal(response_send(&out, sv[0], 6), RESPONSE_DONE);
+    assert_int_equal(out.sent, 10);
+    assert_int_equal(read(sv[1], got, sizeof(got)), 10);
+    assert_memory_equal(got, "0123456789", 10);
+
+    /* Budget 5: exactly a budget would be left, so the cut stays. */
+    file_only(&out, fd);
+    assert_int_equal(response_send(&out, sv[0], 5), RESPONSE_YIELD);
+    assert_int_equal(out.sent, 5);
+    assert_int_equal(response_send(&out, sv[0], 5), RESPONSE_DONE);
+    assert_int_equal(read(sv[1], got, sizeof(got)), 10);
+    assert_memory_equal(got, "0123456789", 10);
+
+    close(sv[0]);
+    close(sv[1]);
+    close(fd);
+}
+
 static void test_reasons(void **state)
 {
     (void)state;
@@ -207,9 +255,13 @@ static void test_reasons(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_head_file),          cmocka_unit_test(test_extra_headers_bounded),
-        cmocka_unit_test(test_error_page_and_304), cmocka_unit_test(test_single_range),
-        cmocka_unit_test(test_multipart),          cmocka_unit_test(test_reasons),
+        cmocka_unit_test(test_head_file),
+        cmocka_unit_test(test_extra_headers_bounded),
+        cmocka_unit_test(test_error_page_and_304),
+        cmocka_unit_test(test_single_range),
+        cmocka_unit_test(test_multipart),
+        cmocka_unit_test(test_send_budget_turns),
+        cmocka_unit_test(test_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
