@@ -2,10 +2,10 @@
 # CPU profiles of the hot paths behind the bench figures, with perf sampling
 # on cpu-clock (hardware counters are often missing on VMs):
 #
-#   tests/bench/profile.sh /abs/labd /abs/labmon [keepalive close range offline]
+#   tests/bench/profile.sh /abs/labd /abs/labmon [keepalive close whole range offline]
 #
-# keepalive/close/range: perf on labd's workers while wrk drives them as in
-# S1/S2/S3; offline: perf on `labmon -r CAPTURE --json` (the M1 capture that
+# keepalive/close/whole/range: perf on labd's workers while wrk drives them
+# as in S1/S2/S3 (whole: the MP3 downloaded whole by 20 connections); offline: perf on `labmon -r CAPTURE --json` (the M1 capture that
 # run.sh cached in build/bench/). Writes build/bench/profile/<case>.txt (flat
 # profile, self time by symbol) and prints the top lines of each.
 set -u
@@ -53,7 +53,7 @@ trap cleanup EXIT
 
 for c in "${cases[@]}"; do
     case $c in
-    keepalive | close | range)
+    keepalive | close | whole | range)
         if [ $LABD_UP = 0 ]; then
             port=$(free_port)
             mkdir -p "$RUN/labd"
@@ -67,6 +67,7 @@ for c in "${cases[@]}"; do
         case $c in
         keepalive) args=(-t2 -c100 "http://127.0.0.1:$port/index.html") ;;
         close) args=(-t2 -c100 -H 'Connection: close' "http://127.0.0.1:$port/index.html") ;;
+        whole) args=(-t2 -c20 "http://127.0.0.1:$port/audio/intro.mp3") ;;
         range)
             export BENCH_LUA_DIR=$SRC/tests/bench
             BENCH_FILE_SIZE=$(stat -c %s "$SRC/www/audio/intro.mp3")
