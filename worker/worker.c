@@ -460,8 +460,13 @@ int worker_main(const struct worker_start *ws)
                 worker_accept(s, (int)tag);
             else {
                 struct conn *c = evs[i].data.ptr;
-                if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-                    c->rx_empty = 0; /* more may be waiting: conn_finish_response asks */
+                /*
+                 * The events are the socket's state when epoll_wait looked:
+                 * without EPOLLIN nothing was there to read (a new
+                 * connection is writable before its request comes), and
+                 * what comes later brings another event.
+                 */
+                c->rx_empty = !(evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR));
                 conn_process(w, c);
             }
         }
