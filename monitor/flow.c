@@ -417,8 +417,13 @@ struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *
 void flow_table_touch(struct flow_table *t, struct flow *f)
 {
     uint32_t i = flow_index(t, f);
+    uint8_t list = f->retired ? 2 : f->closed != 0;
+    /* Already the most recent of its list (often: segments of one connection
+     * come in runs): moving it would touch two other records for nothing. */
+    if (list == f->on_closed_list && idle_list(t, f)->tail == i)
+        return;
     list_remove(t, idle_list(t, f), i, 0);
-    f->on_closed_list = f->retired ? 2 : f->closed != 0;
+    f->on_closed_list = list;
     list_push_tail(t, idle_list(t, f), i, 0);
 }
 
