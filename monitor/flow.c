@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define NIL UINT32_MAX
 
@@ -115,6 +116,24 @@ static uint32_t tuple_hash(uint8_t af, const uint8_t *a, uint16_t pa, const uint
     return (uint32_t)h;
 }
 
+/*
+ * Slots are filled in order and looked up at random: on 4 KiB pages a
+ * 30 000-connection capture took ~6 000 page faults and a TLB miss per
+ * lookup. Transparent huge pages where the kernel offers them on request.
+ */
+static void advise_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t huge = (uintptr_t)2 << 20, a = ((uintptr_t)p + huge - 1) & ~(huge - 1),
+              e = ((uintptr_t)p + n) & ~(huge - 1);
+    if (e > a)
+        madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 struct flow_table *flow_table_new(uint32_t max_flows, uint32_t seglog_cap)
 {
     struct flow_table *t = calloc(1, sizeof(*t));
@@ -131,6 +150,7 @@ struct flow_table *flow_table_new(uint32_t max_flows, uint32_t seglog_cap)
         flow_table_free(t);
         return NULL;
     }
+    advise_huge(t->slots, (size_t)(max_flows ? max_flows : 1) * sizeof(struct flow));
     for (uint32_t i = 0; i < t->nbuckets; i++)
         t->buckets[i] = NIL;
     /* Slots never used are handed out in order (fresh_next), so creating a
