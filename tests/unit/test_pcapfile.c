@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <pcap/pcap.h>
@@ -379,6 +380,83 @@ static void test_reader_break(void **state)
     free(f.p);
 }
 
+/* Records appended after the file was opened are read too (by libpcap, after the mapped part). */
+static void test_reader_growing_file(void **state)
+{
+    struct file f, more;
+    struct seen s = { 0 };
+    struct capture_opts o = { 0 };
+    char err[256], *path;
+    FILE *fp;
+    int n;
+
+    (void)state;
+    file_header(&f, 0, 0, 512);
+    for (uint32_t i = 0; i < 3; i++)
+        record(&f, i, 0, 40, 40);
+    path = write_temp(&f);
+    o.read_file = path;
+    s.cap = capture_open(&o, err, sizeof(err));
+    assert_non_null(s.cap);
+    assert_int_equal(capture_dispatch(s.cap, 1, on_frame, &s), 1);
+    memset(&more, 0, sizeof(more));
+    for (uint32_t i = 3; i < 5; i++)
+        record(&more, i, 0, 40, 40);
+    fp = fopen(path, "ab");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(more.p, 1, more.n, fp), more.n);
+    fclose(fp);
+    while ((n = capture_dispatch(s.cap, 4096, on_frame, &s)) > 0 || !capture_eof(s.cap))
+        assert_true(n >= 0);
+    capture_close(s.cap);
+    unlink(path);
+    assert_int_equal(s.count, 5);
+    assert_int_equal(s.ts[4], 4000000000ull);
+    free(f.p);
+    free(more.p);
+}
+
+/* A file cut short while it is read: one clear line and exit status 1, not a crash. */
+static void test_reader_shrinking_file(void **state)
+{
+    struct file f;
+    char *path;
+    int pipefd[2], status;
+    char msg[128] = "";
+    pid_t pid;
+
+    (void)state;
+    file_header(&f, 0, 0, 65535);
+    for (uint32_t i = 0; i < 64; i++)
+        record(&f, i, 0, 4000, 4000);
+    path = write_temp(&f);
+    assert_int_equal(pipe(pipefd), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct seen s = { 0 };
+        struct capture_opts o = { .read_file = path };
+        char err[256];
+
+        dup2(pipefd[1], 2);
+        s.cap = capture_open(&o, err, sizeof(err));
+        if (s.cap == NULL || truncate(path, 4096) != 0)
+            _exit(3);
+        while (capture_dispatch(s.cap, 4096, on_frame, &s) > 0)
+            ;
+        _exit(2); /* the reader must not get here */
+    }
+    close(pipefd[1]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(read(pipefd[0], msg, sizeof(msg) - 1) > 0);
+    close(pipefd[0]);
+    unlink(path);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_non_null(strstr(msg, "shrank"));
+    free(f.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +466,8 @@ int main(void)
         cmocka_unit_test(test_reader_across_blocks),
         cmocka_unit_test(test_reader_damaged),
         cmocka_unit_test(test_reader_break),
+        cmocka_unit_test(test_reader_growing_file),
+        cmocka_unit_test(test_reader_shrinking_file),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
