@@ -23,8 +23,8 @@
  */
 #define SNIFF_RING     48
 #define SNIFF_ARENA    4096 /* power of two: arena positions are kept mod 65536 */
-#define SNIFF_RING0    4    /* ring slots inside the sniffer */
-#define SNIFF_ARENA0   256  /* arena bytes inside the sniffer (power of two) */
+#define SNIFF_RING0    2    /* ring slots inside the sniffer */
+#define SNIFF_ARENA0   128  /* arena bytes inside the sniffer (power of two) */
 #define SNIFF_LINE     288  /* longest line prefix kept: fits a full request line */
 #define SNIFF_PENDING  64   /* outstanding requests tracked for framing (bit sets) */
 #define SNIFF_MAX_BACK (1u << 30)
@@ -86,7 +86,7 @@ struct sniff_dir {
     uint8_t in_line;  /* a start line has begun (first byte seen) */
     uint8_t chunked, te_other, cl_bad, no_body, interim, tunnel;
     char ver[2];
-    char line[SNIFF_LINE];
+    char *line; /* SNIFF_LINE bytes for lines split across segments, NULL until one is */
 };
 
 /*
@@ -135,6 +135,8 @@ void http_sniff_free(struct http_sniff *s)
 {
     if (s == NULL)
         return;
+    free(s->dir[0].line);
+    free(s->dir[1].line);
     if (s->ring != s->ring0)
         free(s->ring);
     if (s->arena != s->arena0)
@@ -146,7 +148,7 @@ void http_sniff_free(struct http_sniff *s)
 size_t http_sniff_size(void)
 {
     return sizeof(struct http_sniff) + SNIFF_RING * sizeof(struct sniff_txn) + SNIFF_ARENA +
-           sizeof(struct http_txn);
+           sizeof(struct http_txn) + 2 * SNIFF_LINE;
 }
 
 /* ---- transactions and their strings ---- */
@@ -712,6 +714,32 @@ static void head_reset(struct sniff_dir *d)
     d->txn_live = 0;
 }
 
+/* The kept prefix of a line split across segments ("" before the buffer exists). */
+static const char *line_of(const struct sniff_dir *d)
+{
+    return d->line ? d->line : "";
+}
+
+/*
+ * Appends n bytes to the kept line prefix, or marks the line cut where the
+ * buffer (allocated by the first split line; without memory, none) ends.
+ */
+static void line_add(struct sniff_dir *d, const uint8_t *p, size_t n)
+{
+    size_t room;
+
+    if (d->line == NULL && (d->line = malloc(SNIFF_LINE)) == NULL) {
+        if (n > 0)
+            d->line_over = 1;
+        return;
+    }
+    room = SNIFF_LINE - d->line_len;
+    memcpy(d->line + d->line_len, p, n < room ? n : room);
+    d->line_len += (uint16_t)(n < room ? n : room);
+    if (n > room)
+        d->line_over = 1;
+}
+
 /* Records a request from its start line (complete or cut short). */
 static void request_line(struct http_sniff *s, struct sniff_dir *d, const char *p, size_t n,
                          int complete)
@@ -1018,7 +1046,7 @@ static void desync(struct http_sniff *s, enum http_dir dir, int lost,
     uint32_t id;
 
     if (lost && dir == HTTP_C2S && d->state == ST_START && d->in_line && d->phase >= PH_TARGET) {
-        request_line(s, d, d->line, d->line_len, 0); /* method and some target were seen */
+        request_line(s, d, line_of(d), d->line_len, 0); /* method and some target were seen */
         fire(s, d->txn_id, 0, cb);
     } else if (d->state == ST_HEADERS && d->txn_live && !d->interim) {
         fire(s, d->txn_id, dir == HTTP_S2C, cb);
@@ -1152,7 +1180,7 @@ static void feed(struct http_sniff *s, enum http_dir dir, const uint8_t *p, size
         if (d->state == ST_HEADERS || d->state == ST_TRAILERS || d->state == ST_CHUNK_SIZE) {
             /* Whole runs up to the line end: only a line's prefix is kept. */
             const uint8_t *lf = memchr(p, '\n', len);
-            size_t run = lf ? (size_t)(lf - p) : len, room;
+            size_t run = lf ? (size_t)(lf - p) : len;
             int took = 0;
 
             /*
@@ -1187,11 +1215,7 @@ static void feed(struct http_sniff *s, enum http_dir dir, const uint8_t *p, size
             }
             if (took)
                 continue;
-            room = SNIFF_LINE - d->line_len;
-            memcpy(d->line + d->line_len, p, run < room ? run : room);
-            d->line_len += (uint16_t)(run < room ? run : room);
-            if (run > room)
-                d->line_over = 1;
+            line_add(d, p, run);
             p += run;
             len -= run;
             if (lf == NULL)
@@ -1217,12 +1241,7 @@ static void feed(struct http_sniff *s, enum http_dir dir, const uint8_t *p, size
             }
             n = sl_run(d, p, len);
             if (n > 0) {
-                size_t room = SNIFF_LINE - d->line_len;
-
-                memcpy(d->line + d->line_len, p, n < room ? n : room);
-                d->line_len += (uint16_t)(n < room ? n : room);
-                if (n > room)
-                    d->line_over = 1;
+                line_add(d, p, n);
                 p += n;
                 len -= n;
                 continue;
@@ -1235,14 +1254,12 @@ static void feed(struct http_sniff *s, enum http_dir dir, const uint8_t *p, size
         if (*p == '\n') {
             if (d->line_len > 0 && d->line[d->line_len - 1] == '\r' && !d->line_over)
                 d->line_len--;
-            line_done(s, dir, d->line, d->line_len, cb);
+            line_done(s, dir, line_of(d), d->line_len, cb);
         } else if (d->state == ST_CHUNK_CRLF && *p != '\r') {
             desync(s, dir, 0, cb);
             return;
-        } else if (d->line_len < SNIFF_LINE) {
-            d->line[d->line_len++] = (char)*p;
         } else {
-            d->line_over = 1;
+            line_add(d, p, 1);
         }
         p++;
         len--;
