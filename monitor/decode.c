@@ -4,6 +4,7 @@
  * how much of it can be looked at.
  */
 #include "monitor/decode.h"
+#include "monitor/libc_mem.h"
 
 #include <string.h>
 
@@ -336,7 +337,7 @@ static enum decode_status decode_null(const uint8_t *p, uint32_t avail, uint32_t
 enum decode_status decode_packet(int dlt, const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
                                  uint64_t ts_ns, struct decoded *out)
 {
-    memset(out, 0, sizeof(*out));
+    libc_memset(out, 0, sizeof(*out));
     out->ts_ns = ts_ns;
     out->caplen = caplen;
     out->wirelen = wirelen < caplen ? caplen : wirelen;

@@ -4,6 +4,7 @@
  * All state is fixed-size and allocated once in http_sniff_new().
  */
 #include "monitor/http_sniff.h"
+#include "monitor/libc_mem.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -260,7 +261,7 @@ static uint16_t arena_put(struct http_sniff *s, const char *p, size_t n)
     at = s->arena_write & (s->arena_cap - 1);
     first = s->arena_cap - at;
     if (n <= first) {
-        memcpy(s->arena + at, p, n);
+        libc_memcpy(s->arena + at, p, n);
     } else { /* wraps around the end of the arena */
         memcpy(s->arena + at, p, first);
         memcpy(s->arena, p + first, n - first);
@@ -331,7 +332,7 @@ static void str_out(const struct http_sniff *s, const struct sniff_txn *t, enum 
     size_t at = t->pos[f] & (s->arena_cap - 1), n = t->len[f], first = s->arena_cap - at;
 
     if (n <= first) {
-        memcpy(out, s->arena + at, n);
+        libc_memcpy(out, s->arena + at, n);
     } else { /* wraps around the end of the arena */
         memcpy(out, s->arena + at, first);
         memcpy(out + first, s->arena, n - first);

@@ -1,5 +1,6 @@
 /* JSON, summary table, event lines and ladder text, written with stdio. */
 #include "monitor/output.h"
+#include "monitor/libc_mem.h"
 #include "monitor/http_sniff.h"
 #include "monitor/ladder.h"
 #include "monitor/tcp_track.h"
@@ -221,7 +222,7 @@ static void jb_json_string(struct jbuf *j, const char *s)
     if (n < sizeof(j->b) / 2) {
         char *p = jb_room(j, n + 2);
         p[0] = '"';
-        memcpy(p + 1, c, n);
+        libc_memcpy(p + 1, c, n);
         j->n += n + 1;
         c += n;
     } else {
