@@ -300,11 +300,6 @@ static void flow_init(struct flow *f, uint64_t id, uint8_t af, const uint8_t *cl
     memcpy(f->server, server, addr_len(af));
     f->cport = cport;
     f->sport = sport;
-    f->key.af = af;
-    memcpy(f->key.a, client, addr_len(af));
-    memcpy(f->key.b, server, addr_len(af));
-    f->key.pa = cport;
-    f->key.pb = sport;
     f->first_ts_ns = f->last_ts_ns = ts_ns;
     f->closed_by = FLOW_BY_NONE;
     f->reset_by = FLOW_BY_NONE;

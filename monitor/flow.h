@@ -183,16 +183,11 @@ struct flow_dir {
 /* Why a flow ended up closed, and by whom (FLOW_C2S = client, FLOW_S2C = server). */
 #define FLOW_BY_NONE (-1)
 
-struct flow_key {
-    uint8_t af; /* 4 or 6 */
-    uint8_t pad[3];
-    uint8_t a[16], b[16]; /* addresses, IPv4 in the first 4 bytes */
-    uint16_t pa, pb;      /* ports matching a and b */
-};
-
 struct flow {
-    uint64_t id;         /* stream index: order of creation, from 0 */
-    struct flow_key key; /* a = client, b = server */
+    uint64_t id; /* stream index: order of creation, from 0 */
+    /* Next index in the hash chain (flow.c only), UINT32_MAX = end: in the
+     * cache line of the 4-tuple that a lookup compares. */
+    uint32_t hnext;
     uint8_t af;
     uint8_t client[16], server[16];
     uint16_t cport, sport;
@@ -227,7 +222,6 @@ struct flow {
     struct seglog log;
 
     /* Table bookkeeping (flow.c only). */
-    uint32_t hnext;              /* next index in the hash chain, UINT32_MAX = end */
     uint32_t lru_prev, lru_next; /* idle order within the open or closed list */
     uint32_t age_prev, age_next; /* creation order */
     uint8_t in_use;
