@@ -33,6 +33,7 @@ struct own_reader {
     const uint8_t *map; /* the file as it was when opened */
     size_t len, pos;    /* bytes mapped, bytes consumed */
     size_t dropped;     /* bytes whose pages were given back (MADV_DONTNEED) */
+    size_t populated;   /* bytes whose pages were mapped ahead (MADV_POPULATE_READ) */
 };
 
 /* Pages already read are given back in steps of this many bytes (RSS stays flat). */
@@ -153,6 +154,20 @@ static void own_open(struct capture *c)
     c->own = r;
 }
 
+/*
+ * Maps the next step of the file in one call, ahead of the reader: page
+ * faults (each mapping 64 KiB around it) cost more per page. Without the
+ * call (kernels before 5.14), pages fault in as before.
+ */
+static void own_populate(struct own_reader *r)
+{
+    size_t n = r->len - r->populated < CAPTURE_MAP_STEP ? r->len - r->populated : CAPTURE_MAP_STEP;
+#ifdef MADV_POPULATE_READ
+    madvise((void *)(r->map + r->populated), n, MADV_POPULATE_READ);
+#endif
+    r->populated += n;
+}
+
 static void own_close(struct capture *c)
 {
     if (c->own) {
@@ -205,6 +220,8 @@ static int own_dispatch(struct capture *c, int max, capture_fn fn, void *ctx)
         fn(ctx, rec.ts_ns, rec.caplen, rec.len, r->map + r->pos + PCAPFILE_REC_LEN);
         r->pos += PCAPFILE_REC_LEN + rec.caplen;
         n++;
+        if (r->pos + CAPTURE_MAP_STEP / 2 > r->populated && r->populated < r->len)
+            own_populate(r);
         if (r->pos - r->dropped >= 2 * (size_t)CAPTURE_MAP_STEP) {
             madvise((void *)(r->map + r->dropped), CAPTURE_MAP_STEP, MADV_DONTNEED);
             r->dropped += CAPTURE_MAP_STEP;
