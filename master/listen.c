@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -190,6 +191,20 @@ static int listen_addr(struct listen_set *ls, const char *bind_addr, int port, c
     return 0;
 }
 
+/*
+ * TCP_DEFER_ACCEPT: the kernel completes the handshake but queues the
+ * connection for accept only when its first bytes come (or, with none, after
+ * about ms), so a worker wakes once per connection with the request already
+ * there. The option counts whole seconds; 0 turns it off.
+ */
+static void listen_defer_fd(int fd, int ms)
+{
+    int secs = ms <= 0 ? 0 : (ms + 999) / 1000;
+    /* Where the kernel lacks it, connections are simply accepted at once. */
+    if (fd >= 0)
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
+}
+
 int listen_open(const struct labd_config *c, struct listen_set *ls, char *err, size_t errlen)
 {
     int rc = 0;
@@ -204,6 +219,8 @@ int listen_open(const struct labd_config *c, struct listen_set *ls, char *err, s
         rc = listen_addr(ls, c->binds[i], c->port, err, errlen);
     if (rc == 0)
         rc = listen_grow(ls, c->workers, err, errlen);
+    if (rc == 0)
+        listen_set_defer(ls, c->defer_accept_ms);
     if (rc < 0)
         listen_close(ls);
     return rc;
@@ -271,11 +288,21 @@ int listen_grow(struct listen_set *ls, int ncopies, char *err, size_t errlen)
             *fd = listen_copy(ls, i, err, errlen);
             if (*fd < 0)
                 return -1;
+            listen_defer_fd(*fd, ls->defer_ms);
             if (k >= ls->ncopies)
                 ls->ncopies = k + 1;
         }
     }
     return 0;
+}
+
+void listen_set_defer(struct listen_set *ls, int ms)
+{
+    ls->defer_ms = ms;
+    for (int k = 0; k < ls->ncopies; k++) {
+        for (int i = 0; i < ls->n; i++)
+            listen_defer_fd(*listen_slot(ls, k, i), ms);
+    }
 }
 
 void listen_shrink(struct listen_set *ls, int ncopies)

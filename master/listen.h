@@ -22,6 +22,7 @@ struct listen_set {
     int n;
     int reuseport; /* SO_REUSEPORT copies instead of one shared socket */
     int ncopies;   /* copies 0..ncopies-1 exist (1 when shared) */
+    int defer_ms;  /* TCP_DEFER_ACCEPT wait, 0 off */
     int more[LISTEN_COPIES_MAX - 1][LISTEN_MAX]; /* copies 1..: more[k - 1][address]; -1 closed */
 };
 
@@ -32,6 +33,9 @@ struct listen_set {
  * ...") and nothing left open.
  */
 int listen_open(const struct labd_config *c, struct listen_set *ls, char *err, size_t errlen);
+
+/* Set the deferred-accept wait (config defer-accept) on every socket of the set. */
+void listen_set_defer(struct listen_set *ls, int ms);
 
 /* Every socket of the set, all copies. */
 void listen_close(struct listen_set *ls);

@@ -472,6 +472,7 @@ static void master_reload_abort(const char *why)
     listen_close(&M.next_ls);
     /* Copies opened for more workers would get connections nobody accepts. */
     listen_shrink(&M.ls, M.copies_before);
+    listen_set_defer(&M.ls, M.cfg.defer_accept_ms);
     mime_restore(&M.mime_old);
     M.phase = PHASE_RUNNING;
 }
@@ -542,6 +543,8 @@ static void master_reload_begin(void)
         log_error("reload failed: %s; keeping generation %u", err, M.generation);
         return;
     }
+    if (M.next_ls.n == 0)
+        listen_set_defer(&M.ls, c.defer_accept_ms);
     if (strcmp(c.error_log, M.cfg.error_log) != 0 && !M.ms->log_to_stderr &&
         log_open(c.error_log) < 0)
         log_error("reload: cannot open error log %s: %s; keeping the old one", c.error_log,

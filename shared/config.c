@@ -27,6 +27,9 @@ const struct config_key config_keys[] = {
     { "workers", "N", "worker processes, 1 to 64, or auto (default: number of CPUs)" },
     { "accept", "MODE",
       "exclusive (one listening socket shared by the workers, default) or reuseport" },
+    { "defer-accept", "MS|off",
+      "hand a connection to a worker once its first bytes came, holding a silent one at most "
+      "this long (default 1000)" },
     { "run-dir", "DIR",
       "pid file, scoreboard, logs (/run/labd for root, else $XDG_RUNTIME_DIR/labd or "
       "/tmp/labd-UID)" },
@@ -118,7 +121,8 @@ void config_defaults(struct labd_config *c)
     c->port = 8080;
     ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     c->workers = ncpu > 0 ? (int)(ncpu < 64 ? ncpu : 64) : 1;
-    c->accept_reuseport = 0; /* measured: see labd.8, ACCEPT STRATEGY */
+    c->accept_reuseport = 0;   /* measured: see labd.8, ACCEPT STRATEGY */
+    c->defer_accept_ms = 1000; /* measured: see labd.8, ACCEPT STRATEGY */
     len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[len > 0 ? len : 0] = '\0';
     config_default_root(len > 0 ? exe : NULL, c->root, sizeof(c->root));
@@ -248,6 +252,7 @@ int config_set(struct labd_config *c, const char *key, const char *value, char *
         { "file-cache", 'b', 0, 1024LL * 1024 * 1024, &c->file_cache_bytes, 1 },
         { "file-cache-max-file", 'b', 0, 16 * 1024 * 1024, &c->file_cache_max_file, 0 },
         { "file-cache-valid", 't', 0, 3600000, &c->file_cache_valid_ms, 0 },
+        { "defer-accept", 't', 0, 3600000, &c->defer_accept_ms, 0 },
     };
     long long v;
 
@@ -255,6 +260,10 @@ int config_set(struct labd_config *c, const char *key, const char *value, char *
         value = "";
     if (config_key_is(key, "file-cache") && strcasecmp(value, "off") == 0) {
         c->file_cache_bytes = 0;
+        return 0;
+    }
+    if (config_key_is(key, "defer-accept") && strcasecmp(value, "off") == 0) {
+        c->defer_accept_ms = 0;
         return 0;
     }
     if (config_key_is(key, "workers") && strcasecmp(value, "auto") == 0) {

@@ -21,6 +21,7 @@ struct labd_config {
     char root[PATH_MAX];       /* document root; default: the bundled www/ */
     int workers;               /* default: number of CPUs */
     int accept_reuseport;      /* 1: a SO_REUSEPORT socket per worker; 0 (default): one shared */
+    int defer_accept_ms;       /* accept once the first bytes came, waiting at most this: 1000 */
     char run_dir[PATH_MAX];    /* pid file, scoreboard, default logs */
     char access_log[PATH_MAX]; /* "" = <run_dir>/access.log, "off" = none */
     char error_log[PATH_MAX];  /* "" = <run_dir>/error.log */

@@ -276,13 +276,6 @@ struct conn *conn_new(struct worker_ctx *w, int fd, const struct sockaddr *peer,
     http_request_init(&c->req, &w->limits);
     response_plan_init(&c->plan);
     conn_peer_text(c, peer);
-
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c };
-    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        conn_list_add(&w->spare, c);
-        w->nspare++;
-        return NULL;
-    }
     /* nginx-style: the header timeout runs from accept, a silent close if nothing came. */
     timer_arm(&w->t_header, &c->timer, w->now_ms);
     conn_list_add(&w->all, c);
@@ -290,6 +283,23 @@ struct conn *conn_new(struct worker_ctx *w, int fd, const struct sockaddr *peer,
     conn_sb_open(w, c, peer, local);
     conn_sb_counters(w, 1, 1, 0, 0);
     return c;
+}
+
+void conn_start(struct worker_ctx *w, struct conn *c)
+{
+    conn_process(w, c);
+    if (c->state == CONN_DEAD)
+        return;
+    /*
+     * Edge-triggered: adding reports the socket's present state, so nothing
+     * that came while it was unregistered is missed.
+     */
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c };
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+        log_error("worker: epoll_ctl: %s", strerror(errno));
+        conn_close(w, c);
+        return;
+    }
 }
 
 void conn_close(struct worker_ctx *w, struct conn *c)

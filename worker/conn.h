@@ -119,6 +119,13 @@ struct conn *conn_new(struct worker_ctx *w, int fd, const struct sockaddr *peer,
 /* Make as much progress as the socket allows. */
 void conn_process(struct worker_ctx *w, struct conn *c);
 
+/*
+ * Serve a new connection as far as its first bytes allow, then register it
+ * with epoll if it is still open: a request that came with the handshake is
+ * answered and, with Connection: close, closed without epoll ever seeing it.
+ */
+void conn_start(struct worker_ctx *w, struct conn *c);
+
 /* The connection's timer expired. */
 void conn_timeout(struct worker_ctx *w, struct conn *c);
 

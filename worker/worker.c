@@ -108,10 +108,13 @@ static void worker_accept(struct worker_state *s, int li)
                 memset(&local, 0, sizeof(local));
             at = &local;
         }
-        if (conn_new(w, fd, (struct sockaddr *)&peer, (const struct sockaddr *)at) == NULL) {
+        struct conn *c = conn_new(w, fd, (struct sockaddr *)&peer, (const struct sockaddr *)at);
+        if (c == NULL) {
             log_error("worker: no memory for a new connection");
             close(fd);
+            continue;
         }
+        conn_start(w, c);
     }
 }
 

@@ -38,6 +38,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.file_cache_bytes, 4 * 1024 * 1024);
     assert_int_equal(c.file_cache_max_file, 64 * 1024);
     assert_int_equal(c.file_cache_valid_ms, 1000);
+    assert_int_equal(c.defer_accept_ms, 1000);
     assert_int_equal(c.log_level, LOG_LEVEL_NOTICE);
     assert_string_equal(c.access_log, "");
     assert_string_equal(c.config_path, "");
@@ -86,6 +87,10 @@ static void test_set_numbers_and_units(void **state)
     assert_int_equal(c.file_cache_valid_ms, 2000);
     assert_int_equal(config_set(&c, "file-cache-valid", "0", err, sizeof(err)), 0);
     assert_int_equal(c.file_cache_valid_ms, 0);
+    assert_int_equal(config_set(&c, "defer-accept", "3s", err, sizeof(err)), 0);
+    assert_int_equal(c.defer_accept_ms, 3000);
+    assert_int_equal(config_set(&c, "defer-accept", "OFF", err, sizeof(err)), 0);
+    assert_int_equal(c.defer_accept_ms, 0);
     assert_int_equal(c.accept_reuseport, 0); /* the default: exclusive */
     assert_int_equal(config_set(&c, "accept", "reuseport", err, sizeof(err)), 0);
     assert_int_equal(c.accept_reuseport, 1);
@@ -116,6 +121,7 @@ static void test_set_rejects(void **state)
     assert_int_equal(config_set(&c, "file-cache", "2g", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "file-cache-max-file", "17m", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "file-cache-valid", "-1", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "defer-accept", "soon", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "accept", "shared", err, sizeof(err)), -1);
     assert_string_equal(err, "accept: 'shared' is not exclusive or reuseport");
     assert_int_equal(config_set(&c, "colour", "blue", err, sizeof(err)), -1);

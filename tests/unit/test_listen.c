@@ -8,7 +8,10 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -184,12 +187,83 @@ static void test_reuseport_copies(void **state)
     listen_close(&ls);
 }
 
+/* Accept on a non-blocking listener, waiting up to ms for a connection to be queued. */
+static int accept_within(int lfd, int ms)
+{
+    struct pollfd p = { .fd = lfd, .events = POLLIN };
+    if (poll(&p, 1, ms) <= 0)
+        return -1;
+    return accept(lfd, NULL, NULL);
+}
+
+static int connect_to(int port)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
+}
+
+/* defer-accept: a connection reaches accept() only once its first bytes came. */
+static void test_defer_accept(void **state)
+{
+    struct labd_config c;
+    struct listen_set ls;
+    char err[256];
+    int secs = -1, fd, afd;
+    socklen_t olen = sizeof(secs);
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.port = some_port();
+    c.workers = 2;
+    c.defer_accept_ms = 1000;
+    snprintf(c.binds[c.nbinds++], CONFIG_BIND_MAX, "127.0.0.1");
+    assert_int_equal(listen_open(&c, &ls, err, sizeof(err)), 0);
+    assert_int_equal(getsockopt(ls.fds[0], IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, &olen), 0);
+    assert_true(secs >= 1);
+
+    /* Connected, silent: not handed over; the first byte hands it over. */
+    fd = connect_to(c.port);
+    assert_int_equal(accept_within(ls.fds[0], 300), -1);
+    assert_int_equal(write(fd, "G", 1), 1);
+    afd = accept_within(ls.fds[0], 2000);
+    assert_true(afd >= 0);
+    close(afd);
+    close(fd);
+
+    /* Off (a reload may change it): a silent connection is accepted at once. */
+    listen_set_defer(&ls, 0);
+    assert_int_equal(getsockopt(ls.fds[0], IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, &olen), 0);
+    assert_int_equal(secs, 0);
+    fd = connect_to(c.port);
+    afd = accept_within(ls.fds[0], 2000);
+    assert_true(afd >= 0);
+    close(afd);
+    close(fd);
+    listen_close(&ls);
+
+    /* Reuseport copies get it too, including ones opened later. */
+    c.accept_reuseport = 1;
+    assert_int_equal(listen_open(&c, &ls, err, sizeof(err)), 0);
+    assert_int_equal(listen_grow(&ls, 3, err, sizeof(err)), 0);
+    for (int k = 1; k < 3; k++) {
+        secs = -1;
+        assert_int_equal(getsockopt(ls.more[k - 1][0], IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, &olen),
+                         0);
+        assert_true(secs >= 1);
+    }
+    listen_close(&ls);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bind_list),        cmocka_unit_test(test_default_is_all_addresses),
         cmocka_unit_test(test_bad_addresses),    cmocka_unit_test(test_same),
-        cmocka_unit_test(test_reuseport_copies),
+        cmocka_unit_test(test_reuseport_copies), cmocka_unit_test(test_defer_accept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
