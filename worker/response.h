@@ -95,6 +95,7 @@ struct response_out {
     size_t head_len;
     unsigned long long body_len; /* bytes of body that will be sent */
     unsigned long long sent;     /* bytes written so far, header included */
+    int closing;                 /* the connection is closed after this response */
 };
 
 /* "Not Found" for 404; "Unknown" for codes we do not know. */

@@ -6,7 +6,11 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +256,78 @@ static void test_reasons(void **state)
     assert_string_equal(response_reason(599), "Unknown");
 }
 
+/* A connected TCP pair on loopback: *srv (non-blocking, TCP_NODELAY as labd's) and *cli. */
+static void tcp_pair(int *srv, int *cli)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    socklen_t len = sizeof(sa);
+    int one = 1, l = socket(AF_INET, SOCK_STREAM, 0);
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(l, 1), 0);
+    assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+    *cli = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(*cli, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    *srv = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+    assert_true(*srv >= 0);
+    setsockopt(*srv, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    close(l);
+}
+
+/* Bytes readable on fd within ms, reading all of them into buf. */
+static size_t read_within(int fd, char *buf, size_t cap, int ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    size_t got = 0;
+    while (got < cap && poll(&p, 1, ms) == 1) {
+        ssize_t n = read(fd, buf + got, cap - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        ms = 50;
+    }
+    return got;
+}
+
+/*
+ * A response the connection closes after keeps its last bytes back (MSG_MORE)
+ * so that the close's FIN goes with them; the close then delivers all of it.
+ * With keep-alive the same response leaves at once.
+ */
+static void test_closing_holds_last_bytes(void **state)
+{
+    (void)state;
+    static struct response_out out;
+    struct response_plan p;
+    struct response_env env = { .date = date, .keep_alive = 1 };
+    static char got[8192];
+    int srv, cli;
+
+    response_plan_init(&p);
+    p.status = 404;
+    assert_int_equal(response_prepare(&out, &p, &env), 0);
+    size_t total = (size_t)out.body_len + out.segs[0].len;
+    tcp_pair(&srv, &cli);
+    assert_int_equal(response_send(&out, srv, 1 << 20), RESPONSE_DONE);
+    assert_int_equal(read_within(cli, got, sizeof(got), 1000), total);
+    close(srv);
+    close(cli);
+
+    env.keep_alive = 0;
+    assert_int_equal(response_prepare(&out, &p, &env), 0);
+    total = (size_t)out.body_len + out.segs[0].len;
+    tcp_pair(&srv, &cli);
+    assert_int_equal(response_send(&out, srv, 1 << 20), RESPONSE_DONE);
+    assert_int_equal(read_within(cli, got, sizeof(got), 100), 0);
+    close(srv);
+    assert_int_equal(read_within(cli, got, sizeof(got), 1000), total);
+    assert_non_null(strstr(got, "Connection: close\r\n"));
+    assert_int_equal(read(cli, got, 1), 0); /* and then the FIN */
+    close(cli);
+    response_plan_release(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_multipart),
         cmocka_unit_test(test_send_budget_turns),
         cmocka_unit_test(test_reasons),
+        cmocka_unit_test(test_closing_holds_last_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
