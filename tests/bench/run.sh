@@ -220,8 +220,11 @@ export BENCH_FILE_SIZE=$BIG_SIZE
 
 # nginx as people deploy it for static files, with what labd does by default:
 # workers run as the same user as labd's (so private temp dirs work too);
-# sendfile, tcp_nopush, tcp_nodelay, keep-alive 5 s. Access logs are OFF for
-# both servers (logging cost is a separate question from serving cost).
+# sendfile, tcp_nopush, tcp_nodelay, keep-alive 5 s; deferred accept (labd's
+# defer-accept) and an open file cache checked every second (labd's
+# file-cache-valid; nginx keeps descriptors and stat results, labd the bytes
+# of small files). Access logs are OFF for both servers (logging cost is a
+# separate question from serving cost).
 start_nginx() {
     NGINX_PORT=$(free_port)
     local d=$RUN/nginx
@@ -242,13 +245,15 @@ http {
     tcp_nodelay on;
     keepalive_timeout 5s;
     keepalive_requests 1000;
+    open_file_cache max=1000 inactive=20s;
+    open_file_cache_valid 1s;
     client_body_temp_path $d/tmp/body;
     proxy_temp_path $d/tmp/proxy;
     fastcgi_temp_path $d/tmp/fastcgi;
     uwsgi_temp_path $d/tmp/uwsgi;
     scgi_temp_path $d/tmp/scgi;
     server {
-        listen 127.0.0.1:$NGINX_PORT;
+        listen 127.0.0.1:$NGINX_PORT deferred;
         root $WWW;
         index index.html;
     }
