@@ -375,10 +375,10 @@ if want S1; then
     if [ $LABD_OK = 1 ]; then
         compare_servers S1 "small file keep-alive" rps "$BENCH_SRC/report.lua" "$SMALL_PATH" \
             -t2 -c$CONNS -d${DUR}s --latency
-        row S1 "req/s labd/nginx, keep-alive, -c$CONNS" "$(fmt "$CMP_RATIO" 2)" ">= 1.10" \
+        row S1 "req/s labd/nginx, keep-alive, -c$CONNS" "$(fmt "$CMP_RATIO" 3)" ">= 1.10" \
             "$(verdict "$CMP_RATIO" ">=" 1.10)" \
             "labd $(fmt "$CMP_A" 0) nginx $(fmt "$CMP_B" 0) req/s$(err_note)$(cpu_note)"
-        row S1 "p99 latency labd/nginx" "$(fmt "$CMP_P99_RATIO" 2)" "<= 1.00" \
+        row S1 "p99 latency labd/nginx" "$(fmt "$CMP_P99_RATIO" 3)" "<= 1.00" \
             "$(verdict "$CMP_P99_RATIO" "<=" 1.00)" \
             "labd $(fmt "$CMP_AP99" 0) us, nginx $(fmt "$CMP_BP99" 0) us"
     else
@@ -391,7 +391,7 @@ if want S2; then
     if [ $LABD_OK = 1 ]; then
         compare_servers S2 "small file Connection: close" rps "$BENCH_SRC/report.lua" \
             "$SMALL_PATH" -t2 -c$CONNS -d${DUR}s --latency -H 'Connection: close'
-        row S2 "req/s labd/nginx, Connection: close" "$(fmt "$CMP_RATIO" 2)" ">= 1.00" \
+        row S2 "req/s labd/nginx, Connection: close" "$(fmt "$CMP_RATIO" 3)" ">= 1.00" \
             "$(verdict "$CMP_RATIO" ">=" 1.00)" \
             "labd $(fmt "$CMP_A" 0) nginx $(fmt "$CMP_B" 0) req/s$(err_note)$(cpu_note)"
     else
@@ -403,13 +403,13 @@ if want S3; then
     if [ $LABD_OK = 1 ]; then
         compare_servers S3 "whole MP3" mbps "$BENCH_SRC/report.lua" "$BIG_PATH" \
             -t2 -c$BIG_CONNS -d${DUR}s
-        row S3 "MB/s labd/nginx, whole MP3, -c$BIG_CONNS" "$(fmt "$CMP_RATIO" 2)" ">= 0.95" \
+        row S3 "MB/s labd/nginx, whole MP3, -c$BIG_CONNS" "$(fmt "$CMP_RATIO" 3)" ">= 0.95" \
             "$(verdict "$CMP_RATIO" ">=" 0.95)" \
             "labd $(fmt "$CMP_A" 0) nginx $(fmt "$CMP_B" 0) MB/s$(err_note)$(cpu_note)"
         compare_servers S3r "64 KiB ranges" mbps "$BENCH_SRC/range.lua" "$BIG_PATH" \
             -t2 -c$RANGE_CONNS -d${DUR}s --latency
         row S3 "MB/s labd/nginx, $RANGE_CONNS concurrent 64K ranges" \
-            "$(fmt "$CMP_RATIO" 2)" ">= 0.95" "$(verdict "$CMP_RATIO" ">=" 0.95)" \
+            "$(fmt "$CMP_RATIO" 3)" ">= 0.95" "$(verdict "$CMP_RATIO" ">=" 0.95)" \
             "labd $(fmt "$CMP_A" 0) nginx $(fmt "$CMP_B" 0) MB/s, p99 $(fmt "$CMP_AP99" 0)/$(fmt "$CMP_BP99" 0) us$(err_note)$(cpu_note)"
     else
         na_rows "$LABD_WHY" S3 "MB/s labd/nginx, whole MP3, -c$BIG_CONNS" ">= 0.95" \
