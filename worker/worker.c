@@ -165,9 +165,11 @@ static void worker_close_all(struct worker_ctx *w)
  * client may have sent its next request at this very instant and would get
  * a reset or EOF instead of an answer. They stay until their next request,
  * which is answered with "Connection: close" (conn.c), or until they have
- * been idle for the keep-alive timeout, as any idle connection (nginx and
- * Apache drain the same way). That wait is cut to half the grace period so
- * the master's forced stop never has to close an idle connection.
+ * been idle for the keep-alive timeout, as any idle connection. (nginx
+ * closes idle keep-alive connections at once and leaves the retry to the
+ * client; we trade a slower stop for never dropping a request.) That wait
+ * is cut to half the grace period so the master's forced stop never has to
+ * close an idle connection.
  */
 static void worker_drain_idle(struct worker_ctx *w)
 {
