@@ -90,7 +90,7 @@ enum cond_result cond_evaluate(const struct cond_request *rq, const char *etag, 
          * ("if_modified_since exact") wants equality; we follow the RFC
          * (nginx's "if_modified_since before").
          */
-        if (mtime <= t)
+        if (mtime <= t && t <= rq->now)
             return COND_NOT_MODIFIED;
     }
     return COND_PROCEED;

@@ -32,6 +32,7 @@ struct cond_request {
     struct cond_value if_modified_since;
     struct cond_value if_unmodified_since;
     int get_or_head; /* method is GET or HEAD */
+    time_t now;      /* the server's clock: a later If-Modified-Since is invalid */
 };
 
 enum cond_result {
@@ -44,7 +45,9 @@ enum cond_result {
  * Evaluate the preconditions for a file with this (quoted, strong) etag and
  * modification time, in RFC 9110 §13.2.2's order: If-Match (strong) else
  * If-Unmodified-Since -> 412; If-None-Match (weak) else If-Modified-Since ->
- * 304 for GET/HEAD (412 for other methods). Invalid dates are ignored.
+ * 304 for GET/HEAD (412 for other methods). Invalid dates are ignored, and
+ * so is an If-Modified-Since later than rq->now (RFC 2616 §14.25, Apache):
+ * a client with a fast clock would otherwise keep a stale copy.
  */
 enum cond_result cond_evaluate(const struct cond_request *rq, const char *etag, time_t mtime);
 

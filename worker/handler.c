@@ -316,6 +316,7 @@ static int handler_file(const struct handler_ctx *ctx, const struct http_request
     cr.if_modified_since = h.ims;
     cr.if_unmodified_since = h.ius;
     cr.get_or_head = 1;
+    cr.now = h.ims.p != NULL ? time(NULL) : 0;
 
     plan->last_modified = src->mtime;
     plan->last_modified_text = src->last_modified;

@@ -49,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rq.if_modified_since = v[2];
     rq.if_unmodified_since = v[3];
     rq.get_or_head = (int)(raw & 1);
+    rq.now = (time_t)(int64_t)(raw ^ (raw >> 7));
     r = cond_evaluate(&rq, etag, (time_t)(int64_t)raw);
     if (r != COND_PROCEED && r != COND_NOT_MODIFIED && r != COND_PRECONDITION_FAILED)
         abort();

@@ -59,6 +59,7 @@ static struct cond_request rq(const char *im, const char *inm, const char *ims, 
 
     memset(&r, 0, sizeof(r));
     r.get_or_head = 1;
+    r.now = MTIME + 3600; /* the server's clock: an hour after the file's date */
 #define SET(f, s)                                                                                  \
     if (s != NULL) {                                                                               \
         r.f.p = s;                                                                                 \
@@ -98,6 +99,12 @@ static void test_order(void **state)
     assert_int_equal(EV(r), COND_NOT_MODIFIED);
     r = rq(NULL, NULL, BEFOR, NULL);
     assert_int_equal(EV(r), COND_PROCEED);
+    /* A date later than the server's clock is invalid: ignored (a 200), not a 304. */
+    r = rq(NULL, NULL, AFTER, NULL);
+    r.now = MTIME;
+    assert_int_equal(EV(r), COND_PROCEED);
+    r.now = MTIME + 1; /* the date is now, exactly: valid */
+    assert_int_equal(EV(r), COND_NOT_MODIFIED);
     r = rq(NULL, NULL, "not a date", NULL);
     assert_int_equal(EV(r), COND_PROCEED);
 
