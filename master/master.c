@@ -22,6 +22,7 @@
 #include "master/pidfile.h"
 #include "master/proctitle.h"
 #include "master/respawn.h"
+#include "shared/cpu.h"
 #include "shared/log.h"
 #include "shared/scoreboard.h"
 #include "worker/mime.h"
@@ -176,6 +177,25 @@ static void master_close_listen_unused(const struct listen_set *keep)
         listen_close(&M.next_ls);
 }
 
+/*
+ * cpu-affinity auto: worker `number` (counted from 1) runs only on its own
+ * CPU of the set the master may use. On two CPUs shared with the clients, unpinned workers were
+ * often queued on one CPU and a request waited a scheduler tick: see labd.8,
+ * CPU AFFINITY. A failure only costs that, so it is a warning.
+ */
+static void master_pin_worker(const struct labd_config *cfg, unsigned number)
+{
+    cpu_set_t allowed;
+    int cpu;
+
+    if (!cfg->cpu_affinity)
+        return;
+    cpu_allowed(&allowed);
+    cpu = cpu_for_worker(&allowed, number - 1);
+    if (cpu >= 0 && cpu_pin_self(cpu) < 0)
+        log_warn("worker %u: cannot pin to CPU %d: %s", number, cpu, strerror(errno));
+}
+
 /* In the child: become worker `number` and never return. */
 static void master_become_worker(unsigned slot, unsigned number, const struct labd_config *cfg,
                                  const struct master_cred *cred, const struct listen_set *ls,
@@ -210,6 +230,7 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
     char name[32];
     snprintf(name, sizeof(name), "labd: worker %u", number);
     proctitle_set(name, cfg->run_dir);
+    master_pin_worker(cfg, number);
 
     static int fds[WORKER_MAX_LISTEN];
     memset(&ws, 0, sizeof(ws));

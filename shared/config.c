@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shared/cpu.h"
 #include "shared/log.h"
 
 #ifndef LABD_DATADIR
@@ -24,7 +25,9 @@ const struct config_key config_keys[] = {
     { "port", "N", "TCP port to listen on (default 8080)" },
     { "bind", "ADDR", "listen on this address (IPv4, IPv6 or name; repeatable; default all)" },
     { "root", "DIR", "document root (default: the bundled site)" },
-    { "workers", "N", "worker processes, 1 to 64, or auto (default: number of CPUs)" },
+    { "workers", "N", "worker processes, 1 to 64, or auto (default: number of usable CPUs)" },
+    { "cpu-affinity", "auto|off",
+      "auto (default): worker N runs only on the Nth usable CPU; off: anywhere" },
     { "accept", "MODE",
       "exclusive (one listening socket shared by the workers, default) or reuseport" },
     { "defer-accept", "MS|off",
@@ -111,16 +114,23 @@ void config_default_run_dir(unsigned uid, const char *xdg_runtime_dir, char *out
         snprintf(out, n, "/tmp/labd-%u", uid);
 }
 
+/* One worker per CPU this process may use, at most 64. */
+static int config_auto_workers(void)
+{
+    cpu_set_t set;
+    int n = cpu_allowed(&set);
+    return n < 64 ? n : 64;
+}
+
 void config_defaults(struct labd_config *c)
 {
     char exe[PATH_MAX];
     ssize_t len;
-    long ncpu;
 
     memset(c, 0, sizeof(*c));
     c->port = 8080;
-    ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    c->workers = ncpu > 0 ? (int)(ncpu < 64 ? ncpu : 64) : 1;
+    c->workers = config_auto_workers();
+    c->cpu_affinity = 1;       /* measured: see labd.8, CPU AFFINITY */
     c->accept_reuseport = 0;   /* measured: see labd.8, ACCEPT STRATEGY */
     c->defer_accept_ms = 1000; /* measured: see labd.8, ACCEPT STRATEGY */
     len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -267,8 +277,7 @@ int config_set(struct labd_config *c, const char *key, const char *value, char *
         return 0;
     }
     if (config_key_is(key, "workers") && strcasecmp(value, "auto") == 0) {
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        c->workers = ncpu > 0 ? (int)(ncpu < 64 ? ncpu : 64) : 1;
+        c->workers = config_auto_workers();
         return 0;
     }
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
@@ -334,6 +343,17 @@ int config_set(struct labd_config *c, const char *key, const char *value, char *
             c->accept_reuseport = 1;
         } else {
             config_err(err, errlen, "accept: '%s' is not exclusive or reuseport", value);
+            return -1;
+        }
+        return 0;
+    }
+    if (config_key_is(key, "cpu-affinity")) {
+        if (!strcasecmp(value, "auto")) {
+            c->cpu_affinity = 1;
+        } else if (!strcasecmp(value, "off")) {
+            c->cpu_affinity = 0;
+        } else {
+            config_err(err, errlen, "cpu-affinity: '%s' is not auto or off", value);
             return -1;
         }
         return 0;

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,9 @@ static void test_set_numbers_and_units(void **state)
     assert_int_equal(config_set(&c, "workers", "3", err, sizeof(err)), 0);
     assert_int_equal(c.workers, 3);
     assert_int_equal(config_set(&c, "workers", "auto", err, sizeof(err)), 0);
-    assert_true(c.workers >= 1 && c.workers <= 64);
+    cpu_set_t usable;
+    assert_int_equal(sched_getaffinity(0, sizeof(usable), &usable), 0);
+    assert_int_equal(c.workers, CPU_COUNT(&usable) < 64 ? CPU_COUNT(&usable) : 64);
     assert_int_equal(config_set(&c, "log-level", "debug", err, sizeof(err)), 0);
     assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
     assert_int_equal(config_set(&c, "autoindex", "on", err, sizeof(err)), 0);
@@ -96,6 +99,11 @@ static void test_set_numbers_and_units(void **state)
     assert_int_equal(c.accept_reuseport, 1);
     assert_int_equal(config_set(&c, "accept", "Exclusive", err, sizeof(err)), 0);
     assert_int_equal(c.accept_reuseport, 0);
+    assert_int_equal(c.cpu_affinity, 1); /* the default: auto */
+    assert_int_equal(config_set(&c, "cpu-affinity", "off", err, sizeof(err)), 0);
+    assert_int_equal(c.cpu_affinity, 0);
+    assert_int_equal(config_set(&c, "cpu-affinity", "AUTO", err, sizeof(err)), 0);
+    assert_int_equal(c.cpu_affinity, 1);
 }
 
 static void test_set_rejects(void **state)
@@ -124,6 +132,9 @@ static void test_set_rejects(void **state)
     assert_int_equal(config_set(&c, "defer-accept", "soon", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "accept", "shared", err, sizeof(err)), -1);
     assert_string_equal(err, "accept: 'shared' is not exclusive or reuseport");
+    assert_int_equal(config_set(&c, "cpu-affinity", "0-3", err, sizeof(err)), -1);
+    assert_string_equal(err, "cpu-affinity: '0-3' is not auto or off");
+    assert_int_equal(c.cpu_affinity, 1); /* unchanged */
     assert_int_equal(config_set(&c, "colour", "blue", err, sizeof(err)), -1);
     assert_string_equal(err, "unknown option 'colour'");
     assert_int_equal(config_set(&c, "root", "", err, sizeof(err)), -1);
@@ -307,6 +318,8 @@ static void test_every_key_in_table_is_settable(void **state)
             v = "on";
         else if (!strcmp(arg, "MODE"))
             v = "reuseport";
+        else if (!strcmp(arg, "auto|off"))
+            v = "off";
         else if (!strcmp(arg, "BYTES"))
             v = "64k";
         config_defaults(&c);
