@@ -221,9 +221,9 @@ export BENCH_FILE_SIZE=$BIG_SIZE
 # nginx as people deploy it for static files, with what labd does by default:
 # workers run as the same user as labd's (so private temp dirs work too);
 # sendfile, tcp_nopush, tcp_nodelay, keep-alive 5 s; deferred accept (labd's
-# defer-accept) and an open file cache checked every second (labd's
+# defer-accept), an open file cache checked every second (labd's
 # file-cache-valid; nginx keeps descriptors and stat results, labd the bytes
-# of small files). Access logs are OFF for both servers (logging cost is a
+# of small files) and one CPU per worker (labd's cpu-affinity auto). Access logs are OFF for both servers (logging cost is a
 # separate question from serving cost).
 start_nginx() {
     NGINX_PORT=$(free_port)
@@ -232,6 +232,7 @@ start_nginx() {
     cat >"$d/nginx.conf" <<EOF
 $([ "$(id -u)" = 0 ] && echo "user $(id -un) $(id -gn);")
 worker_processes $WORKERS;
+worker_cpu_affinity auto;
 pid $d/nginx.pid;
 error_log $d/error.log warn;
 worker_rlimit_nofile $(ulimit -n);
