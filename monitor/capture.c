@@ -5,13 +5,18 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
+#include <linux/filter.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,6 +71,8 @@ struct capture {
     int dlt;
     capture_fn fn;
     void *ctx;
+    char loop_filter[48]; /* what the kernel filter adds on loopback, "" nothing */
+    int loop_on;          /* loop_filter is in the kernel */
 };
 
 void capture_default_filter(int port_hint, char *buf, size_t n)
@@ -76,6 +83,53 @@ void capture_default_filter(int port_hint, char *buf, size_t n)
 static void set_err(char *err, size_t n, const char *what, const char *on, const char *why)
 {
     snprintf(err, n, "%s %s: %s", what, on, why);
+}
+
+/* Whether interface name is a loopback interface (IFF_LOOPBACK). */
+static int is_loopback(int sock, const char *name)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof(ifr));
+    if (strlen(name) >= sizeof(ifr.ifr_name))
+        return 0;
+    memcpy(ifr.ifr_name, name, strlen(name));
+    return ioctl(sock, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_LOOPBACK);
+}
+
+/*
+ * A loopback interface shows a packet socket every packet twice, as it is
+ * sent (PACKET_OUTGOING) and as it arrives. libpcap throws the sent copy
+ * away, but only after the kernel has copied it into the ring, and that copy
+ * is paid for by the process that sent the packet: capturing a loopback
+ * server cost it twice what it needs to. The kernel filter drops that copy
+ * instead: "inbound" on a loopback interface; on "any", in Linux cooked v2
+ * framing (which carries the interface index), the outgoing packets of the
+ * loopback interface. Fills c->loop_filter with the clause, or leaves it "".
+ */
+static void loop_filter_setup(struct capture *c, const char *dev)
+{
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    if (sock < 0)
+        return;
+    if (strcmp(dev, "any") != 0) {
+        if (is_loopback(sock, dev))
+            snprintf(c->loop_filter, sizeof(c->loop_filter), "inbound");
+    } else {
+        struct if_nameindex *all = if_nameindex(), *i;
+        for (i = all; i && i->if_index != 0; i++) {
+            if (is_loopback(sock, i->if_name)) {
+                if (pcap_set_datalink(c->p, DLT_LINUX_SLL2) == 0)
+                    snprintf(c->loop_filter, sizeof(c->loop_filter),
+                             "not (outbound and ifindex %u)", i->if_index);
+                break;
+            }
+        }
+        if (all)
+            if_freenameindex(all);
+    }
+    close(sock);
 }
 
 static struct capture *open_live(const struct capture_opts *o, char *err, size_t errlen)
@@ -117,6 +171,7 @@ static struct capture *open_live(const struct capture_opts *o, char *err, size_t
     c->p = p;
     c->live = 1;
     c->nano = nano && pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+    loop_filter_setup(c, dev);
     return c;
 }
 
@@ -267,6 +322,46 @@ static struct capture *open_file(const struct capture_opts *o, char *err, size_t
     return c;
 }
 
+/* Compiles expr and sets it: 0, -1 if it does not compile, -2 if the kernel refused it. */
+static int set_filter(struct capture *c, const char *expr)
+{
+    struct bpf_program prog;
+
+    if (pcap_compile(c->p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0)
+        return -1;
+    int rc = pcap_setfilter(c->p, &prog);
+    pcap_freecode(&prog);
+    return rc < 0 ? -2 : 0;
+}
+
+/*
+ * Sets expr as the kernel's filter only. pcap_setfilter() also runs a new
+ * filter in userland over the packets already in the ring's current block,
+ * and there "inbound" on an Ethernet-framed device reads the packet type
+ * from the kernel's ancillary data, which userland does not have: every
+ * packet of that block fails (the first 50 ms of a capture were lost). So
+ * libpcap keeps the user's filter for those, and the kernel gets this one.
+ */
+static int set_kernel_filter(struct capture *c, const char *expr)
+{
+    struct bpf_program prog;
+
+    if (pcap_compile(c->p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0)
+        return -1;
+    struct sock_fprog fp = { .len = (unsigned short)prog.bf_len,
+                             .filter = (struct sock_filter *)prog.bf_insns };
+    int rc = prog.bf_len <= USHRT_MAX
+                 ? setsockopt(pcap_fileno(c->p), SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp))
+                 : -1;
+    pcap_freecode(&prog);
+    return rc < 0 ? -2 : 0;
+}
+
+const char *capture_loop_filter(const struct capture *c)
+{
+    return c->loop_on ? c->loop_filter : "";
+}
+
 struct capture *capture_open(const struct capture_opts *o, char *err, size_t errlen)
 {
     struct capture *c = o->read_file ? open_file(o, err, errlen) : open_live(o, err, errlen);
@@ -282,19 +377,23 @@ struct capture *capture_open(const struct capture_opts *o, char *err, size_t err
         return NULL;
     }
     if (o->filter && *o->filter) {
-        struct bpf_program prog;
-        if (pcap_compile(c->p, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-            snprintf(err, errlen, "bad filter '%s': %s", o->filter, pcap_geterr(c->p));
-            capture_close(c);
-            return NULL;
-        }
-        int rc = pcap_setfilter(c->p, &prog);
-        pcap_freecode(&prog);
+        int rc = set_filter(c, o->filter);
         if (rc < 0) {
-            snprintf(err, errlen, "cannot set filter '%s': %s", o->filter, pcap_geterr(c->p));
+            snprintf(err, errlen, "%s '%s': %s", rc == -1 ? "bad filter" : "cannot set filter",
+                     o->filter, pcap_geterr(c->p));
             capture_close(c);
             return NULL;
         }
+    }
+    /* The loopback clause with the user's filter; without it if they do not compile together. */
+    if (c->loop_filter[0]) {
+        char both[CAPTURE_FILTER_MAX];
+        int n = o->filter && *o->filter
+                    ? snprintf(both, sizeof(both), "(%s) and %s", o->filter, c->loop_filter)
+                    : snprintf(both, sizeof(both), "%s", c->loop_filter);
+        if (n > 0 && (size_t)n < sizeof(both))
+            c->loop_on =
+                (c->dlt == DLT_LINUX_SLL2 ? set_filter(c, both) : set_kernel_filter(c, both)) == 0;
     }
     if (c->live) {
         char ebuf[PCAP_ERRBUF_SIZE];

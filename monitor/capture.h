@@ -48,6 +48,17 @@ struct capture;
 struct capture *capture_open(const struct capture_opts *o, char *err, size_t errlen);
 void capture_close(struct capture *c);
 
+/* Longest filter expression, with what labmon adds on loopback. */
+#define CAPTURE_FILTER_MAX 4096
+
+/*
+ * What the kernel filter adds to the user's on a loopback capture so each
+ * packet reaches the ring once ("inbound" on lo; on "any", the outgoing
+ * copies on the loopback interface), or "" (not loopback, a file, or the
+ * clause did not compile with the user's filter).
+ */
+const char *capture_loop_filter(const struct capture *c);
+
 int capture_datalink(const struct capture *c);
 int capture_is_live(const struct capture *c);
 /* fd to poll() for readability (live), -1 for files. */

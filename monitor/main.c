@@ -200,11 +200,11 @@ static int report(struct app *a)
         return -1;
     }
     if (a->mode == OUT_SUMMARY || a->mode == OUT_EVENTS) {
-        uint64_t recv, drop = 0, ifdrop = 0;
+        uint64_t recv = 0, drop = 0, ifdrop = 0;
         int have = a->cap && capture_stats(a->cap, &recv, &drop, &ifdrop) == 0;
         FILE *o = a->mode == OUT_SUMMARY ? a->out : stderr;
         output_counters(o, engine_get_counters(a->eng), flow_table_created(t),
-                        flow_table_evicted(t), have, drop, ifdrop);
+                        flow_table_evicted(t), have, recv, drop, ifdrop);
     } else if (a->cap && capture_is_live(a->cap)) {
         uint64_t recv, drop, ifdrop;
         if (capture_stats(a->cap, &recv, &drop, &ifdrop) == 0 && (drop || ifdrop))
@@ -425,8 +425,11 @@ int main(int argc, char **argv)
     }
 
     if (capture_is_live(a.cap))
-        fprintf(stderr, "labmon: capturing on %s, filter '%s'\n", co.iface ? co.iface : "any",
-                co.filter ? co.filter : "");
+        fprintf(stderr, "labmon: capturing on %s, filter '%s'%s%s%s\n", co.iface ? co.iface : "any",
+                co.filter ? co.filter : "",
+                *capture_loop_filter(a.cap) ? " (in the kernel also '" : "",
+                capture_loop_filter(a.cap),
+                *capture_loop_filter(a.cap) ? "': loopback packets once)" : "");
 
     static char obuf[1 << 16];
     setvbuf(a.out, obuf, _IOFBF, sizeof(obuf));

@@ -513,7 +513,7 @@ void output_summary_row(FILE *out, const struct flow *f)
 }
 
 void output_counters(FILE *out, const struct engine_counters *c, uint64_t flows, uint64_t evicted,
-                     int have_drops, uint64_t drops, uint64_t if_drops)
+                     int have_drops, uint64_t received, uint64_t drops, uint64_t if_drops)
 {
     fprintf(out,
             "packets %llu, tcp %llu, non-tcp %llu, truncated %llu, malformed %llu, "
@@ -523,8 +523,9 @@ void output_counters(FILE *out, const struct engine_counters *c, uint64_t flows,
             (unsigned long long)c->malformed, (unsigned long long)flows,
             (unsigned long long)evicted);
     if (have_drops)
-        fprintf(out, ", kernel drops %llu, interface drops %llu", (unsigned long long)drops,
-                (unsigned long long)if_drops);
+        fprintf(out, ", kernel drops %llu, interface drops %llu, received by filter %llu",
+                (unsigned long long)drops, (unsigned long long)if_drops,
+                (unsigned long long)received);
     putc('\n', out);
     /* Why frames were not analysed, by reason, when any were not. */
     if (c->packets != c->tcp) {

@@ -23,9 +23,12 @@ void output_event_json(FILE *out, const struct engine_event *ev);
 /* The ladder of one flow as text. */
 void output_ladder(FILE *out, const struct flow *f, int width);
 
-/* Totals line(s) for the end of --summary (counters, drops). */
+/*
+ * Totals line(s) for the end of --summary (counters; for a live capture,
+ * have_drops set: drops and what the kernel filter passed).
+ */
 void output_counters(FILE *out, const struct engine_counters *c, uint64_t flows, uint64_t evicted,
-                     int have_drops, uint64_t drops, uint64_t if_drops);
+                     int have_drops, uint64_t received, uint64_t drops, uint64_t if_drops);
 
 /* Write s as a JSON string literal (with quotes). */
 void output_json_string(FILE *out, const char *s);
