@@ -23,6 +23,7 @@ if [ "$what" = test ]; then
     have_cmd clang-format || missing+=(clang-format)
     have_cmd clang || missing+=(clang)
     have_cmd valgrind || missing+=(valgrind)
+    have_cmd strace || missing+=(strace)
     have_cmd tcpdump || missing+=(tcpdump)
     have_cmd tshark || missing+=(tshark)
     have_cmd wrk || missing+=(wrk)
