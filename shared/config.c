@@ -114,6 +114,22 @@ void config_default_run_dir(unsigned uid, const char *xdg_runtime_dir, char *out
         snprintf(out, n, "/tmp/labd-%u", uid);
 }
 
+/* An option that takes one of two words (any case): *out = v1 or v2; -1 with a message otherwise.
+ */
+static int config_either(const char *key, const char *value, const char *w1, int v1, const char *w2,
+                         int v2, int *out, char *err, size_t errlen)
+{
+    if (!strcasecmp(value, w1)) {
+        *out = v1;
+    } else if (!strcasecmp(value, w2)) {
+        *out = v2;
+    } else {
+        config_err(err, errlen, "%s: '%s' is not %s or %s", key, value, w1, w2);
+        return -1;
+    }
+    return 0;
+}
+
 /* One worker per CPU this process may use, at most 64. */
 static int config_auto_workers(void)
 {
@@ -336,28 +352,12 @@ int config_set(struct labd_config *c, const char *key, const char *value, char *
         c->log_level = level;
         return 0;
     }
-    if (config_key_is(key, "accept")) {
-        if (!strcasecmp(value, "exclusive")) {
-            c->accept_reuseport = 0;
-        } else if (!strcasecmp(value, "reuseport")) {
-            c->accept_reuseport = 1;
-        } else {
-            config_err(err, errlen, "accept: '%s' is not exclusive or reuseport", value);
-            return -1;
-        }
-        return 0;
-    }
-    if (config_key_is(key, "cpu-affinity")) {
-        if (!strcasecmp(value, "auto")) {
-            c->cpu_affinity = 1;
-        } else if (!strcasecmp(value, "off")) {
-            c->cpu_affinity = 0;
-        } else {
-            config_err(err, errlen, "cpu-affinity: '%s' is not auto or off", value);
-            return -1;
-        }
-        return 0;
-    }
+    if (config_key_is(key, "accept"))
+        return config_either("accept", value, "exclusive", 0, "reuseport", 1, &c->accept_reuseport,
+                             err, errlen);
+    if (config_key_is(key, "cpu-affinity"))
+        return config_either("cpu-affinity", value, "auto", 1, "off", 0, &c->cpu_affinity, err,
+                             errlen);
     if (config_key_is(key, "autoindex")) {
         if (!strcasecmp(value, "on") || !strcasecmp(value, "yes") || !strcmp(value, "1")) {
             c->autoindex = 1;
