@@ -156,8 +156,11 @@ static void master_publish(void)
     h->nworkers = (uint32_t)c->workers;
     memset(h->binds, 0, sizeof(h->binds));
     if (c->nbinds == 0) {
+        /* All addresses: "*" for the dual-stack [::] socket, "0.0.0.0" when
+         * the kernel had no IPv6 and labd fell back to IPv4 alone. */
         h->nbinds = 1;
-        snprintf(h->binds[0], SB_BIND_MAX, "*");
+        snprintf(h->binds[0], SB_BIND_MAX, "%s",
+                 M.ls.n == 1 && strncmp(M.ls.names[0], "0.0.0.0:", 8) == 0 ? "0.0.0.0" : "*");
     } else {
         h->nbinds = (uint16_t)(c->nbinds < SB_MAX_BINDS ? c->nbinds : SB_MAX_BINDS);
         for (int i = 0; i < h->nbinds; i++)
