@@ -173,56 +173,104 @@ static void handler_html_escape(FILE *f, const char *s)
     }
 }
 
-static int handler_name_cmp(const void *a, const void *b)
+/* One line of a directory listing. */
+struct handler_entry {
+    char *name; /* with a '/' appended for a directory */
+    off_t size;
+    time_t mtime;
+    int dir;
+};
+
+/* Directories first, then files, each in byte order of their names (as nginx). */
+static int handler_entry_cmp(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    const struct handler_entry *x = a, *y = b;
+    if (x->dir != y->dir)
+        return y->dir - x->dir;
+    return strcmp(x->name, y->name);
 }
 
-#define HANDLER_LIST_MAX 4096 /* entries shown in a directory listing */
-
 /*
- * A directory listing written to an anonymous file, so the writer sends it
- * like any file and nothing has to outlive this call. Names are sorted,
- * dotfiles left out, each name percent-encoded in the href and escaped in
- * the text. Returns the fd (size in *size), or -1.
+ * Entries read from one directory at most: a listing is built in one go by
+ * the worker, so a directory of millions of files must not stall it or take
+ * its memory. Beyond this the listing says how many more there are.
  */
-static int handler_listing(int dirfd, const char *path, off_t *size)
-{
-    char *names[HANDLER_LIST_MAX];
-    size_t n = 0;
-    int fd, lfd;
-    DIR *d;
-    FILE *f;
-    struct dirent *e;
+#define HANDLER_LIST_MAX 100000
 
-    lfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lfd < 0)
-        return -1;
-    d = fdopendir(lfd);
+/* Reads the listable entries of dirfd (no dotfiles, only files and directories). */
+static int handler_read_dir(int dirfd, struct handler_entry **out, size_t *n_out, size_t *more)
+{
+    struct handler_entry *v = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    int lfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = lfd < 0 ? NULL : fdopendir(lfd);
+
     if (d == NULL) {
-        close(lfd);
+        if (lfd >= 0)
+            close(lfd);
         return -1;
     }
-    while ((e = readdir(d)) != NULL && n < HANDLER_LIST_MAX) {
+    *more = 0;
+    while ((e = readdir(d)) != NULL) {
         struct stat st;
-        size_t len;
         if (e->d_name[0] == '.')
             continue;
         if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
             !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
             continue;
-        len = strlen(e->d_name);
-        names[n] = malloc(len + 2);
-        if (names[n] == NULL)
-            break;
-        memcpy(names[n], e->d_name, len);
-        names[n][len] = S_ISDIR(st.st_mode) ? '/' : '\0';
-        names[n][len + 1] = '\0';
-        n++;
+        if (n == HANDLER_LIST_MAX) {
+            (*more)++;
+            continue;
+        }
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 64;
+            struct handler_entry *nv = realloc(v, ncap * sizeof(*v));
+            if (nv == NULL)
+                goto fail;
+            v = nv;
+            cap = ncap;
+        }
+        size_t len = strlen(e->d_name);
+        char *name = malloc(len + 2);
+        if (name == NULL)
+            goto fail;
+        memcpy(name, e->d_name, len);
+        name[len] = S_ISDIR(st.st_mode) ? '/' : '\0';
+        name[len + 1] = '\0';
+        v[n++] = (struct handler_entry){
+            .name = name, .size = st.st_size, .mtime = st.st_mtime, .dir = S_ISDIR(st.st_mode)
+        };
     }
     closedir(d);
-    qsort(names, n, sizeof(names[0]), handler_name_cmp);
+    qsort(v, n, sizeof(*v), handler_entry_cmp);
+    *out = v;
+    *n_out = n;
+    return 0;
+fail:
+    closedir(d);
+    while (n > 0)
+        free(v[--n].name);
+    free(v);
+    return -1;
+}
 
+/*
+ * A directory listing written to an anonymous file, so the writer sends it
+ * like any file and nothing has to outlive this call: directories first,
+ * then files, with their modification time (UTC) and size in bytes; names
+ * percent-encoded in the href and escaped in the text, dotfiles left out.
+ * Returns the fd (size in *size), or -1 (the caller answers 500).
+ */
+static int handler_listing(int dirfd, const char *path, off_t *size)
+{
+    struct handler_entry *v = NULL;
+    size_t n = 0, more = 0;
+    int fd;
+    FILE *f;
+
+    if (handler_read_dir(dirfd, &v, &n, &more) < 0)
+        return -1;
     fd = memfd_create("labd-listing", MFD_CLOEXEC);
     f = fd < 0 ? NULL : fdopen(dup(fd), "w");
     if (f != NULL) {
@@ -232,16 +280,26 @@ static int handler_listing(int dirfd, const char *path, off_t *size)
         handler_html_escape(f, path);
         fputs("</h1><hr><ul>\n<li><a href=\"../\">../</a></li>\n", f);
         for (size_t i = 0; i < n; i++) {
-            char href[3 * 256 + 2];
-            if (path_encode(names[i], strlen(names[i]), href, sizeof(href)) < 0)
+            char href[3 * 256 + 2], when[32] = "-";
+            struct tm tm;
+            if (path_encode(v[i].name, strlen(v[i].name), href, sizeof(href)) < 0)
                 continue;
+            if (gmtime_r(&v[i].mtime, &tm) != NULL)
+                strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
             fputs("<li><a href=\"./", f); /* "./" keeps a name like "a:b" relative */
             fputs(href, f);
             fputs("\">", f);
-            handler_html_escape(f, names[i]);
-            fputs("</a></li>\n", f);
+            handler_html_escape(f, v[i].name);
+            if (v[i].dir)
+                fprintf(f, "</a> %s -</li>\n", when);
+            else
+                fprintf(f, "</a> %s %lld</li>\n", when, (long long)v[i].size);
         }
-        fputs("</ul><hr></body></html>\n", f);
+        fputs("</ul>", f);
+        if (more > 0)
+            fprintf(f, "<p>%zu more entries not listed (at most %d are).</p>", more,
+                    HANDLER_LIST_MAX);
+        fputs("<hr></body></html>\n", f);
         if (fclose(f) != 0) {
             close(fd);
             fd = -1;
@@ -251,7 +309,8 @@ static int handler_listing(int dirfd, const char *path, off_t *size)
         fd = -1;
     }
     for (size_t i = 0; i < n; i++)
-        free(names[i]);
+        free(v[i].name);
+    free(v);
     if (fd >= 0) {
         struct stat st;
         if (fstat(fd, &st) < 0) {

@@ -64,6 +64,11 @@ static int setup(void **state)
     put("root/empty.txt", "");
     put("root/.env", "x");
     put("root/list/<a>&b.txt", "y");
+    put("root/list/a.txt", "abc");
+    snprintf(p, sizeof(p), "%s/root/list/zdir", top);
+    mkdir(p, 0755);
+    struct timespec when[2] = { { 1700000000, 0 }, { 1700000000, 0 } };
+    utimensat(AT_FDCWD, p, when, 0);
     snprintf(p, sizeof(p), "%s/root/escape.txt", top);
     if (symlink("../secret.txt", p) < 0)
         return -1;
@@ -234,10 +239,80 @@ static void test_autoindex(void **state)
     assert_true(n > 0);
     assert_int_equal(n, plan.length);
     buf[n] = '\0';
-    assert_non_null(strstr(buf, "<a href=\"./%3Ca%3E%26b.txt\">&lt;a&gt;&amp;b.txt</a>"));
+    /* Directories first, then files in byte order; time (UTC) and size. */
+    const char *dir = strstr(buf, "<li><a href=\"./zdir/\">zdir/</a> 2023-11-14 22:13 -</li>\n");
+    const char *tricky = strstr(
+        buf, "<li><a href=\"./%3Ca%3E%26b.txt\">&lt;a&gt;&amp;b.txt</a> 2023-11-14 22:13 1</li>\n");
+    const char *plain = strstr(buf, "<li><a href=\"./a.txt\">a.txt</a> 2023-11-14 22:13 3</li>\n");
+    assert_non_null(dir);
+    assert_non_null(tricky);
+    assert_non_null(plain);
+    assert_true(dir < tricky && tricky < plain);
     assert_null(strstr(buf, "<a>"));
+    assert_null(strstr(buf, "not listed"));
     response_plan_release(&plan);
     response_plan_init(&plan);
+}
+
+/* Makes n empty files named f000000... in dir (relative to top). */
+static void make_files(const char *dir, int n)
+{
+    char p[256];
+    snprintf(p, sizeof(p), "%s/%s", top, dir);
+    assert_int_equal(mkdir(p, 0755), 0);
+    int dfd = open(p, O_RDONLY | O_DIRECTORY);
+    assert_true(dfd >= 0);
+    for (int i = 0; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "f%06d", i);
+        int fd = openat(dfd, name, O_WRONLY | O_CREAT, 0644);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+    close(dfd);
+}
+
+/* The listing of target as a string (caller frees), from a fresh decision. */
+static char *listing(const char *target)
+{
+    cfg.autoindex = 1;
+    assert_int_equal(decide("GET", target, NULL), 200);
+    cfg.autoindex = 0;
+    char *b = malloc((size_t)plan.length + 1);
+    assert_non_null(b);
+    assert_int_equal(pread(plan.fd, b, (size_t)plan.length, 0), plan.length);
+    b[plan.length] = '\0';
+    response_plan_release(&plan);
+    response_plan_init(&plan);
+    return b;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Every entry of a big directory, sorted; beyond 100 000 the listing says how many are left out. */
+static void test_autoindex_big(void **state)
+{
+    (void)state;
+    make_files("root/big", 5000);
+    char *b = listing("/big/");
+    assert_int_equal(count(b, "<li>"), 5001); /* and ../ */
+    const char *first = strstr(b, "\"./f000000\"");
+    const char *last = strstr(b, "\"./f004999\"");
+    assert_true(first != NULL && last != NULL && first < last);
+    assert_null(strstr(b, "not listed"));
+    free(b);
+
+    make_files("root/huge", 100003);
+    b = listing("/huge/");
+    assert_int_equal(count(b, "<li>"), 100001);
+    assert_non_null(strstr(b, "<p>3 more entries not listed (at most 100000 are).</p>"));
+    free(b);
 }
 
 /* The body of the last plan, from the cache's memory or the file. */
@@ -398,10 +473,9 @@ static void test_cache_big_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_files_and_dirs),
-        cmocka_unit_test(test_methods),
-        cmocka_unit_test(test_conditionals),
-        cmocka_unit_test(test_autoindex),
+        cmocka_unit_test(test_files_and_dirs), cmocka_unit_test(test_methods),
+        cmocka_unit_test(test_conditionals),   cmocka_unit_test(test_autoindex),
+        cmocka_unit_test(test_autoindex_big),
     };
     const struct CMUnitTest cached[] = {
         cmocka_unit_test(test_files_and_dirs),
