@@ -1,14 +1,20 @@
 /* CPU sets for labd's worker count and worker pinning (see shared/cpu.h). */
 #include "shared/cpu.h"
 
+#include <limits.h>
+#include <unistd.h>
+
 int cpu_allowed(cpu_set_t *set)
 {
     CPU_ZERO(set);
     if (sched_getaffinity(0, sizeof(*set), set) < 0 || CPU_COUNT(set) == 0) {
-        /* Cannot tell (or a set larger than cpu_set_t): assume one CPU, no pinning. */
+        /*
+         * Cannot tell (more CPUs than a cpu_set_t holds): count the online
+         * CPUs and leave the set empty, so nothing is pinned.
+         */
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
         CPU_ZERO(set);
-        CPU_SET(0, set);
-        return 1;
+        return n > 0 ? (n < INT_MAX ? (int)n : INT_MAX) : 1;
     }
     return CPU_COUNT(set);
 }

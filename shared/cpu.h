@@ -9,7 +9,11 @@
 
 #include <sched.h>
 
-/* The CPUs this process may run on, into *set: their count, at least 1. */
+/*
+ * The CPUs this process may run on, into *set: their count, at least 1.
+ * When the kernel cannot say (more CPUs than a cpu_set_t holds), the count
+ * of online CPUs and an empty set (nothing gets pinned).
+ */
 int cpu_allowed(cpu_set_t *set);
 
 /*
