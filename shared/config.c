@@ -27,7 +27,7 @@ const struct config_key config_keys[] = {
     { "root", "DIR", "document root (default: the bundled site)" },
     { "workers", "N", "worker processes, 1 to 64, or auto (default: number of usable CPUs)" },
     { "cpu-affinity", "auto|off",
-      "auto (default): worker N runs only on the Nth usable CPU; off: anywhere" },
+      "auto: worker N runs only on the Nth usable CPU; off (default): anywhere" },
     { "accept", "MODE",
       "exclusive (one listening socket shared by the workers, default) or reuseport" },
     { "defer-accept", "MS|off",
@@ -146,7 +146,7 @@ void config_defaults(struct labd_config *c)
     memset(c, 0, sizeof(*c));
     c->port = 8080;
     c->workers = config_auto_workers();
-    c->cpu_affinity = 1;       /* measured: see labd.8, CPU AFFINITY */
+    c->cpu_affinity = 0;       /* measured: see labd.8, CPU AFFINITY */
     c->accept_reuseport = 0;   /* measured: see labd.8, ACCEPT STRATEGY */
     c->defer_accept_ms = 1000; /* measured: see labd.8, ACCEPT STRATEGY */
     len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);

@@ -20,7 +20,7 @@ struct labd_config {
     int port;                  /* 8080 */
     char root[PATH_MAX];       /* document root; default: the bundled www/ */
     int workers;               /* default: number of CPUs this process may use */
-    int cpu_affinity;          /* 1 (default): worker N pinned to the Nth usable CPU; 0: off */
+    int cpu_affinity;          /* 1: worker N pinned to the Nth usable CPU; 0 (default): off */
     int accept_reuseport;      /* 1: a SO_REUSEPORT socket per worker; 0 (default): one shared */
     int defer_accept_ms;       /* accept once the first bytes came, waiting at most this: 1000 */
     char run_dir[PATH_MAX];    /* pid file, scoreboard, default logs */

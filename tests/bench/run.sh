@@ -20,6 +20,7 @@
 #   BENCH_ONLY="S1 M1"        run only these groups (S1 S2 S3 S4 M1 M2 M3)
 #   BENCH_WARMUP=0            skip the 1 s warm-up of each server
 #   BENCH_OUT [build/bench]   where results, the capture and run dirs go
+#   BENCH_AFFINITY [off]      auto: both servers pin each worker to a CPU
 #
 # Servers listen on 127.0.0.1 only, on free ports; everything started here
 # is stopped by the EXIT trap (by pid).
@@ -42,6 +43,8 @@ else
     PACKETS=${BENCH_PACKETS:-500000}
 fi
 ONLY=${BENCH_ONLY:-S1 S2 S3 S4 M1 M2 M3}
+AFFINITY=${BENCH_AFFINITY:-off}
+case $AFFINITY in auto | off) ;; *) echo "run.sh: BENCH_AFFINITY is auto or off" >&2; exit 2 ;; esac
 CONNS=100        # wrk -c for S1, S2, M2
 BIG_CONNS=20     # wrk -c for the whole-file download in S3
 RANGE_CONNS=1000 # concurrent Range requests in S3
@@ -223,8 +226,9 @@ export BENCH_FILE_SIZE=$BIG_SIZE
 # sendfile, tcp_nopush, tcp_nodelay, keep-alive 5 s; deferred accept (labd's
 # defer-accept), an open file cache checked every second (labd's
 # file-cache-valid; nginx keeps descriptors and stat results, labd the bytes
-# of small files) and one CPU per worker (labd's cpu-affinity auto). Access logs are OFF for both servers (logging cost is a
-# separate question from serving cost).
+# of small files); workers pinned to CPUs only with BENCH_AFFINITY=auto, for
+# both. Access logs are OFF for both servers (logging cost is a separate
+# question from serving cost).
 start_nginx() {
     NGINX_PORT=$(free_port)
     local d=$RUN/nginx
@@ -232,7 +236,7 @@ start_nginx() {
     cat >"$d/nginx.conf" <<EOF
 $([ "$(id -u)" = 0 ] && echo "user $(id -un) $(id -gn);")
 worker_processes $WORKERS;
-worker_cpu_affinity auto;
+$([ "$AFFINITY" = auto ] && echo "worker_cpu_affinity auto;")
 pid $d/nginx.pid;
 error_log $d/error.log warn;
 worker_rlimit_nofile $(ulimit -n);
@@ -275,7 +279,8 @@ start_labd() {
     local d=$RUN/labd
     mkdir -p "$d"
     if ! timeout 30 "$LABD" start --bind 127.0.0.1 --port "$LABD_PORT" --run-dir "$d" \
-        --workers "$WORKERS" --root "$WWW" --access-log off --max-conns-per-worker 4096 >"$d/start.log" 2>&1; then
+        --workers "$WORKERS" --root "$WWW" --access-log off --max-conns-per-worker 4096 \
+        --cpu-affinity "$AFFINITY" >"$d/start.log" 2>&1; then
         LABD_WHY="labd start failed: $(head -c 200 "$d/start.log" | tr '\n' ' ')"
         return 1
     fi
@@ -291,7 +296,7 @@ LABMON_OK=0
 "$LABMON" --help >/dev/null 2>&1 && LABMON_OK=1
 
 echo "bench: $(nproc) CPUs ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo))," \
-    "$WORKERS workers each, $ROUNDS rounds, ${DUR}s runs, access logs off"
+    "$WORKERS workers each (CPU affinity $AFFINITY), $ROUNDS rounds, ${DUR}s runs, access logs off"
 echo "bench: files: $SMALL_PATH ($SMALL_SIZE B), $BIG_PATH ($BIG_SIZE B)"
 
 if want S1 || want S2 || want S3 || want S4 || want M1; then
@@ -688,7 +693,7 @@ fi
 
 {
     echo "Run: \`make bench\` ($(date -u '+%Y-%m-%d %H:%M UTC')), $(nproc) CPUs:" \
-        "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $WORKERS workers per server," \
+        "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $WORKERS workers per server (CPU affinity $AFFINITY)," \
         "$ROUNDS alternating rounds, ${DUR} s wrk runs (${LIVE_DUR} s live), access logs off for both servers;" \
         "load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine)."
     echo

@@ -99,11 +99,11 @@ static void test_set_numbers_and_units(void **state)
     assert_int_equal(c.accept_reuseport, 1);
     assert_int_equal(config_set(&c, "accept", "Exclusive", err, sizeof(err)), 0);
     assert_int_equal(c.accept_reuseport, 0);
-    assert_int_equal(c.cpu_affinity, 1); /* the default: auto */
-    assert_int_equal(config_set(&c, "cpu-affinity", "off", err, sizeof(err)), 0);
-    assert_int_equal(c.cpu_affinity, 0);
+    assert_int_equal(c.cpu_affinity, 0); /* the default: off */
     assert_int_equal(config_set(&c, "cpu-affinity", "AUTO", err, sizeof(err)), 0);
     assert_int_equal(c.cpu_affinity, 1);
+    assert_int_equal(config_set(&c, "cpu-affinity", "off", err, sizeof(err)), 0);
+    assert_int_equal(c.cpu_affinity, 0);
 }
 
 static void test_set_rejects(void **state)
@@ -132,6 +132,7 @@ static void test_set_rejects(void **state)
     assert_int_equal(config_set(&c, "defer-accept", "soon", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "accept", "shared", err, sizeof(err)), -1);
     assert_string_equal(err, "accept: 'shared' is not exclusive or reuseport");
+    c.cpu_affinity = 1;
     assert_int_equal(config_set(&c, "cpu-affinity", "0-3", err, sizeof(err)), -1);
     assert_string_equal(err, "cpu-affinity: '0-3' is not auto or off");
     assert_int_equal(c.cpu_affinity, 1); /* unchanged */
