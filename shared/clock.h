@@ -1,0 +1,28 @@
+/*
+ * The one place that reads the clocks. Everything else takes the time as an
+ * argument (the pure cores) or asks here once per loop turn (the shells).
+ */
+#ifndef LABD_CLOCK_H
+#define LABD_CLOCK_H
+
+#include <stdint.h>
+
+/* Nanoseconds of CLOCK_MONOTONIC: intervals, timeouts, pacing. */
+int64_t clock_mono_ns(void);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t clock_mono_ms(void);
+
+/*
+ * Milliseconds of CLOCK_MONOTONIC_COARSE (a tick old at most, no vDSO
+ * counter read): for freshness checks that need no more.
+ */
+int64_t clock_coarse_ms(void);
+
+/* Nanoseconds since the epoch (CLOCK_REALTIME): dates, log lines, file names. */
+int64_t clock_real_ns(void);
+
+/* Whole seconds since the epoch. */
+int64_t clock_real_sec(void);
+
+#endif
