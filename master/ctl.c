@@ -15,6 +15,7 @@
 
 #include "master/master.h"
 #include "master/pidfile.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "shared/scoreboard.h"
 
@@ -27,14 +28,6 @@ static void ctl_sleep_ms(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
-}
-
-static int64_t ctl_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Alive and not a zombie waiting for a parent that does not reap. */
@@ -200,7 +193,7 @@ int ctl_stop(const struct labd_config *c, int fast)
         return CTL_FAIL;
     }
     ctl_path(path, sizeof(path), c, PIDFILE_NAME);
-    until = ctl_now_ms() + waited_ms;
+    until = clock_mono_ms() + waited_ms;
     /* Done when the pid file is free, the master is gone and so are its workers. */
     for (;;) {
         int left = pidfile_owner(path) > 0 || ctl_alive(master);
@@ -208,7 +201,7 @@ int ctl_stop(const struct labd_config *c, int fast)
             left = ctl_alive(pids[i]);
         if (!left)
             return CTL_OK;
-        if (ctl_now_ms() > until) {
+        if (clock_mono_ms() > until) {
             fprintf(stderr, "labd: still running %d s after SIG%s (pid %d)\n", waited_ms / 1000,
                     fast ? "TERM" : "QUIT", (int)master);
             return CTL_FAIL;
@@ -278,8 +271,8 @@ int ctl_reload(const struct labd_config *c)
         return CTL_FAIL;
     }
     /* The generation number moves once the new workers serve and the old ones retire. */
-    until = ctl_now_ms() + 20000;
-    while (ctl_now_ms() < until) {
+    until = clock_mono_ms() + 20000;
+    while (clock_mono_ms() < until) {
         if (ctl_generation(c, &now) == 0 && now != before)
             return CTL_OK;
         if (ctl_reload_failure(c->error_log, log_size, line, sizeof(line))) {
@@ -317,7 +310,6 @@ int ctl_status(const struct labd_config *c, FILE *out)
     char path[PATH_MAX + 32];
     struct scoreboard sb;
     struct sb_header h;
-    struct timespec ts;
     pid_t master = ctl_running(c, 1);
     long long up;
 
@@ -331,8 +323,7 @@ int ctl_status(const struct labd_config *c, FILE *out)
                 strerror(errno));
         return CTL_OK;
     }
-    clock_gettime(CLOCK_REALTIME, &ts);
-    up = ((long long)ts.tv_sec * 1000000000LL + ts.tv_nsec - h.started_ns) / 1000000000LL;
+    up = (clock_real_ns() - h.started_ns) / 1000000000LL;
     if (up < 0)
         up = 0;
     fprintf(out, "labd is running: pid %d, up %lldd %02lld:%02lld:%02lld, generation %u\n",

@@ -15,13 +15,13 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "master/listen.h"
 #include "master/pidfile.h"
 #include "master/proctitle.h"
 #include "master/respawn.h"
+#include "shared/clock.h"
 #include "shared/cpu.h"
 #include "shared/log.h"
 #include "shared/scoreboard.h"
@@ -92,22 +92,6 @@ static struct {
     struct wproc procs[MASTER_MAX_SLOTS];
     struct wslot_number numbers[65];
 } M;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t now_real_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* "exit status 3" / "killed by signal 9 (Killed)" for the log. */
 static void master_describe_status(int status, char *out, size_t n)
@@ -325,7 +309,7 @@ static int master_spawn(unsigned number, unsigned generation, const struct labd_
         log_error("pipe for worker %u: %s", number, strerror(errno));
         return -1;
     }
-    sb_slot_prepare(&M.sb, (uint32_t)slot, number, generation, now_real_ns());
+    sb_slot_prepare(&M.sb, (uint32_t)slot, number, generation, clock_real_ns());
     pid = fork();
     if (pid < 0) {
         log_error("fork for worker %u: %s", number, strerror(errno));
@@ -343,7 +327,7 @@ static int master_spawn(unsigned number, unsigned generation, const struct labd_
                                     .number = number,
                                     .generation = generation,
                                     .ready_rd = p[0],
-                                    .started_ms = now_ms() };
+                                    .started_ms = clock_mono_ms() };
     log_info("worker %u started (pid %d, generation %u)", number, (int)pid, generation);
     return 0;
 }
@@ -386,7 +370,7 @@ static void master_abort_start(const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
-    int64_t until = now_ms() + 2000;
+    int64_t until = clock_mono_ms() + 2000;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -404,7 +388,7 @@ static void master_abort_start(const char *fmt, ...)
         }
         if (pid < 0)
             break;
-        if (now_ms() > until)
+        if (clock_mono_ms() > until)
             master_signal_generation(SIGKILL, match_any);
         usleep(10000);
     }
@@ -463,7 +447,7 @@ static void master_reload_commit(void)
         if (w->pid > 0 && w->generation <= old && !w->retiring) {
             kill(w->pid, SIGQUIT);
             w->retiring = 1;
-            w->kill_at_ms = now_ms() + M.cfg.grace_ms;
+            w->kill_at_ms = clock_mono_ms() + M.cfg.grace_ms;
         }
     }
     if (M.next_ls.n > 0) {
@@ -490,7 +474,7 @@ static void master_reload_abort(const char *why)
         if (w->pid > 0 && w->generation == M.generation + 1 && !w->retiring) {
             kill(w->pid, SIGTERM);
             w->retiring = 1;
-            w->kill_at_ms = now_ms() + MASTER_FAST_KILLMS;
+            w->kill_at_ms = clock_mono_ms() + MASTER_FAST_KILLMS;
         }
     }
     listen_close(&M.next_ls);
@@ -576,7 +560,7 @@ static void master_reload_begin(void)
     master_chown_logs(&c, &M.next_cred);
     M.next = c;
     M.phase = PHASE_RELOADING;
-    M.phase_deadline_ms = now_ms() + MASTER_READY_MS;
+    M.phase_deadline_ms = clock_mono_ms() + MASTER_READY_MS;
     for (int n = 1; n <= c.workers; n++) {
         if (master_spawn((unsigned)n, M.generation + 1, &M.next, &M.next_cred,
                          M.next_ls.n > 0 ? &M.next_ls : &M.ls) < 0) {
@@ -604,7 +588,7 @@ static void master_stop_begin(int fast)
             continue;
         kill(w->pid, sig);
         w->retiring = 1;
-        int64_t at = now_ms() + (fast ? MASTER_FAST_KILLMS : M.cfg.grace_ms);
+        int64_t at = clock_mono_ms() + (fast ? MASTER_FAST_KILLMS : M.cfg.grace_ms);
         if (w->kill_at_ms == 0 || at < w->kill_at_ms)
             w->kill_at_ms = at;
     }
@@ -691,7 +675,7 @@ static void master_reap(void)
             continue;
         log_error("worker %u (pid %d) %s: %s; respawning", dead.number, (int)pid,
                   dead.ready ? "died" : "failed at start-up", how);
-        master_schedule_respawn(&dead, now_ms());
+        master_schedule_respawn(&dead, clock_mono_ms());
     }
 }
 
@@ -727,7 +711,7 @@ static void master_on_signal(int signo)
 /* Timers: respawns due, kills due, phase deadlines. Returns ms until the next one, -1 none. */
 static int master_timers(void)
 {
-    int64_t now = now_ms();
+    int64_t now = clock_mono_ms();
     int64_t next = -1;
 
 #define NEXT(t)                                                                                    \
@@ -880,7 +864,7 @@ int master_main(const struct labd_config *cfg, const struct master_start *ms)
         unlink(M.pid_path);
         die("cannot create scoreboard %s: %s", M.sb_path, strerror(errno));
     }
-    M.sb.hdr->started_ns = now_real_ns();
+    M.sb.hdr->started_ns = clock_real_ns();
     master_publish();
     if (chdir("/") < 0)
         log_warn("chdir /: %s", strerror(errno));
@@ -888,7 +872,7 @@ int master_main(const struct labd_config *cfg, const struct master_start *ms)
     master_setup_signals();
 
     M.phase = PHASE_STARTING;
-    M.phase_deadline_ms = now_ms() + MASTER_READY_MS;
+    M.phase_deadline_ms = clock_mono_ms() + MASTER_READY_MS;
     for (int n = 1; n <= M.cfg.workers; n++) {
         if (master_spawn((unsigned)n, 0, &M.cfg, &M.cred, &M.ls) < 0)
             master_abort_start("cannot start worker %d: %s", n, strerror(errno));
