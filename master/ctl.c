@@ -70,9 +70,37 @@ static pid_t ctl_running(const struct labd_config *c, int quiet)
     return pid;
 }
 
-int ctl_start(const struct labd_config *c, const struct cli *cli, const char *cwd)
+/* The daemon side of `start`: detach from the terminal and run the master; never returns. */
+static void ctl_daemon(const struct labd_config *c, const struct cli *cli, const char *cwd,
+                       int lifeline_wr) __attribute__((noreturn));
+
+static void ctl_daemon(const struct labd_config *c, const struct cli *cli, const char *cwd,
+                       int lifeline_wr)
 {
     static struct master_start ms;
+    pid_t pid;
+    int null_fd;
+
+    setsid();
+    pid = fork();
+    if (pid < 0)
+        log_die("fork: %s", strerror(errno));
+    if (pid > 0)
+        _exit(0);
+    /* stdout is no business of a daemon; stderr stays until it is ready (errors). */
+    null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_fd >= 0) {
+        dup2(null_fd, STDIN_FILENO);
+        dup2(null_fd, STDOUT_FILENO);
+        close(null_fd);
+    }
+    ms = (struct master_start){ .cli = cli, .lifeline_fd = lifeline_wr, .log_to_stderr = 0 };
+    snprintf(ms.cwd, sizeof(ms.cwd), "%s", cwd);
+    exit(master_main(c, &ms));
+}
+
+enum ctl_exit ctl_start(const struct labd_config *c, const struct cli *cli, const char *cwd)
+{
     char path[PATH_MAX + 16];
     int lifeline[2];
     pid_t pid, owner;
@@ -94,54 +122,35 @@ int ctl_start(const struct labd_config *c, const struct cli *cli, const char *cw
     pid = fork();
     if (pid < 0) {
         fprintf(stderr, "labd: fork: %s\n", strerror(errno));
+        close(lifeline[0]);
+        close(lifeline[1]);
         return CTL_FAIL;
     }
     if (pid == 0) {
         close(lifeline[0]);
-        setsid();
-        pid = fork();
-        if (pid < 0)
-            die("fork: %s", strerror(errno));
-        if (pid > 0)
-            _exit(0);
-        /* stdout is no business of a daemon; stderr stays until it is ready (errors). */
-        int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null_fd >= 0) {
-            dup2(null_fd, STDIN_FILENO);
-            dup2(null_fd, STDOUT_FILENO);
-            close(null_fd);
-        }
-        ms.cli = cli;
-        snprintf(ms.cwd, sizeof(ms.cwd), "%s", cwd);
-        ms.lifeline_fd = lifeline[1];
-        ms.log_to_stderr = 0;
-        exit(master_main(c, &ms));
+        ctl_daemon(c, cli, cwd, lifeline[1]);
     }
     close(lifeline[1]);
     waitpid(pid, NULL, 0);
-    /* The daemon writes one status byte once every worker is ready; EOF means it failed. */
+    /* The daemon writes one zero byte once every worker is ready; EOF means it failed. */
     do {
         n = read(lifeline[0], &status, 1);
     } while (n < 0 && errno == EINTR);
     close(lifeline[0]);
-    if (n != 1)
+    if (n != 1 || status != 0)
         return CTL_FAIL;
-    if (status != 0)
-        return (unsigned char)status;
     printf("labd: started (pid %d), serving %s on port %d\n", (int)pidfile_owner(path), c->root,
            c->port);
     return CTL_OK;
 }
 
-int ctl_run(const struct labd_config *c, const struct cli *cli, const char *cwd)
+enum ctl_exit ctl_run(const struct labd_config *c, const struct cli *cli, const char *cwd)
 {
     static struct master_start ms;
 
-    ms.cli = cli;
-    snprintf(ms.cwd, sizeof(ms.cwd), "%s", cwd);
-    ms.lifeline_fd = -1;
     /* Under a supervisor or a terminal, stderr is the natural log unless one was named. */
-    ms.log_to_stderr = 1;
+    ms = (struct master_start){ .cli = cli, .lifeline_fd = -1, .log_to_stderr = 1 };
+    snprintf(ms.cwd, sizeof(ms.cwd), "%s", cwd);
     for (int i = 0; i < cli->npairs; i++) {
         if (strcmp(cli->pairs[i].key, "error-log") == 0)
             ms.log_to_stderr = 0;
@@ -177,7 +186,7 @@ static int ctl_worker_pids(const struct labd_config *c, pid_t *pids, int max)
     return n;
 }
 
-int ctl_stop(const struct labd_config *c, int fast)
+enum ctl_exit ctl_stop(const struct labd_config *c, int fast)
 {
     char path[PATH_MAX + 16];
     pid_t pids[256];
@@ -249,7 +258,7 @@ static int ctl_reload_failure(const char *log_path, off_t offset, char *line, si
     return found;
 }
 
-int ctl_reload(const struct labd_config *c)
+enum ctl_exit ctl_reload(const struct labd_config *c)
 {
     pid_t master = ctl_running(c, 0);
     uint32_t before = 0, now = 0;
@@ -305,7 +314,7 @@ static const char *ctl_state_name(int state)
     }
 }
 
-int ctl_status(const struct labd_config *c, FILE *out)
+enum ctl_exit ctl_status(const struct labd_config *c, FILE *out)
 {
     char path[PATH_MAX + 32];
     struct scoreboard sb;

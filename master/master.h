@@ -9,6 +9,7 @@
 #define LABD_MASTER_H
 
 #include "master/cli.h"
+#include "master/ctl.h"
 #include "shared/config.h"
 
 struct master_start {
@@ -20,8 +21,8 @@ struct master_start {
 
 /*
  * Run the master until it is stopped; returns the exit status. Start-up
- * errors are one line on stderr (die()) and exit status 1.
+ * errors are one line on stderr (log_die()) and exit status 1.
  */
-int master_main(const struct labd_config *cfg, const struct master_start *ms);
+enum ctl_exit master_main(const struct labd_config *cfg, const struct master_start *ms);
 
 #endif

@@ -172,7 +172,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-void die(const char *fmt, ...)
+void log_die(const char *fmt, ...)
 {
     char msg[LOG_LINE_MAX];
     char line[LOG_LINE_MAX + 64];
