@@ -20,10 +20,10 @@ int sb_create(struct scoreboard *sb, const char *path, uint32_t nslots, uint32_t
     char tmp[4096];
     struct sb_header *h;
     size_t size;
-    void *map;
+    void *map = MAP_FAILED;
     int fd, saved;
 
-    sb->hdr = NULL;
+    memset(sb, 0, sizeof(*sb));
     sb->fd = -1;
     if (nslots == 0 || nslots > SB_MAX_SLOTS || conns > SB_MAX_CONNS || recent > SB_MAX_RECENT) {
         errno = EINVAL;
@@ -59,10 +59,8 @@ int sb_create(struct scoreboard *sb, const char *path, uint32_t nslots, uint32_t
     h->master_pid = (int32_t)getpid();
     /* Magic last: a reader that sees it sees a complete layout. */
     __atomic_store_n(&h->magic, SB_MAGIC, __ATOMIC_RELEASE);
-    if (rename(tmp, path) < 0) {
-        munmap(map, size);
+    if (rename(tmp, path) < 0)
         goto fail;
-    }
     sb->hdr = h;
     sb->size = size;
     sb->fd = fd;
@@ -70,20 +68,34 @@ int sb_create(struct scoreboard *sb, const char *path, uint32_t nslots, uint32_t
     return 0;
 fail:
     saved = errno;
+    if (map != MAP_FAILED)
+        munmap(map, size);
     close(fd);
     unlink(tmp);
     errno = saved;
     return -1;
 }
 
+/* A mapped header a reader can trust: our layout, and sizes that fit the file. */
+static int sb_layout_ok(const struct sb_header *h, size_t file_size)
+{
+    /* Same version means same record layout; the sizes double-check it. */
+    return __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == SB_MAGIC && h->version == SB_VERSION &&
+           h->header_size == sizeof(struct sb_header) &&
+           h->worker_size == sizeof(struct sb_worker) && h->conn_size == sizeof(struct sb_conn) &&
+           h->nslots != 0 && h->nslots <= SB_MAX_SLOTS && h->conns_per_slot <= SB_MAX_CONNS &&
+           h->recent_per_slot <= SB_MAX_RECENT &&
+           sb_size_for(h->nslots, h->conns_per_slot, h->recent_per_slot) <= file_size;
+}
+
 int sb_open_read(struct scoreboard *sb, const char *path)
 {
     struct stat st;
-    const struct sb_header *h;
-    void *map;
-    int fd;
+    void *map = MAP_FAILED;
+    size_t size = 0;
+    int fd, saved;
 
-    sb->hdr = NULL;
+    memset(sb, 0, sizeof(*sb));
     sb->fd = -1;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -94,27 +106,25 @@ int sb_open_read(struct scoreboard *sb, const char *path)
         errno = EPROTO;
         goto fail;
     }
-    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    size = (size_t)st.st_size;
+    map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED)
         goto fail;
-    h = map;
-    /* Same version means same record layout; the sizes double-check it. */
-    if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != SB_MAGIC || h->version != SB_VERSION ||
-        h->header_size != sizeof(struct sb_header) || h->worker_size != sizeof(struct sb_worker) ||
-        h->conn_size != sizeof(struct sb_conn) || h->nslots == 0 || h->nslots > SB_MAX_SLOTS ||
-        h->conns_per_slot > SB_MAX_CONNS || h->recent_per_slot > SB_MAX_RECENT ||
-        sb_size_for(h->nslots, h->conns_per_slot, h->recent_per_slot) > (size_t)st.st_size) {
-        munmap(map, (size_t)st.st_size);
+    if (!sb_layout_ok(map, size)) {
         errno = EPROTO;
         goto fail;
     }
     sb->hdr = map;
-    sb->size = (size_t)st.st_size;
+    sb->size = size;
     sb->fd = fd;
     sb->writable = 0;
     return 0;
 fail:
+    saved = errno;
+    if (map != MAP_FAILED)
+        munmap(map, size);
     close(fd);
+    errno = saved;
     return -1;
 }
 
@@ -217,8 +227,10 @@ int sb_find_client(const struct scoreboard *sb, int family, const uint8_t *addr,
     struct sb_conn c;
     int found = 0;
 
-    if (!h || (family != AF_INET && family != AF_INET6))
+    if (!h || (family != AF_INET && family != AF_INET6)) {
+        errno = EINVAL;
         return -1;
+    }
     for (uint32_t s = 0; s < h->nslots; s++) {
         uint32_t total = h->conns_per_slot + h->recent_per_slot;
         for (uint32_t i = 0; i < total; i++) {
@@ -235,5 +247,9 @@ int sb_find_client(const struct scoreboard *sb, int family, const uint8_t *addr,
                 sb_consider(&c, when_ns, out, &found);
         }
     }
-    return found ? 0 : -1;
+    if (!found) {
+        errno = ENOENT;
+        return -1;
+    }
+    return 0;
 }
