@@ -29,6 +29,7 @@
 #include "worker/worker.h"
 
 #define MASTER_MAX_SLOTS   128
+#define MASTER_MAX_WORKERS 64   /* the configuration's upper bound for workers */
 #define MASTER_RECENT      1024 /* closed connections kept per worker slot, for labmon's pid column */
 #define MASTER_SB_CONNS    4096  /* live-connection records per worker slot, at most */
 #define MASTER_READY_MS    10000 /* a worker not ready by then failed to start */
@@ -55,10 +56,9 @@ struct master_proc {
 
 /* Respawn bookkeeping per worker number of the current generation. */
 struct master_number {
-    int pending;
+    int pending; /* respawn at at_ms */
     int64_t at_ms;
     struct respawn_state rs;
-    int gave_up;
 };
 
 /* --user resolved: the workers switch to uid/gid (only when we are root). */
@@ -90,7 +90,7 @@ static struct master_state {
     int64_t phase_deadline_ms; /* start or reload must be done by then */
     int stop_fast;
     struct master_proc procs[MASTER_MAX_SLOTS];
-    struct master_number numbers[65];
+    struct master_number numbers[MASTER_MAX_WORKERS + 1]; /* by worker number, 1.. */
 } master;
 
 /* "exit status 3" / "killed by signal 9 (Killed)" for the log. */
@@ -167,9 +167,8 @@ static void master_close_listen_unused(const struct listen_set *keep)
 
 /*
  * cpu-affinity auto: worker `number` (counted from 1) runs only on its own
- * CPU of the set the master may use. On two CPUs shared with the clients, unpinned workers were
- * often queued on one CPU and a request waited a scheduler tick: see labd.8,
- * CPU AFFINITY. A failure only costs that, so it is a warning.
+ * CPU of the set the master may use (labd.8, CPU AFFINITY, says when that
+ * pays). A failure only costs speed, so it is a warning.
  */
 static void master_pin_worker(const struct labd_config *cfg, unsigned number)
 {
@@ -409,7 +408,8 @@ static void master_notify_started(void)
     size_t off = 0;
     int null_fd;
 
-    for (int i = 0; i < master.ls.n; i++)
+    /* Up to LISTEN_MAX names may not all fit: the line then ends with what did. */
+    for (int i = 0; i < master.ls.n && off < sizeof(addrs) - 1; i++)
         off += (size_t)snprintf(addrs + off, sizeof(addrs) - off, "%s%s", i ? " " : "",
                                 master.ls.names[i]);
     log_notice("labd %s started: listening on %s, %d workers, root %s", LABD_VERSION, addrs,
@@ -596,7 +596,6 @@ static void master_schedule_respawn(struct master_proc *w, int64_t now)
     int64_t delay = respawn_delay(&r->rs, w->ready, now - w->started_ms);
 
     if (delay < 0) {
-        r->gave_up = 1;
         log_error("worker %u failed at start-up %d times in a row; not respawning it (fix "
                   "the cause above, then: labd reload)",
                   w->number, r->rs.start_failures);
@@ -611,13 +610,17 @@ static void master_schedule_respawn(struct master_proc *w, int64_t now)
         log_warn("worker %u will be respawned in %lld ms", w->number, (long long)delay);
 }
 
-/* The ready pipe of w has something: its ready byte, or EOF if it died first. */
-static void master_read_ready(struct master_proc *w)
+/*
+ * The ready pipe of w has something: its ready byte, or EOF if it died
+ * first. Either way the pipe has done its job and is closed; only a read
+ * that was interrupted leaves it for the next turn, unless w is gone (dead).
+ */
+static void master_read_ready(struct master_proc *w, int dead)
 {
     char b;
     ssize_t n = read(w->ready_rd, &b, 1);
 
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    if (n < 0 && (errno == EINTR || errno == EAGAIN) && !dead)
         return;
     if (n == 1) {
         w->ready = 1;
@@ -646,7 +649,7 @@ static void master_reap(void)
         if (!w)
             continue;
         if (w->ready_rd >= 0)
-            master_read_ready(w);
+            master_read_ready(w, 1);
         sb_slot_dead(&master.sb, slot);
         master_describe_status(status, how, sizeof(how));
         struct master_proc dead = *w;
@@ -804,6 +807,21 @@ static void master_setup_signals(void)
         log_die("signalfd: %s", strerror(errno));
 }
 
+/* Start-up failed with the pid file ours and no worker yet: remove the file, then log_die. */
+static void master_die_unlink(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void master_die_unlink(const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    unlink(master.pid_path);
+    log_die("%s", msg);
+}
+
 static void master_check_root(const char *root)
 {
     struct stat st;
@@ -854,15 +872,11 @@ enum ctl_exit master_main(const struct labd_config *cfg, const struct master_sta
     if (!ms->log_to_stderr && log_open(master.cfg.error_log) < 0)
         log_die("cannot open error log %s: %s", master.cfg.error_log, strerror(errno));
     log_set_level((enum log_level)master.cfg.log_level);
-    if (master_resolve_user(&master.cfg, &master.cred, err, sizeof(err)) < 0) {
-        unlink(master.pid_path);
-        log_die("%s", err);
-    }
+    if (master_resolve_user(&master.cfg, &master.cred, err, sizeof(err)) < 0)
+        master_die_unlink("%s", err);
     master_chown_logs(&master.cfg, &master.cred);
-    if (listen_open(&master.cfg, &master.ls, err, sizeof(err)) < 0) {
-        unlink(master.pid_path);
-        log_die("%s", err);
-    }
+    if (listen_open(&master.cfg, &master.ls, err, sizeof(err)) < 0)
+        master_die_unlink("%s", err);
     master.nslots = (unsigned)(2 * master.cfg.workers < 8 ? 8 : 2 * master.cfg.workers);
     if (master.nslots > MASTER_MAX_SLOTS)
         master.nslots = MASTER_MAX_SLOTS;
@@ -873,10 +887,8 @@ enum ctl_exit master_main(const struct labd_config *cfg, const struct master_sta
     uint32_t sb_conns = (uint32_t)(master.cfg.max_conns_per_worker < MASTER_SB_CONNS
                                        ? master.cfg.max_conns_per_worker
                                        : MASTER_SB_CONNS);
-    if (sb_create(&master.sb, master.sb_path, master.nslots, sb_conns, MASTER_RECENT) < 0) {
-        unlink(master.pid_path);
-        log_die("cannot create scoreboard %s: %s", master.sb_path, strerror(errno));
-    }
+    if (sb_create(&master.sb, master.sb_path, master.nslots, sb_conns, MASTER_RECENT) < 0)
+        master_die_unlink("cannot create scoreboard %s: %s", master.sb_path, strerror(errno));
     master.sb.hdr->started_ns = clock_real_ns();
     master_publish();
     if (chdir("/") < 0)
@@ -931,7 +943,7 @@ enum ctl_exit master_main(const struct labd_config *cfg, const struct master_sta
         }
         for (int i = 1; rc > 0 && i < nfd; i++) {
             if (pfd[i].revents && who[i]->ready_rd == pfd[i].fd)
-                master_read_ready(who[i]);
+                master_read_ready(who[i], 0);
         }
         if (rc > 0 && (pfd[0].revents & POLLIN)) {
             struct signalfd_siginfo si;

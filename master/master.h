@@ -1,7 +1,8 @@
 /*
  * The master process: owns the pid file, the listening sockets and the
- * scoreboard, pre-forks the workers and supervises them. Signals (nginx's
- * convention) only set flags; the loop does the work:
+ * scoreboard, pre-forks the workers and supervises them. Signals are
+ * blocked and read from a signalfd by the loop, which does the work (as
+ * nginx does its work in the loop, not in handlers):
  *   TERM, INT  fast stop         QUIT  graceful stop (bounded by grace)
  *   HUP        reload            USR1  reopen the error log, forward to workers
  */
