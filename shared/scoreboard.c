@@ -20,8 +20,8 @@ int sb_create(struct scoreboard *sb, const char *path, uint32_t nslots, uint32_t
     char tmp[4096];
     struct sb_header *h;
     size_t size;
-    void *map = MAP_FAILED;
-    int fd, saved;
+    void *map;
+    int saved;
 
     memset(sb, 0, sizeof(*sb));
     sb->fd = -1;
@@ -40,15 +40,16 @@ int sb_create(struct scoreboard *sb, const char *path, uint32_t nslots, uint32_t
      * of one truncated under it (which would be SIGBUS).
      */
     unlink(tmp);
-    fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
+    sb->fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (sb->fd < 0)
         return -1;
-    if (ftruncate(fd, (off_t)size) < 0)
+    if (ftruncate(sb->fd, (off_t)size) < 0)
         goto fail;
-    map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, sb->fd, 0);
     if (map == MAP_FAILED)
         goto fail;
-    h = map;
+    sb->hdr = h = map;
+    sb->size = size;
     h->version = SB_VERSION;
     h->header_size = sizeof(struct sb_header);
     h->worker_size = sizeof(struct sb_worker);
@@ -61,16 +62,11 @@ int sb_create(struct scoreboard *sb, const char *path, uint32_t nslots, uint32_t
     __atomic_store_n(&h->magic, SB_MAGIC, __ATOMIC_RELEASE);
     if (rename(tmp, path) < 0)
         goto fail;
-    sb->hdr = h;
-    sb->size = size;
-    sb->fd = fd;
     sb->writable = 1;
     return 0;
 fail:
     saved = errno;
-    if (map != MAP_FAILED)
-        munmap(map, size);
-    close(fd);
+    sb_close(sb);
     unlink(tmp);
     errno = saved;
     return -1;
@@ -91,50 +87,44 @@ static int sb_layout_ok(const struct sb_header *h, size_t file_size)
 int sb_open_read(struct scoreboard *sb, const char *path)
 {
     struct stat st;
-    void *map = MAP_FAILED;
-    size_t size = 0;
-    int fd, saved;
+    void *map;
+    int saved;
 
     memset(sb, 0, sizeof(*sb));
-    sb->fd = -1;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    sb->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (sb->fd < 0)
         return -1;
-    if (fstat(fd, &st) < 0)
+    if (fstat(sb->fd, &st) < 0)
         goto fail;
     if (st.st_size < (off_t)sizeof(struct sb_header)) {
         errno = EPROTO;
         goto fail;
     }
-    size = (size_t)st.st_size;
-    map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, sb->fd, 0);
     if (map == MAP_FAILED)
         goto fail;
-    if (!sb_layout_ok(map, size)) {
+    sb->hdr = map;
+    sb->size = (size_t)st.st_size;
+    if (!sb_layout_ok(sb->hdr, sb->size)) {
         errno = EPROTO;
         goto fail;
     }
-    sb->hdr = map;
-    sb->size = size;
-    sb->fd = fd;
-    sb->writable = 0;
     return 0;
 fail:
     saved = errno;
-    if (map != MAP_FAILED)
-        munmap(map, size);
-    close(fd);
+    sb_close(sb);
     errno = saved;
     return -1;
 }
 
+/* Unmap and close; also the one clean-up of a half-built sb on the error paths above. */
 void sb_close(struct scoreboard *sb)
 {
     if (sb->hdr)
         munmap(sb->hdr, sb->size);
     if (sb->fd >= 0)
         close(sb->fd);
-    sb->hdr = NULL;
+    memset(sb, 0, sizeof(*sb));
     sb->fd = -1;
 }
 
