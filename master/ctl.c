@@ -1,4 +1,6 @@
-/* The labd commands as seen from the terminal: start waits on a lifeline, stop waits for the end.
+/*
+ * The labd commands as seen from the terminal: start waits on a lifeline,
+ * stop waits for the end, status reads the scoreboard.
  */
 #include "master/ctl.h"
 

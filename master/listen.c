@@ -1,5 +1,7 @@
-/* Opening the listening sockets (shared, or SO_REUSEPORT copies), with one clear line for each way
- * it fails. */
+/*
+ * Opening the listening sockets (shared, or SO_REUSEPORT copies), with one
+ * clear line for each way it fails.
+ */
 #include "master/listen.h"
 
 #include <arpa/inet.h>

@@ -1,8 +1,9 @@
 /*
  * The master process: owns the pid file, the listening sockets and the
- * scoreboard, pre-forks the workers and supervises them. Signals are
- * blocked and read from a signalfd by the loop, which does the work (as
- * nginx does its work in the loop, not in handlers):
+ * scoreboard, pre-forks the workers and supervises them.
+ *
+ * Signals are blocked and read from a signalfd by the loop, which does the
+ * work (as nginx does its work in the loop, not in handlers):
  *   TERM, INT  fast stop         QUIT  graceful stop (bounded by grace)
  *   HUP        reload            USR1  reopen the error log, forward to workers
  */
@@ -16,7 +17,7 @@
 struct master_start {
     const struct cli *cli; /* kept to rebuild the configuration on reload */
     char cwd[PATH_MAX];    /* where relative paths of the command line point */
-    int lifeline_fd;       /* `start`: write the status byte here once serving; -1 for `run` */
+    int lifeline_fd;       /* `start`: write a zero byte here once serving; -1 for `run` */
     int log_to_stderr;     /* `run` without an explicit error log */
 };
 

@@ -1,7 +1,8 @@
 /*
- * Inside the master: its state and the helpers that master.c (start-up and
- * the worker processes) and master_supervise.c (the loop) both use. Not for
- * other modules: their interface is master.h.
+ * Inside the master: the state and helpers shared by its two files.
+ *
+ * master.c (start-up and the worker processes) and master_supervise.c (the
+ * loop) include this; other modules use master.h.
  */
 #ifndef LABD_MASTER_INT_H
 #define LABD_MASTER_INT_H

@@ -1,7 +1,8 @@
 /*
- * The pid file, locked with fcntl for as long as the master lives: a lock
- * held means a live server (its pid is the lock owner), a file without a
- * lock is stale and is simply taken over.
+ * The pid file, locked with fcntl for as long as the master lives.
+ *
+ * A lock held means a live server (its pid is the lock owner); a file
+ * without a lock is stale and is simply taken over.
  */
 #ifndef LABD_PIDFILE_H
 #define LABD_PIDFILE_H

@@ -1,7 +1,8 @@
 /*
- * Process titles the way nginx and BSD setproctitle do it on Linux: argv[]
- * and environ[] strings are contiguous, so the environment is copied away
- * and the whole area becomes room for the title read by /proc/PID/cmdline.
+ * Process titles the way nginx and BSD setproctitle do it on Linux.
+ *
+ * argv[] and environ[] strings are contiguous, so the environment is copied
+ * away and the whole area becomes room for the title read by /proc/PID/cmdline.
  */
 #include "master/proctitle.h"
 

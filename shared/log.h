@@ -1,7 +1,9 @@
 /*
- * Error log shared by the labd master and workers: "TIME [level] pid: message"
- * lines appended to one file (or stderr until a file is opened), reopened on
- * SIGUSR1 after rotation; plus log_die() for one-line fatal start-up errors.
+ * The error log shared by the labd master and workers, and log_die().
+ *
+ * "TIME [level] pid: message" lines appended to one file (or stderr until a
+ * file is opened), reopened on SIGUSR1 after rotation; log_die() for
+ * one-line fatal start-up errors.
  */
 #ifndef LABD_LOG_H
 #define LABD_LOG_H
@@ -19,7 +21,7 @@ enum log_level {
 
 #define LOG_LEVEL_DEFAULT LOG_LEVEL_NOTICE
 
-/* Name used by log_die() and in messages before a log file is open ("labd"). */
+/* The name log_die() puts before its message on stderr ("labd"). */
 void log_set_ident(const char *ident);
 
 /* Messages above this level are dropped. */

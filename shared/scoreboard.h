@@ -1,8 +1,10 @@
 /*
- * The scoreboard: a shared-memory file in the run directory, created by the
- * master, written by workers, read by `labd status` and by labmon (to show
- * which worker served a connection). Versioned and self-describing so a
- * reader of another build can check the layout before trusting it.
+ * The scoreboard: labd's workers and connections, in shared memory.
+ *
+ * A file in the run directory, created by the master, written by workers,
+ * read by `labd status` and by labmon (to show which worker served a
+ * connection). Versioned and self-describing so a reader of another build
+ * can check the layout before trusting it.
  *
  * Layout of the file (all offsets computed from the header's fields):
  *
@@ -12,8 +14,9 @@
  *   struct sb_conn     [nslots][recent_per_slot]   ring of recently closed ones
  *
  * Concurrency: every record starts with a sequence counter (a seqlock).
- * Exactly one process writes a record (the master writes the header and a
- * worker slot's pid/state at fork; the worker owns its slot afterwards);
+ * Exactly one process writes a record at a time (the master writes the
+ * header, and a worker slot before the fork and after reaping the worker;
+ * the worker owns its slot in between, from recording its own pid);
  * the writer makes seq odd, writes, makes it even. Readers copy the record
  * with sb_read() and retry while seq was odd or changed.
  */
