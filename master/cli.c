@@ -51,6 +51,87 @@ static int cli_add_pair(struct cli *out, const char *key, const char *value, cha
     return 0;
 }
 
+/* A command word ("start"): at most one per command line. */
+static int cli_command(struct cli *out, const char *a, char *err, size_t errlen)
+{
+    enum cli_command cmd = CLI_NONE;
+
+    for (int k = CLI_START; k <= CLI_RUN; k++) {
+        if (strcmp(a, cli_commands[k]) == 0)
+            cmd = (enum cli_command)k;
+    }
+    if (cmd == CLI_NONE) {
+        cli_err(err, errlen, "unknown command", a);
+        return -1;
+    }
+    if (out->command != CLI_NONE) {
+        cli_err(err, errlen, "more than one command:", a);
+        return -1;
+    }
+    out->command = cmd;
+    return 0;
+}
+
+/* An option's value: the text after '=' if given (inline), else the next argument, else NULL. */
+static const char *cli_value(int argc, char *const argv[], int *i, const char *inline_value)
+{
+    if (inline_value)
+        return inline_value;
+    if (*i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+/* The option argv[*i] (and its value, which may be the next argument: *i moves past it). */
+static int cli_option(struct cli *out, int argc, char *const argv[], int *i, char *err,
+                      size_t errlen)
+{
+    const char *a = argv[*i];
+
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        out->help = 1;
+        return 0;
+    }
+    if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+        out->version = 1;
+        return 0;
+    }
+    if (strcmp(a, "--fast") == 0) {
+        out->fast = 1;
+        return 0;
+    }
+    if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 || strncmp(a, "--config=", 9) == 0) {
+        const char *v = cli_value(argc, argv, i, strncmp(a, "--config=", 9) == 0 ? a + 9 : NULL);
+        if (!v) {
+            cli_err(err, errlen, "missing file after", a);
+            return -1;
+        }
+        if (strlen(v) >= sizeof(out->config_file) || v[0] == '\0') {
+            cli_err(err, errlen, "bad config file name:", v);
+            return -1;
+        }
+        snprintf(out->config_file, sizeof(out->config_file), "%s", v);
+        return 0;
+    }
+    if (a[1] != '-') {
+        cli_err(err, errlen, "unknown option", a);
+        return -1;
+    }
+    const char *name = a + 2;
+    const char *eq = strchr(name, '=');
+    const char *key = cli_find_key(name, eq ? (size_t)(eq - name) : strlen(name));
+    if (!key) {
+        cli_err(err, errlen, "unknown option", a);
+        return -1;
+    }
+    const char *value = cli_value(argc, argv, i, eq ? eq + 1 : NULL);
+    if (!value) {
+        snprintf(err, errlen, "option --%s needs a value", key);
+        return -1;
+    }
+    return cli_add_pair(out, key, value, err, errlen);
+}
+
 int cli_parse(int argc, char *const argv[], struct cli *out, char *err, size_t errlen)
 {
     int only_args = 0;
@@ -58,82 +139,18 @@ int cli_parse(int argc, char *const argv[], struct cli *out, char *err, size_t e
     memset(out, 0, sizeof(*out));
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        int rc;
 
         if (only_args || a[0] != '-' || a[1] == '\0') {
-            enum cli_command cmd = CLI_NONE;
-            for (int k = CLI_START; k <= CLI_RUN; k++) {
-                if (strcmp(a, cli_commands[k]) == 0)
-                    cmd = (enum cli_command)k;
-            }
-            if (cmd == CLI_NONE) {
-                cli_err(err, errlen, "unknown command", a);
-                return -1;
-            }
-            if (out->command != CLI_NONE) {
-                cli_err(err, errlen, "more than one command:", a);
-                return -1;
-            }
-            out->command = cmd;
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
+            rc = cli_command(out, a, err, errlen);
+        } else if (strcmp(a, "--") == 0) {
             only_args = 1;
-            continue;
+            rc = 0;
+        } else {
+            rc = cli_option(out, argc, argv, &i, err, errlen);
         }
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            out->help = 1;
-            continue;
-        }
-        if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-            out->version = 1;
-            continue;
-        }
-        if (strcmp(a, "--fast") == 0) {
-            out->fast = 1;
-            continue;
-        }
-        if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 || strncmp(a, "--config=", 9) == 0) {
-            const char *v;
-            if (strncmp(a, "--config=", 9) == 0) {
-                v = a + 9;
-            } else if (i + 1 < argc) {
-                v = argv[++i];
-            } else {
-                cli_err(err, errlen, "missing file after", a);
-                return -1;
-            }
-            if (strlen(v) >= sizeof(out->config_file) || v[0] == '\0') {
-                cli_err(err, errlen, "bad config file name:", v);
-                return -1;
-            }
-            snprintf(out->config_file, sizeof(out->config_file), "%s", v);
-            continue;
-        }
-        if (a[1] == '-') {
-            const char *name = a + 2;
-            const char *eq = strchr(name, '=');
-            size_t n = eq ? (size_t)(eq - name) : strlen(name);
-            const char *key = cli_find_key(name, n);
-            const char *value;
-
-            if (!key) {
-                cli_err(err, errlen, "unknown option", a);
-                return -1;
-            }
-            if (eq) {
-                value = eq + 1;
-            } else if (i + 1 < argc) {
-                value = argv[++i];
-            } else {
-                snprintf(err, errlen, "option --%s needs a value", key);
-                return -1;
-            }
-            if (cli_add_pair(out, key, value, err, errlen) < 0)
-                return -1;
-            continue;
-        }
-        cli_err(err, errlen, "unknown option", a);
-        return -1;
+        if (rc < 0)
+            return -1;
     }
     return 0;
 }

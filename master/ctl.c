@@ -1,4 +1,6 @@
-/* The labd commands as seen from the terminal: start waits on a lifeline, stop waits for the end.
+/*
+ * The labd commands as seen from the terminal: start waits on a lifeline,
+ * stop waits for the end, status reads the scoreboard.
  */
 #include "master/ctl.h"
 
@@ -15,6 +17,7 @@
 
 #include "master/master.h"
 #include "master/pidfile.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "shared/scoreboard.h"
 
@@ -27,14 +30,6 @@ static void ctl_sleep_ms(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
-}
-
-static int64_t ctl_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Alive and not a zombie waiting for a parent that does not reap. */
@@ -77,9 +72,37 @@ static pid_t ctl_running(const struct labd_config *c, int quiet)
     return pid;
 }
 
-int ctl_start(const struct labd_config *c, const struct cli *cli, const char *cwd)
+/* The daemon side of `start`: detach from the terminal and run the master; never returns. */
+static void ctl_daemon(const struct labd_config *c, const struct cli *cli, const char *cwd,
+                       int lifeline_wr) __attribute__((noreturn));
+
+static void ctl_daemon(const struct labd_config *c, const struct cli *cli, const char *cwd,
+                       int lifeline_wr)
 {
     static struct master_start ms;
+    pid_t pid;
+    int null_fd;
+
+    setsid();
+    pid = fork();
+    if (pid < 0)
+        log_die("fork: %s", strerror(errno));
+    if (pid > 0)
+        _exit(0);
+    /* stdout is no business of a daemon; stderr stays until it is ready (errors). */
+    null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_fd >= 0) {
+        dup2(null_fd, STDIN_FILENO);
+        dup2(null_fd, STDOUT_FILENO);
+        close(null_fd);
+    }
+    ms = (struct master_start){ .cli = cli, .lifeline_fd = lifeline_wr, .log_to_stderr = 0 };
+    snprintf(ms.cwd, sizeof(ms.cwd), "%s", cwd);
+    exit(master_main(c, &ms));
+}
+
+enum ctl_exit ctl_start(const struct labd_config *c, const struct cli *cli, const char *cwd)
+{
     char path[PATH_MAX + 16];
     int lifeline[2];
     pid_t pid, owner;
@@ -101,54 +124,35 @@ int ctl_start(const struct labd_config *c, const struct cli *cli, const char *cw
     pid = fork();
     if (pid < 0) {
         fprintf(stderr, "labd: fork: %s\n", strerror(errno));
+        close(lifeline[0]);
+        close(lifeline[1]);
         return CTL_FAIL;
     }
     if (pid == 0) {
         close(lifeline[0]);
-        setsid();
-        pid = fork();
-        if (pid < 0)
-            die("fork: %s", strerror(errno));
-        if (pid > 0)
-            _exit(0);
-        /* stdout is no business of a daemon; stderr stays until it is ready (errors). */
-        int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null_fd >= 0) {
-            dup2(null_fd, STDIN_FILENO);
-            dup2(null_fd, STDOUT_FILENO);
-            close(null_fd);
-        }
-        ms.cli = cli;
-        snprintf(ms.cwd, sizeof(ms.cwd), "%s", cwd);
-        ms.lifeline_fd = lifeline[1];
-        ms.log_to_stderr = 0;
-        exit(master_main(c, &ms));
+        ctl_daemon(c, cli, cwd, lifeline[1]);
     }
     close(lifeline[1]);
     waitpid(pid, NULL, 0);
-    /* The daemon writes one status byte once every worker is ready; EOF means it failed. */
+    /* The daemon writes one zero byte once every worker is ready; EOF means it failed. */
     do {
         n = read(lifeline[0], &status, 1);
     } while (n < 0 && errno == EINTR);
     close(lifeline[0]);
-    if (n != 1)
+    if (n != 1 || status != 0)
         return CTL_FAIL;
-    if (status != 0)
-        return (unsigned char)status;
     printf("labd: started (pid %d), serving %s on port %d\n", (int)pidfile_owner(path), c->root,
            c->port);
     return CTL_OK;
 }
 
-int ctl_run(const struct labd_config *c, const struct cli *cli, const char *cwd)
+enum ctl_exit ctl_run(const struct labd_config *c, const struct cli *cli, const char *cwd)
 {
     static struct master_start ms;
 
-    ms.cli = cli;
-    snprintf(ms.cwd, sizeof(ms.cwd), "%s", cwd);
-    ms.lifeline_fd = -1;
     /* Under a supervisor or a terminal, stderr is the natural log unless one was named. */
-    ms.log_to_stderr = 1;
+    ms = (struct master_start){ .cli = cli, .lifeline_fd = -1, .log_to_stderr = 1 };
+    snprintf(ms.cwd, sizeof(ms.cwd), "%s", cwd);
     for (int i = 0; i < cli->npairs; i++) {
         if (strcmp(cli->pairs[i].key, "error-log") == 0)
             ms.log_to_stderr = 0;
@@ -184,7 +188,7 @@ static int ctl_worker_pids(const struct labd_config *c, pid_t *pids, int max)
     return n;
 }
 
-int ctl_stop(const struct labd_config *c, int fast)
+enum ctl_exit ctl_stop(const struct labd_config *c, int fast)
 {
     char path[PATH_MAX + 16];
     pid_t pids[256];
@@ -200,7 +204,7 @@ int ctl_stop(const struct labd_config *c, int fast)
         return CTL_FAIL;
     }
     ctl_path(path, sizeof(path), c, PIDFILE_NAME);
-    until = ctl_now_ms() + waited_ms;
+    until = clock_mono_ms() + waited_ms;
     /* Done when the pid file is free, the master is gone and so are its workers. */
     for (;;) {
         int left = pidfile_owner(path) > 0 || ctl_alive(master);
@@ -208,7 +212,7 @@ int ctl_stop(const struct labd_config *c, int fast)
             left = ctl_alive(pids[i]);
         if (!left)
             return CTL_OK;
-        if (ctl_now_ms() > until) {
+        if (clock_mono_ms() > until) {
             fprintf(stderr, "labd: still running %d s after SIG%s (pid %d)\n", waited_ms / 1000,
                     fast ? "TERM" : "QUIT", (int)master);
             return CTL_FAIL;
@@ -256,7 +260,7 @@ static int ctl_reload_failure(const char *log_path, off_t offset, char *line, si
     return found;
 }
 
-int ctl_reload(const struct labd_config *c)
+enum ctl_exit ctl_reload(const struct labd_config *c)
 {
     pid_t master = ctl_running(c, 0);
     uint32_t before = 0, now = 0;
@@ -278,8 +282,8 @@ int ctl_reload(const struct labd_config *c)
         return CTL_FAIL;
     }
     /* The generation number moves once the new workers serve and the old ones retire. */
-    until = ctl_now_ms() + 20000;
-    while (ctl_now_ms() < until) {
+    until = clock_mono_ms() + 20000;
+    while (clock_mono_ms() < until) {
         if (ctl_generation(c, &now) == 0 && now != before)
             return CTL_OK;
         if (ctl_reload_failure(c->error_log, log_size, line, sizeof(line))) {
@@ -312,12 +316,11 @@ static const char *ctl_state_name(int state)
     }
 }
 
-int ctl_status(const struct labd_config *c, FILE *out)
+enum ctl_exit ctl_status(const struct labd_config *c, FILE *out)
 {
     char path[PATH_MAX + 32];
     struct scoreboard sb;
     struct sb_header h;
-    struct timespec ts;
     pid_t master = ctl_running(c, 1);
     long long up;
 
@@ -331,8 +334,7 @@ int ctl_status(const struct labd_config *c, FILE *out)
                 strerror(errno));
         return CTL_OK;
     }
-    clock_gettime(CLOCK_REALTIME, &ts);
-    up = ((long long)ts.tv_sec * 1000000000LL + ts.tv_nsec - h.started_ns) / 1000000000LL;
+    up = (clock_real_ns() - h.started_ns) / 1000000000LL;
     if (up < 0)
         up = 0;
     fprintf(out, "labd is running: pid %d, up %lldd %02lld:%02lld:%02lld, generation %u\n",

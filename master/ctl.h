@@ -7,16 +7,18 @@
 #include "master/cli.h"
 #include "shared/config.h"
 
-/* Exit statuses (LSB for status: 3 = not running). */
-#define CTL_OK          0
-#define CTL_FAIL        1
-#define CTL_USAGE       2
-#define CTL_NOT_RUNNING 3
+/* Exit statuses of the labd command (LSB for status: 3 = not running). */
+enum ctl_exit {
+    CTL_OK = 0,
+    CTL_FAIL = 1,
+    CTL_USAGE = 2,
+    CTL_NOT_RUNNING = 3,
+};
 
-int ctl_start(const struct labd_config *c, const struct cli *cli, const char *cwd);
-int ctl_run(const struct labd_config *c, const struct cli *cli, const char *cwd);
-int ctl_stop(const struct labd_config *c, int fast);
-int ctl_reload(const struct labd_config *c);
-int ctl_status(const struct labd_config *c, FILE *out);
+enum ctl_exit ctl_start(const struct labd_config *c, const struct cli *cli, const char *cwd);
+enum ctl_exit ctl_run(const struct labd_config *c, const struct cli *cli, const char *cwd);
+enum ctl_exit ctl_stop(const struct labd_config *c, int fast);
+enum ctl_exit ctl_reload(const struct labd_config *c);
+enum ctl_exit ctl_status(const struct labd_config *c, FILE *out);
 
 #endif

@@ -1,5 +1,7 @@
-/* Opening the listening sockets (shared, or SO_REUSEPORT copies), with one clear line for each way
- * it fails. */
+/*
+ * Opening the listening sockets (shared, or SO_REUSEPORT copies), with one
+ * clear line for each way it fails.
+ */
 #include "master/listen.h"
 
 #include <arpa/inet.h>
@@ -79,9 +81,31 @@ fail:;
     return -1;
 }
 
+/* What became of one address. */
+enum listen_outcome {
+    LISTEN_OPENED,    /* listening (or already in the set under that name) */
+    LISTEN_NO_FAMILY, /* the kernel has no such family (IPv6 off): skipped */
+    LISTEN_FAILED,    /* one line in err */
+};
+
+/*
+ * SO_REUSEPORT would let us bind beside another server of the same user on
+ * this port and silently share its traffic: first bind one plain socket,
+ * which fails if anything listens there. Returns 0, or -1 with errno.
+ */
+static int listen_probe(const struct sockaddr *sa, socklen_t len, int v6only)
+{
+    int fd = listen_socket(sa, len, v6only, 0);
+
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
 /* One socket for one address; v6only: 1 for explicit IPv6 addresses, 0 for the [::] default. */
-static int listen_one(struct listen_set *ls, const struct sockaddr *sa, socklen_t len, int v6only,
-                      int port, char *err, size_t errlen)
+static enum listen_outcome listen_one(struct listen_set *ls, const struct sockaddr *sa,
+                                      socklen_t len, int v6only, int port, char *err, size_t errlen)
 {
     char name[64];
     int fd;
@@ -89,62 +113,53 @@ static int listen_one(struct listen_set *ls, const struct sockaddr *sa, socklen_
     listen_name(sa, name, sizeof(name));
     for (int i = 0; i < ls->n; i++) {
         if (strcmp(ls->names[i], name) == 0)
-            return 0; /* a name that resolved to an address we have */
+            return LISTEN_OPENED; /* a name that resolved to an address we have */
     }
     if (ls->n >= LISTEN_MAX) {
         snprintf(err, errlen, "too many listening addresses (at most %d)", LISTEN_MAX);
-        return -1;
+        return LISTEN_FAILED;
     }
-    if (ls->reuseport) {
-        /*
-         * SO_REUSEPORT would let us bind beside another server of the same
-         * user on this port and silently share its traffic: first bind one
-         * plain socket, which fails if anything listens there.
-         */
-        fd = listen_socket(sa, len, v6only, 0);
-        if (fd >= 0)
-            close(fd);
-    } else {
-        fd = 0;
-    }
-    if (fd >= 0)
+    if (ls->reuseport && listen_probe(sa, len, v6only) < 0)
+        fd = -1;
+    else
         fd = listen_socket(sa, len, v6only, ls->reuseport);
     if (fd < 0) {
         int e = errno;
         if (e == EAFNOSUPPORT)
-            return 1;
+            return LISTEN_NO_FAMILY;
         if (e == EADDRNOTAVAIL && sa->sa_family == AF_INET6 && !v6only)
-            return 1; /* IPv6 configured off: the caller falls back to IPv4 */
+            return LISTEN_NO_FAMILY; /* IPv6 configured off: the caller falls back to IPv4 */
         listen_error(err, errlen, e, name, port);
-        return -1;
+        return LISTEN_FAILED;
     }
     ls->fds[ls->n] = fd;
     snprintf(ls->names[ls->n], sizeof(ls->names[0]), "%s", name);
     ls->n++;
-    return 0;
+    return LISTEN_OPENED;
 }
 
+/* The default: [::] for both families, or 0.0.0.0 where the kernel has no IPv6. */
 static int listen_any(struct listen_set *ls, int port, char *err, size_t errlen)
 {
     struct sockaddr_in6 s6;
     struct sockaddr_in s4;
-    int rc;
+    enum listen_outcome rc;
 
     memset(&s6, 0, sizeof(s6));
     s6.sin6_family = AF_INET6;
     s6.sin6_addr = in6addr_any;
     s6.sin6_port = htons((uint16_t)port);
     rc = listen_one(ls, (struct sockaddr *)&s6, sizeof(s6), 0, port, err, errlen);
-    if (rc <= 0)
-        return rc;
+    if (rc != LISTEN_NO_FAMILY)
+        return rc == LISTEN_OPENED ? 0 : -1;
     memset(&s4, 0, sizeof(s4));
     s4.sin_family = AF_INET;
     s4.sin_addr.s_addr = htonl(INADDR_ANY);
     s4.sin_port = htons((uint16_t)port);
     rc = listen_one(ls, (struct sockaddr *)&s4, sizeof(s4), 0, port, err, errlen);
-    if (rc > 0)
+    if (rc == LISTEN_NO_FAMILY)
         snprintf(err, errlen, "cannot listen: neither IPv6 nor IPv4 is available");
-    return rc == 0 ? 0 : -1;
+    return rc == LISTEN_OPENED ? 0 : -1;
 }
 
 static int listen_addr(struct listen_set *ls, const char *bind_addr, int port, char *err,
@@ -154,6 +169,7 @@ static int listen_addr(struct listen_set *ls, const char *bind_addr, int port, c
     char host[CONFIG_BIND_MAX];
     char service[8];
     size_t n = strlen(bind_addr);
+    enum listen_outcome outcome = LISTEN_OPENED;
     int rc, any = 0;
 
     if (strcmp(bind_addr, "*") == 0)
@@ -176,14 +192,14 @@ static int listen_addr(struct listen_set *ls, const char *bind_addr, int port, c
     for (ai = res; ai; ai = ai->ai_next) {
         if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
             continue;
-        rc = listen_one(ls, ai->ai_addr, ai->ai_addrlen, 1, port, err, errlen);
-        if (rc < 0) {
-            freeaddrinfo(res);
-            return -1;
-        }
-        any |= rc == 0;
+        outcome = listen_one(ls, ai->ai_addr, ai->ai_addrlen, 1, port, err, errlen);
+        if (outcome == LISTEN_FAILED)
+            break;
+        any |= outcome == LISTEN_OPENED;
     }
     freeaddrinfo(res);
+    if (outcome == LISTEN_FAILED)
+        return -1;
     if (!any) {
         snprintf(err, errlen, "cannot listen on %s: no usable IPv4 or IPv6 address", bind_addr);
         return -1;
@@ -237,15 +253,27 @@ static int listen_get(const struct listen_set *ls, int k, int i)
     return k == 0 ? ls->fds[i] : ls->more[k - 1][i];
 }
 
+/* Reuseport: worker `number` of nworkers accepts on copy k (see listen_worker_fds). */
+static int listen_worker_owns(int k, unsigned number, int nworkers)
+{
+    return k % nworkers == (int)((number - 1) % (unsigned)nworkers);
+}
+
+/* Close copy k of address i, if open: the one place a set's descriptor is closed. */
+static void listen_drop(struct listen_set *ls, int k, int i)
+{
+    int *fd = listen_slot(ls, k, i);
+
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
 void listen_close(struct listen_set *ls)
 {
     for (int k = 0; k < ls->ncopies; k++) {
-        for (int i = 0; i < ls->n; i++) {
-            int *fd = listen_slot(ls, k, i);
-            if (*fd >= 0)
-                close(*fd);
-            *fd = -1;
-        }
+        for (int i = 0; i < ls->n; i++)
+            listen_drop(ls, k, i);
     }
     ls->n = 0;
     ls->ncopies = 0;
@@ -310,12 +338,8 @@ void listen_shrink(struct listen_set *ls, int ncopies)
     if (ncopies < 1)
         ncopies = 1;
     for (int k = ncopies; k < ls->ncopies; k++) {
-        for (int i = 0; i < ls->n; i++) {
-            int *fd = listen_slot(ls, k, i);
-            if (*fd >= 0)
-                close(*fd);
-            *fd = -1;
-        }
+        for (int i = 0; i < ls->n; i++)
+            listen_drop(ls, k, i);
     }
     if (ls->ncopies > ncopies)
         ls->ncopies = ncopies;
@@ -328,7 +352,7 @@ int listen_worker_fds(const struct listen_set *ls, unsigned number, int nworkers
     if (nworkers < 1)
         nworkers = 1;
     for (int k = 0; k < ls->ncopies; k++) {
-        if (ls->reuseport && k % nworkers != (int)((number - 1) % (unsigned)nworkers))
+        if (ls->reuseport && !listen_worker_owns(k, number, nworkers))
             continue;
         for (int i = 0; i < ls->n && n < max; i++) {
             int fd = listen_get(ls, k, i);
@@ -343,13 +367,11 @@ void listen_close_others(struct listen_set *ls, const int *keep, int nkeep)
 {
     for (int k = 0; k < ls->ncopies; k++) {
         for (int i = 0; i < ls->n; i++) {
-            int *fd = listen_slot(ls, k, i), kept = 0;
+            int fd = listen_get(ls, k, i), kept = 0;
             for (int j = 0; j < nkeep && !kept; j++)
-                kept = keep[j] == *fd;
-            if (*fd >= 0 && !kept) {
-                close(*fd);
-                *fd = -1;
-            }
+                kept = keep[j] == fd;
+            if (!kept)
+                listen_drop(ls, k, i);
         }
     }
 }
@@ -359,14 +381,10 @@ void listen_close_worker(struct listen_set *ls, unsigned number, int nworkers)
     if (!ls->reuseport || nworkers < 1)
         return;
     for (int k = 0; k < ls->ncopies; k++) {
-        if (k % nworkers != (int)((number - 1) % (unsigned)nworkers))
+        if (!listen_worker_owns(k, number, nworkers))
             continue;
-        for (int i = 0; i < ls->n; i++) {
-            int *fd = listen_slot(ls, k, i);
-            if (*fd >= 0)
-                close(*fd);
-            *fd = -1;
-        }
+        for (int i = 0; i < ls->n; i++)
+            listen_drop(ls, k, i);
     }
 }
 

@@ -1,7 +1,8 @@
 /*
- * The listening sockets the master opens and keeps for its workers: by
- * default one IPv6 socket on [::] that also takes IPv4 (or 0.0.0.0 without
- * IPv6); with --bind, one socket per address (a name may give several).
+ * The listening sockets the master opens and keeps for its workers.
+ *
+ * By default one IPv6 socket on [::] that also takes IPv4 (or 0.0.0.0
+ * without IPv6); with --bind, one socket per address (a name may give several).
  * With accept reuseport, every address has one SO_REUSEPORT socket per
  * worker number ("copies"), so the kernel spreads connections over them.
  */

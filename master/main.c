@@ -11,11 +11,11 @@
 #include "shared/config.h"
 #include "shared/log.h"
 
-static struct cli cli;
-static struct labd_config cfg;
-
 int main(int argc, char **argv)
 {
+    /* Static: large (a value per option), and the master uses cli until it exits. */
+    static struct cli cli;
+    static struct labd_config cfg;
     char err[2048];
     char cwd[PATH_MAX];
 

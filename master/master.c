@@ -1,9 +1,11 @@
-/* The master process: start-up, the supervision loop, reload and stop. */
-#include "master/master.h"
+/*
+ * The master process: start-up, and forking and signalling the workers;
+ * master_supervise.c runs the loop that follows.
+ */
+#include "master/master_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,112 +17,21 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "master/listen.h"
 #include "master/pidfile.h"
 #include "master/proctitle.h"
-#include "master/respawn.h"
+#include "shared/clock.h"
 #include "shared/cpu.h"
 #include "shared/log.h"
-#include "shared/scoreboard.h"
-#include "worker/mime.h"
 #include "worker/worker.h"
 
-#define MASTER_MAX_SLOTS   128
-#define MASTER_RECENT      1024 /* closed connections kept per worker slot, for labmon's pid column */
-#define MASTER_SB_CONNS    4096  /* live-connection records per worker slot, at most */
-#define MASTER_READY_MS    10000 /* a worker not ready by then failed to start */
-#define MASTER_FAST_KILLMS 1000  /* fast stop: SIGKILL what TERM did not end */
+#define MASTER_RECENT   1024 /* closed connections kept per worker slot, for labmon's pid column */
+#define MASTER_SB_CONNS 4096 /* live-connection records per worker slot, at most */
 
-enum master_phase {
-    PHASE_STARTING, /* first workers forked, not all ready yet */
-    PHASE_RUNNING,
-    PHASE_RELOADING, /* a new generation is starting beside the old one */
-    PHASE_STOPPING,
-};
+struct master_state master;
 
-/* One worker process, indexed by its scoreboard slot. */
-struct wproc {
-    pid_t pid; /* 0: slot free */
-    unsigned number;
-    unsigned generation;
-    int ready_rd; /* read end of its ready pipe, -1 when done */
-    int ready;
-    int retiring;       /* told to stop (QUIT or TERM) */
-    int64_t started_ms; /* CLOCK_MONOTONIC */
-    int64_t kill_at_ms; /* SIGKILL if still alive then; 0 none */
-};
-
-/* Respawn bookkeeping per worker number of the current generation. */
-struct wslot_number {
-    int pending;
-    int64_t at_ms;
-    struct respawn_state rs;
-    int gave_up;
-};
-
-/* --user resolved: the workers switch to uid/gid (only when we are root). */
-struct master_cred {
-    int on;
-    uid_t uid;
-    gid_t gid;
-};
-
-static struct {
-    const struct master_start *ms;
-    struct labd_config cfg;  /* the running generation's */
-    struct labd_config next; /* the generation a reload is starting */
-    struct listen_set ls;
-    struct listen_set next_ls;          /* new sockets when a reload rebinds, else n = 0 */
-    int copies_before;                  /* reuseport copies before a reload grew them */
-    struct mime_saved mime_old;         /* during a reload: the table to go back to */
-    struct master_cred cred, next_cred; /* of M.cfg and M.next */
-    struct scoreboard sb;
-    char pid_path[PATH_MAX + 16];
-    char sb_path[PATH_MAX + 32];
-    int pid_fd;
-    int sig_fd;
-    int lifeline_fd;
-    int daemon; /* started by `start`: workers' stderr is the error log */
-    unsigned nslots;
-    unsigned generation;
-    enum master_phase phase;
-    int64_t phase_deadline_ms; /* start or reload must be done by then */
-    int stop_fast;
-    struct wproc procs[MASTER_MAX_SLOTS];
-    struct wslot_number numbers[65];
-} M;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t now_real_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* "exit status 3" / "killed by signal 9 (Killed)" for the log. */
-static void master_describe_status(int status, char *out, size_t n)
-{
-    if (WIFEXITED(status))
-        snprintf(out, n, "exit status %d", WEXITSTATUS(status));
-    else if (WIFSIGNALED(status))
-        snprintf(out, n, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
-    else
-        snprintf(out, n, "status 0x%x", (unsigned)status);
-}
-
-static int mkdir_p(const char *path, mode_t mode)
+static int master_mkdir_p(const char *path, mode_t mode)
 {
     char tmp[PATH_MAX];
     size_t n = strlen(path);
@@ -143,15 +54,14 @@ static int mkdir_p(const char *path, mode_t mode)
     return 0;
 }
 
-/* Write the scoreboard header's description of the running generation. */
-static void master_publish(void)
+void master_publish(void)
 {
-    struct sb_header *h = M.sb.hdr;
-    const struct labd_config *c = &M.cfg;
+    struct sb_header *h = master.sb.hdr;
+    const struct labd_config *c = &master.cfg;
 
     sb_write_begin(&h->seq);
     h->master_pid = (int32_t)getpid();
-    h->generation = M.generation;
+    h->generation = master.generation;
     h->port = (uint16_t)c->port;
     h->nworkers = (uint32_t)c->workers;
     memset(h->binds, 0, sizeof(h->binds));
@@ -160,7 +70,8 @@ static void master_publish(void)
          * the kernel had no IPv6 and labd fell back to IPv4 alone. */
         h->nbinds = 1;
         snprintf(h->binds[0], SB_BIND_MAX, "%s",
-                 M.ls.n == 1 && strncmp(M.ls.names[0], "0.0.0.0:", 8) == 0 ? "0.0.0.0" : "*");
+                 master.ls.n == 1 && strncmp(master.ls.names[0], "0.0.0.0:", 8) == 0 ? "0.0.0.0"
+                                                                                     : "*");
     } else {
         h->nbinds = (uint16_t)(c->nbinds < SB_MAX_BINDS ? c->nbinds : SB_MAX_BINDS);
         for (int i = 0; i < h->nbinds; i++)
@@ -174,17 +85,16 @@ static void master_publish(void)
 
 static void master_close_listen_unused(const struct listen_set *keep)
 {
-    if (keep != &M.ls)
-        listen_close(&M.ls);
-    if (keep != &M.next_ls)
-        listen_close(&M.next_ls);
+    if (keep != &master.ls)
+        listen_close(&master.ls);
+    if (keep != &master.next_ls)
+        listen_close(&master.next_ls);
 }
 
 /*
  * cpu-affinity auto: worker `number` (counted from 1) runs only on its own
- * CPU of the set the master may use. On two CPUs shared with the clients, unpinned workers were
- * often queued on one CPU and a request waited a scheduler tick: see labd.8,
- * CPU AFFINITY. A failure only costs that, so it is a warning.
+ * CPU of the set the master may use (labd.8, CPU AFFINITY, says when that
+ * pays). A failure only costs speed, so it is a warning.
  */
 static void master_pin_worker(const struct labd_config *cfg, unsigned number)
 {
@@ -208,18 +118,18 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
     struct worker_start ws;
     sigset_t none;
 
-    close(M.sig_fd);
-    if (M.pid_fd >= 0)
-        close(M.pid_fd);
-    if (M.lifeline_fd >= 0)
-        close(M.lifeline_fd);
-    for (unsigned i = 0; i < M.nslots; i++) {
-        if (M.procs[i].ready_rd >= 0)
-            close(M.procs[i].ready_rd);
+    close(master.sig_fd);
+    if (master.pid_fd >= 0)
+        close(master.pid_fd);
+    if (master.lifeline_fd >= 0)
+        close(master.lifeline_fd);
+    for (unsigned i = 0; i < master.nslots; i++) {
+        if (master.procs[i].ready_rd >= 0)
+            close(master.procs[i].ready_rd);
     }
     master_close_listen_unused(ls);
     /* Not the terminal of `labd start`: it would wait for EOF on it forever. */
-    if (M.daemon)
+    if (master.daemon)
         log_capture_stderr();
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         signal(sigs[i], SIG_DFL);
@@ -229,7 +139,7 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
     prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
     if (getppid() != master_pid)
         _exit(1);
-    sb_slot_set_pid(&M.sb, slot, (int32_t)getpid());
+    sb_slot_set_pid(&master.sb, slot, (int32_t)getpid());
     char name[32];
     snprintf(name, sizeof(name), "labd: worker %u", number);
     proctitle_set(name, cfg->run_dir);
@@ -241,8 +151,8 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
     ws.listen_fds = fds;
     ws.nlisten = listen_worker_fds(ls, number, cfg->workers, fds, WORKER_MAX_LISTEN);
     /* Reuseport: the other workers' sockets must close when they do, not live on here. */
-    listen_close_others(ls == &M.ls ? &M.ls : &M.next_ls, fds, ws.nlisten);
-    ws.sb = &M.sb;
+    listen_close_others(ls == &master.ls ? &master.ls : &master.next_ls, fds, ws.nlisten);
+    ws.sb = &master.sb;
     ws.slot = slot;
     ws.number = number;
     ws.ready_fd = ready_wr;
@@ -252,9 +162,8 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
     exit(worker_main(&ws));
 }
 
-/* --user NAME: resolved when we are root (the workers switch to it), else ignored. */
-static int master_resolve_user(const struct labd_config *c, struct master_cred *cr, char *err,
-                               size_t errlen)
+int master_resolve_user(const struct labd_config *c, struct master_cred *cr, char *err,
+                        size_t errlen)
 {
     struct passwd *pw;
 
@@ -282,9 +191,9 @@ static int master_resolve_user(const struct labd_config *c, struct master_cred *
  * created (as root, in a directory they may not write) and handed over the
  * new files.
  */
-static void master_chown_logs(const struct labd_config *c, const struct master_cred *cr)
+void master_chown_logs(const struct labd_config *c, const struct master_cred *cr)
 {
-    const char *paths[] = { M.ms->log_to_stderr ? "" : c->error_log,
+    const char *paths[] = { master.ms->log_to_stderr ? "" : c->error_log,
                             strcmp(c->access_log, "off") == 0 ? "" : c->access_log };
 
     if (!cr->on)
@@ -302,16 +211,15 @@ static void master_chown_logs(const struct labd_config *c, const struct master_c
 
 static int master_free_slot(void)
 {
-    for (unsigned i = 0; i < M.nslots; i++) {
-        if (M.procs[i].pid == 0)
+    for (unsigned i = 0; i < master.nslots; i++) {
+        if (master.procs[i].pid == 0)
             return (int)i;
     }
     return -1;
 }
 
-/* Fork worker `number` of `generation`. Returns 0, or -1 (logged). */
-static int master_spawn(unsigned number, unsigned generation, const struct labd_config *cfg,
-                        const struct master_cred *cred, const struct listen_set *ls)
+int master_spawn(unsigned number, unsigned generation, const struct labd_config *cfg,
+                 const struct master_cred *cred, const struct listen_set *ls)
 {
     int slot = master_free_slot();
     int p[2];
@@ -325,13 +233,13 @@ static int master_spawn(unsigned number, unsigned generation, const struct labd_
         log_error("pipe for worker %u: %s", number, strerror(errno));
         return -1;
     }
-    sb_slot_prepare(&M.sb, (uint32_t)slot, number, generation, now_real_ns());
+    sb_slot_prepare(&master.sb, (uint32_t)slot, number, generation, clock_real_ns());
     pid = fork();
     if (pid < 0) {
         log_error("fork for worker %u: %s", number, strerror(errno));
         close(p[0]);
         close(p[1]);
-        sb_slot_dead(&M.sb, (uint32_t)slot);
+        sb_slot_dead(&master.sb, (uint32_t)slot);
         return -1;
     }
     if (pid == 0) {
@@ -339,104 +247,81 @@ static int master_spawn(unsigned number, unsigned generation, const struct labd_
         master_become_worker((unsigned)slot, number, cfg, cred, ls, p[1], master_pid);
     }
     close(p[1]);
-    M.procs[slot] = (struct wproc){ .pid = pid,
-                                    .number = number,
-                                    .generation = generation,
-                                    .ready_rd = p[0],
-                                    .started_ms = now_ms() };
+    master.procs[slot] = (struct master_proc){ .pid = pid,
+                                               .number = number,
+                                               .generation = generation,
+                                               .ready_rd = p[0],
+                                               .started_ms = clock_mono_ms() };
     log_info("worker %u started (pid %d, generation %u)", number, (int)pid, generation);
     return 0;
 }
 
-static void master_signal_generation(int sig, int (*match)(const struct wproc *))
+void master_signal_all(int sig)
 {
-    for (unsigned i = 0; i < M.nslots; i++) {
-        struct wproc *w = &M.procs[i];
-        if (w->pid > 0 && match(w))
-            kill(w->pid, sig);
+    for (unsigned i = 0; i < master.nslots; i++) {
+        if (master.procs[i].pid > 0)
+            kill(master.procs[i].pid, sig);
     }
 }
 
-static int match_any(const struct wproc *w)
-{
-    (void)w;
-    return 1;
-}
-
-static int master_alive_count(void)
+int master_alive_count(void)
 {
     int n = 0;
 
-    for (unsigned i = 0; i < M.nslots; i++)
-        n += M.procs[i].pid > 0;
+    for (unsigned i = 0; i < master.nslots; i++)
+        n += master.procs[i].pid > 0;
     return n;
 }
 
-static void master_remove_files(void)
+void master_remove_files(void)
 {
-    unlink(M.sb_path);
-    unlink(M.pid_path);
+    unlink(master.sb_path);
+    unlink(master.pid_path);
 }
 
-/* Start-up failed: take the workers down, then one line on stderr and exit 1. */
-static void master_abort_start(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
-
-static void master_abort_start(const char *fmt, ...)
+void master_abort_start(const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
-    int64_t until = now_ms() + 2000;
+    int64_t until = clock_mono_ms() + 2000;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    master_signal_generation(SIGTERM, match_any);
+    master_signal_all(SIGTERM);
     while (master_alive_count() > 0) {
         int status;
         pid_t pid = waitpid(-1, &status, WNOHANG);
         if (pid > 0) {
-            for (unsigned i = 0; i < M.nslots; i++) {
-                if (M.procs[i].pid == pid)
-                    M.procs[i].pid = 0;
+            for (unsigned i = 0; i < master.nslots; i++) {
+                if (master.procs[i].pid == pid)
+                    master.procs[i].pid = 0;
             }
             continue;
         }
         if (pid < 0)
             break;
-        if (now_ms() > until)
-            master_signal_generation(SIGKILL, match_any);
+        if (clock_mono_ms() > until)
+            master_signal_all(SIGKILL);
         usleep(10000);
     }
     master_remove_files();
-    die("%s", msg);
+    log_die("%s", msg);
 }
 
-/* All of generation gen have written their ready byte. */
-static int master_generation_ready(unsigned gen, int want)
-{
-    int n = 0;
-
-    for (unsigned i = 0; i < M.nslots; i++) {
-        const struct wproc *w = &M.procs[i];
-        if (w->pid > 0 && w->generation == gen && w->ready)
-            n++;
-    }
-    return n >= want;
-}
-
-static void master_notify_started(void)
+void master_notify_started(void)
 {
     char addrs[512] = "";
     size_t off = 0;
     int null_fd;
 
-    for (int i = 0; i < M.ls.n; i++)
-        off +=
-            (size_t)snprintf(addrs + off, sizeof(addrs) - off, "%s%s", i ? " " : "", M.ls.names[i]);
+    /* Up to LISTEN_MAX names may not all fit: the line then ends with what did. */
+    for (int i = 0; i < master.ls.n && off < sizeof(addrs) - 1; i++)
+        off += (size_t)snprintf(addrs + off, sizeof(addrs) - off, "%s%s", i ? " " : "",
+                                master.ls.names[i]);
     log_notice("labd %s started: listening on %s, %d workers, root %s", LABD_VERSION, addrs,
-               M.cfg.workers, M.cfg.root);
-    if (M.lifeline_fd < 0)
+               master.cfg.workers, master.cfg.root);
+    if (master.lifeline_fd < 0)
         return;
     /* A daemon: nothing more on the terminal; stderr (crash reports) goes to the log. */
     null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -447,350 +332,10 @@ static void master_notify_started(void)
     }
     log_capture_stderr();
     char ok = 0;
-    if (write(M.lifeline_fd, &ok, 1) < 0)
+    if (write(master.lifeline_fd, &ok, 1) < 0)
         log_warn("start command went away before the server was ready");
-    close(M.lifeline_fd);
-    M.lifeline_fd = -1;
-}
-
-static void master_reload_commit(void)
-{
-    unsigned old = M.generation;
-
-    M.generation++;
-    for (unsigned i = 0; i < M.nslots; i++) {
-        struct wproc *w = &M.procs[i];
-        if (w->pid > 0 && w->generation <= old && !w->retiring) {
-            kill(w->pid, SIGQUIT);
-            w->retiring = 1;
-            w->kill_at_ms = now_ms() + M.cfg.grace_ms;
-        }
-    }
-    if (M.next_ls.n > 0) {
-        listen_close(&M.ls);
-        M.ls = M.next_ls;
-        M.next_ls.n = 0;
-    }
-    M.cfg = M.next;
-    M.cred = M.next_cred;
-    mime_saved_free(&M.mime_old);
-    memset(M.numbers, 0, sizeof(M.numbers));
-    log_set_level((enum log_level)M.cfg.log_level);
-    master_publish();
-    M.phase = PHASE_RUNNING;
-    log_notice("reload done: generation %u serving with %d workers, old workers retiring",
-               M.generation, M.cfg.workers);
-}
-
-static void master_reload_abort(const char *why)
-{
-    log_error("reload failed: %s; keeping generation %u", why, M.generation);
-    for (unsigned i = 0; i < M.nslots; i++) {
-        struct wproc *w = &M.procs[i];
-        if (w->pid > 0 && w->generation == M.generation + 1 && !w->retiring) {
-            kill(w->pid, SIGTERM);
-            w->retiring = 1;
-            w->kill_at_ms = now_ms() + MASTER_FAST_KILLMS;
-        }
-    }
-    listen_close(&M.next_ls);
-    /* Copies opened for more workers would get connections nobody accepts. */
-    listen_shrink(&M.ls, M.copies_before);
-    listen_set_defer(&M.ls, M.cfg.defer_accept_ms);
-    mime_restore(&M.mime_old);
-    M.phase = PHASE_RUNNING;
-}
-
-static void master_reload_begin(void)
-{
-    struct labd_config c;
-    char err[1024];
-    struct stat st;
-    int free_slots = 0;
-
-    if (M.phase != PHASE_RUNNING) {
-        log_warn("reload ignored: %s", M.phase == PHASE_RELOADING ? "a reload is in progress"
-                                                                  : "the server is not running");
-        return;
-    }
-    log_notice("reloading configuration%s%s", M.ms->cli->config_file[0] ? " from " : "",
-               M.ms->cli->config_file);
-    if (cli_config(M.ms->cli, M.ms->cwd, &c, err, sizeof(err)) < 0) {
-        log_error("reload failed: %s; keeping generation %u", err, M.generation);
-        return;
-    }
-    if (stat(c.root, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        log_error("reload failed: root folder missing: %s; keeping generation %u", c.root,
-                  M.generation);
-        return;
-    }
-    if (strcmp(c.run_dir, M.cfg.run_dir) != 0) {
-        log_warn("reload: run-dir cannot change while running; keeping %s", M.cfg.run_dir);
-        snprintf(c.run_dir, sizeof(c.run_dir), "%s", M.cfg.run_dir);
-    }
-    if (c.accept_reuseport != M.cfg.accept_reuseport) {
-        log_warn("reload: accept cannot change while running (restart instead); keeping %s",
-                 M.cfg.accept_reuseport ? "reuseport" : "exclusive");
-        c.accept_reuseport = M.cfg.accept_reuseport;
-    }
-    for (unsigned i = 0; i < M.nslots; i++)
-        free_slots += M.procs[i].pid == 0;
-    if (c.workers > free_slots) {
-        log_error("reload failed: %d workers need free scoreboard slots, %d free (old workers "
-                  "still draining, or more workers than at start-up allows: restart instead); "
-                  "keeping generation %u",
-                  c.workers, free_slots, M.generation);
-        return;
-    }
-    if (master_resolve_user(&c, &M.next_cred, err, sizeof(err)) < 0) {
-        log_error("reload failed: %s; keeping generation %u", err, M.generation);
-        return;
-    }
-    /* Workers inherit the table: load it here, where a bad file refuses the reload. */
-    mime_save(&M.mime_old);
-    if (c.mime_types[0] != '\0' && mime_load_file(c.mime_types, err, sizeof(err)) < 0) {
-        mime_restore(&M.mime_old);
-        log_error("reload failed: cannot load mime types %s; keeping generation %u", err,
-                  M.generation);
-        return;
-    }
-    M.next_ls.n = 0;
-    M.copies_before = M.ls.ncopies;
-    /*
-     * Reuseport: new worker n takes over the copies of old worker n, so
-     * nothing queued on them is lost; more workers need more copies.
-     */
-    if (listen_same(&c, &M.cfg) ? listen_grow(&M.ls, c.workers, err, sizeof(err)) < 0
-                                : listen_open(&c, &M.next_ls, err, sizeof(err)) < 0) {
-        listen_shrink(&M.ls, M.copies_before);
-        mime_restore(&M.mime_old);
-        log_error("reload failed: %s; keeping generation %u", err, M.generation);
-        return;
-    }
-    if (M.next_ls.n == 0)
-        listen_set_defer(&M.ls, c.defer_accept_ms);
-    if (strcmp(c.error_log, M.cfg.error_log) != 0 && !M.ms->log_to_stderr &&
-        log_open(c.error_log) < 0)
-        log_error("reload: cannot open error log %s: %s; keeping the old one", c.error_log,
-                  strerror(errno));
-    master_chown_logs(&c, &M.next_cred);
-    M.next = c;
-    M.phase = PHASE_RELOADING;
-    M.phase_deadline_ms = now_ms() + MASTER_READY_MS;
-    for (int n = 1; n <= c.workers; n++) {
-        if (master_spawn((unsigned)n, M.generation + 1, &M.next, &M.next_cred,
-                         M.next_ls.n > 0 ? &M.next_ls : &M.ls) < 0) {
-            master_reload_abort("cannot fork the new workers");
-            return;
-        }
-    }
-}
-
-static void master_stop_begin(int fast)
-{
-    int sig = fast ? SIGTERM : SIGQUIT;
-
-    if (M.phase == PHASE_STOPPING && (M.stop_fast || !fast))
-        return;
-    log_notice("%s stop: %d workers to end", fast ? "fast" : "graceful", master_alive_count());
-    M.phase = PHASE_STOPPING;
-    M.stop_fast = fast;
-    /* The master's copies go now; the port frees as workers close theirs. */
-    listen_close(&M.ls);
-    listen_close(&M.next_ls);
-    for (unsigned i = 0; i < M.nslots; i++) {
-        struct wproc *w = &M.procs[i];
-        if (w->pid <= 0)
-            continue;
-        kill(w->pid, sig);
-        w->retiring = 1;
-        int64_t at = now_ms() + (fast ? MASTER_FAST_KILLMS : M.cfg.grace_ms);
-        if (w->kill_at_ms == 0 || at < w->kill_at_ms)
-            w->kill_at_ms = at;
-    }
-    memset(M.numbers, 0, sizeof(M.numbers));
-}
-
-static void master_schedule_respawn(struct wproc *w, int64_t now)
-{
-    struct wslot_number *r = &M.numbers[w->number];
-    int64_t delay = respawn_delay(&r->rs, w->ready, now - w->started_ms);
-
-    if (delay < 0) {
-        r->gave_up = 1;
-        log_error("worker %u failed at start-up %d times in a row; not respawning it (fix "
-                  "the cause above, then: labd reload)",
-                  w->number, r->rs.start_failures);
-        /* Its reuseport sockets would collect connections for nobody (reload reopens them). */
-        if (w->generation == M.generation)
-            listen_close_worker(&M.ls, w->number, M.cfg.workers);
-        return;
-    }
-    r->pending = 1;
-    r->at_ms = now + delay;
-    if (delay > 0)
-        log_warn("worker %u will be respawned in %lld ms", w->number, (long long)delay);
-}
-
-/* The ready pipe of w has something: its ready byte, or EOF if it died first. */
-static void master_read_ready(struct wproc *w)
-{
-    char b;
-    ssize_t n = read(w->ready_rd, &b, 1);
-
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-        return;
-    if (n == 1) {
-        w->ready = 1;
-        log_info("worker %u (pid %d) ready", w->number, (int)w->pid);
-    }
-    close(w->ready_rd);
-    w->ready_rd = -1;
-}
-
-static void master_reap(void)
-{
-    int status;
-    pid_t pid;
-
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        struct wproc *w = NULL;
-        unsigned slot = 0;
-        char how[96];
-
-        for (unsigned i = 0; i < M.nslots; i++) {
-            if (M.procs[i].pid == pid) {
-                w = &M.procs[i];
-                slot = i;
-            }
-        }
-        if (!w)
-            continue;
-        if (w->ready_rd >= 0)
-            master_read_ready(w);
-        sb_slot_dead(&M.sb, slot);
-        master_describe_status(status, how, sizeof(how));
-        struct wproc dead = *w;
-        w->pid = 0;
-
-        if (dead.retiring) {
-            log_info("worker %u (pid %d) exited: %s", dead.number, (int)pid, how);
-            continue;
-        }
-        if (M.phase == PHASE_STARTING)
-            master_abort_start("worker %u failed to start (%s); see %s", dead.number, how,
-                               M.ms->log_to_stderr ? "the messages above" : M.cfg.error_log);
-        if (M.phase == PHASE_RELOADING && dead.generation == M.generation + 1) {
-            char why[160];
-            snprintf(why, sizeof(why), "new worker %u %s (%s)", dead.number,
-                     dead.ready ? "died" : "failed to start", how);
-            master_reload_abort(why);
-            continue;
-        }
-        if (M.phase == PHASE_STOPPING)
-            continue;
-        log_error("worker %u (pid %d) %s: %s; respawning", dead.number, (int)pid,
-                  dead.ready ? "died" : "failed at start-up", how);
-        master_schedule_respawn(&dead, now_ms());
-    }
-}
-
-static void master_on_signal(int signo)
-{
-    switch (signo) {
-    case SIGCHLD:
-        master_reap();
-        break;
-    case SIGTERM:
-    case SIGINT:
-        master_stop_begin(1);
-        break;
-    case SIGQUIT:
-        master_stop_begin(0);
-        break;
-    case SIGHUP:
-        master_reload_begin();
-        break;
-    case SIGUSR1:
-        if (log_reopen() < 0)
-            log_error("cannot reopen the error log: %s", strerror(errno));
-        else
-            log_notice("error log reopened");
-        master_chown_logs(&M.cfg, &M.cred);
-        master_signal_generation(SIGUSR1, match_any);
-        break;
-    default:
-        break;
-    }
-}
-
-/* Timers: respawns due, kills due, phase deadlines. Returns ms until the next one, -1 none. */
-static int master_timers(void)
-{
-    int64_t now = now_ms();
-    int64_t next = -1;
-
-#define NEXT(t)                                                                                    \
-    do {                                                                                           \
-        if (next < 0 || (t) < next)                                                                \
-            next = (t);                                                                            \
-    } while (0)
-
-    for (unsigned i = 0; i < M.nslots; i++) {
-        struct wproc *w = &M.procs[i];
-        if (w->pid <= 0 || w->kill_at_ms == 0)
-            continue;
-        if (w->kill_at_ms <= now) {
-            log_warn("worker %u (pid %d) still running: SIGKILL", w->number, (int)w->pid);
-            kill(w->pid, SIGKILL);
-            w->kill_at_ms = 0;
-        } else {
-            NEXT(w->kill_at_ms);
-        }
-    }
-    if (M.phase == PHASE_RUNNING) {
-        for (int n = 1; n <= M.cfg.workers; n++) {
-            struct wslot_number *r = &M.numbers[n];
-            if (!r->pending)
-                continue;
-            if (r->at_ms <= now) {
-                r->pending = 0;
-                if (master_spawn((unsigned)n, M.generation, &M.cfg, &M.cred, &M.ls) < 0) {
-                    r->pending = 1;
-                    r->at_ms = now + 1000;
-                    NEXT(r->at_ms);
-                }
-            } else {
-                NEXT(r->at_ms);
-            }
-        }
-    }
-    if (M.phase == PHASE_STARTING || M.phase == PHASE_RELOADING) {
-        if (M.phase_deadline_ms <= now) {
-            if (M.phase == PHASE_STARTING)
-                master_abort_start("workers not ready after %d s; see %s", MASTER_READY_MS / 1000,
-                                   M.ms->log_to_stderr ? "the messages above" : M.cfg.error_log);
-            master_reload_abort("new workers not ready in time");
-        } else {
-            NEXT(M.phase_deadline_ms);
-        }
-    }
-#undef NEXT
-    if (next < 0)
-        return -1;
-    return next - now > 60000 ? 60000 : (int)(next - now);
-}
-
-/* Anything left to supervise? A master whose workers all gave up stops. */
-static int master_has_work(void)
-{
-    if (master_alive_count() > 0)
-        return 1;
-    for (int n = 1; n <= M.cfg.workers; n++) {
-        if (M.numbers[n].pending)
-            return 1;
-    }
-    return 0;
+    close(master.lifeline_fd);
+    master.lifeline_fd = -1;
 }
 
 static void master_setup_signals(void)
@@ -806,9 +351,24 @@ static void master_setup_signals(void)
     sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGCHLD);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    M.sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (M.sig_fd < 0)
-        die("signalfd: %s", strerror(errno));
+    master.sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (master.sig_fd < 0)
+        log_die("signalfd: %s", strerror(errno));
+}
+
+/* Start-up failed with the pid file ours and no worker yet: remove the file, then log_die. */
+static void master_die_unlink(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void master_die_unlink(const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    unlink(master.pid_path);
+    log_die("%s", msg);
 }
 
 static void master_check_root(const char *root)
@@ -817,132 +377,79 @@ static void master_check_root(const char *root)
 
     if (stat(root, &st) < 0) {
         if (errno == ENOENT)
-            die("root folder missing: %s (create it or use --root DIR)", root);
-        die("cannot use root folder %s: %s", root, strerror(errno));
+            log_die("root folder missing: %s (create it or use --root DIR)", root);
+        log_die("cannot use root folder %s: %s", root, strerror(errno));
     }
     if (!S_ISDIR(st.st_mode))
-        die("root %s is not a folder (use --root DIR)", root);
+        log_die("root %s is not a folder (use --root DIR)", root);
     if (access(root, R_OK | X_OK) < 0)
-        die("permission denied: cannot read root folder %s", root);
+        log_die("permission denied: cannot read root folder %s", root);
 }
 
-int master_main(const struct labd_config *cfg, const struct master_start *ms)
+enum ctl_exit master_main(const struct labd_config *cfg, const struct master_start *ms)
 {
     char err[1024];
     pid_t owner = 0;
-    int rc;
 
-    memset(&M, 0, sizeof(M));
-    M.ms = ms;
-    M.cfg = *cfg;
-    M.lifeline_fd = ms->lifeline_fd;
-    M.daemon = ms->lifeline_fd >= 0;
-    M.pid_fd = -1;
+    memset(&master, 0, sizeof(master));
+    master.ms = ms;
+    master.cfg = *cfg;
+    master.lifeline_fd = ms->lifeline_fd;
+    master.daemon = ms->lifeline_fd >= 0;
+    master.pid_fd = -1;
     for (unsigned i = 0; i < MASTER_MAX_SLOTS; i++)
-        M.procs[i].ready_rd = -1;
+        master.procs[i].ready_rd = -1;
 
-    if (mkdir_p(M.cfg.run_dir, 0755) < 0)
-        die("cannot create run directory %s: %s", M.cfg.run_dir, strerror(errno));
-    master_check_root(M.cfg.root);
+    if (master_mkdir_p(master.cfg.run_dir, 0755) < 0)
+        log_die("cannot create run directory %s: %s", master.cfg.run_dir, strerror(errno));
+    master_check_root(master.cfg.root);
     /* Loaded once here and inherited by every worker (fork), so a bad file is one clear line. */
-    if (M.cfg.mime_types[0] != '\0' && mime_load_file(M.cfg.mime_types, err, sizeof(err)) < 0)
-        die("cannot load mime types %s", err);
-    snprintf(M.pid_path, sizeof(M.pid_path), "%s/%s", M.cfg.run_dir, PIDFILE_NAME);
-    snprintf(M.sb_path, sizeof(M.sb_path), "%s/%s", M.cfg.run_dir, SB_FILE);
-    M.pid_fd = pidfile_acquire(M.pid_path, &owner);
-    if (M.pid_fd == -2)
-        die("already running (pid %d)", (int)owner);
-    if (M.pid_fd < 0)
-        die("cannot lock pid file %s: %s", M.pid_path, strerror(errno));
-    if (!ms->log_to_stderr && log_open(M.cfg.error_log) < 0)
-        die("cannot open error log %s: %s", M.cfg.error_log, strerror(errno));
-    log_set_level((enum log_level)M.cfg.log_level);
-    if (master_resolve_user(&M.cfg, &M.cred, err, sizeof(err)) < 0) {
-        unlink(M.pid_path);
-        die("%s", err);
+    if (master.cfg.mime_types[0] != '\0' &&
+        mime_load_file(master.cfg.mime_types, err, sizeof(err)) < 0)
+        log_die("cannot load mime types %s", err);
+    snprintf(master.pid_path, sizeof(master.pid_path), "%s/%s", master.cfg.run_dir, PIDFILE_NAME);
+    snprintf(master.sb_path, sizeof(master.sb_path), "%s/%s", master.cfg.run_dir, SB_FILE);
+    switch (pidfile_acquire(master.pid_path, &master.pid_fd, &owner)) {
+    case PIDFILE_LOCKED:
+        break;
+    case PIDFILE_HELD:
+        log_die("already running (pid %d)", (int)owner);
+    case PIDFILE_ERROR:
+        log_die("cannot lock pid file %s: %s", master.pid_path, strerror(errno));
     }
-    master_chown_logs(&M.cfg, &M.cred);
-    if (listen_open(&M.cfg, &M.ls, err, sizeof(err)) < 0) {
-        unlink(M.pid_path);
-        die("%s", err);
-    }
-    M.nslots = (unsigned)(2 * M.cfg.workers < 8 ? 8 : 2 * M.cfg.workers);
-    if (M.nslots > MASTER_MAX_SLOTS)
-        M.nslots = MASTER_MAX_SLOTS;
+    if (!ms->log_to_stderr && log_open(master.cfg.error_log) < 0)
+        log_die("cannot open error log %s: %s", master.cfg.error_log, strerror(errno));
+    log_set_level((enum log_level)master.cfg.log_level);
+    if (master_resolve_user(&master.cfg, &master.cred, err, sizeof(err)) < 0)
+        master_die_unlink("%s", err);
+    master_chown_logs(&master.cfg, &master.cred);
+    if (listen_open(&master.cfg, &master.ls, err, sizeof(err)) < 0)
+        master_die_unlink("%s", err);
+    master.nslots = (unsigned)(2 * master.cfg.workers < 8 ? 8 : 2 * master.cfg.workers);
+    if (master.nslots > MASTER_MAX_SLOTS)
+        master.nslots = MASTER_MAX_SLOTS;
     /*
      * Records for live connections beyond MASTER_SB_CONNS per worker are not
      * kept (the worker serves them, unlisted): readers scan every record.
      */
-    uint32_t sb_conns =
-        (uint32_t)(M.cfg.max_conns_per_worker < MASTER_SB_CONNS ? M.cfg.max_conns_per_worker
-                                                                : MASTER_SB_CONNS);
-    if (sb_create(&M.sb, M.sb_path, M.nslots, sb_conns, MASTER_RECENT) < 0) {
-        unlink(M.pid_path);
-        die("cannot create scoreboard %s: %s", M.sb_path, strerror(errno));
-    }
-    M.sb.hdr->started_ns = now_real_ns();
+    uint32_t sb_conns = (uint32_t)(master.cfg.max_conns_per_worker < MASTER_SB_CONNS
+                                       ? master.cfg.max_conns_per_worker
+                                       : MASTER_SB_CONNS);
+    if (sb_create(&master.sb, master.sb_path, master.nslots, sb_conns, MASTER_RECENT) < 0)
+        master_die_unlink("cannot create scoreboard %s: %s", master.sb_path, strerror(errno));
+    master.sb.hdr->started_ns = clock_real_ns();
     master_publish();
     if (chdir("/") < 0)
         log_warn("chdir /: %s", strerror(errno));
-    proctitle_set("labd: master", M.cfg.run_dir);
+    proctitle_set("labd: master", master.cfg.run_dir);
     master_setup_signals();
 
-    M.phase = PHASE_STARTING;
-    M.phase_deadline_ms = now_ms() + MASTER_READY_MS;
-    for (int n = 1; n <= M.cfg.workers; n++) {
-        if (master_spawn((unsigned)n, 0, &M.cfg, &M.cred, &M.ls) < 0)
+    master.phase = MASTER_PHASE_STARTING;
+    master.phase_deadline_ms = clock_mono_ms() + MASTER_READY_MS;
+    for (int n = 1; n <= master.cfg.workers; n++) {
+        if (master_spawn((unsigned)n, 0, &master.cfg, &master.cred, &master.ls) < 0)
             master_abort_start("cannot start worker %d: %s", n, strerror(errno));
     }
 
-    for (;;) {
-        struct pollfd pfd[1 + MASTER_MAX_SLOTS];
-        struct wproc *who[1 + MASTER_MAX_SLOTS];
-        int nfd = 0, timeout;
-
-        if (M.phase == PHASE_STARTING && master_generation_ready(0, M.cfg.workers)) {
-            M.phase = PHASE_RUNNING;
-            master_notify_started();
-        }
-        if (M.phase == PHASE_RELOADING && master_generation_ready(M.generation + 1, M.next.workers))
-            master_reload_commit();
-        if (M.phase == PHASE_STOPPING && master_alive_count() == 0)
-            break;
-        if (M.phase == PHASE_RUNNING && !master_has_work()) {
-            log_error("no worker left running; the master exits");
-            master_remove_files();
-            return 1;
-        }
-        timeout = master_timers();
-
-        pfd[nfd].fd = M.sig_fd;
-        pfd[nfd].events = POLLIN;
-        who[nfd++] = NULL;
-        for (unsigned i = 0; i < M.nslots; i++) {
-            if (M.procs[i].pid > 0 && M.procs[i].ready_rd >= 0) {
-                pfd[nfd].fd = M.procs[i].ready_rd;
-                pfd[nfd].events = POLLIN;
-                who[nfd++] = &M.procs[i];
-            }
-        }
-        rc = poll(pfd, (nfds_t)nfd, timeout);
-        if (rc < 0 && errno != EINTR) {
-            log_error("poll: %s", strerror(errno));
-            sleep(1);
-            continue;
-        }
-        for (int i = 1; rc > 0 && i < nfd; i++) {
-            if (pfd[i].revents && who[i]->ready_rd == pfd[i].fd)
-                master_read_ready(who[i]);
-        }
-        if (rc > 0 && (pfd[0].revents & POLLIN)) {
-            struct signalfd_siginfo si;
-            while (read(M.sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-                master_on_signal((int)si.ssi_signo);
-        }
-    }
-
-    log_notice("all workers gone; labd exits");
-    master_remove_files();
-    sb_close(&M.sb);
-    return 0;
+    return master_supervise();
 }

@@ -1,7 +1,8 @@
 /*
- * Process titles the way nginx and BSD setproctitle do it on Linux: argv[]
- * and environ[] strings are contiguous, so the environment is copied away
- * and the whole area becomes room for the title read by /proc/PID/cmdline.
+ * Process titles the way nginx and BSD setproctitle do it on Linux.
+ *
+ * argv[] and environ[] strings are contiguous, so the environment is copied
+ * away and the whole area becomes room for the title read by /proc/PID/cmdline.
  */
 #include "master/proctitle.h"
 
@@ -12,8 +13,8 @@
 
 extern char **environ;
 
-static char *title_start;
-static size_t title_room;
+static char *proctitle_start;
+static size_t proctitle_room;
 
 void proctitle_init(int argc, char **argv)
 {
@@ -40,8 +41,8 @@ void proctitle_init(int argc, char **argv)
             return;
     }
     environ = env;
-    title_start = argv[0];
-    title_room = (size_t)(end - argv[0]);
+    proctitle_start = argv[0];
+    proctitle_room = (size_t)(end - argv[0]);
     for (int i = 1; i < argc; i++)
         argv[i] = NULL;
 }
@@ -55,14 +56,14 @@ void proctitle_set(const char *name, const char *detail)
     memset(comm, 0, sizeof(comm));
     memcpy(comm, name, strnlen(name, sizeof(comm) - 1));
     prctl(PR_SET_NAME, comm, 0, 0, 0);
-    if (!title_start || title_room < 2)
+    if (!proctitle_start || proctitle_room < 2)
         return;
     snprintf(buf, sizeof(buf), "%s%s%s", name, detail && detail[0] ? " " : "",
              detail ? detail : "");
     n = strlen(buf);
-    if (n > title_room - 1)
-        n = title_room - 1;
-    memcpy(title_start, buf, n);
+    if (n > proctitle_room - 1)
+        n = proctitle_room - 1;
+    memcpy(proctitle_start, buf, n);
     /* Zero the rest so ps shows no leftovers of the old arguments. */
-    memset(title_start + n, 0, title_room - n);
+    memset(proctitle_start + n, 0, proctitle_room - n);
 }

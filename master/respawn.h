@@ -1,7 +1,8 @@
 /*
- * When to respawn a worker that died: at once after a long life, with doubling
- * delays when it keeps dying soon after starting, never again after repeated
- * failures before it was ready. Pure: the caller supplies what happened.
+ * When to respawn a worker that died (pure: the caller supplies what happened).
+ *
+ * At once after a long life, with doubling delays when it keeps dying soon
+ * after starting, never again after repeated failures before it was ready.
  */
 #ifndef LABD_RESPAWN_H
 #define LABD_RESPAWN_H

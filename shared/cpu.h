@@ -1,5 +1,6 @@
 /*
  * Which CPUs labd may use, and which one a worker is pinned to.
+ *
  * "Allowed" is the process's affinity mask (taskset, cgroup cpusets), not
  * every CPU the machine has: in a container limited to two CPUs of a large
  * host, labd starts two workers, not one per host CPU.

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
+
 #define LOG_LINE_MAX 2048
 
 static const char *log_names[] = { "error", "warn", "notice", "info", "debug" };
@@ -155,7 +157,8 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 
     if ((int)level > log_level_cur)
         return;
-    n = log_format_line(line, sizeof(line), (long long)time(NULL), (int)getpid(), level, fmt, ap);
+    n = log_format_line(line, sizeof(line), (long long)clock_real_sec(), (int)getpid(), level, fmt,
+                        ap);
     log_write_all(log_dest, line, (size_t)n);
     errno = saved;
 }
@@ -169,7 +172,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-void die(const char *fmt, ...)
+void log_die(const char *fmt, ...)
 {
     char msg[LOG_LINE_MAX];
     char line[LOG_LINE_MAX + 64];

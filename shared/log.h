@@ -1,7 +1,9 @@
 /*
- * Error log shared by the labd master and workers: "TIME [level] pid: message"
- * lines appended to one file (or stderr until a file is opened), reopened on
- * SIGUSR1 after rotation; plus die() for one-line fatal start-up errors.
+ * The error log shared by the labd master and workers, and log_die().
+ *
+ * "TIME [level] pid: message" lines appended to one file (or stderr until a
+ * file is opened), reopened on SIGUSR1 after rotation; log_die() for
+ * one-line fatal start-up errors.
  */
 #ifndef LABD_LOG_H
 #define LABD_LOG_H
@@ -19,7 +21,7 @@ enum log_level {
 
 #define LOG_LEVEL_DEFAULT LOG_LEVEL_NOTICE
 
-/* Name used by die() and in messages before a log file is open ("labd"). */
+/* The name log_die() puts before its message on stderr ("labd"). */
 void log_set_ident(const char *ident);
 
 /* Messages above this level are dropped. */
@@ -65,7 +67,7 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
  * Fatal start-up error: print "IDENT: message" as one line on stderr (and as
  * an error line in the log file if one is open), then exit(1).
  */
-void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void log_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /*
  * Format the log line prefix-and-message into buf (pure, for tests): returns

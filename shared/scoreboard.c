@@ -7,7 +7,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Upper bounds that keep a corrupt or hostile header from sizing a huge map. */
@@ -22,9 +21,9 @@ int sb_create(struct scoreboard *sb, const char *path, uint32_t nslots, uint32_t
     struct sb_header *h;
     size_t size;
     void *map;
-    int fd, saved;
+    int saved;
 
-    sb->hdr = NULL;
+    memset(sb, 0, sizeof(*sb));
     sb->fd = -1;
     if (nslots == 0 || nslots > SB_MAX_SLOTS || conns > SB_MAX_CONNS || recent > SB_MAX_RECENT) {
         errno = EINVAL;
@@ -41,15 +40,16 @@ int sb_create(struct scoreboard *sb, const char *path, uint32_t nslots, uint32_t
      * of one truncated under it (which would be SIGBUS).
      */
     unlink(tmp);
-    fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
+    sb->fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (sb->fd < 0)
         return -1;
-    if (ftruncate(fd, (off_t)size) < 0)
+    if (ftruncate(sb->fd, (off_t)size) < 0)
         goto fail;
-    map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, sb->fd, 0);
     if (map == MAP_FAILED)
         goto fail;
-    h = map;
+    sb->hdr = h = map;
+    sb->size = size;
     h->version = SB_VERSION;
     h->header_size = sizeof(struct sb_header);
     h->worker_size = sizeof(struct sb_worker);
@@ -60,72 +60,71 @@ int sb_create(struct scoreboard *sb, const char *path, uint32_t nslots, uint32_t
     h->master_pid = (int32_t)getpid();
     /* Magic last: a reader that sees it sees a complete layout. */
     __atomic_store_n(&h->magic, SB_MAGIC, __ATOMIC_RELEASE);
-    if (rename(tmp, path) < 0) {
-        munmap(map, size);
+    if (rename(tmp, path) < 0)
         goto fail;
-    }
-    sb->hdr = h;
-    sb->size = size;
-    sb->fd = fd;
     sb->writable = 1;
     return 0;
 fail:
     saved = errno;
-    close(fd);
+    sb_close(sb);
     unlink(tmp);
     errno = saved;
     return -1;
 }
 
+/* A mapped header a reader can trust: our layout, and sizes that fit the file. */
+static int sb_layout_ok(const struct sb_header *h, size_t file_size)
+{
+    /* Same version means same record layout; the sizes double-check it. */
+    return __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == SB_MAGIC && h->version == SB_VERSION &&
+           h->header_size == sizeof(struct sb_header) &&
+           h->worker_size == sizeof(struct sb_worker) && h->conn_size == sizeof(struct sb_conn) &&
+           h->nslots != 0 && h->nslots <= SB_MAX_SLOTS && h->conns_per_slot <= SB_MAX_CONNS &&
+           h->recent_per_slot <= SB_MAX_RECENT &&
+           sb_size_for(h->nslots, h->conns_per_slot, h->recent_per_slot) <= file_size;
+}
+
 int sb_open_read(struct scoreboard *sb, const char *path)
 {
     struct stat st;
-    const struct sb_header *h;
     void *map;
-    int fd;
+    int saved;
 
-    sb->hdr = NULL;
-    sb->fd = -1;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    memset(sb, 0, sizeof(*sb));
+    sb->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (sb->fd < 0)
         return -1;
-    if (fstat(fd, &st) < 0)
+    if (fstat(sb->fd, &st) < 0)
         goto fail;
     if (st.st_size < (off_t)sizeof(struct sb_header)) {
         errno = EPROTO;
         goto fail;
     }
-    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, sb->fd, 0);
     if (map == MAP_FAILED)
         goto fail;
-    h = map;
-    /* Same version means same record layout; the sizes double-check it. */
-    if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != SB_MAGIC || h->version != SB_VERSION ||
-        h->header_size != sizeof(struct sb_header) || h->worker_size != sizeof(struct sb_worker) ||
-        h->conn_size != sizeof(struct sb_conn) || h->nslots == 0 || h->nslots > SB_MAX_SLOTS ||
-        h->conns_per_slot > SB_MAX_CONNS || h->recent_per_slot > SB_MAX_RECENT ||
-        sb_size_for(h->nslots, h->conns_per_slot, h->recent_per_slot) > (size_t)st.st_size) {
-        munmap(map, (size_t)st.st_size);
+    sb->hdr = map;
+    sb->size = (size_t)st.st_size;
+    if (!sb_layout_ok(sb->hdr, sb->size)) {
         errno = EPROTO;
         goto fail;
     }
-    sb->hdr = map;
-    sb->size = (size_t)st.st_size;
-    sb->fd = fd;
-    sb->writable = 0;
     return 0;
 fail:
-    close(fd);
+    saved = errno;
+    sb_close(sb);
+    errno = saved;
     return -1;
 }
 
+/* Unmap and close; also the one clean-up of a half-built sb on the error paths above. */
 void sb_close(struct scoreboard *sb)
 {
     if (sb->hdr)
         munmap(sb->hdr, sb->size);
     if (sb->fd >= 0)
         close(sb->fd);
-    sb->hdr = NULL;
+    memset(sb, 0, sizeof(*sb));
     sb->fd = -1;
 }
 
@@ -218,8 +217,10 @@ int sb_find_client(const struct scoreboard *sb, int family, const uint8_t *addr,
     struct sb_conn c;
     int found = 0;
 
-    if (!h || (family != AF_INET && family != AF_INET6))
+    if (!h || (family != AF_INET && family != AF_INET6)) {
+        errno = EINVAL;
         return -1;
+    }
     for (uint32_t s = 0; s < h->nslots; s++) {
         uint32_t total = h->conns_per_slot + h->recent_per_slot;
         for (uint32_t i = 0; i < total; i++) {
@@ -236,5 +237,9 @@ int sb_find_client(const struct scoreboard *sb, int family, const uint8_t *addr,
                 sb_consider(&c, when_ns, out, &found);
         }
     }
-    return found ? 0 : -1;
+    if (!found) {
+        errno = ENOENT;
+        return -1;
+    }
+    return 0;
 }

@@ -1,8 +1,10 @@
 /*
- * The scoreboard: a shared-memory file in the run directory, created by the
- * master, written by workers, read by `labd status` and by labmon (to show
- * which worker served a connection). Versioned and self-describing so a
- * reader of another build can check the layout before trusting it.
+ * The scoreboard: labd's workers and connections, in shared memory.
+ *
+ * A file in the run directory, created by the master, written by workers,
+ * read by `labd status` and by labmon (to show which worker served a
+ * connection). Versioned and self-describing so a reader of another build
+ * can check the layout before trusting it.
  *
  * Layout of the file (all offsets computed from the header's fields):
  *
@@ -12,14 +14,16 @@
  *   struct sb_conn     [nslots][recent_per_slot]   ring of recently closed ones
  *
  * Concurrency: every record starts with a sequence counter (a seqlock).
- * Exactly one process writes a record (the master writes the header and a
- * worker slot's pid/state at fork; the worker owns its slot afterwards);
+ * Exactly one process writes a record at a time (the master writes the
+ * header, and a worker slot before the fork and after reaping the worker;
+ * the worker owns its slot in between, from recording its own pid);
  * the writer makes seq odd, writes, makes it even. Readers copy the record
  * with sb_read() and retry while seq was odd or changed.
  */
 #ifndef LABD_SCOREBOARD_H
 #define LABD_SCOREBOARD_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -150,7 +154,7 @@ static inline void sb_write_end(uint32_t *seq)
 
 /*
  * Reader side: copy a record (which starts with its uint32_t seq) into dst.
- * Returns 0 on a consistent copy, -1 if the writer kept it busy.
+ * Returns 0 on a consistent copy, -1 with errno EBUSY if the writer kept it busy.
  */
 static inline int sb_read(void *dst, const void *src, size_t size)
 {
@@ -165,6 +169,7 @@ static inline int sb_read(void *dst, const void *src, size_t size)
         if (__atomic_load_n(seq, __ATOMIC_RELAXED) == s1)
             return 0;
     }
+    errno = EBUSY;
     return -1;
 }
 
@@ -194,9 +199,9 @@ void sb_slot_dead(struct scoreboard *sb, uint32_t slot);
 /*
  * Find which worker served the client addr:port (family AF_INET/AF_INET6,
  * addr in network order, port in host order), looking at live connections
- * and the recent ring. Fills *out and returns 0, or -1 if unknown. When the
- * same client port was reused, the record whose accepted_ns is nearest to
- * when_ns wins (0 = take the newest).
+ * and the recent ring. Fills *out and returns 0, or -1 (errno ENOENT) if
+ * unknown. When the same client port was reused, the record whose
+ * accepted_ns is nearest to when_ns wins (0 = take the newest).
  */
 int sb_find_client(const struct scoreboard *sb, int family, const uint8_t *addr, uint16_t port,
                    int64_t when_ns, struct sb_conn *out);

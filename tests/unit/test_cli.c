@@ -49,13 +49,21 @@ static void test_errors(void **state)
     (void)state;
     assert_int_equal(PARSE("begin"), -1);
     assert_string_equal(err, "unknown command begin");
-    assert_int_equal(PARSE("start", "stop"), -1);
     assert_int_equal(PARSE("start", "--colour", "blue"), -1);
     assert_string_equal(err, "unknown option --colour");
     assert_int_equal(PARSE("start", "--port"), -1);
     assert_string_equal(err, "option --port needs a value");
     assert_int_equal(PARSE("start", "-x"), -1);
+    assert_string_equal(err, "unknown option -x");
     assert_int_equal(PARSE("start", "-c"), -1);
+    assert_string_equal(err, "missing file after -c");
+    assert_int_equal(PARSE("start", "--config="), -1);
+    assert_string_equal(err, "bad config file name: ");
+    assert_int_equal(PARSE("start", "stop"), -1);
+    assert_string_equal(err, "more than one command: stop");
+    /* After "--" everything is a command word, even what looks like an option. */
+    assert_int_equal(PARSE("--", "--help"), -1);
+    assert_string_equal(err, "unknown command --help");
 }
 
 static void test_options_become_pairs(void **state)

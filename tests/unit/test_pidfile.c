@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +49,8 @@ static void test_live_owner_and_stale_file(void **state)
     assert_true(child >= 0);
     if (child == 0) {
         pid_t o;
-        int fd = pidfile_acquire(path, &o);
-        char b = fd >= 0 ? 'y' : 'n';
+        int fd = -1;
+        char b = pidfile_acquire(path, &fd, &o) == PIDFILE_LOCKED && fd >= 0 ? 'y' : 'n';
         if (write(ready[1], &b, 1) != 1)
             _exit(2);
         pause();
@@ -64,14 +65,16 @@ static void test_live_owner_and_stale_file(void **state)
     assert_string_equal(buf, want);
 
     /* While it lives, we cannot have it, and we are told who has it. */
-    assert_int_equal(pidfile_acquire(path, &owner), -2);
+    int fd = -1;
+    assert_int_equal(pidfile_acquire(path, &fd, &owner), PIDFILE_HELD);
     assert_int_equal(owner, child);
+    assert_int_equal(fd, -1);
 
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     /* Its death released the lock: the file is stale again and ours to take. */
     assert_int_equal(pidfile_owner(path), 0);
-    int fd = pidfile_acquire(path, &owner);
+    assert_int_equal(pidfile_acquire(path, &fd, &owner), PIDFILE_LOCKED);
     assert_true(fd >= 0);
     read_file(path, buf, sizeof(buf));
     snprintf(want, sizeof(want), "%d\n", (int)getpid());
@@ -87,9 +90,12 @@ static void test_live_owner_and_stale_file(void **state)
 static void test_unwritable_dir(void **state)
 {
     pid_t owner;
+    int fd = -1;
 
     (void)state;
-    assert_int_equal(pidfile_acquire("/nonexistent/dir/labd.pid", &owner), -1);
+    assert_int_equal(pidfile_acquire("/nonexistent/dir/labd.pid", &fd, &owner), PIDFILE_ERROR);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(fd, -1);
 }
 
 int main(void)

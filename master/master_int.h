@@ -1,0 +1,114 @@
+/*
+ * Inside the master: the state and helpers shared by its two files.
+ *
+ * master.c (start-up and the worker processes) and master_supervise.c (the
+ * loop) include this; other modules use master.h.
+ */
+#ifndef LABD_MASTER_INT_H
+#define LABD_MASTER_INT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "master/listen.h"
+#include "master/master.h"
+#include "master/respawn.h"
+#include "shared/scoreboard.h"
+#include "worker/mime.h"
+
+#define MASTER_MAX_SLOTS   128
+#define MASTER_MAX_WORKERS 64    /* the configuration's upper bound for workers */
+#define MASTER_READY_MS    10000 /* a worker not ready by then failed to start */
+
+enum master_phase {
+    MASTER_PHASE_STARTING, /* first workers forked, not all ready yet */
+    MASTER_PHASE_RUNNING,
+    MASTER_PHASE_RELOADING, /* a new generation is starting beside the old one */
+    MASTER_PHASE_STOPPING,
+};
+
+/* One worker process, indexed by its scoreboard slot. */
+struct master_proc {
+    pid_t pid; /* 0: slot free */
+    unsigned number;
+    unsigned generation;
+    int ready_rd; /* read end of its ready pipe, -1 when done */
+    int ready;
+    int retiring;       /* told to stop (QUIT or TERM) */
+    int64_t started_ms; /* CLOCK_MONOTONIC */
+    int64_t kill_at_ms; /* SIGKILL if still alive then; 0 none */
+};
+
+/* Respawn bookkeeping per worker number of the current generation. */
+struct master_number {
+    int pending; /* respawn at at_ms */
+    int64_t at_ms;
+    struct respawn_state rs;
+};
+
+/* --user resolved: the workers switch to uid/gid (only when we are root). */
+struct master_cred {
+    int on;
+    uid_t uid;
+    gid_t gid;
+};
+
+struct master_state {
+    const struct master_start *ms;
+    struct labd_config cfg;  /* the running generation's */
+    struct labd_config next; /* the generation a reload is starting */
+    struct listen_set ls;
+    struct listen_set next_ls;          /* new sockets when a reload rebinds, else n = 0 */
+    int copies_before;                  /* reuseport copies before a reload grew them */
+    struct mime_saved mime_old;         /* during a reload: the table to go back to */
+    struct master_cred cred, next_cred; /* of master.cfg and master.next */
+    struct scoreboard sb;
+    char pid_path[PATH_MAX + 16];
+    char sb_path[PATH_MAX + 32];
+    int pid_fd;
+    int sig_fd;
+    int lifeline_fd;
+    int daemon; /* started by `start`: workers' stderr is the error log */
+    unsigned nslots;
+    unsigned generation;
+    enum master_phase phase;
+    int64_t phase_deadline_ms; /* start or reload must be done by then */
+    int stop_fast;
+    struct master_proc procs[MASTER_MAX_SLOTS];
+    struct master_number numbers[MASTER_MAX_WORKERS + 1]; /* by worker number, 1.. */
+};
+
+extern struct master_state master;
+
+/* Fork worker `number` of `generation`. Returns 0, or -1 (logged). */
+int master_spawn(unsigned number, unsigned generation, const struct labd_config *cfg,
+                 const struct master_cred *cred, const struct listen_set *ls);
+void master_signal_all(int sig);
+int master_alive_count(void);
+
+/* Write the scoreboard header's description of the running generation. */
+void master_publish(void);
+
+/* The first generation serves: log it and, for `start`, release the terminal. */
+void master_notify_started(void);
+
+/* Start-up failed: take the workers down, then one line on stderr and exit 1. */
+void master_abort_start(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* The pid file and the scoreboard go when the master does. */
+void master_remove_files(void);
+
+/*
+ * --user NAME: resolved when we are root (the workers switch to it), else
+ * ignored. Returns 0, or -1 with a reason in err.
+ */
+int master_resolve_user(const struct labd_config *c, struct master_cred *cr, char *err,
+                        size_t errlen);
+
+/* With --user: hand the log files to that user (see master.c). */
+void master_chown_logs(const struct labd_config *c, const struct master_cred *cr);
+
+/* From the first generation's start to the last worker's end; returns the exit status. */
+enum ctl_exit master_supervise(void);
+
+#endif
