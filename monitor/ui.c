@@ -28,7 +28,7 @@
 
 #include "monitor/engine.h"
 #include "monitor/ladder.h"
-#include "monitor/ui_flow.h"
+#include "monitor/ui_flows.h"
 #include "monitor/ui_pcap.h"
 #include "monitor/ui_pids.h"
 #include "monitor/view.h"
@@ -862,7 +862,7 @@ int ui_run(const struct ui_opts *o)
     ec.on_retire = on_retire;
     ec.retire_ctx = &u;
     u.eng = engine_new(&ec);
-    u.flows = ui_flows_new();
+    u.flows = ui_flows_new(ui_pid, &u);
     u.pids = ui_pids_new();
     tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (!u.eng || !u.flows || !u.pids || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
@@ -871,7 +871,7 @@ int ui_run(const struct ui_opts *o)
         rc = 1;
         goto done;
     }
-    ui_flows_set_pid_lookup(u.flows, ui_pid, &u);
+
     u.start_ns = clock_ns(CLOCK_REALTIME);
 
     sa.sa_handler = on_stop; /* no SA_RESTART: poll() returns at once */
