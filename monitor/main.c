@@ -12,6 +12,7 @@
 
 #include "monitor/capture.h"
 #include "monitor/engine.h"
+#include "monitor/labd_link.h"
 #include "monitor/output.h"
 #include "monitor/ui.h"
 
@@ -353,13 +354,9 @@ int main(int argc, char **argv)
         };
         return ui_run(&uo);
     }
-    if (!co.filter && !co.read_file && port <= 0) {
-        uint16_t lport;
-        int workers;
-        int32_t mpid;
-        if (ui_labd_probe(run_dir, &lport, &workers, &mpid))
-            port = lport;
-    }
+    struct labd_link_info labd = { 0 };
+    if (!co.filter && !co.read_file && port <= 0)
+        labd_link_probe(run_dir, &labd);
 
     /* Connections come and go by the thousand: keep freed heap memory for
      * the next ones instead of returning it to the kernel after each free
@@ -376,10 +373,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     char filter[64];
-    if (!co.filter && !co.read_file) {
-        capture_default_filter(port, filter, sizeof(filter));
-        co.filter = filter;
-    }
+    labd_link_capture_defaults(&labd, port, &co, filter, sizeof(filter));
 
     char err[512];
     a.cap = capture_open(&co, err, sizeof(err));

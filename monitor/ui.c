@@ -27,13 +27,11 @@
 #include <unistd.h>
 
 #include "monitor/engine.h"
+#include "monitor/labd_link.h"
 #include "monitor/ladder.h"
 #include "monitor/ui_flows.h"
 #include "monitor/ui_pcap.h"
-#include "monitor/ui_pids.h"
 #include "monitor/view.h"
-#include "shared/config.h"
-#include "shared/scoreboard.h"
 
 #define TICK_NS       100000000LL /* redraw period */
 #define SEGLOG_CAP    256         /* segments kept per flow for the ladder */
@@ -53,16 +51,7 @@ struct ui {
     int curses_on, color;
     char fail[512]; /* error that ends the loop, printed after endwin */
 
-    /* labd link */
-    char run_dir[PATH_MAX];
-    struct scoreboard sb;
-    int sb_open;
-    struct ui_pids *pids; /* index of sb, rebuilt on misses */
-    uint64_t pids_built_ns;
-    ino_t sb_ino;
-    int labd_running, labd_workers, labd_seen;
-    int32_t labd_pid;
-    uint16_t labd_port;
+    struct labd_link *labd;
 
     char filter[160];
     char iface[PATH_MAX];
@@ -133,101 +122,13 @@ static void ui_failf(struct ui *u, const char *fmt, ...)
     ui_stop = 1;
 }
 
-/* ---- labd link ---------------------------------------------------------- */
-
-static void default_run_dir(const char *given, char *out, size_t n)
-{
-    if (given && *given)
-        snprintf(out, n, "%s", given);
-    else
-        config_default_run_dir((unsigned)getuid(), getenv("XDG_RUNTIME_DIR"), out, n);
-}
-
-static int pid_alive(int32_t pid)
-{
-    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
-int ui_labd_probe(const char *run_dir, uint16_t *port, int *workers, int32_t *pid)
-{
-    char dir[PATH_MAX], path[PATH_MAX + 32];
-    struct scoreboard sb;
-    int ok;
-
-    default_run_dir(run_dir, dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/%s", dir, SB_FILE);
-    if (sb_open_read(&sb, path) < 0)
-        return 0;
-    ok = pid_alive(sb.hdr->master_pid);
-    if (ok) {
-        *port = sb.hdr->port;
-        *workers = (int)sb.hdr->nworkers;
-        *pid = sb.hdr->master_pid;
-    }
-    sb_close(&sb);
-    return ok;
-}
-
-/* Follow labd starting, stopping and restarting (a new scoreboard file) while we run. */
-static void labd_poll(struct ui *u)
-{
-    char path[PATH_MAX + 32];
-    struct stat st;
-
-    snprintf(path, sizeof(path), "%s/%s", u->run_dir, SB_FILE);
-    if (u->sb_open) {
-        /*
-         * After the capture dropped root, a private run dir may be out of
-         * reach: keep the mapping while labd's master lives.
-         */
-        int gone = !pid_alive(u->sb.hdr->master_pid);
-        if (!gone && stat(path, &st) < 0)
-            gone = errno != EACCES && errno != EPERM;
-        else if (!gone)
-            gone = st.st_ino != u->sb_ino;
-        if (gone) {
-            sb_close(&u->sb);
-            u->sb_open = 0;
-            u->pids_built_ns = 0;
-        }
-    }
-    if (!u->sb_open && stat(path, &st) == 0 && sb_open_read(&u->sb, path) == 0) {
-        if (pid_alive(u->sb.hdr->master_pid)) {
-            u->sb_open = 1;
-            u->sb_ino = st.st_ino;
-        } else {
-            sb_close(&u->sb);
-        }
-    }
-    u->labd_running = u->sb_open;
-    if (u->sb_open) {
-        u->labd_seen = 1;
-        u->labd_pid = u->sb.hdr->master_pid;
-        u->labd_port = u->sb.hdr->port;
-        u->labd_workers = (int)u->sb.hdr->nworkers;
-    }
-}
-
-/*
- * The worker that served a client, from an index of the scoreboard. A miss
- * rebuilds the index, at most four times a second: the worker registers a
- * connection only after accept(), a moment after its SYN was captured.
- */
-static int32_t ui_pid(void *ctx, int family, const uint8_t *addr, uint16_t port, uint64_t when)
+/* The worker that served a client (the pid column), from labd's scoreboard. */
+static int32_t ui_worker_pid(void *ctx, int family, const uint8_t *addr, uint16_t port,
+                             uint64_t when)
 {
     struct ui *u = ctx;
-    uint64_t now = clock_ns(CLOCK_MONOTONIC);
-    int32_t pid;
 
-    if (!u->sb_open || !u->pids)
-        return 0;
-    pid = ui_pids_find(u->pids, family, addr, port, (int64_t)when);
-    if (pid || (u->pids_built_ns && now - u->pids_built_ns < 250000000ULL))
-        return pid;
-    u->pids_built_ns = now;
-    if (ui_pids_build(u->pids, &u->sb) < 0)
-        return 0;
-    return ui_pids_find(u->pids, family, addr, port, (int64_t)when);
+    return labd_link_worker_pid(u->labd, family, addr, port, when);
 }
 
 /* ---- capture ------------------------------------------------------------ */
@@ -548,6 +449,7 @@ static void frame(struct ui *u)
     struct view_stats st = { 0 };
     size_t n, nl = 0;
     uint64_t now = view_now(u);
+    const struct labd_link_info *labd = labd_link_info(u->labd);
 
     ui_flows_sync(u->flows, engine_flows(u->eng));
     conns = ui_flows_conns(u->flows, &n);
@@ -560,13 +462,13 @@ static void frame(struct ui *u)
     st.bytes_per_s = u->rate;
     st.now_ns = now;
     st.origin_ns = u->live ? u->start_ns : u->first_ts;
-    st.labd_running = u->labd_running;
-    st.labd_pid = u->labd_pid;
-    st.labd_port = u->labd_port;
-    st.labd_workers = u->labd_workers;
+    st.labd_running = labd->running;
+    st.labd_pid = labd->pid;
+    st.labd_port = labd->port;
+    st.labd_workers = labd->workers;
     st.writing = u->w.f ? u->wpath : NULL;
     st.reading = !u->live && !u->eof;
-    u->vs.show_pid = u->labd_seen;
+    u->vs.show_pid = labd->seen;
     if (!u->live && u->eof && !u->paced && !u->fitted) {
         view_zoom_fit(&u->vs, u->first_ts, u->last_ts, COLS, u->vs.show_pid);
         u->fitted = 1;
@@ -761,9 +663,7 @@ static void ui_cleanup(struct ui *u)
         engine_free(u->eng);
     if (u->cap)
         capture_close(u->cap);
-    if (u->sb_open)
-        sb_close(&u->sb);
-    ui_pids_free(u->pids);
+    labd_link_free(u->labd);
     view_state_free(&u->vs);
     view_screen_free(&u->scr);
     free(u->pending);
@@ -790,23 +690,17 @@ static void on_retire(void *ctx, struct flow *f)
 
 static int open_capture(struct ui *u, struct capture_opts *co, char *err, size_t errlen)
 {
-    int port;
-
     u->live = !co->read_file;
-    if (u->live) {
-        labd_poll(u);
-        if (!co->filter) {
-            port = u->o->port > 0 ? u->o->port : u->labd_running ? u->labd_port : 0;
-            capture_default_filter(port, u->filter, sizeof(u->filter));
-            co->filter = u->filter;
-        } else {
-            snprintf(u->filter, sizeof(u->filter), "%s", co->filter);
-        }
-        snprintf(u->iface, sizeof(u->iface), "%s", co->iface ? co->iface : "any");
-    } else {
+    if (u->live)
+        labd_link_poll(u->labd);
+    labd_link_capture_defaults(labd_link_info(u->labd), u->o->port, co, u->filter,
+                               sizeof(u->filter));
+    if (co->filter != u->filter)
         snprintf(u->filter, sizeof(u->filter), "%s", co->filter ? co->filter : "");
-        snprintf(u->iface, sizeof(u->iface), "%s", co->read_file);
-    }
+    snprintf(u->iface, sizeof(u->iface), "%s",
+             co->read_file ? co->read_file
+             : co->iface   ? co->iface
+                           : "any");
     u->cap = capture_open(co, err, errlen);
     if (!u->cap)
         return -1;
@@ -846,7 +740,12 @@ int ui_run(const struct ui_opts *o)
         return 2;
     }
     pthread_mutex_init(&u.lock, NULL);
-    default_run_dir(o->run_dir, u.run_dir, sizeof(u.run_dir));
+    u.labd = labd_link_new(o->run_dir);
+    if (!u.labd) {
+        fprintf(stderr, "labmon: cannot start: out of memory\n");
+        ui_cleanup(&u);
+        return 1;
+    }
     u.paced = co.read_file && o->speed > 0 && !u.piped;
     if (open_capture(&u, &co, err, sizeof(err)) < 0) {
         fprintf(stderr, "labmon: %s\n", err);
@@ -862,12 +761,11 @@ int ui_run(const struct ui_opts *o)
     ec.on_retire = on_retire;
     ec.retire_ctx = &u;
     u.eng = engine_new(&ec);
-    u.flows = ui_flows_new(ui_pid, &u);
-    u.pids = ui_pids_new();
+    u.flows = ui_flows_new(ui_worker_pid, &u);
     tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (!u.eng || !u.flows || !u.pids || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
+    if (!u.eng || !u.flows || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
         fprintf(stderr, "labmon: cannot start: %s\n",
-                u.eng && u.flows && u.pids ? strerror(errno) : "out of memory");
+                u.eng && u.flows ? strerror(errno) : "out of memory");
         rc = 1;
         goto done;
     }
@@ -935,7 +833,7 @@ int ui_run(const struct ui_opts *o)
                 if (ticks++ % 10 == 0) {
                     uint64_t recv, drop, ifdrop;
                     if (u.live)
-                        labd_poll(&u);
+                        labd_link_poll(u.labd);
                     if (u.live && capture_stats(u.cap, &recv, &drop, &ifdrop) == 0)
                         u.drops = drop + ifdrop;
                     if (u.w.f)
