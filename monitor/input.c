@@ -74,23 +74,6 @@ struct input *input_open(const struct input_opts *o, capture_fn fn, void *ctx, c
     return in;
 }
 
-void input_close(struct input *in)
-{
-    if (!in)
-        return;
-    if (in->locked)
-        pthread_mutex_unlock(&in->lock);
-    if (in->reader_on) {
-        pthread_cancel(in->reader);
-        pthread_join(in->reader, NULL);
-    }
-    pthread_mutex_destroy(&in->lock);
-    if (in->cap)
-        capture_close(in->cap);
-    free(in->held);
-    free(in);
-}
-
 static void input_locked_frame(void *arg, uint64_t ts, uint32_t caplen, uint32_t wirelen,
                                const uint8_t *bytes)
 {
@@ -278,6 +261,23 @@ void input_break(struct input *in)
 {
     in->brk = 1;
     capture_break(in->cap);
+}
+
+void input_close(struct input *in)
+{
+    if (!in)
+        return;
+    if (in->locked)
+        pthread_mutex_unlock(&in->lock);
+    if (in->reader_on) {
+        pthread_cancel(in->reader);
+        pthread_join(in->reader, NULL);
+    }
+    pthread_mutex_destroy(&in->lock);
+    if (in->cap)
+        capture_close(in->cap);
+    free(in->held);
+    free(in);
 }
 
 enum input_kind input_kind(const struct input *in)

@@ -26,8 +26,8 @@ struct labd_link {
     struct scoreboard sb;
     int sb_open;
     ino_t sb_ino;
-    struct labd_link_pids *pids;
-    int64_t pids_built_ns; /* monotonic; 0 = not since the scoreboard was opened */
+    struct labd_link_pids *pids; /* made at the first lookup */
+    int64_t pids_built_ns;       /* monotonic; 0 = not since the scoreboard was opened */
     struct labd_link_info info;
 };
 
@@ -43,11 +43,6 @@ struct labd_link *labd_link_new(const char *run_dir)
     else
         config_default_run_dir((unsigned)getuid(), getenv("XDG_RUNTIME_DIR"), dir, sizeof(dir));
     snprintf(l->path, sizeof(l->path), "%s/%s", dir, SB_FILE);
-    l->pids = labd_link_pids_new();
-    if (!l->pids) {
-        free(l);
-        return NULL;
-    }
     return l;
 }
 
@@ -141,7 +136,7 @@ int32_t labd_link_worker_pid(struct labd_link *l, int family, const uint8_t *add
     int64_t now = clock_mono_ns();
     int32_t pid;
 
-    if (!l->sb_open)
+    if (!l->sb_open || (!l->pids && !(l->pids = labd_link_pids_new())))
         return 0;
     pid = labd_link_pids_find(l->pids, family, addr, port, (int64_t)when_ns);
     if (pid || (l->pids_built_ns && now - l->pids_built_ns < LABD_LINK_REBUILD_NS))

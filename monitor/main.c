@@ -1,6 +1,7 @@
 /* labmon: the command line and the non-interactive outputs (the TUI is ui.c). */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
@@ -311,6 +312,26 @@ done:
     return rc;
 }
 
+/* Where an option kept as the text given goes; NULL for the others. */
+static const char **main_text_option(struct main_args *args, int opt)
+{
+    static const struct {
+        int opt;
+        size_t off;
+    } texts[] = {
+        { 'i', offsetof(struct main_args, cap.iface) },
+        { 'f', offsetof(struct main_args, cap.filter) },
+        { 'r', offsetof(struct main_args, cap.read_file) },
+        { 'w', offsetof(struct main_args, cap.write_file) },
+        { 'R', offsetof(struct main_args, run_dir) },
+    };
+
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (texts[i].opt == opt)
+            return (const char **)(void *)((char *)args + texts[i].off);
+    return NULL;
+}
+
 /* Parses the command line into *args. */
 static enum main_parse_result main_parse(int argc, char **argv, struct main_args *args)
 {
@@ -340,25 +361,18 @@ static enum main_parse_result main_parse(int argc, char **argv, struct main_args
 
     *args = (struct main_args){ 0 };
     while ((opt = getopt_long(argc, argv, "i:f:p:r:w:s:c:d:hV", longopts, NULL)) != -1) {
+        const char **text = main_text_option(args, opt);
+        if (text) {
+            *text = optarg;
+            continue;
+        }
         switch (opt) {
-        case 'i':
-            args->cap.iface = optarg;
-            break;
-        case 'f':
-            args->cap.filter = optarg;
-            break;
         case 'p':
             args->port = (int)strtol(optarg, &end, 10);
             if (*end || args->port <= 0 || args->port > 65535) {
                 fprintf(stderr, "labmon: bad port '%s' (1-65535)\n", optarg);
                 return MAIN_PARSE_BAD;
             }
-            break;
-        case 'r':
-            args->cap.read_file = optarg;
-            break;
-        case 'w':
-            args->cap.write_file = optarg;
             break;
         case 'I':
             args->cap.immediate = 1;
@@ -390,9 +404,6 @@ static enum main_parse_result main_parse(int argc, char **argv, struct main_args
                 fprintf(stderr, "labmon: bad --speed '%s' (a factor > 0, 1 = real time)\n", optarg);
                 return MAIN_PARSE_BAD;
             }
-            break;
-        case 'R':
-            args->run_dir = optarg;
             break;
         case 'M':
             args->max_flows = (uint32_t)strtoul(optarg, &end, 10);

@@ -281,21 +281,19 @@ void ui_flows_conn_from_flow(struct view_conn *c, const struct flow *f)
     *c = r.c;
 }
 
+/* Room for n rows; the caller fills them anew, so nothing is copied. Returns 0 or -1. */
 static int ui_flows_reserve(struct ui_flows *u, size_t n)
 {
     size_t cap = u->cap ? u->cap : 256;
-    struct view_conn **conns;
 
     if (n <= u->cap)
         return 0;
     while (cap < n)
         cap *= 2;
-    conns = realloc(u->conns, cap * sizeof(*conns));
-    if (!conns)
-        return -1;
-    u->conns = conns;
-    u->cap = cap;
-    return 0;
+    free(u->conns);
+    u->conns = malloc(cap * sizeof(*u->conns));
+    u->cap = u->conns ? cap : 0;
+    return u->conns ? 0 : -1;
 }
 
 size_t ui_flows_sync(struct ui_flows *u, struct flow_table *t)
