@@ -39,9 +39,9 @@ struct input;
 /*
  * Open the source (capture_open) and drop root (capture_drop_privileges).
  * fn(ctx, ...) gets every frame, in capture order, only while the caller is
- * inside input_turn() or input_drain() -- from the reader thread of a pipe,
- * but even then never while the caller runs outside those. On failure NULL
- * and a one-line reason in err.
+ * inside input_turn(), input_drain() or input_close(): a pipe's reader
+ * thread calls it too, but never while the caller runs outside those. On
+ * failure NULL and a one-line reason in err.
  */
 struct input *input_open(const struct input_opts *o, capture_fn fn, void *ctx, char *err,
                          size_t errlen);
@@ -56,7 +56,7 @@ int input_start(struct input *in);
  * more, the capture's) for at most timeout_ms (-1: no limit of the caller),
  * less when frames are due, then hand on what is due. A signal that cuts the
  * wait short returns INPUT_OK at once, so the caller sees its flags first.
- * After INPUT_EOF the turns only wait on the caller's fds.
+ * After INPUT_EOF the turns only wait on the caller's fds and say INPUT_EOF again.
  */
 enum input_status input_turn(struct input *in, struct pollfd *fds, int nfds, int timeout_ms);
 

@@ -1,6 +1,6 @@
 /*
  * labmon's interactive view: the ncurses shell around the engine, the
- * capture and the view model. main.c calls ui_run() when no
+ * input layer and the view model. main.c calls ui_run() when no
  * non-interactive output (--summary, --json, --events, --ladder) is asked.
  */
 #ifndef LABMON_UI_H
