@@ -156,26 +156,31 @@ static void test_labd_link_follow(void **state)
 /* The capture's defaults: -f and files stay as given; else -p, then labd's port, then 8080. */
 static void test_labd_link_defaults(void **state)
 {
-    struct labd_link_info none = { 0 }, labd = { .running = 1, .seen = 1, .pid = 1, .port = 8123 };
-    struct capture_opts co;
+    static const struct labd_link_info none = { 0 },
+                                       labd = { .running = 1, .seen = 1, .pid = 1, .port = 8123 };
+    static const struct {
+        const struct labd_link_info *info;
+        int port;
+        struct capture_opts given;
+        const char *filter; /* NULL: none */
+    } cases[] = {
+        { &none, 0, { 0 }, "tcp port 8080" },
+        { &labd, 0, { 0 }, "tcp port 8123" },
+        { &labd, 9000, { 0 }, "tcp port 9000" },
+        { &labd, 9000, { .filter = "udp" }, "udp" },
+        { &labd, 9000, { .read_file = "x.pcap" }, NULL },
+    };
     char buf[64];
 
     (void)state;
-    co = (struct capture_opts){ 0 };
-    labd_link_capture_defaults(&none, 0, &co, buf, sizeof(buf));
-    assert_string_equal(co.filter, "tcp port 8080");
-    co = (struct capture_opts){ 0 };
-    labd_link_capture_defaults(&labd, 0, &co, buf, sizeof(buf));
-    assert_string_equal(co.filter, "tcp port 8123");
-    co = (struct capture_opts){ 0 };
-    labd_link_capture_defaults(&labd, 9000, &co, buf, sizeof(buf));
-    assert_string_equal(co.filter, "tcp port 9000");
-    co = (struct capture_opts){ .filter = "udp" };
-    labd_link_capture_defaults(&labd, 9000, &co, buf, sizeof(buf));
-    assert_string_equal(co.filter, "udp");
-    co = (struct capture_opts){ .read_file = "x.pcap" };
-    labd_link_capture_defaults(&labd, 9000, &co, buf, sizeof(buf));
-    assert_null(co.filter);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct capture_opts co = cases[i].given;
+        labd_link_capture_defaults(cases[i].info, cases[i].port, &co, buf, sizeof(buf));
+        if (cases[i].filter)
+            assert_string_equal(co.filter, cases[i].filter);
+        else
+            assert_null(co.filter);
+    }
 }
 
 int main(void)
