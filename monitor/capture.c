@@ -32,7 +32,7 @@
  * what was mapped: the file may have grown) the FILE is positioned there and
  * libpcap reads on, with its own messages.
  */
-struct own_reader {
+struct capture_own {
     struct pcapfile_hdr h;
     uint32_t snapshot;
     const uint8_t *map; /* the file as it was when opened */
@@ -48,7 +48,7 @@ struct own_reader {
  * A mapped file that shrinks under us faults on the next page: say so and
  * stop (what is already printed stays); anything else is a plain crash.
  */
-static void own_sigbus(int sig)
+static void capture_own_sigbus(int sig)
 {
     static const char msg[] = "labmon: the capture file shrank while being read\n";
 
@@ -62,7 +62,7 @@ struct capture {
     pcap_t *p;
     char *iobuf; /* stdio buffer of an offline file (freed after pcap_close) */
     pcap_dumper_t *dump;
-    struct own_reader *own; /* NULL: libpcap reads */
+    struct capture_own *own; /* NULL: libpcap reads */
     volatile sig_atomic_t stop;
     char err[128]; /* the own reader's error, "" if none */
     int live;
@@ -80,13 +80,13 @@ void capture_default_filter(int port_hint, char *buf, size_t n)
     snprintf(buf, n, "tcp port %d", port_hint > 0 ? port_hint : CAPTURE_DEFAULT_PORT);
 }
 
-static void set_err(char *err, size_t n, const char *what, const char *on, const char *why)
+static void capture_set_err(char *err, size_t n, const char *what, const char *on, const char *why)
 {
     snprintf(err, n, "%s %s: %s", what, on, why);
 }
 
 /* Whether interface name is a loopback interface (IFF_LOOPBACK). */
-static int is_loopback(int sock, const char *name)
+static int capture_is_loopback(int sock, const char *name)
 {
     struct ifreq ifr;
 
@@ -107,19 +107,19 @@ static int is_loopback(int sock, const char *name)
  * framing (which carries the interface index), the outgoing packets of the
  * loopback interface. Fills c->loop_filter with the clause, or leaves it "".
  */
-static void loop_filter_setup(struct capture *c, const char *dev)
+static void capture_loop_filter_setup(struct capture *c, const char *dev)
 {
     int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
     if (sock < 0)
         return;
     if (strcmp(dev, "any") != 0) {
-        if (is_loopback(sock, dev))
+        if (capture_is_loopback(sock, dev))
             snprintf(c->loop_filter, sizeof(c->loop_filter), "inbound");
     } else {
         struct if_nameindex *all = if_nameindex(), *i;
         for (i = all; i && i->if_index != 0; i++) {
-            if (is_loopback(sock, i->if_name)) {
+            if (capture_is_loopback(sock, i->if_name)) {
                 if (pcap_set_datalink(c->p, DLT_LINUX_SLL2) == 0)
                     snprintf(c->loop_filter, sizeof(c->loop_filter),
                              "not (outbound and ifindex %u)", i->if_index);
@@ -132,13 +132,13 @@ static void loop_filter_setup(struct capture *c, const char *dev)
     close(sock);
 }
 
-static struct capture *open_live(const struct capture_opts *o, char *err, size_t errlen)
+static struct capture *capture_open_live(const struct capture_opts *o, char *err, size_t errlen)
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     const char *dev = o->iface ? o->iface : "any";
     pcap_t *p = pcap_create(dev, ebuf);
     if (!p) {
-        set_err(err, errlen, "cannot capture on", dev, ebuf);
+        capture_set_err(err, errlen, "cannot capture on", dev, ebuf);
         return NULL;
     }
     pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : CAPTURE_DEFAULT_SNAPLEN);
@@ -158,7 +158,7 @@ static struct capture *open_live(const struct capture_opts *o, char *err, size_t
         else if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
             snprintf(err, errlen, "cannot capture on %s: no such interface (see ip link)", dev);
         else
-            set_err(err, errlen, "cannot capture on", dev, pcap_geterr(p));
+            capture_set_err(err, errlen, "cannot capture on", dev, pcap_geterr(p));
         pcap_close(p);
         return NULL;
     }
@@ -171,15 +171,15 @@ static struct capture *open_live(const struct capture_opts *o, char *err, size_t
     c->p = p;
     c->live = 1;
     c->nano = nano && pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
-    loop_filter_setup(c, dev);
+    capture_loop_filter_setup(c, dev);
     return c;
 }
 
 /* Takes over reading when the file is a classic pcap file on disk; else leaves it to libpcap. */
-static void own_open(struct capture *c)
+static void capture_own_open(struct capture *c)
 {
     FILE *fp = pcap_file(c->p);
-    struct own_reader *r;
+    struct capture_own *r;
     struct stat st;
     void *m;
     int fd;
@@ -199,7 +199,7 @@ static void own_open(struct capture *c)
         free(r);
         return;
     }
-    struct sigaction sa = { .sa_handler = own_sigbus };
+    struct sigaction sa = { .sa_handler = capture_own_sigbus };
     sigaction(SIGBUS, &sa, NULL);
     madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
     r->snapshot = (uint32_t)pcap_snapshot(c->p);
@@ -214,7 +214,7 @@ static void own_open(struct capture *c)
  * faults (each mapping 64 KiB around it) cost more per page. Without the
  * call (kernels before 5.14), pages fault in as before.
  */
-static void own_populate(struct own_reader *r)
+static void capture_own_populate(struct capture_own *r)
 {
     size_t n = r->len - r->populated < CAPTURE_MAP_STEP ? r->len - r->populated : CAPTURE_MAP_STEP;
 #ifdef MADV_POPULATE_READ
@@ -223,7 +223,7 @@ static void own_populate(struct own_reader *r)
     r->populated += n;
 }
 
-static void own_close(struct capture *c)
+static void capture_own_close(struct capture *c)
 {
     if (c->own) {
         munmap((void *)c->own->map, c->own->len);
@@ -233,11 +233,11 @@ static void own_close(struct capture *c)
 }
 
 /* From the current record on, libpcap reads. Returns -1 if the FILE cannot be placed there. */
-static int own_handoff(struct capture *c)
+static int capture_own_handoff(struct capture *c)
 {
     off_t at = (off_t)c->own->pos;
 
-    own_close(c);
+    capture_own_close(c);
     if (fseeko(pcap_file(c->p), at, SEEK_SET) < 0) {
         snprintf(c->err, sizeof(c->err), "cannot seek in the file: %s", strerror(errno));
         return -1;
@@ -245,9 +245,9 @@ static int own_handoff(struct capture *c)
     return 0;
 }
 
-static int own_dispatch(struct capture *c, int max, capture_fn fn, void *ctx)
+static int capture_own_dispatch(struct capture *c, int max, capture_fn fn, void *ctx)
 {
-    struct own_reader *r = c->own;
+    struct capture_own *r = c->own;
     struct pcapfile_rec rec;
     int n = 0;
 
@@ -259,7 +259,7 @@ static int own_dispatch(struct capture *c, int max, capture_fn fn, void *ctx)
         if (pcapfile_record(&r->h, r->snapshot, r->map + r->pos, r->len - r->pos, &rec) !=
             PCAPFILE_OK) {
             /* The end of what was mapped, a cut or an odd record: libpcap's. */
-            if (own_handoff(c) < 0)
+            if (capture_own_handoff(c) < 0)
                 return -1;
             return n > 0 ? n : capture_dispatch(c, max, fn, ctx);
         }
@@ -276,7 +276,7 @@ static int own_dispatch(struct capture *c, int max, capture_fn fn, void *ctx)
         r->pos += PCAPFILE_REC_LEN + rec.caplen;
         n++;
         if (r->pos + CAPTURE_MAP_STEP / 2 > r->populated && r->populated < r->len)
-            own_populate(r);
+            capture_own_populate(r);
         if (r->pos - r->dropped >= 2 * (size_t)CAPTURE_MAP_STEP) {
             madvise((void *)(r->map + r->dropped), CAPTURE_MAP_STEP, MADV_DONTNEED);
             r->dropped += CAPTURE_MAP_STEP;
@@ -285,7 +285,7 @@ static int own_dispatch(struct capture *c, int max, capture_fn fn, void *ctx)
     return n;
 }
 
-static struct capture *open_file(const struct capture_opts *o, char *err, size_t errlen)
+static struct capture *capture_open_file(const struct capture_opts *o, char *err, size_t errlen)
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     /* Our own FILE with a 1 MiB buffer: libpcap reads each record with
@@ -323,7 +323,7 @@ static struct capture *open_file(const struct capture_opts *o, char *err, size_t
 }
 
 /* Compiles expr and sets it: 0, -1 if it does not compile, -2 if the kernel refused it. */
-static int set_filter(struct capture *c, const char *expr)
+static int capture_set_filter(struct capture *c, const char *expr)
 {
     struct bpf_program prog;
 
@@ -342,7 +342,7 @@ static int set_filter(struct capture *c, const char *expr)
  * packet of that block fails (the first 50 ms of a capture were lost). So
  * libpcap keeps the user's filter for those, and the kernel gets this one.
  */
-static int set_kernel_filter(struct capture *c, const char *expr)
+static int capture_set_kernel_filter(struct capture *c, const char *expr)
 {
     struct bpf_program prog;
 
@@ -364,7 +364,8 @@ const char *capture_loop_filter(const struct capture *c)
 
 struct capture *capture_open(const struct capture_opts *o, char *err, size_t errlen)
 {
-    struct capture *c = o->read_file ? open_file(o, err, errlen) : open_live(o, err, errlen);
+    struct capture *c =
+        o->read_file ? capture_open_file(o, err, errlen) : capture_open_live(o, err, errlen);
     if (!c)
         return NULL;
     c->dlt = pcap_datalink(c->p);
@@ -377,7 +378,7 @@ struct capture *capture_open(const struct capture_opts *o, char *err, size_t err
         return NULL;
     }
     if (o->filter && *o->filter) {
-        int rc = set_filter(c, o->filter);
+        int rc = capture_set_filter(c, o->filter);
         if (rc < 0) {
             snprintf(err, errlen, "%s '%s': %s", rc == -1 ? "bad filter" : "cannot set filter",
                      o->filter, pcap_geterr(c->p));
@@ -392,8 +393,8 @@ struct capture *capture_open(const struct capture_opts *o, char *err, size_t err
                     ? snprintf(both, sizeof(both), "(%s) and %s", o->filter, c->loop_filter)
                     : snprintf(both, sizeof(both), "%s", c->loop_filter);
         if (n > 0 && (size_t)n < sizeof(both))
-            c->loop_on =
-                (c->dlt == DLT_LINUX_SLL2 ? set_filter(c, both) : set_kernel_filter(c, both)) == 0;
+            c->loop_on = (c->dlt == DLT_LINUX_SLL2 ? capture_set_filter(c, both)
+                                                   : capture_set_kernel_filter(c, both)) == 0;
     }
     if (c->live) {
         char ebuf[PCAP_ERRBUF_SIZE];
@@ -406,14 +407,14 @@ struct capture *capture_open(const struct capture_opts *o, char *err, size_t err
     if (o->write_file) {
         c->dump = pcap_dump_open(c->p, o->write_file);
         if (!c->dump) {
-            set_err(err, errlen, "cannot write", o->write_file, pcap_geterr(c->p));
+            capture_set_err(err, errlen, "cannot write", o->write_file, pcap_geterr(c->p));
             capture_close(c);
             return NULL;
         }
     }
     /* Filters and copies stay with libpcap (they need its packet headers). */
     if (!c->live && !c->dump && !(o->filter && *o->filter))
-        own_open(c);
+        capture_own_open(c);
     return c;
 }
 
@@ -425,7 +426,7 @@ void capture_close(struct capture *c)
         pcap_dump_flush(c->dump);
         pcap_dump_close(c->dump);
     }
-    own_close(c);
+    capture_own_close(c);
     pcap_close(c->p); /* closes the FILE too, then its buffer can go */
     free(c->iobuf);
     free(c);
@@ -464,7 +465,7 @@ void capture_break(struct capture *c)
     pcap_breakloop(c->p);
 }
 
-static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+static void capture_on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     struct capture *c = (struct capture *)user;
     uint64_t sub = (uint64_t)h->ts.tv_usec;
@@ -477,10 +478,10 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 int capture_dispatch(struct capture *c, int max, capture_fn fn, void *ctx)
 {
     if (c->own)
-        return own_dispatch(c, max, fn, ctx);
+        return capture_own_dispatch(c, max, fn, ctx);
     c->fn = fn;
     c->ctx = ctx;
-    int n = pcap_dispatch(c->p, max, on_frame, (u_char *)c);
+    int n = pcap_dispatch(c->p, max, capture_on_frame, (u_char *)c);
     if (n == PCAP_ERROR_BREAK)
         return 0;
     if (n < 0)

@@ -80,7 +80,7 @@ int capture_stats(struct capture *c, uint64_t *received, uint64_t *dropped, uint
 
 /*
  * The default BPF filter: "tcp port P" with P the port labd listens on.
- * port_hint <= 0 means unknown (the TUI may find it from labd's run dir);
+ * port_hint <= 0 means unknown (labd_link.c asks labd's run dir first);
  * then CAPTURE_DEFAULT_PORT.
  */
 void capture_default_filter(int port_hint, char *buf, size_t n);

@@ -1,44 +1,72 @@
-/* labmon: command line, the capture loop, and the non-interactive outputs. */
+/* labmon: the command line and the non-interactive outputs (the TUI is ui.c). */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <malloc.h>
 #include <poll.h>
-#include <stdio_ext.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "monitor/capture.h"
 #include "monitor/engine.h"
+#include "monitor/input.h"
+#include "monitor/labd_link.h"
 #include "monitor/output.h"
 #include "monitor/ui.h"
+#include "shared/clock.h"
 
-enum out_mode { OUT_NONE = 0, OUT_SUMMARY, OUT_JSON, OUT_EVENTS, OUT_LADDER };
+enum main_out {
+    MAIN_OUT_NONE = 0,
+    MAIN_OUT_SUMMARY,
+    MAIN_OUT_JSON,
+    MAIN_OUT_EVENTS,
+    MAIN_OUT_LADDER
+};
 
-struct app {
+/* The command line, parsed. */
+struct main_args {
+    struct capture_opts cap;
+    enum main_out mode;
+    const char *ladder_sel;
+    const char *run_dir;
+    int port;
+    uint64_t max_packets; /* -c: 0 = no limit */
+    double duration;      /* -d seconds, 0 = no limit */
+    double speed;         /* --speed (the TUI's) */
+    uint32_t max_flows;
+};
+
+/* What the parse says to do. */
+enum main_parse_result {
+    MAIN_PARSE_RUN = 0, /* run with the arguments */
+    MAIN_PARSE_DONE,    /* --help or --version printed: exit 0 */
+    MAIN_PARSE_BAD,     /* bad usage, said on stderr: exit 2 */
+};
+
+/* The non-interactive run. */
+struct main_app {
     struct engine *eng;
-    struct capture *cap;
+    struct input *in;
     int dlt;
-    enum out_mode mode;
+    enum main_out mode;
     const char *ladder_sel;
     int ladder_found;
-    int count_reached;    /* -c COUNT packets handled */
     uint64_t max_packets; /* 0 = no limit */
     uint64_t seen;
     FILE *out;
 };
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t main_stop;
 
-static void on_signal(int sig)
+static void main_on_signal(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    main_stop = 1;
 }
 
-static void usage(FILE *f)
+static void main_usage(FILE *f)
 {
     fprintf(
         f, "usage: labmon [options]\n"
@@ -73,25 +101,25 @@ static void usage(FILE *f)
            "error, 2 bad usage. See labmon(8).\n");
 }
 
-static void on_event(void *ctx, const struct engine_event *ev)
+static void main_on_event(void *ctx, const struct engine_event *ev)
 {
-    struct app *a = ctx;
-    if (a->mode == OUT_EVENTS)
+    struct main_app *a = ctx;
+    if (a->mode == MAIN_OUT_EVENTS)
         output_event_json(a->out, ev);
 }
 
 /* A flow is about to be forgotten: report it now so --json/--summary lose nothing. */
-static void on_evict(void *ctx, struct flow *f)
+static void main_on_evict(void *ctx, struct flow *f)
 {
-    struct app *a = ctx;
+    struct main_app *a = ctx;
     if (f->reported)
         return;
     f->reported = 1;
-    if (a->mode == OUT_JSON)
+    if (a->mode == MAIN_OUT_JSON)
         output_flow_json(a->out, f);
-    else if (a->mode == OUT_SUMMARY)
+    else if (a->mode == MAIN_OUT_SUMMARY)
         output_summary_row(a->out, f);
-    else if (a->mode == OUT_LADDER && !a->ladder_found &&
+    else if (a->mode == MAIN_OUT_LADDER && !a->ladder_found &&
              output_selector_match(a->ladder_sel, f) == 1) {
         output_ladder(a->out, f, 100);
         a->ladder_found = 1;
@@ -99,89 +127,68 @@ static void on_evict(void *ctx, struct flow *f)
 }
 
 /* --ladder: only the selected connection needs a segment log and HTTP. */
-static int ladder_select(void *ctx, const struct flow *f)
+static int main_ladder_select(void *ctx, const struct flow *f)
 {
-    const struct app *a = ctx;
+    const struct main_app *a = ctx;
     return output_selector_match(a->ladder_sel, f) == 1;
 }
 
-static void on_frame(void *ctx, uint64_t ts_ns, uint32_t caplen, uint32_t wirelen,
-                     const uint8_t *bytes)
+static void main_on_frame(void *ctx, uint64_t ts_ns, uint32_t caplen, uint32_t wirelen,
+                          const uint8_t *bytes)
 {
-    struct app *a = ctx;
+    struct main_app *a = ctx;
     engine_packet(a->eng, a->dlt, bytes, caplen, wirelen, ts_ns);
     a->seen++;
     if (a->max_packets && a->seen >= a->max_packets) {
-        a->count_reached = 1;
-        stop_requested = 1;
-        capture_break(a->cap);
+        main_stop = 1;
+        input_break(a->in);
     }
 }
 
-static uint64_t now_ns(void)
+/* Reads the input until its end, a signal, -c or -d. Returns the exit status. */
+static int main_loop(struct main_app *a, double duration)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
+    int live = input_kind(a->in) == INPUT_LIVE;
+    int64_t deadline = live && duration > 0 ? clock_mono_ns() + (int64_t)(duration * 1e9) : 0;
+    struct pollfd pfd[1];
 
-static int run_loop(struct app *a, double duration)
-{
-    uint64_t deadline = duration > 0 ? now_ns() + (uint64_t)(duration * 1e9) : 0;
-    if (!capture_is_live(a->cap)) {
-        while (!stop_requested) {
-            int n = capture_dispatch(a->cap, 4096, on_frame, a);
-            if (n < 0) {
-                fprintf(stderr, "labmon: reading the capture failed: %s\n", capture_error(a->cap));
-                return 1;
-            }
-            if (capture_eof(a->cap))
-                break;
-        }
-        return 0;
-    }
-    struct pollfd pfd = { .fd = capture_fd(a->cap), .events = POLLIN };
-    while (!stop_requested) {
+    while (!main_stop) {
         int timeout = 200;
         if (deadline) {
-            uint64_t t = now_ns();
+            int64_t t = clock_mono_ns();
             if (t >= deadline)
                 break;
-            if ((deadline - t) / 1000000 < (uint64_t)timeout)
+            if ((deadline - t) / 1000000 < timeout)
                 timeout = (int)((deadline - t) / 1000000) + 1;
         }
-        int rc = poll(&pfd, 1, timeout);
-        if (rc < 0 && errno != EINTR) {
+        switch (input_turn(a->in, pfd, 0, timeout)) {
+        case INPUT_OK:
+            break;
+        case INPUT_EOF:
+            return 0;
+        case INPUT_POLL_FAIL:
             fprintf(stderr, "labmon: poll: %s\n", strerror(errno));
             return 1;
-        }
-        int n;
-        do {
-            n = capture_dispatch(a->cap, -1, on_frame, a);
-        } while (n > 0 && !stop_requested);
-        if (n < 0) {
-            fprintf(stderr, "labmon: capture failed: %s\n", capture_error(a->cap));
+        case INPUT_READ_FAIL:
+            fprintf(stderr, "labmon: %s failed: %s\n", live ? "capture" : "reading the capture",
+                    input_error(a->in));
             return 1;
         }
-        if (a->mode == OUT_EVENTS)
+        if (live && a->mode == MAIN_OUT_EVENTS)
             fflush(a->out);
     }
     /* Stopped by a signal or -d: what the kernel still holds in a batch
      * (at most CAPTURE_BATCH_MS old) was captured before the stop too. */
-    if (!a->count_reached) {
-        poll(&pfd, 1, CAPTURE_BATCH_MS + 20);
-        while (!a->count_reached && capture_dispatch(a->cap, -1, on_frame, a) > 0)
-            ;
-    }
+    input_drain(a->in);
     return 0;
 }
 
 /* Print what is left at the end; -1 if --ladder matched nothing. */
-static int report(struct app *a)
+static int main_report(struct main_app *a)
 {
     struct flow_table *t = engine_flows(a->eng);
     for (struct flow *f = flow_table_next(t, NULL); f; f = flow_table_next(t, f)) {
-        if (a->mode == OUT_LADDER) {
+        if (a->mode == MAIN_OUT_LADDER) {
             if (!a->ladder_found && output_selector_match(a->ladder_sel, f) == 1) {
                 output_ladder(a->out, f, 100);
                 a->ladder_found = 1;
@@ -190,31 +197,143 @@ static int report(struct app *a)
         }
         if (f->reported)
             continue;
-        if (a->mode == OUT_JSON)
+        if (a->mode == MAIN_OUT_JSON)
             output_flow_json(a->out, f);
-        else if (a->mode == OUT_SUMMARY)
+        else if (a->mode == MAIN_OUT_SUMMARY)
             output_summary_row(a->out, f);
     }
-    if (a->mode == OUT_LADDER && !a->ladder_found) {
+    if (a->mode == MAIN_OUT_LADDER && !a->ladder_found) {
         fprintf(stderr, "labmon: no connection matches '%s'\n", a->ladder_sel);
         return -1;
     }
-    if (a->mode == OUT_SUMMARY || a->mode == OUT_EVENTS) {
+    if (a->mode == MAIN_OUT_SUMMARY || a->mode == MAIN_OUT_EVENTS) {
         uint64_t recv = 0, drop = 0, ifdrop = 0;
-        int have = a->cap && capture_stats(a->cap, &recv, &drop, &ifdrop) == 0;
-        FILE *o = a->mode == OUT_SUMMARY ? a->out : stderr;
+        int have = capture_stats(input_capture(a->in), &recv, &drop, &ifdrop) == 0;
+        FILE *o = a->mode == MAIN_OUT_SUMMARY ? a->out : stderr;
         output_counters(o, engine_get_counters(a->eng), flow_table_created(t),
                         flow_table_evicted(t), have, recv, drop, ifdrop);
-    } else if (a->cap && capture_is_live(a->cap)) {
+    } else if (input_kind(a->in) == INPUT_LIVE) {
         uint64_t recv, drop, ifdrop;
-        if (capture_stats(a->cap, &recv, &drop, &ifdrop) == 0 && (drop || ifdrop))
+        if (capture_stats(input_capture(a->in), &recv, &drop, &ifdrop) == 0 && (drop || ifdrop))
             fprintf(stderr, "labmon: kernel dropped %llu packets (interface %llu)\n",
                     (unsigned long long)drop, (unsigned long long)ifdrop);
     }
     return 0;
 }
 
-int main(int argc, char **argv)
+/* The engine as an output mode wants it. */
+static void main_engine_config(struct main_app *a, uint32_t max_flows, struct engine_config *ec)
+{
+    *ec =
+        (struct engine_config){ .max_flows = max_flows, .on_evict = main_on_evict, .evict_ctx = a };
+    /* Ladder: the first and the last 32768 segments of each connection. */
+    ec->seglog_cap = a->mode == MAIN_OUT_LADDER ? 1u << 16 : 0;
+    /* Report closed connections 0.5 s (capture time) after their last segment
+     * and free their HTTP state: memory stays small on long captures. A
+     * segment arriving later still updates the record but is not reported. */
+    if (a->mode == MAIN_OUT_JSON || a->mode == MAIN_OUT_SUMMARY) {
+        ec->retire_closed_ns = 500ULL * 1000000ULL;
+        ec->on_retire = main_on_evict;
+        ec->retire_ctx = a;
+    }
+    if (a->mode == MAIN_OUT_LADDER) {
+        ec->select = main_ladder_select;
+        ec->select_ctx = a;
+    }
+    /* Only --events prints events: without a consumer the engine skips them
+     * (and the HTTP sniffer skips expanding each transaction for them). */
+    if (a->mode == MAIN_OUT_EVENTS) {
+        ec->on_event = main_on_event;
+        ec->event_ctx = a;
+    }
+}
+
+/* --summary, --json, --events, --ladder: returns the exit status. */
+static int main_batch(struct main_args *args)
+{
+    struct main_app a = { .out = stdout,
+                          .mode = args->mode,
+                          .ladder_sel = args->ladder_sel,
+                          .max_packets = args->max_packets };
+    struct input_opts io = { .cap = args->cap };
+    struct labd_link_info labd = { 0 };
+    struct engine_config ec;
+    char filter[64], err[512];
+    int rc = 1;
+
+    if (!io.cap.filter && !io.cap.read_file && args->port <= 0)
+        labd_link_probe(args->run_dir, &labd);
+
+    /* Before anything slow: a background job starts with SIGINT ignored. */
+    struct sigaction sa = { 0 };
+    sa.sa_handler = main_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    labd_link_capture_defaults(&labd, args->port, &io.cap, filter, sizeof(filter));
+    a.in = input_open(&io, main_on_frame, &a, err, sizeof(err));
+    if (!a.in) {
+        fprintf(stderr, "labmon: %s\n", err);
+        return 1;
+    }
+    a.dlt = capture_datalink(input_capture(a.in));
+    main_engine_config(&a, args->max_flows, &ec);
+    a.eng = engine_new(&ec);
+    if (!a.eng) {
+        fprintf(stderr, "labmon: out of memory for %u connections (try --max-flows)\n",
+                ec.max_flows);
+        goto done;
+    }
+
+    if (input_kind(a.in) == INPUT_LIVE) {
+        const char *loop = capture_loop_filter(input_capture(a.in));
+        fprintf(stderr, "labmon: capturing on %s, filter '%s'%s%s%s\n",
+                io.cap.iface ? io.cap.iface : "any", io.cap.filter ? io.cap.filter : "",
+                *loop ? " (in the kernel also '" : "", loop,
+                *loop ? "': loopback packets once)" : "");
+    }
+
+    static char obuf[1 << 16];
+    setvbuf(a.out, obuf, _IOFBF, sizeof(obuf));
+    /* One thread writes it: skip stdio's per-call locking. */
+    __fsetlocking(a.out, FSETLOCKING_BYCALLER);
+
+    if (a.mode == MAIN_OUT_SUMMARY)
+        output_summary_header(a.out);
+    rc = main_loop(&a, args->duration);
+    if (main_report(&a) < 0 && rc == 0)
+        rc = 1;
+    fflush(a.out);
+done:
+    engine_free(a.eng);
+    input_close(a.in);
+    return rc;
+}
+
+/* Where an option kept as the text given goes; NULL for the others. */
+static const char **main_text_option(struct main_args *args, int opt)
+{
+    static const struct {
+        int opt;
+        size_t off;
+    } texts[] = {
+        { 'i', offsetof(struct main_args, cap.iface) },
+        { 'f', offsetof(struct main_args, cap.filter) },
+        { 'r', offsetof(struct main_args, cap.read_file) },
+        { 'w', offsetof(struct main_args, cap.write_file) },
+        { 'R', offsetof(struct main_args, run_dir) },
+    };
+
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (texts[i].opt == opt)
+            return (const char **)(void *)((char *)args + texts[i].off);
+    return NULL;
+}
+
+/* Parses the command line into *args. */
+static enum main_parse_result main_parse(int argc, char **argv, struct main_args *args)
 {
     static const struct option longopts[] = {
         { "interface", required_argument, NULL, 'i' },
@@ -237,212 +356,129 @@ int main(int argc, char **argv)
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    struct capture_opts co = { 0 };
-    struct app a = { .out = stdout };
-    struct engine_config ec = { 0 };
-    double duration = 0, speed = 0;
-    const char *run_dir = NULL;
-    int port = 0, opt;
+    int opt;
     char *end;
 
+    *args = (struct main_args){ 0 };
     while ((opt = getopt_long(argc, argv, "i:f:p:r:w:s:c:d:hV", longopts, NULL)) != -1) {
+        const char **text = main_text_option(args, opt);
+        if (text) {
+            *text = optarg;
+            continue;
+        }
         switch (opt) {
-        case 'i':
-            co.iface = optarg;
-            break;
-        case 'f':
-            co.filter = optarg;
-            break;
         case 'p':
-            port = (int)strtol(optarg, &end, 10);
-            if (*end || port <= 0 || port > 65535) {
+            args->port = (int)strtol(optarg, &end, 10);
+            if (*end || args->port <= 0 || args->port > 65535) {
                 fprintf(stderr, "labmon: bad port '%s' (1-65535)\n", optarg);
-                return 2;
+                return MAIN_PARSE_BAD;
             }
             break;
-        case 'r':
-            co.read_file = optarg;
-            break;
-        case 'w':
-            co.write_file = optarg;
-            break;
         case 'I':
-            co.immediate = 1;
+            args->cap.immediate = 1;
             break;
         case 's':
-            co.snaplen = (int)strtol(optarg, &end, 10);
-            if (*end || co.snaplen < 64) {
+            args->cap.snaplen = (int)strtol(optarg, &end, 10);
+            if (*end || args->cap.snaplen < 64) {
                 fprintf(stderr, "labmon: bad snaplen '%s' (at least 64)\n", optarg);
-                return 2;
+                return MAIN_PARSE_BAD;
             }
             break;
         case 'c':
-            a.max_packets = strtoull(optarg, &end, 10);
-            if (*end || !a.max_packets) {
+            args->max_packets = strtoull(optarg, &end, 10);
+            if (*end || !args->max_packets) {
                 fprintf(stderr, "labmon: bad count '%s'\n", optarg);
-                return 2;
+                return MAIN_PARSE_BAD;
             }
             break;
         case 'd':
-            duration = strtod(optarg, &end);
-            if (*end || duration <= 0) {
+            args->duration = strtod(optarg, &end);
+            if (*end || args->duration <= 0) {
                 fprintf(stderr, "labmon: bad duration '%s' (seconds > 0)\n", optarg);
-                return 2;
+                return MAIN_PARSE_BAD;
             }
             break;
         case 'X':
-            speed = strtod(optarg, &end);
-            if (*end || speed <= 0 || speed > 1e6) {
+            args->speed = strtod(optarg, &end);
+            if (*end || args->speed <= 0 || args->speed > 1e6) {
                 fprintf(stderr, "labmon: bad --speed '%s' (a factor > 0, 1 = real time)\n", optarg);
-                return 2;
+                return MAIN_PARSE_BAD;
             }
             break;
-        case 'R':
-            run_dir = optarg;
-            break;
         case 'M':
-            ec.max_flows = (uint32_t)strtoul(optarg, &end, 10);
-            if (*end || !ec.max_flows) {
+            args->max_flows = (uint32_t)strtoul(optarg, &end, 10);
+            if (*end || !args->max_flows) {
                 fprintf(stderr, "labmon: bad --max-flows '%s'\n", optarg);
-                return 2;
+                return MAIN_PARSE_BAD;
             }
             break;
         case 'S':
         case 'J':
         case 'E':
         case 'L': {
-            enum out_mode m = opt == 'S'   ? OUT_SUMMARY
-                              : opt == 'J' ? OUT_JSON
-                              : opt == 'E' ? OUT_EVENTS
-                                           : OUT_LADDER;
-            if (a.mode && a.mode != m) {
+            enum main_out m = opt == 'S'   ? MAIN_OUT_SUMMARY
+                              : opt == 'J' ? MAIN_OUT_JSON
+                              : opt == 'E' ? MAIN_OUT_EVENTS
+                                           : MAIN_OUT_LADDER;
+            if (args->mode && args->mode != m) {
                 fprintf(stderr, "labmon: choose one of --summary, --json, --events, --ladder\n");
-                return 2;
+                return MAIN_PARSE_BAD;
             }
-            a.mode = m;
+            args->mode = m;
             if (opt == 'L')
-                a.ladder_sel = optarg;
+                args->ladder_sel = optarg;
             break;
         }
         case 'h':
-            usage(stdout);
-            return 0;
+            main_usage(stdout);
+            return MAIN_PARSE_DONE;
         case 'V':
             printf("labmon %s\n", LABD_VERSION);
-            return 0;
+            return MAIN_PARSE_DONE;
         default:
-            usage(stderr);
-            return 2;
+            main_usage(stderr);
+            return MAIN_PARSE_BAD;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "labmon: unexpected argument '%s' (see labmon --help)\n", argv[optind]);
-        return 2;
+        return MAIN_PARSE_BAD;
     }
-    if (a.mode == OUT_LADDER) {
+    if (args->mode == MAIN_OUT_LADDER) {
         struct flow probe = { 0 };
-        if (output_selector_match(a.ladder_sel, &probe) < 0) {
+        if (output_selector_match(args->ladder_sel, &probe) < 0) {
             fprintf(stderr, "labmon: bad --ladder selector '%s' (N, :PORT or ADDR:PORT)\n",
-                    a.ladder_sel);
-            return 2;
+                    args->ladder_sel);
+            return MAIN_PARSE_BAD;
         }
     }
-    if (a.mode == OUT_NONE) {
-        struct ui_opts uo = {
-            .cap = co, .port = port, .run_dir = run_dir, .speed = speed, .max_flows = ec.max_flows
-        };
-        return ui_run(&uo);
-    }
-    if (!co.filter && !co.read_file && port <= 0) {
-        uint16_t lport;
-        int workers;
-        int32_t mpid;
-        if (ui_labd_probe(run_dir, &lport, &workers, &mpid))
-            port = lport;
-    }
+    return MAIN_PARSE_RUN;
+}
 
+int main(int argc, char **argv)
+{
+    struct main_args args;
+
+    switch (main_parse(argc, argv, &args)) {
+    case MAIN_PARSE_RUN:
+        break;
+    case MAIN_PARSE_DONE:
+        return 0;
+    case MAIN_PARSE_BAD:
+        return 2;
+    }
     /* Connections come and go by the thousand: keep freed heap memory for
      * the next ones instead of returning it to the kernel after each free
      * (page faults on re-allocation were a fifth of the offline run time). */
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     mallopt(M_TOP_PAD, 16 << 20);
-
-    /* Before anything slow: a background job starts with SIGINT ignored. */
-    struct sigaction sa = { 0 };
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    char filter[64];
-    if (!co.filter && !co.read_file) {
-        capture_default_filter(port, filter, sizeof(filter));
-        co.filter = filter;
+    if (args.mode == MAIN_OUT_NONE) {
+        struct ui_opts uo = { .cap = args.cap,
+                              .port = args.port,
+                              .run_dir = args.run_dir,
+                              .speed = args.speed,
+                              .max_flows = args.max_flows };
+        return ui_run(&uo);
     }
-
-    char err[512];
-    a.cap = capture_open(&co, err, sizeof(err));
-    if (!a.cap) {
-        fprintf(stderr, "labmon: %s\n", err);
-        return 1;
-    }
-    if (capture_drop_privileges(err, sizeof(err)) < 0) {
-        fprintf(stderr, "labmon: %s\n", err);
-        capture_close(a.cap);
-        return 1;
-    }
-    a.dlt = capture_datalink(a.cap);
-
-    /* Ladder: the first and the last 32768 segments of each connection. */
-    ec.seglog_cap = a.mode == OUT_LADDER ? 1u << 16 : 0;
-    /* Report closed connections 0.5 s (capture time) after their last segment
-     * and free their HTTP state: memory stays small on long captures. A
-     * segment arriving later still updates the record but is not reported. */
-    if (a.mode == OUT_JSON || a.mode == OUT_SUMMARY) {
-        ec.retire_closed_ns = 500ULL * 1000000ULL;
-        ec.on_retire = on_evict;
-        ec.retire_ctx = &a;
-    }
-    if (a.mode == OUT_LADDER) {
-        ec.select = ladder_select;
-        ec.select_ctx = &a;
-    }
-    /* Only --events prints events: without a consumer the engine skips them
-     * (and the HTTP sniffer skips expanding each transaction for them). */
-    if (a.mode == OUT_EVENTS) {
-        ec.on_event = on_event;
-        ec.event_ctx = &a;
-    }
-    ec.on_evict = on_evict;
-    ec.evict_ctx = &a;
-    a.eng = engine_new(&ec);
-    if (!a.eng) {
-        fprintf(stderr, "labmon: out of memory for %u connections (try --max-flows)\n",
-                ec.max_flows);
-        capture_close(a.cap);
-        return 1;
-    }
-
-    if (capture_is_live(a.cap))
-        fprintf(stderr, "labmon: capturing on %s, filter '%s'%s%s%s\n", co.iface ? co.iface : "any",
-                co.filter ? co.filter : "",
-                *capture_loop_filter(a.cap) ? " (in the kernel also '" : "",
-                capture_loop_filter(a.cap),
-                *capture_loop_filter(a.cap) ? "': loopback packets once)" : "");
-
-    static char obuf[1 << 16];
-    setvbuf(a.out, obuf, _IOFBF, sizeof(obuf));
-    /* One thread writes it: skip stdio's per-call locking. */
-    __fsetlocking(a.out, FSETLOCKING_BYCALLER);
-
-    if (a.mode == OUT_SUMMARY)
-        output_summary_header(a.out);
-    int rc = run_loop(&a, duration);
-    if (report(&a) < 0 && rc == 0)
-        rc = 1;
-    fflush(a.out);
-    engine_free(a.eng);
-    capture_close(a.cap);
-    return rc;
+    return main_batch(&args);
 }

@@ -1,6 +1,6 @@
 /*
  * labmon's interactive view: the ncurses shell around the engine, the
- * capture and the view model. main.c calls ui_run() when no
+ * input layer and the view model. main.c calls ui_run() when no
  * non-interactive output (--summary, --json, --events, --ladder) is asked.
  */
 #ifndef LABMON_UI_H
@@ -20,12 +20,5 @@ struct ui_opts {
 
 /* Run the TUI until q, Ctrl-C or SIGTERM. Returns the exit status. */
 int ui_run(const struct ui_opts *o);
-
-/*
- * Find the running labd through its run dir (NULL = default): fills the
- * port, worker count and master pid and returns 1, or 0 when it does not
- * run (no scoreboard, or its master is gone).
- */
-int ui_labd_probe(const char *run_dir, uint16_t *port, int *workers, int32_t *pid);
 
 #endif

@@ -3,8 +3,8 @@
  * refreshed only for flows that changed since the last frame, in the order
  * the flows appeared. Pure apart from the optional worker-pid lookup.
  */
-#ifndef LABMON_UI_FLOW_H
-#define LABMON_UI_FLOW_H
+#ifndef LABMON_UI_FLOWS_H
+#define LABMON_UI_FLOWS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -19,12 +19,12 @@ struct ui_flows;
  * returns the pid, or 0 when unknown. Called until it answers, at most a
  * few times per connection.
  */
-typedef int32_t (*ui_pid_fn)(void *ctx, int family, const uint8_t *addr, uint16_t port,
-                             uint64_t when_ns);
+typedef int32_t (*ui_flows_pid_fn)(void *ctx, int family, const uint8_t *addr, uint16_t port,
+                                   uint64_t when_ns);
 
-struct ui_flows *ui_flows_new(void);
+/* pid_fn may be NULL: the pid column then stays empty. NULL when out of memory. */
+struct ui_flows *ui_flows_new(ui_flows_pid_fn pid_fn, void *pid_ctx);
 void ui_flows_free(struct ui_flows *u);
-void ui_flows_set_pid_lookup(struct ui_flows *u, ui_pid_fn fn, void *ctx);
 
 /* The flow is about to be evicted from the table (call from its evict callback). */
 void ui_flows_forget(struct ui_flows *u, struct flow *f);
@@ -35,10 +35,7 @@ void ui_flows_forget(struct ui_flows *u, struct flow *f);
  */
 void ui_flows_retire(struct ui_flows *u, struct flow *f);
 
-/*
- * Bring the mirror up to date with t. now_ns is the current capture time
- * (used for the pid lookup's retry budget). Returns the number of records.
- */
+/* Bring the mirror up to date with t. Returns the number of records. */
 size_t ui_flows_sync(struct ui_flows *u, struct flow_table *t);
 
 /* The records, oldest first, as the view wants them; valid until the next sync. */
@@ -48,9 +45,9 @@ const struct view_conn *const *ui_flows_conns(const struct ui_flows *u, size_t *
 struct flow *ui_flows_flow(const struct ui_flows *u, uint64_t id);
 
 /* Fill one record from a flow from scratch (the incremental path's reference). */
-void ui_conn_from_flow(struct view_conn *c, const struct flow *f);
+void ui_flows_conn_from_flow(struct view_conn *c, const struct flow *f);
 
 /* Map an observer state onto the view's. */
-enum view_tcp_state ui_state_from_tcp(enum tcp_state s);
+enum view_tcp_state ui_flows_state_from_tcp(enum tcp_state s);
 
 #endif

@@ -4,20 +4,22 @@
  * log entries appended since the last frame) so a frame over ten thousand
  * idle connections costs a walk, not a rebuild.
  */
-#include "monitor/ui_flow.h"
+#include "monitor/ui_flows.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "monitor/http_sniff.h"
 
 /* Payload closer than this in time is drawn as one data span. */
-#define DATA_MERGE_NS 200000ULL
+#define UI_FLOWS_DATA_MERGE_NS 200000ULL
 /* The pid lookup is retried on a few frames, then given up. */
-#define PID_TRIES   8
-#define PID_LOOKUPS 1024 /* per sync: bounds the work when thousands of flows appear at once */
+#define UI_FLOWS_PID_TRIES 8
+#define UI_FLOWS_PID_LOOKUPS                                                                       \
+    1024 /* per sync: bounds the work when thousands of flows appear at once */
 
-struct ui_rec {
+struct ui_flows_rec {
     struct view_conn c;
     struct flow *f;     /* the flow it mirrors */
     uint64_t synced_ts; /* f->last_ts_ns at the last sync, 0 = never */
@@ -28,16 +30,27 @@ struct ui_rec {
 };
 
 struct ui_flows {
-    struct ui_rec **recs; /* creation order, rebuilt by each sync */
-    const struct view_conn **conns;
+    /* &rec->c of each record in creation order, rebuilt by each sync. */
+    struct view_conn **conns;
     size_t n, cap;
-    ui_pid_fn pid_fn;
+    ui_flows_pid_fn pid_fn;
     void *pid_ctx;
 };
 
-struct ui_flows *ui_flows_new(void)
+static struct ui_flows_rec *ui_flows_rec_of(const struct view_conn *c)
 {
-    return calloc(1, sizeof(struct ui_flows));
+    return (struct ui_flows_rec *)((char *)(uintptr_t)c - offsetof(struct ui_flows_rec, c));
+}
+
+struct ui_flows *ui_flows_new(ui_flows_pid_fn pid_fn, void *pid_ctx)
+{
+    struct ui_flows *u = calloc(1, sizeof(*u));
+
+    if (u) {
+        u->pid_fn = pid_fn;
+        u->pid_ctx = pid_ctx;
+    }
+    return u;
 }
 
 void ui_flows_free(struct ui_flows *u)
@@ -46,22 +59,15 @@ void ui_flows_free(struct ui_flows *u)
         return;
     /* Flows may already be gone: their user pointers are not touched. */
     for (size_t i = 0; i < u->n; i++)
-        free(u->recs[i]);
-    free(u->recs);
+        free(ui_flows_rec_of(u->conns[i]));
     free(u->conns);
     free(u);
-}
-
-void ui_flows_set_pid_lookup(struct ui_flows *u, ui_pid_fn fn, void *ctx)
-{
-    u->pid_fn = fn;
-    u->pid_ctx = ctx;
 }
 
 /* Records are freed on the next sync: the view may still hold pointers this frame. */
 void ui_flows_forget(struct ui_flows *u, struct flow *f)
 {
-    struct ui_rec *r = f->user;
+    struct ui_flows_rec *r = f->user;
 
     (void)u;
     if (r && r->f == f)
@@ -69,9 +75,24 @@ void ui_flows_forget(struct ui_flows *u, struct flow *f)
     f->user = NULL;
 }
 
-static void rec_update(struct ui_rec *r, struct flow *f);
+static void ui_flows_rec_update(struct ui_flows_rec *r, struct flow *f);
 
-static void rec_init(struct ui_rec *r, struct flow *f);
+static void ui_flows_rec_init(struct ui_flows_rec *r, struct flow *f);
+
+/* The record mirroring f, made on first sight; NULL when out of memory. */
+static struct ui_flows_rec *ui_flows_rec_get(struct flow *f)
+{
+    struct ui_flows_rec *r = f->user;
+
+    if (r && r->f == f)
+        return r;
+    r = malloc(sizeof(*r));
+    if (r) {
+        ui_flows_rec_init(r, f);
+        f->user = r;
+    }
+    return r;
+}
 
 /*
  * A replay read at full speed can open, close and retire a flow between two
@@ -79,20 +100,14 @@ static void rec_init(struct ui_rec *r, struct flow *f);
  */
 void ui_flows_retire(struct ui_flows *u, struct flow *f)
 {
-    struct ui_rec *r = f->user;
+    struct ui_flows_rec *r = ui_flows_rec_get(f);
 
     (void)u;
-    if (!r || r->f != f) {
-        r = malloc(sizeof(*r));
-        if (!r)
-            return;
-        rec_init(r, f);
-        f->user = r;
-    }
-    rec_update(r, f);
+    if (r)
+        ui_flows_rec_update(r, f);
 }
 
-enum view_tcp_state ui_state_from_tcp(enum tcp_state s)
+enum view_tcp_state ui_flows_state_from_tcp(enum tcp_state s)
 {
     switch (s) {
     case TCPS_SYN_SENT:
@@ -120,18 +135,18 @@ enum view_tcp_state ui_state_from_tcp(enum tcp_state s)
     }
 }
 
-static int state_final(uint8_t s)
+static int ui_flows_state_final(uint8_t s)
 {
     return s == TCPS_TIME_WAIT || s == TCPS_CLOSED;
 }
 
 /* Fold one logged segment into the record: data spans, marks, FIN/RST times. */
-static void rec_segment(struct ui_rec *r, const struct seg_entry *e)
+static void ui_flows_rec_segment(struct ui_flows_rec *r, const struct seg_entry *e)
 {
     struct view_conn *c = &r->c;
 
     if (e->len)
-        view_conn_add_data(c, e->ts_ns, DATA_MERGE_NS);
+        view_conn_add_data(c, e->ts_ns, UI_FLOWS_DATA_MERGE_NS);
     if (e->marks & SEG_RETRANS)
         view_conn_add_mark(c, e->ts_ns, VIEW_MARK_RETRANS);
     else if (e->marks & SEG_WIN_UPDATE)
@@ -146,14 +161,14 @@ static void rec_segment(struct ui_rec *r, const struct seg_entry *e)
         c->end_ns = e->ts_ns;
     }
     /* The orderly close ends with the ACK of the second FIN. */
-    if (c->end == VIEW_END_OPEN && r->fin_ts[0] && r->fin_ts[1] && state_final(e->cstate) &&
-        state_final(e->sstate)) {
+    if (c->end == VIEW_END_OPEN && r->fin_ts[0] && r->fin_ts[1] &&
+        ui_flows_state_final(e->cstate) && ui_flows_state_final(e->sstate)) {
         c->end = VIEW_END_FIN;
         c->end_ns = e->ts_ns;
     }
 }
 
-static void rec_log(struct ui_rec *r, const struct flow *f)
+static void ui_flows_rec_log(struct ui_flows_rec *r, const struct flow *f)
 {
     uint32_t n = seglog_count(f);
     uint64_t total = (uint64_t)f->log.n + f->log.skipped;
@@ -166,12 +181,12 @@ static void rec_log(struct ui_rec *r, const struct flow *f)
     for (uint32_t i = start; i < n; i++) {
         const struct seg_entry *e = seglog_get(f, i);
         if (e)
-            rec_segment(r, e);
+            ui_flows_rec_segment(r, e);
     }
     r->log_total = total;
 }
 
-static void rec_http(struct ui_rec *r, const struct flow *f)
+static void ui_flows_rec_http(struct ui_flows_rec *r, const struct flow *f)
 {
     struct view_conn *c = &r->c;
     size_t n = f->http ? http_sniff_count(f->http) : 0;
@@ -203,12 +218,12 @@ static void rec_http(struct ui_rec *r, const struct flow *f)
     }
 }
 
-static void rec_counters(struct ui_rec *r, const struct flow *f)
+static void ui_flows_rec_counters(struct ui_flows_rec *r, const struct flow *f)
 {
     struct view_conn *c = &r->c;
 
-    c->cstate = (uint8_t)ui_state_from_tcp(f->d[FLOW_C2S].state);
-    c->sstate = (uint8_t)ui_state_from_tcp(f->d[FLOW_S2C].state);
+    c->cstate = (uint8_t)ui_flows_state_from_tcp(f->d[FLOW_C2S].state);
+    c->sstate = (uint8_t)ui_flows_state_from_tcp(f->d[FLOW_S2C].state);
     c->bytes_c2s = f->d[FLOW_C2S].bytes;
     c->bytes_s2c = f->d[FLOW_S2C].bytes;
     c->pkts_c2s = f->d[FLOW_C2S].pkts;
@@ -226,14 +241,14 @@ static void rec_counters(struct ui_rec *r, const struct flow *f)
     }
     if (!c->fin_ns && (f->d[0].fin_seen || f->d[1].fin_seen))
         c->fin_ns = f->last_ts_ns;
-    if (f->closed && c->end == VIEW_END_OPEN && state_final(f->d[0].state) &&
-        state_final(f->d[1].state)) {
+    if (f->closed && c->end == VIEW_END_OPEN && ui_flows_state_final(f->d[0].state) &&
+        ui_flows_state_final(f->d[1].state)) {
         c->end = VIEW_END_FIN;
         c->end_ns = f->last_ts_ns;
     }
 }
 
-static void rec_init(struct ui_rec *r, struct flow *f)
+static void ui_flows_rec_init(struct ui_flows_rec *r, struct flow *f)
 {
     struct view_conn *c = &r->c;
 
@@ -249,77 +264,64 @@ static void rec_init(struct ui_rec *r, struct flow *f)
     c->rtt_ns = -1;
 }
 
-static void rec_update(struct ui_rec *r, struct flow *f)
+static void ui_flows_rec_update(struct ui_flows_rec *r, struct flow *f)
 {
-    rec_log(r, f);
-    rec_counters(r, f);
-    rec_http(r, f);
+    ui_flows_rec_log(r, f);
+    ui_flows_rec_counters(r, f);
+    ui_flows_rec_http(r, f);
     r->synced_ts = f->last_ts_ns;
 }
 
-void ui_conn_from_flow(struct view_conn *c, const struct flow *f)
+void ui_flows_conn_from_flow(struct view_conn *c, const struct flow *f)
 {
-    struct ui_rec r;
+    struct ui_flows_rec r;
 
-    rec_init(&r, (struct flow *)f);
-    rec_update(&r, (struct flow *)f);
+    ui_flows_rec_init(&r, (struct flow *)f);
+    ui_flows_rec_update(&r, (struct flow *)f);
     *c = r.c;
 }
 
-static int grow(struct ui_flows *u, size_t n)
+/* Room for n rows; the caller fills them anew, so nothing is copied. Returns 0 or -1. */
+static int ui_flows_reserve(struct ui_flows *u, size_t n)
 {
     size_t cap = u->cap ? u->cap : 256;
-    struct ui_rec **recs;
-    const struct view_conn **conns;
 
     if (n <= u->cap)
         return 0;
     while (cap < n)
         cap *= 2;
-    recs = realloc(u->recs, cap * sizeof(*recs));
-    if (!recs)
-        return -1;
-    u->recs = recs;
-    conns = realloc(u->conns, cap * sizeof(*conns));
-    if (!conns)
-        return -1;
-    u->conns = conns;
-    u->cap = cap;
-    return 0;
+    free(u->conns);
+    u->conns = malloc(cap * sizeof(*u->conns));
+    u->cap = u->conns ? cap : 0;
+    return u->conns ? 0 : -1;
 }
 
 size_t ui_flows_sync(struct ui_flows *u, struct flow_table *t)
 {
     size_t k = 0;
-    uint32_t live = flow_table_count(t);
-    int budget = PID_LOOKUPS;
+    int budget = UI_FLOWS_PID_LOOKUPS;
 
     /* Records of evicted flows go first; the rest are rebuilt in creation order. */
-    for (size_t i = 0; i < u->n; i++)
-        if (!u->recs[i]->f)
-            free(u->recs[i]);
+    for (size_t i = 0; i < u->n; i++) {
+        struct ui_flows_rec *r = ui_flows_rec_of(u->conns[i]);
+        if (!r->f)
+            free(r);
+    }
     u->n = 0;
-    if (grow(u, live) < 0)
+    if (ui_flows_reserve(u, flow_table_count(t)) < 0)
         return 0;
     for (struct flow *f = flow_table_next(t, NULL); f && k < u->cap; f = flow_table_next(t, f)) {
-        struct ui_rec *r = f->user;
-        if (!r || r->f != f) {
-            r = malloc(sizeof(*r));
-            if (!r)
-                break;
-            rec_init(r, f);
-            f->user = r;
-        }
+        struct ui_flows_rec *r = ui_flows_rec_get(f);
+        if (!r)
+            break;
         if (r->synced_ts != f->last_ts_ns || !r->synced_ts)
-            rec_update(r, f);
-        if (!r->c.pid && u->pid_fn && r->pid_tries < PID_TRIES && budget > 0) {
+            ui_flows_rec_update(r, f);
+        if (!r->c.pid && u->pid_fn && r->pid_tries < UI_FLOWS_PID_TRIES && budget > 0) {
             budget--;
             r->pid_tries++;
             r->c.pid = u->pid_fn(u->pid_ctx, r->c.family, r->c.caddr, r->c.cport, r->c.first_ns);
         }
-        u->recs[k] = r;
-        u->conns[k] = &r->c;
-        k++;
+        u->conns[k++] = &r->c;
     }
     u->n = k;
     return k;
@@ -338,12 +340,12 @@ struct flow *ui_flows_flow(const struct ui_flows *u, uint64_t id)
     /* Records are in creation order, and ids grow with creation. */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (u->recs[mid]->c.id < id)
+        if (u->conns[mid]->id < id)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo < u->n && u->recs[lo]->c.id == id)
-        return u->recs[lo]->f;
+    if (lo < u->n && u->conns[lo]->id == id)
+        return ui_flows_rec_of(u->conns[lo])->f;
     return NULL;
 }
