@@ -955,14 +955,14 @@ static uint64_t sort_key(const struct view_conn *c, enum view_sort s)
     }
 }
 
-struct sort_item {
+struct view_sort_item {
     uint64_t key, first, id;
     uint32_t idx;
 };
 
 static int sort_item_cmp(const void *pa, const void *pb)
 {
-    const struct sort_item *a = pa, *b = pb;
+    const struct view_sort_item *a = pa, *b = pb;
 
     if (a->key != b->key)
         return a->key < b->key ? -1 : 1;
@@ -975,7 +975,7 @@ static int order_grow(struct view_state *vs, size_t n)
 {
     uint32_t *o;
     uint64_t *id;
-    struct sort_item *it;
+    struct view_sort_item *it;
     size_t cap = vs->cap ? vs->cap : 64;
 
     if (n <= vs->cap)
@@ -1001,7 +1001,7 @@ static int order_grow(struct view_state *vs, size_t n)
 /* Filter, hide cleared rows, sort; fills vs->order and vs->nshown. */
 static void build_order(struct view_state *vs, const struct view_conn *const *conns, size_t n)
 {
-    struct sort_item *it;
+    struct view_sort_item *it;
     size_t k = 0;
     int sorted = 1;
 
@@ -1014,7 +1014,7 @@ static void build_order(struct view_state *vs, const struct view_conn *const *co
             continue;
         if (vs->filter.nterms && !view_filter_match(&vs->filter, c))
             continue;
-        it[k] = (struct sort_item){ sort_key(c, vs->sort), c->first_ns, c->id, (uint32_t)i };
+        it[k] = (struct view_sort_item){ sort_key(c, vs->sort), c->first_ns, c->id, (uint32_t)i };
         if (k && sorted && sort_item_cmp(&it[k - 1], &it[k]) > 0)
             sorted = 0;
         k++;

@@ -220,7 +220,7 @@ struct view_ladder_line {
     uint8_t attr;     /* enum view_attr */
 };
 
-struct sort_item;
+struct view_sort_item;
 
 /* Everything the UI remembers between frames. Initialise with view_state_init. */
 struct view_state {
@@ -249,7 +249,7 @@ struct view_state {
     size_t cap;
     uint32_t *order; /* indices into the conns array, as shown */
     uint64_t *order_id;
-    struct sort_item *sort_items; /* view.c's scratch space for sorting */
+    struct view_sort_item *sort_items; /* view.c's scratch space for sorting */
     int page_rows;
     int nladder;
 };
@@ -262,7 +262,7 @@ enum view_action {
 };
 
 /* Key codes beyond plain characters (the UI maps curses keys onto these). */
-enum view_key {
+enum view_keycode {
     VIEW_KEY_UP = 0x110000,
     VIEW_KEY_DOWN,
     VIEW_KEY_LEFT,
