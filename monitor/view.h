@@ -249,7 +249,7 @@ struct view_state {
     size_t cap;
     uint32_t *order; /* indices into the conns array, as shown */
     uint64_t *order_id;
-    struct view_sort_item *sort_items; /* view.c's scratch space for sorting */
+    struct view_sort_item *sort_items; /* view_sort.c's scratch space for sorting */
     int page_rows;
     int nladder;
 };
