@@ -22,9 +22,7 @@ void view_state_init(struct view_state *vs, const struct view_glyphs *g)
 
 void view_state_free(struct view_state *vs)
 {
-    free(vs->order);
-    free(vs->order_id);
-    free(vs->sort_items);
+    free(vs->sort_items); /* one block with order_id and order (view_sort.c) */
     vs->order = NULL;
     vs->order_id = NULL;
     vs->sort_items = NULL;

@@ -247,9 +247,10 @@ struct view_state {
     /* Results of the last render, for key handling. */
     size_t nshown;
     size_t cap;
+    /* One allocation (view_sort.c) holds these three: sort_items at its start. */
     uint32_t *order; /* indices into the conns array, as shown */
     uint64_t *order_id;
-    struct view_sort_item *sort_items; /* view_sort.c's scratch space for sorting */
+    struct view_sort_item *sort_items;
     int page_rows;
     int nladder;
 };

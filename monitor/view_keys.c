@@ -272,37 +272,33 @@ enum view_action view_key(struct view_state *vs, int key, uint64_t now_ns)
     return view_keys_waterfall(vs, key, page, now_ns);
 }
 
+/* What each bar glyph means, in the order of the bar's attributes (VIEW_A_HANDSHAKE first). */
+static const char *const view_bar_meaning[] = {
+    "handshake",    "request waiting", "data",           "idle (keep-alive)", "FIN sent, closing",
+    "closed (FIN)", "reset (RST)",     "retransmission", "window update",
+};
+_Static_assert(sizeof(view_bar_meaning) / sizeof(view_bar_meaning[0]) ==
+                   VIEW_A_WINUPD - VIEW_A_HANDSHAKE + 1,
+               "one meaning per bar attribute");
+
 /* The bar's glyphs with what each means, wrapped to the screen width. */
 static int view_help_legend(struct view_screen *s, const struct view_glyphs *g, int y)
 {
-    static const struct {
-        enum view_attr a;
-        const char *what;
-    } legend[] = {
-        { VIEW_A_HANDSHAKE, "handshake" },
-        { VIEW_A_WAIT, "request waiting" },
-        { VIEW_A_DATA, "data" },
-        { VIEW_A_IDLE, "idle (keep-alive)" },
-        { VIEW_A_TEARDOWN, "FIN sent, closing" },
-        { VIEW_A_FIN, "closed (FIN)" },
-        { VIEW_A_RST, "reset (RST)" },
-        { VIEW_A_RETRANS, "retransmission" },
-        { VIEW_A_WINUPD, "window update" },
-    };
     struct view_pen p = { s, y, 2, s->w, VIEW_A_NORMAL };
 
-    for (size_t i = 0; i < sizeof(legend) / sizeof(legend[0]); i++) {
-        int w = 4 + view_text_width(legend[i].what);
+    for (int a = VIEW_A_HANDSHAKE; a <= VIEW_A_WINUPD; a++) {
+        const char *what = view_bar_meaning[a - VIEW_A_HANDSHAKE];
+        int w = 4 + view_text_width(what);
         if (p.x + w > s->w - 1) {
             if (++y >= s->h)
                 break;
             p = (struct view_pen){ s, y, 2, s->w, VIEW_A_NORMAL };
         }
-        p.attr = legend[i].a;
-        view_pen_cp(&p, view_phase_glyph(g, legend[i].a));
+        p.attr = (uint8_t)a;
+        view_pen_cp(&p, view_phase_glyph(g, (enum view_attr)a));
         p.attr = VIEW_A_NORMAL;
         view_pen_cp(&p, ' ');
-        view_pen_str(&p, legend[i].what);
+        view_pen_str(&p, what);
         view_pen_str(&p, "  ");
     }
     return y + 1;

@@ -67,11 +67,14 @@ static int view_sort_item_cmp(const void *pa, const void *pb)
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/* Room for n rows in vs->order, vs->order_id and vs->sort_items: 0, or -1 (ENOMEM). */
+/*
+ * Room for n rows in vs->sort_items, vs->order_id and vs->order. They are
+ * rebuilt from scratch every frame, so one block holds all three (largest
+ * alignment first) and nothing is copied when it grows. 0, or -1 (ENOMEM)
+ * with the old block kept.
+ */
 static int view_order_grow(struct view_state *vs, size_t n)
 {
-    uint32_t *o;
-    uint64_t *id;
     struct view_sort_item *it;
     size_t cap = vs->cap ? vs->cap : 64;
 
@@ -79,18 +82,13 @@ static int view_order_grow(struct view_state *vs, size_t n)
         return 0;
     while (cap < n)
         cap *= 2;
-    o = realloc(vs->order, cap * sizeof(*o));
-    if (!o)
-        return -1;
-    vs->order = o;
-    id = realloc(vs->order_id, cap * sizeof(*id));
-    if (!id)
-        return -1;
-    vs->order_id = id;
-    it = realloc(vs->sort_items, cap * sizeof(*it));
+    it = malloc(cap * (sizeof(*it) + sizeof(*vs->order_id) + sizeof(*vs->order)));
     if (!it)
         return -1;
+    free(vs->sort_items);
     vs->sort_items = it;
+    vs->order_id = (uint64_t *)(it + cap);
+    vs->order = (uint32_t *)(vs->order_id + cap);
     vs->cap = cap;
     return 0;
 }
