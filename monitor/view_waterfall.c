@@ -143,11 +143,9 @@ static void view_draw_requests(struct view_pen *p, const struct view_conn *c, in
     }
 }
 
-/* Right-align text in the column at x, w wide, when the layout has that column. */
+/* Right-align text in the column at x, w wide. */
 static void view_draw_cell_right(struct view_pen *p, int x, int w, const char *text)
 {
-    if (!w)
-        return;
     p->x = x;
     view_pen_right(p, text, w);
 }
@@ -174,11 +172,13 @@ static void view_draw_row(struct view_screen *s, int y, const struct view_layout
     view_pen_keep_tail(&p, buf, L->client_w, 0, g);
     p.end = s->w;
 
-    if (c->pid > 0)
-        snprintf(buf, sizeof(buf), "%d", c->pid);
-    else
-        snprintf(buf, sizeof(buf), "-");
-    view_draw_cell_right(&p, L->pid_x, L->pid_w, buf);
+    if (L->pid_w) {
+        if (c->pid > 0)
+            snprintf(buf, sizeof(buf), "%d", c->pid);
+        else
+            snprintf(buf, sizeof(buf), "-");
+        view_draw_cell_right(&p, L->pid_x, L->pid_w, buf);
+    }
 
     p.x = L->state_x;
     snprintf(buf, sizeof(buf), "%s/%s", view_state_code(c->cstate, L->wide),
@@ -199,10 +199,12 @@ static void view_draw_row(struct view_screen *s, int y, const struct view_layout
     snprintf(buf, sizeof(buf), "%s/%s", a, b);
     view_draw_cell_right(&p, L->bytes_x, L->bytes_w, buf);
 
-    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(c->pkts_c2s + c->pkts_s2c));
-    view_draw_cell_right(&p, L->pkts_x, L->pkts_w, buf);
-    view_format_rtt(buf, sizeof(buf), c->rtt_ns);
-    view_draw_cell_right(&p, L->rtt_x, L->rtt_w, buf);
+    if (L->pkts_w) { /* packets and RTT: only from 100 columns */
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(c->pkts_c2s + c->pkts_s2c));
+        view_draw_cell_right(&p, L->pkts_x, L->pkts_w, buf);
+        view_format_rtt(buf, sizeof(buf), c->rtt_ns);
+        view_draw_cell_right(&p, L->rtt_x, L->rtt_w, buf);
+    }
     p.x = L->bar_x;
     view_draw_bar(&p, c, ax, g, sel);
 }
@@ -217,14 +219,17 @@ static void view_draw_titles(struct view_screen *s, const struct view_layout *L,
     view_screen_line_attr(s, 1, VIEW_A_TITLE);
     p.x = L->client_x;
     view_pen_trunc(&p, L->common[0] ? L->common : "CLIENT", L->client_w, &view_glyphs_ascii);
-    view_draw_cell_right(&p, L->pid_x, L->pid_w, "PID");
+    if (L->pid_w)
+        view_draw_cell_right(&p, L->pid_x, L->pid_w, "PID");
     p.x = L->state_x;
     view_pen_str(&p, L->wide ? "CLIENT/SERVER" : "C/S");
     p.x = L->req_x;
     view_pen_str(&p, "REQUESTS");
     view_draw_cell_right(&p, L->bytes_x, L->bytes_w, "C>S/S>C");
-    view_draw_cell_right(&p, L->pkts_x, L->pkts_w, "PKTS");
-    view_draw_cell_right(&p, L->rtt_x, L->rtt_w, "RTT");
+    if (L->pkts_w) {
+        view_draw_cell_right(&p, L->pkts_x, L->pkts_w, "PKTS");
+        view_draw_cell_right(&p, L->rtt_x, L->rtt_w, "RTT");
+    }
     /* Bar title: time of the first column, the scale, time of the last. */
     view_format_duration(l, sizeof(l), (int64_t)(ax->a0 - st->origin_ns));
     view_format_duration(r, sizeof(r),
