@@ -147,6 +147,7 @@ struct view_screen {
     struct view_cell *cell;
 };
 
+/* 0, or -1 with errno: EINVAL below 1x1, ENOMEM. */
 int view_screen_resize(struct view_screen *s, int w, int h);
 void view_screen_free(struct view_screen *s);
 /* Line y as UTF-8 with trailing blanks removed; returns its length. */
@@ -220,7 +221,7 @@ struct view_ladder_line {
     uint8_t attr;     /* enum view_attr */
 };
 
-struct sort_item;
+struct view_sort_item;
 
 /* Everything the UI remembers between frames. Initialise with view_state_init. */
 struct view_state {
@@ -247,9 +248,10 @@ struct view_state {
     /* Results of the last render, for key handling. */
     size_t nshown;
     size_t cap;
+    /* One allocation (view_sort.c) holds these three: sort_items at its start. */
     uint32_t *order; /* indices into the conns array, as shown */
     uint64_t *order_id;
-    struct sort_item *sort_items; /* view.c's scratch space for sorting */
+    struct view_sort_item *sort_items;
     int page_rows;
     int nladder;
 };
@@ -262,7 +264,7 @@ enum view_action {
 };
 
 /* Key codes beyond plain characters (the UI maps curses keys onto these). */
-enum view_key {
+enum view_keycode {
     VIEW_KEY_UP = 0x110000,
     VIEW_KEY_DOWN,
     VIEW_KEY_LEFT,
@@ -287,8 +289,8 @@ void view_zoom_fit(struct view_state *vs, uint64_t first_ns, uint64_t last_ns, i
 int view_bar_width(int w, int show_pid);
 
 /*
- * Apply one key. conns/n are the rows of the last render (for paging).
- * now_ns freezes the axis when pausing.
+ * Apply one key. Selection and paging move over the rows of the last
+ * view_render; now_ns is the time up to which 'c' hides closed connections.
  */
 enum view_action view_key(struct view_state *vs, int key, uint64_t now_ns);
 
@@ -303,7 +305,7 @@ void view_render(struct view_state *vs, const struct view_conn *const *conns, si
 /* The selected connection id, and whether there is one. */
 int view_selected(const struct view_state *vs, uint64_t *id);
 
-/* Short helpers, exposed for the tests and the text outputs. */
+/* Short helpers shared by the view's files, exposed for the tests. */
 const char *view_state_code(enum view_tcp_state st, int wide);
 size_t view_format_bytes(char *buf, size_t size, uint64_t n);
 size_t view_format_duration(char *buf, size_t size, int64_t ns);
