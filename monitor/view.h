@@ -64,7 +64,7 @@ struct view_mark {
 
 /*
  * One connection as the views need it. Filled by an adapter from the flow
- * engine (ui_flow.c) or by hand in tests. Times are capture timestamps in ns.
+ * engine (ui_flows.c) or by hand in tests. Times are capture timestamps in ns.
  */
 struct view_conn {
     uint64_t id;                  /* stable identity (the engine's stream index) */
@@ -215,7 +215,7 @@ struct view_filter {
 int view_filter_parse(struct view_filter *f, const char *text, char *err, size_t errlen);
 int view_filter_match(const struct view_filter *f, const struct view_conn *c);
 
-/* Ladder lines of the selected connection, supplied by the UI (see ui_flow.h). */
+/* Ladder lines of the selected connection, supplied by the UI (see ui_ladder.h). */
 struct view_ladder_line {
     const char *text; /* UTF-8 */
     uint8_t attr;     /* enum view_attr */

@@ -1,6 +1,6 @@
 /*
  * The ladder page: a title line for the selected connection, then its
- * sequence-diagram lines (made by the UI, see ui_flow.h), scrolled.
+ * sequence-diagram lines (made by the UI, see ui_ladder.h), scrolled.
  */
 #include "monitor/view_int.h"
 
