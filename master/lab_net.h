@@ -1,0 +1,79 @@
+/*
+ * The lab link (labd --lab): a private network namespace for labd's
+ * listening sockets, reached from the host through a veth pair at MTU 1500
+ * with segmentation and checksum offloads off, so the link carries real
+ * Ethernet frames. With knobs, a third namespace sits between the two ends
+ * where the wire (master/lab_wire.c) forwards frames between two veth pairs:
+ *
+ *   no knobs:  host "labdN" <-------------------------------> "eth0" labd
+ *   knobs:     host "labdN" <-> "to-host" [wire] "to-labd" <-> "eth0" labd
+ *
+ * Lifetime: the namespaces are never named (not in /run/netns) nor
+ * bind-mounted. A namespace lives while a process is in it, a descriptor of
+ * it is open, or a socket made in it is open; when it goes, the kernel
+ * deletes its interfaces, and a veth end goes with its peer. The caller
+ * keeps lab_ns and wire_ns open; the listening sockets and the wire's
+ * packet sockets hold them too. So when every labd process is gone, however
+ * it ended (kill -9 included), the link vanishes with no clean-up step.
+ */
+#ifndef LABD_LAB_NET_H
+#define LABD_LAB_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/lab_opts.h"
+
+#define LAB_NET_MTU       1500
+#define LAB_NET_LABD_IF   "eth0"    /* labd's end, inside the lab namespace */
+#define LAB_NET_WIRE_HOST "to-host" /* the wire's ends, inside the wire namespace */
+#define LAB_NET_WIRE_LABD "to-labd"
+
+/* The host's and labd's addresses of the /30 at net (host order). */
+#define LAB_NET_HOST_ADDR(net) ((net) + 1)
+#define LAB_NET_LABD_ADDR(net) ((net) + 2)
+
+enum lab_net_where {
+    LAB_NET_HOST, /* the namespace lab_net_open was called in */
+    LAB_NET_LABD, /* labd's private namespace */
+    LAB_NET_WIRE, /* the wire's namespace (knobs only) */
+};
+
+struct lab_net {
+    int host_ns;                           /* descriptor of the caller's namespace */
+    int lab_ns;                            /* labd's namespace: listening sockets go here */
+    int wire_ns;                           /* the wire's namespace; -1 without knobs */
+    uint32_t net;                          /* the /30 in use, host order */
+    char host_if[LAB_OPTS_IFNAME_MAX];     /* the host's end: "labd0" */
+    int host_ifindex;                      /* in the host namespace */
+    int wire_ifindex[LAB_OPTS_NDIR];       /* in wire_ns: [C2S] "to-host", [S2C] "to-labd" */
+    unsigned long lab_ns_ino, wire_ns_ino; /* inode numbers, to identify them in tests */
+};
+
+/*
+ * Build the link for o (o->wire: with the wire's namespace) from the
+ * caller's namespace, which the caller is back in on return. Without
+ * --lab-net the first /30 of 198.18.0.0/15 that no address on the host
+ * touches and no other labd holds is taken. Returns 0, or -1 with one line
+ * in err ("--lab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN): ...") and
+ * nothing left behind (whatever was made goes with the namespaces).
+ */
+int lab_net_open(const struct lab_opts *o, struct lab_net *ln, char *err, size_t errlen);
+
+/*
+ * Move the calling thread into one of the link's namespaces: sockets made
+ * there stay there (listen in LAB_NET_LABD, then go back to LAB_NET_HOST).
+ * 0, or -1 with errno.
+ */
+int lab_net_enter(const struct lab_net *ln, enum lab_net_where where);
+
+/*
+ * Close this process's descriptors of the namespaces. The link goes once
+ * no process and no socket holds them any more.
+ */
+void lab_net_close(struct lab_net *ln);
+
+/* "http://198.18.0.2:8080/" for labd's address on the link. */
+void lab_net_url(const struct lab_net *ln, int port, char *out, size_t n);
+
+#endif
