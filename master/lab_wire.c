@@ -142,8 +142,9 @@ static void lab_wire_trace(const struct lab_wire *w, enum lab_opts_dir d, enum w
         dprintf(w->a->trace_fd, "%s %s tcp flags=0x%02x len=%u\n", lab_wire_dir_names[d], why[v],
                 n->flags, n->payload);
     else
-        dprintf(w->a->trace_fd, "%s %s tcp flags=0x%02x rel=%u len=%u nth=%u retx=%d\n",
-                lab_wire_dir_names[d], why[v], n->flags, n->rel_seq, n->payload, n->nth, n->retx);
+        dprintf(w->a->trace_fd, "%s %s tcp flags=0x%02x rel=%u len=%u block=%lld nth=%u retx=%d\n",
+                lab_wire_dir_names[d], why[v], n->flags, n->rel_seq, n->payload,
+                (long long)n->block, n->nth, n->retx);
 }
 
 /*

@@ -18,6 +18,8 @@ struct wire_core_pkt {
     uint32_t seq, ack;
     uint8_t flags;
     uint32_t payload;
+    uint16_t mss; /* a SYN's MSS option, 0 without */
+    int ts;       /* a SYN's timestamp option */
 };
 
 static uint16_t wire_core_be16(const uint8_t *p)
@@ -28,6 +30,28 @@ static uint16_t wire_core_be16(const uint8_t *p)
 static uint32_t wire_core_be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A SYN's MSS and whether it offers timestamps: they fix the size of a full segment. */
+static void wire_core_parse_options(const uint8_t *o, size_t len, struct wire_core_pkt *p)
+{
+    size_t i = 0;
+
+    while (i < len && o[i] != 0) {
+        size_t olen;
+
+        if (o[i] == 1) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= len || (olen = o[i + 1]) < 2 || i + olen > len)
+            return;
+        if (o[i] == 2 && olen == 4)
+            p->mss = wire_core_be16(o + i + 2);
+        if (o[i] == 8 && olen == 10)
+            p->ts = 1;
+        i += olen;
+    }
 }
 
 /* The TCP header at t, tcp_len bytes long (header and payload), as the IP layer says. */
@@ -47,6 +71,8 @@ static void wire_core_parse_tcp(const uint8_t *t, size_t tcp_len, struct wire_co
     p->ack = wire_core_be32(t + 8);
     p->flags = t[13];
     p->payload = (uint32_t)(tcp_len - doff);
+    if (p->flags & WIRE_CORE_TCP_SYN)
+        wire_core_parse_options(t + 20, doff - 20, p);
 }
 
 /* Ethernet (one VLAN tag at most), then IPv4 or IPv6, then TCP; every length checked first. */
@@ -197,14 +223,14 @@ static enum wire_core_verdict wire_core_track(struct wire_core *w, enum lab_opts
         if (h->have_isn && h->isn == p->seq)
             return WIRE_CORE_PASS;
         memset(f->half, 0, sizeof(f->half));
-        h->isn = p->seq;
-        h->have_isn = 1;
-        return w->knobs.drops.syn ? WIRE_CORE_RULED : WIRE_CORE_PASS;
     }
     if (p->flags & WIRE_CORE_TCP_SYN) {
         h->isn = p->seq;
         h->have_isn = 1;
-        return WIRE_CORE_PASS;
+        /* What this side may receive fixes the other side's full segment. */
+        if (p->mss > (p->ts ? 12 : 0))
+            f->half[!dir].block = p->mss - (p->ts ? 12u : 0u);
+        return opens && w->knobs.drops.syn ? WIRE_CORE_RULED : WIRE_CORE_PASS;
     }
     if (!h->have_isn)
         return WIRE_CORE_PASS;
@@ -221,17 +247,26 @@ static enum wire_core_verdict wire_core_track(struct wire_core *w, enum lab_opts
                wire_core_mix((uint64_t)(p->ack - f->half[!dir].isn) << 32 | h->repeat);
         return WIRE_CORE_PASS;
     }
+    /* The data's identity: the block starting in it, or else its offset. */
+    uint64_t block = h->block ? h->block : WIRE_CORE_BLOCK;
+    uint64_t first = ((uint64_t)note->rel_seq + block - 1) / block;
+    uint64_t id = (uint64_t)1 << 40 | note->rel_seq;
+    note->block = -1;
+    if (first * block < (uint64_t)note->rel_seq + p->payload) {
+        note->block = (int64_t)first;
+        id = (uint64_t)2 << 40 | first;
+    }
     end = p->seq + p->payload;
     if (!h->have_end || (int32_t)(end - h->max_end) > 0) {
         h->max_end = end;
         h->have_end = 1;
         note->nth = ++h->segs;
-        *key = wire_core_mix((uint64_t)1 << 40 | note->rel_seq);
+        *key = wire_core_mix(id);
         return wire_core_listed(&w->knobs.drops, dir, h->segs) ? WIRE_CORE_RULED : WIRE_CORE_PASS;
     }
     /* A retransmission: keyed by how many came before, so it is not lost for ever. */
     note->retx = 1;
-    *key = wire_core_mix((uint64_t)2 << 40 | note->rel_seq) ^ wire_core_mix(++h->retx);
+    *key = wire_core_mix(id) ^ wire_core_mix(++h->retx);
     return WIRE_CORE_PASS;
 }
 

@@ -4,12 +4,15 @@
  * --lab-rate), or dropped (--lab-loss, --lab-drop, a full queue). No I/O and
  * no clock; master/lab_wire.c moves the frames.
  *
- * Random loss is a function of the seed and of what the frame is: a data
- * segment of a connection the wire saw open is judged by its byte offset in
- * its direction and how often it was sent before, other segments of such a
- * connection by their flags, offsets and repeats; anything else by a
- * seeded stream per direction. So a second run with the same seed loses the
- * same data segments even when the ACKs between them are timed differently.
+ * Random loss is a function of the seed and of what the frame is. The byte
+ * stream of each direction of a connection the wire saw open is cut in
+ * blocks of one full segment (the MSS the receiver announced, less the
+ * timestamp option); a data segment carrying the start of a block is judged
+ * by that block, a shorter one by its offset, a resent one also by how many
+ * were resent before it. Other segments of such a connection are judged by
+ * their flags, offsets and repeats, anything else by a seeded stream per
+ * direction. So a second run with the same seed loses the same data, even
+ * when the ACKs are timed differently and the sender cut a segment short.
  */
 #ifndef LABD_WIRE_CORE_H
 #define LABD_WIRE_CORE_H
@@ -26,6 +29,7 @@
 #define WIRE_CORE_FRAMING   24       /* preamble and SFD 8, FCS 4, gap 12: a line's extra bytes */
 #define WIRE_CORE_QUEUE_NS  50000000 /* the --lab-rate queue holds this long of sending ... */
 #define WIRE_CORE_QUEUE_MIN 16       /* ... or this many full frames, whichever is more */
+#define WIRE_CORE_BLOCK     1448     /* loss block without an MSS option: 1500 - 40 - 12 */
 
 enum wire_core_verdict {
     WIRE_CORE_PASS,       /* carry it; it comes out at *release_ns */
@@ -43,6 +47,7 @@ struct wire_core_half {
     uint32_t retx;    /* data segments with no new byte (retransmissions) */
     uint32_t last_seq, last_ack;
     uint32_t repeat; /* earlier segments without data identical to the last one */
+    uint32_t block;  /* the loss block of this direction's data: a full segment */
     uint8_t last_flags;
     uint8_t have_isn;
     uint8_t have_end;
@@ -83,6 +88,7 @@ struct wire_core_note {
     int tracked;      /* of a connection the wire saw open */
     uint8_t flags;    /* TCP flags */
     uint32_t rel_seq; /* tracked: offset in its direction's byte stream (SYN = 0) */
+    int64_t block;    /* tracked data: the loss block starting in it, -1 when none does */
     uint32_t payload; /* TCP payload bytes */
     uint32_t nth;     /* tracked data with new bytes: its number in this direction, else 0 */
     int retx;         /* tracked data without a new byte */

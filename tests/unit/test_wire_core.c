@@ -23,6 +23,8 @@
 static struct wire_core W, W2;
 static uint8_t frame[2048];
 static char err[256];
+static uint16_t syn_mss; /* MSS option of the SYNs tcp_frame makes; 0 none */
+static int syn_ts;       /* and a timestamp option */
 
 /* A connection as the wire sees it: client (host side) and server (labd side). */
 struct conn {
@@ -50,19 +52,20 @@ static size_t tcp_frame(const struct conn *c, int dir, uint8_t flags, uint32_t s
     uint8_t caddr[16] = { 198, 18, 0, 1 }, saddr[16] = { 198, 18, 0, 2 };
     const uint8_t *src = dir == C2S ? caddr : saddr, *dst = dir == C2S ? saddr : caddr;
     size_t ip = c->v6 ? 40 : 20, off = 14 + ip;
+    size_t opts = (flags & SYN) && (syn_mss || syn_ts) ? 20 : 0, tcp = 20 + opts;
 
-    memset(frame, 0, 14 + ip + 20 + payload);
+    memset(frame, 0, 14 + ip + tcp + payload);
     put16(frame + 12, c->v6 ? 0x86dd : 0x0800);
     if (c->v6) {
         caddr[0] = saddr[0] = 0xfd;
         frame[14] = 0x60;
-        put16(frame + 18, 20 + payload);
+        put16(frame + 18, (uint32_t)(tcp + payload));
         frame[20] = 6;
         memcpy(frame + 22, src, 16);
         memcpy(frame + 38, dst, 16);
     } else {
         frame[14] = 0x45;
-        put16(frame + 16, 20 + 20 + payload);
+        put16(frame + 16, (uint32_t)(20 + tcp + payload));
         frame[23] = 6;
         memcpy(frame + 26, src, 4);
         memcpy(frame + 30, dst, 4);
@@ -71,9 +74,23 @@ static size_t tcp_frame(const struct conn *c, int dir, uint8_t flags, uint32_t s
     put16(frame + off + 2, dir == C2S ? c->sport : c->cport);
     put32(frame + off + 4, seq);
     put32(frame + off + 8, ack);
-    frame[off + 12] = 5 << 4;
+    frame[off + 12] = (uint8_t)((tcp / 4) << 4);
     frame[off + 13] = flags;
-    return off + 20 + payload;
+    if (opts) {
+        /* MSS, then NOP NOP and timestamps (or NOPs), then NOP padding. */
+        uint8_t *o = frame + off + 20;
+        memset(o, 1, opts);
+        if (syn_mss) {
+            o[0] = 2;
+            o[1] = 4;
+            put16(o + 2, syn_mss);
+        }
+        if (syn_ts) {
+            o[6] = 8;
+            o[7] = 10;
+        }
+    }
+    return off + tcp + payload;
 }
 
 static enum wire_core_verdict feed(struct wire_core *w, const struct conn *c, int dir,
@@ -343,6 +360,92 @@ static void test_drop_rules_on_ipv6(void **state)
 }
 
 /*
+ * n server segments of `size` bytes after one of `first` bytes (0: none),
+ * the client ACKing each. Returns the blocks of the new data lost, in out.
+ */
+static int transfer_cut(struct wire_core *w, const struct conn *c, uint32_t first, uint32_t size,
+                        uint32_t n, int64_t *out, int max)
+{
+    struct wire_core_note note;
+    uint32_t off = 0;
+    int nlost = 0;
+
+    handshake(w, c);
+    for (uint32_t k = 0; k <= n; k++) {
+        uint32_t len = k == 0 ? first : size;
+
+        if (len == 0)
+            continue;
+        if (feed(w, c, S2C, ACK, c->sisn + 1 + off, c->cisn + 1, len, 0, &note) == WIRE_CORE_LOST) {
+            assert_true(nlost < max);
+            out[nlost++] = note.block;
+        }
+        off += len;
+        feed(w, c, C2S, ACK, c->cisn + 1, c->sisn + 1 + off, 0, 0, NULL);
+    }
+    return nlost;
+}
+
+static void test_seeded_loss_survives_a_short_segment(void **state)
+{
+    struct lab_opts o;
+    struct conn c = { 0, 40000, 8080, 1000, 5000 };
+    static int64_t a[1024], b[1024];
+    int na, nb;
+
+    (void)state;
+    lab_opts_init(&o);
+    knobs(&o, "lab-loss", "5");
+    /* The SYN's options fix the block: MSS 1460 less the timestamps. */
+    syn_mss = 1460;
+    syn_ts = 1;
+    wire_core_init(&W, &o, 3, HOLD);
+    na = transfer_cut(&W, &c, 0, MSS, 2000, a, 1024);
+    /* The same bytes, but the sender cut its first segment short: all later ones shift. */
+    wire_core_init(&W2, &o, 3, HOLD);
+    nb = transfer_cut(&W2, &c, 500, MSS, 2000, b, 1024);
+    syn_mss = 0;
+    syn_ts = 0;
+    assert_true(na > 50 && na < 150);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, (size_t)na * sizeof(a[0]));
+    /* Without timestamps the block is the whole MSS: segments of 1448 now shift against it. */
+    syn_mss = 1460;
+    wire_core_init(&W2, &o, 3, HOLD);
+    nb = transfer_cut(&W2, &c, 0, MSS, 2000, b, 1024);
+    syn_mss = 0;
+    assert_true(nb != na || memcmp(a, b, (size_t)na * sizeof(a[0])) != 0);
+}
+
+static void test_block_from_syn_options(void **state)
+{
+    struct lab_opts o;
+    struct conn c = { 0, 40000, 8080, 1000, 5000 };
+    struct wire_core_note note;
+
+    (void)state;
+    lab_opts_init(&o);
+    wire_core_init(&W, &o, 1, HOLD);
+    /* The client's SYN says MSS 1000: the server's blocks are 1000 bytes. */
+    syn_mss = 1000;
+    handshake(&W, &c);
+    syn_mss = 0;
+    feed(&W, &c, S2C, ACK, c.sisn + 1 + 2500, c.cisn + 1, 1000, 0, &note);
+    assert_int_equal(note.block, 3);
+    assert_int_equal(note.rel_seq, 2500);
+    feed(&W, &c, S2C, ACK, c.sisn + 1 + 3001, c.cisn + 1, 500, 0, &note);
+    assert_int_equal(note.block, -1);
+    /* The SYN-ACK said MSS 1000 too: so are the client's blocks. */
+    feed(&W, &c, C2S, ACK, c.cisn + 1 + 1900, c.sisn + 1, 200, 0, &note);
+    assert_int_equal(note.block, 2);
+    /* Without options, a full Ethernet segment with timestamps. */
+    c.cport++;
+    handshake(&W, &c);
+    feed(&W, &c, C2S, ACK, c.cisn + 1 + 1448, c.sisn + 1, 100, 0, &note);
+    assert_int_equal(note.block, 1);
+}
+
+/*
  * A transfer of n server segments; the client ACKs every `every` segments.
  * Lost segments are sent again after the flight, as TCP would. Returns the
  * lost (offset, sending) pairs packed in out.
@@ -497,6 +600,8 @@ int main(void)
         cmocka_unit_test(test_drop_first_syn),
         cmocka_unit_test(test_drop_rules_on_ipv6),
         cmocka_unit_test(test_seeded_loss_is_the_same_every_run),
+        cmocka_unit_test(test_seeded_loss_survives_a_short_segment),
+        cmocka_unit_test(test_block_from_syn_options),
         cmocka_unit_test(test_loss_rate_and_extremes),
         cmocka_unit_test(test_odd_frames),
         cmocka_unit_test(test_many_connections_reuse_the_oldest),
