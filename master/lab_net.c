@@ -470,6 +470,28 @@ static int lab_net_configure(struct lab_net_build *b, struct lab_net *ln, const 
     return 0;
 }
 
+/* Why --lab-net's /30 cannot be had: another labd's link, or an address of the machine. */
+static void lab_net_taken_error(struct lab_net_build *b, uint32_t net,
+                                const struct lab_net_taken *t, char *err, size_t errlen)
+{
+    char a[INET_ADDRSTRLEN], na[INET_ADDRSTRLEN], ifname[32], ours[LAB_OPTS_IFNAME_MAX];
+
+    lab_net_ntoa(net, na);
+    lab_opts_ifname(net, ours);
+    if (t->index != 0)
+        lab_net_ifname(&b->host, t->index, ifname, sizeof(ifname));
+    if (t->index == 0 || strcmp(ifname, ours) == 0) {
+        lab_net_err(err, errlen,
+                    "--lab-net %s/30 is in use by another labd (%s exists); choose another /30", na,
+                    ours);
+        return;
+    }
+    lab_net_ntoa(t->addr, a);
+    lab_net_err(err, errlen,
+                "--lab-net %s/30 overlaps %s/%d on %s of this machine; choose another /30", na, a,
+                t->plen, ifname);
+}
+
 /*
  * The /30 to use and its links: --lab-net or the first free one of the
  * range. 0, or -1 with err.
@@ -499,22 +521,7 @@ static int lab_net_choose(const struct lab_opts *o, struct lab_net_build *b, str
             return 0;
         }
         if (o->net) {
-            char a[INET_ADDRSTRLEN], na[INET_ADDRSTRLEN], ifname[32];
-
-            lab_net_ntoa(net, na);
-            if (t.index == 0) {
-                lab_net_err(err, errlen,
-                            "--lab-net %s/30 is in use by another labd (%s exists); choose "
-                            "another /30",
-                            na, ln->host_if);
-                return -1;
-            }
-            lab_net_ntoa(t.addr, a);
-            lab_net_ifname(&b->host, t.index, ifname, sizeof(ifname));
-            lab_net_err(err, errlen,
-                        "--lab-net %s/30 overlaps %s/%d on %s of this machine; choose another "
-                        "/30",
-                        na, a, t.plen, ifname);
+            lab_net_taken_error(b, net, &t, err, errlen);
             return -1;
         }
     }
