@@ -51,6 +51,7 @@ struct lab_wire {
     uint64_t tx_errors[LAB_OPTS_NDIR];
     int blocked[LAB_OPTS_NDIR]; /* the way out of this direction is full: wait for POLLOUT */
     int64_t stats_ns;
+    int32_t pid;
     int sig_fd;
 };
 
@@ -271,7 +272,7 @@ static void lab_wire_publish(struct lab_wire *w, int64_t now)
     if (!st)
         return;
     sb_write_begin(&st->seq);
-    st->wire_pid = (int32_t)getpid();
+    st->wire_pid = w->pid;
     st->seed = w->core.seed;
     for (int d = 0; d < LAB_OPTS_NDIR; d++) {
         st->dir[d] = w->core.counts[d];
@@ -303,6 +304,7 @@ static int lab_wire_setup(struct lab_wire *w, const struct lab_wire_args *a)
     sigset_t stop;
 
     w->a = a;
+    w->pid = (int32_t)getpid();
     w->sig_fd = -1;
     w->stats_ns = -LAB_WIRE_STATS_NS;
     wire_core_init(&w->core, a->opts, a->seed, LAB_WIRE_HOLD);
