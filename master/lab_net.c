@@ -14,7 +14,6 @@
 #include <linux/sockios.h>
 #include <linux/veth.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -33,20 +32,6 @@ struct lab_net_nl {
     unsigned seq;
     int sk;
 };
-
-static void lab_net_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void lab_net_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Both capabilities the link needs are effective: a namespace (SYS_ADMIN), links (NET_ADMIN). */
 static int lab_net_has_caps(void)
@@ -410,15 +395,12 @@ static void lab_net_ifname(struct lab_net_nl *n, int index, char *out, size_t le
 /* One line for an errno of a step of the build. */
 static void lab_net_fail(char *err, size_t errlen, const char *what, int e)
 {
-    if (e == EPERM || e == EACCES)
-        lab_net_err(err, errlen,
-                    "--lab: %s: permission denied (needs CAP_NET_ADMIN and "
-                    "CAP_SYS_ADMIN; in a container, a privileged one)",
-                    what);
-    else if (e == EOPNOTSUPP)
-        lab_net_err(err, errlen, "--lab: %s: the kernel has no veth driver (CONFIG_VETH)", what);
-    else
-        lab_net_err(err, errlen, "--lab: %s: %s", what, strerror(e));
+    snprintf(err, errlen, "--lab: %s: %s", what,
+             e == EPERM || e == EACCES
+                 ? "permission denied (needs CAP_NET_ADMIN and CAP_SYS_ADMIN; in a container, "
+                   "a privileged one)"
+             : e == EOPNOTSUPP ? "the kernel has no veth driver (CONFIG_VETH)"
+                               : strerror(e));
 }
 
 /* The namespaces and their sockets while the link is built. */
@@ -481,15 +463,15 @@ static void lab_net_taken_error(struct lab_net_build *b, uint32_t net,
     if (t->index != 0)
         lab_net_ifname(&b->host, t->index, ifname, sizeof(ifname));
     if (t->index == 0 || strcmp(ifname, ours) == 0) {
-        lab_net_err(err, errlen,
-                    "--lab-net %s/30 is in use by another labd (%s exists); choose another /30", na,
-                    ours);
+        snprintf(err, errlen,
+                 "--lab-net %s/30 is in use by another labd (%s exists); choose another /30", na,
+                 ours);
         return;
     }
     lab_net_ntoa(t->addr, a);
-    lab_net_err(err, errlen,
-                "--lab-net %s/30 overlaps %s/%d on %s of this machine; choose another /30", na, a,
-                t->plen, ifname);
+    snprintf(err, errlen,
+             "--lab-net %s/30 overlaps %s/%d on %s of this machine; choose another /30", na, a,
+             t->plen, ifname);
 }
 
 /*
@@ -525,10 +507,10 @@ static int lab_net_choose(const struct lab_opts *o, struct lab_net_build *b, str
             return -1;
         }
     }
-    lab_net_err(err, errlen,
-                "--lab: no free /30 among the first %d of 198.18.0.0/15 (other labd "
-                "instances or addresses there); choose one with --lab-net",
-                LAB_OPTS_AUTO_TRIES);
+    snprintf(err, errlen,
+             "--lab: no free /30 among the first %d of 198.18.0.0/15 (other labd "
+             "instances or addresses there); choose one with --lab-net",
+             LAB_OPTS_AUTO_TRIES);
     return -1;
 }
 
@@ -540,9 +522,9 @@ int lab_net_open(const struct lab_opts *o, struct lab_net *ln, char *err, size_t
     memset(ln, 0, sizeof(*ln));
     ln->host_ns = ln->lab_ns = ln->wire_ns = -1;
     if (!lab_net_has_caps()) {
-        lab_net_err(err, errlen,
-                    "--lab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN): run it "
-                    "with sudo");
+        snprintf(err, errlen,
+                 "--lab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN): run it "
+                 "with sudo");
         return -1;
     }
     ln->host_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);

@@ -25,20 +25,6 @@ const struct lab_opts_key lab_opts_keys[] = {
 };
 const int lab_opts_nkeys = (int)(sizeof(lab_opts_keys) / sizeof(lab_opts_keys[0]));
 
-static void lab_opts_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void lab_opts_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 void lab_opts_init(struct lab_opts *o)
 {
     memset(o, 0, sizeof(*o));
@@ -107,19 +93,19 @@ int lab_opts_parse_net(const char *s, uint32_t *net, char *err, size_t errlen)
         if (*e != '\0' || plen < 0 || plen > 32)
             goto bad;
         if (plen != 30) {
-            lab_opts_err(err, errlen,
-                         "lab-net: '%s' is a /%ld; the lab link is a /30 (host .1, labd .2), "
-                         "e.g. 198.18.0.4/30",
-                         s, plen);
+            snprintf(err, errlen,
+                     "lab-net: '%s' is a /%ld; the lab link is a /30 (host .1, labd .2), "
+                     "e.g. 198.18.0.4/30",
+                     s, plen);
             return -1;
         }
     }
     a = ntohl(in.s_addr);
     if ((a >> 24) == 0 || (a >> 24) == 127 || (a >> 16) == 0xa9fe || (a >> 28) >= 0xe) {
-        lab_opts_err(err, errlen,
-                     "lab-net: %s is not a unicast network for a link (loopback, link-local, "
-                     "multicast and reserved are out); use one in 198.18.0.0/15",
-                     addr);
+        snprintf(err, errlen,
+                 "lab-net: %s is not a unicast network for a link (loopback, link-local, "
+                 "multicast and reserved are out); use one in 198.18.0.0/15",
+                 addr);
         return -1;
     }
     if (a & 3u) {
@@ -127,13 +113,13 @@ int lab_opts_parse_net(const char *s, uint32_t *net, char *err, size_t errlen)
         char fs[INET_ADDRSTRLEN];
 
         inet_ntop(AF_INET, &first, fs, sizeof(fs));
-        lab_opts_err(err, errlen, "lab-net: %s/30 does not start a /30 (%s/30 does)", addr, fs);
+        snprintf(err, errlen, "lab-net: %s/30 does not start a /30 (%s/30 does)", addr, fs);
         return -1;
     }
     *net = a;
     return 0;
 bad:
-    lab_opts_err(err, errlen, "lab-net: '%s' is not an IPv4 network (e.g. 198.18.0.4/30)", s);
+    snprintf(err, errlen, "lab-net: '%s' is not an IPv4 network (e.g. 198.18.0.4/30)", s);
     return -1;
 }
 
@@ -144,12 +130,12 @@ int lab_opts_parse_rtt(const char *s, uint32_t *us, char *err, size_t errlen)
 
     if (lab_opts_decimal(s, 3, UINT64_MAX, &v, &end) < 0 ||
         (*end != '\0' && strcasecmp(end, "ms") != 0)) {
-        lab_opts_err(err, errlen, "lab-rtt: '%s' is not a number of milliseconds (e.g. 40)", s);
+        snprintf(err, errlen, "lab-rtt: '%s' is not a number of milliseconds (e.g. 40)", s);
         return -1;
     }
     if (v > LAB_OPTS_RTT_MAX_US) {
-        lab_opts_err(err, errlen, "lab-rtt: '%s' is more than the %u ms allowed", s,
-                     LAB_OPTS_RTT_MAX_US / 1000);
+        snprintf(err, errlen, "lab-rtt: '%s' is more than the %u ms allowed", s,
+                 LAB_OPTS_RTT_MAX_US / 1000);
         return -1;
     }
     *us = (uint32_t)v;
@@ -162,15 +148,15 @@ int lab_opts_parse_loss(const char *s, uint32_t *ppm, char *err, size_t errlen)
     uint64_t v;
 
     if (lab_opts_decimal(s, 4, UINT64_MAX, &v, &end) < 0 || (*end != '\0' && strcmp(end, "%"))) {
-        lab_opts_err(err, errlen,
-                     "lab-loss: '%s' is not a percentage (0 to 100, at most 4 decimals, e.g. 1 or "
-                     "0.5)",
-                     s);
+        snprintf(err, errlen,
+                 "lab-loss: '%s' is not a percentage (0 to 100, at most 4 decimals, e.g. 1 or "
+                 "0.5)",
+                 s);
         return -1;
     }
     /* 4 decimals of a percentage are parts per million. */
     if (v > LAB_OPTS_LOSS_ONE) {
-        lab_opts_err(err, errlen, "lab-loss: %s is more than 100 %%", s);
+        snprintf(err, errlen, "lab-loss: %s is more than 100 %%", s);
         return -1;
     }
     *ppm = (uint32_t)v;
@@ -183,8 +169,8 @@ int lab_opts_parse_seed(const char *s, uint64_t *seed, char *err, size_t errlen)
     uint64_t v;
 
     if (lab_opts_decimal(s, 0, UINT64_MAX, &v, &end) < 0 || *end != '\0') {
-        lab_opts_err(err, errlen, "lab-seed: '%s' is not a whole number from 0 to %llu", s,
-                     (unsigned long long)UINT64_MAX);
+        snprintf(err, errlen, "lab-seed: '%s' is not a whole number from 0 to %llu", s,
+                 (unsigned long long)UINT64_MAX);
         return -1;
     }
     *seed = v;
@@ -211,17 +197,17 @@ int lab_opts_parse_rate(const char *s, uint64_t *bps, char *err, size_t errlen)
             continue;
         v = (unsigned __int128)milli * units[i].bits / 1000;
         if (v < LAB_OPTS_RATE_MIN_BPS || v > LAB_OPTS_RATE_MAX_BPS) {
-            lab_opts_err(err, errlen, "lab-rate: %s is outside 8kbit to 100gbit", s);
+            snprintf(err, errlen, "lab-rate: %s is outside 8kbit to 100gbit", s);
             return -1;
         }
         *bps = (uint64_t)v;
         return 0;
     }
 bad:
-    lab_opts_err(err, errlen,
-                 "lab-rate: '%s' is not a rate with a unit (bit, kbit, mbit, gbit; bps, kbps, "
-                 "mbps, gbps are bytes), e.g. 10mbit",
-                 s);
+    snprintf(err, errlen,
+             "lab-rate: '%s' is not a rate with a unit (bit, kbit, mbit, gbit; bps, kbps, "
+             "mbps, gbps are bytes), e.g. 10mbit",
+             s);
     return -1;
 }
 
@@ -275,17 +261,17 @@ static int lab_opts_drop_item(const char *item, size_t len, struct lab_opts_drop
         goto bad;
     for (uint64_t n = lo; n <= hi; n++) {
         if (lab_opts_add_nth(d, dir, (uint32_t)n) < 0) {
-            lab_opts_err(err, errlen, "lab-drop: more than %d segments to drop %s",
-                         LAB_OPTS_DROP_MAX, dir == LAB_OPTS_C2S ? "c2s" : "s2c");
+            snprintf(err, errlen, "lab-drop: more than %d segments to drop %s", LAB_OPTS_DROP_MAX,
+                     dir == LAB_OPTS_C2S ? "c2s" : "s2c");
             return -1;
         }
     }
     return 0;
 bad:
-    lab_opts_err(err, errlen,
-                 "lab-drop: '%.*s' is not syn, c2s:N, s2c:N or s2c:N-M with N from 1 (e.g. "
-                 "s2c:5,s2c:6,c2s:3)",
-                 (int)(len < 64 ? len : 64), item);
+    snprintf(err, errlen,
+             "lab-drop: '%.*s' is not syn, c2s:N, s2c:N or s2c:N-M with N from 1 (e.g. "
+             "s2c:5,s2c:6,c2s:3)",
+             (int)(len < 64 ? len : 64), item);
     return -1;
 }
 
@@ -329,7 +315,7 @@ int lab_opts_set(struct lab_opts *o, const char *key, const char *value, char *e
         } else if (strcasecmp(value, "off") == 0) {
             o->on = 0;
         } else {
-            lab_opts_err(err, errlen, "lab: '%s' is not on or off", value);
+            snprintf(err, errlen, "lab: '%s' is not on or off", value);
             return -1;
         }
         return 0;
@@ -347,7 +333,7 @@ int lab_opts_set(struct lab_opts *o, const char *key, const char *value, char *e
     else if (lab_opts_key_is(key, "lab-drop"))
         rc = lab_opts_parse_drop(value, &o->drops, err, errlen);
     else {
-        lab_opts_err(err, errlen, "unknown option %s", key);
+        snprintf(err, errlen, "unknown option %s", key);
         return -1;
     }
     if (rc == 0) {
@@ -361,8 +347,7 @@ int lab_opts_set(struct lab_opts *o, const char *key, const char *value, char *e
 int lab_opts_check(const struct lab_opts *o, char *err, size_t errlen)
 {
     if (!o->on && (o->wire || o->net != 0)) {
-        lab_opts_err(err, errlen,
-                     "the lab-* options act on the lab link: add --lab (config: lab on)");
+        snprintf(err, errlen, "the lab-* options act on the lab link: add --lab (config: lab on)");
         return -1;
     }
     return 0;

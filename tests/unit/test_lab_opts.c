@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -10,138 +12,108 @@
 
 static char err[256];
 
-static void test_net(void **state)
+/* The value lab_opts_set stored for key. */
+static uint64_t knob(const struct lab_opts *o, const char *key)
 {
-    uint32_t net = 0;
+    if (strcmp(key, "lab-net") == 0)
+        return o->net;
+    if (strcmp(key, "lab-rtt") == 0)
+        return o->rtt_us;
+    if (strcmp(key, "lab-loss") == 0)
+        return o->loss_ppm;
+    if (strcmp(key, "lab-seed") == 0)
+        return o->seed;
+    return o->rate_bps;
+}
 
-    (void)state;
-    assert_int_equal(lab_opts_parse_net("198.18.0.0/30", &net, err, sizeof(err)), 0);
-    assert_int_equal(net, 0xc6120000u);
-    assert_int_equal(lab_opts_parse_net("198.18.0.4", &net, err, sizeof(err)), 0);
-    assert_int_equal(net, 0xc6120004u);
-    assert_int_equal(lab_opts_parse_net("10.9.8.252/30", &net, err, sizeof(err)), 0);
-    assert_int_equal(net, 0x0a0908fcu);
+/* "TEXT=WANT TEXT=WANT ...": each TEXT of key is taken and stored as WANT. */
+static void expect_taken(const char *key, const char *list)
+{
+    char buf[512], *save = NULL;
 
-    assert_int_equal(lab_opts_parse_net("198.18.0.0/24", &net, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "is a /24; the lab link is a /30"));
-    assert_int_equal(lab_opts_parse_net("198.18.0.5/30", &net, err, sizeof(err)), -1);
-    assert_string_equal(err, "lab-net: 198.18.0.5/30 does not start a /30 (198.18.0.4/30 does)");
-    assert_int_equal(lab_opts_parse_net("127.0.0.0/30", &net, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "not a unicast network"));
-    assert_int_equal(lab_opts_parse_net("224.0.0.0/30", &net, err, sizeof(err)), -1);
-    assert_int_equal(lab_opts_parse_net("169.254.0.0/30", &net, err, sizeof(err)), -1);
-    assert_int_equal(lab_opts_parse_net("0.0.0.0/30", &net, err, sizeof(err)), -1);
-    const char *bad[] = { "",
-                          "/30",
-                          "198.18.0",
-                          "198.18.0.0/",
-                          "198.18.0.0/x",
-                          "198.18.0.0/33",
-                          "198.18.0.0/30x",
-                          "fe80::/64",
-                          "198.18.0.256/30",
-                          "198.18.0.0/-30" };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(lab_opts_parse_net(bad[i], &net, err, sizeof(err)), -1);
-        assert_true(strncmp(err, "lab-net: ", 9) == 0);
+    snprintf(buf, sizeof(buf), "%s", list);
+    for (char *item = strtok_r(buf, " ", &save); item; item = strtok_r(NULL, " ", &save)) {
+        char *eq = strrchr(item, '=');
+        struct lab_opts o;
+
+        assert_non_null(eq);
+        *eq = '\0';
+        lab_opts_init(&o);
+        assert_int_equal(lab_opts_set(&o, key, item, err, sizeof(err)), 0);
+        assert_true(knob(&o, key) == strtoull(eq + 1, NULL, 0));
+    }
+}
+
+/*
+ * "TEXT|TEXT=>SAYS|...": each TEXT of key is refused with one line that
+ * starts "KEY: " (and contains SAYS when given), changing nothing.
+ */
+static void expect_refused(const char *key, const char *list)
+{
+    size_t klen = strlen(key);
+    const char *p = list;
+
+    for (;;) {
+        const char *bar = strchr(p, '|');
+        char item[128], *says;
+        struct lab_opts o;
+
+        snprintf(item, sizeof(item), "%.*s", (int)(bar ? (size_t)(bar - p) : strlen(p)), p);
+        says = strstr(item, "=>");
+        if (says) {
+            *says = '\0';
+            says += 2;
+        }
+        lab_opts_init(&o);
+        o.net = 0x0a0908fcu;
+        assert_int_equal(lab_opts_set(&o, key, item, err, sizeof(err)), -1);
+        assert_true(strncmp(err, key, klen) == 0 && strncmp(err + klen, ": ", 2) == 0);
         assert_null(strchr(err, '\n'));
-    }
-    assert_int_equal(net, 0x0a0908fcu); /* untouched by failures */
-}
-
-static void test_rtt(void **state)
-{
-    uint32_t us = 7;
-
-    (void)state;
-    assert_int_equal(lab_opts_parse_rtt("40", &us, err, sizeof(err)), 0);
-    assert_int_equal(us, 40000);
-    assert_int_equal(lab_opts_parse_rtt("0", &us, err, sizeof(err)), 0);
-    assert_int_equal(us, 0);
-    assert_int_equal(lab_opts_parse_rtt("12.5ms", &us, err, sizeof(err)), 0);
-    assert_int_equal(us, 12500);
-    assert_int_equal(lab_opts_parse_rtt("0.001", &us, err, sizeof(err)), 0);
-    assert_int_equal(us, 1);
-    assert_int_equal(lab_opts_parse_rtt("60000", &us, err, sizeof(err)), 0);
-    assert_int_equal(lab_opts_parse_rtt("60000.001", &us, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "more than the 60000 ms allowed"));
-    const char *bad[] = { "", "-1", "4O", "1.0001", "ms", "40 ms", "1e3", "99999999999999999999" };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(lab_opts_parse_rtt(bad[i], &us, err, sizeof(err)), -1);
-        assert_true(strncmp(err, "lab-rtt: ", 9) == 0);
+        if (says)
+            assert_non_null(strstr(err, says));
+        assert_int_equal(o.net, 0x0a0908fcu);
+        assert_int_equal(o.wire, 0);
+        if (!bar)
+            break;
+        p = bar + 1;
     }
 }
 
-static void test_loss(void **state)
+static void test_good_values(void **state)
 {
-    uint32_t ppm;
-
     (void)state;
-    assert_int_equal(lab_opts_parse_loss("1", &ppm, err, sizeof(err)), 0);
-    assert_int_equal(ppm, 10000);
-    assert_int_equal(lab_opts_parse_loss("0.5%", &ppm, err, sizeof(err)), 0);
-    assert_int_equal(ppm, 5000);
-    assert_int_equal(lab_opts_parse_loss("100", &ppm, err, sizeof(err)), 0);
-    assert_int_equal(ppm, 1000000);
-    assert_int_equal(lab_opts_parse_loss("0.0001", &ppm, err, sizeof(err)), 0);
-    assert_int_equal(ppm, 1);
-    assert_int_equal(lab_opts_parse_loss(".25", &ppm, err, sizeof(err)), 0);
-    assert_int_equal(ppm, 2500);
-    assert_int_equal(lab_opts_parse_loss("100.01", &ppm, err, sizeof(err)), -1);
-    assert_string_equal(err, "lab-loss: 100.01 is more than 100 %");
-    const char *bad[] = { "", "-1", "0.00001", "1%%", "x", "1.2.3", "." };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(lab_opts_parse_loss(bad[i], &ppm, err, sizeof(err)), -1);
-        assert_true(strncmp(err, "lab-loss: ", 10) == 0);
-    }
+    expect_taken("lab-net", "198.18.0.0/30=0xc6120000 198.18.0.4=0xc6120004 "
+                            "10.9.8.252/30=0x0a0908fc");
+    expect_taken("lab-rtt", "40=40000 0=0 12.5ms=12500 0.001=1 60000=60000000");
+    expect_taken("lab-loss", "1=10000 0.5%=5000 100=1000000 0.0001=1 .25=2500");
+    expect_taken("lab-seed", "7=7 18446744073709551615=18446744073709551615");
+    expect_taken("lab-rate", "10mbit=10000000 500kbit=500000 1gbit=1000000000 1.5Mbit=1500000 "
+                             "100kbps=800000 8000bit=8000 100gbit=100000000000");
 }
 
-static void test_seed(void **state)
+static void test_bad_values(void **state)
 {
-    uint64_t seed;
-
     (void)state;
-    assert_int_equal(lab_opts_parse_seed("7", &seed, err, sizeof(err)), 0);
-    assert_int_equal(seed, 7);
-    assert_int_equal(lab_opts_parse_seed("18446744073709551615", &seed, err, sizeof(err)), 0);
-    assert_true(seed == UINT64_MAX);
-    const char *bad[] = { "", "-7", "18446744073709551616", "0x10", "7.5", "seven" };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(lab_opts_parse_seed(bad[i], &seed, err, sizeof(err)), -1);
-        assert_true(strncmp(err, "lab-seed: ", 10) == 0);
-    }
-}
-
-static void test_rate(void **state)
-{
-    uint64_t bps;
-
-    (void)state;
-    assert_int_equal(lab_opts_parse_rate("10mbit", &bps, err, sizeof(err)), 0);
-    assert_true(bps == 10000000);
-    assert_int_equal(lab_opts_parse_rate("500kbit", &bps, err, sizeof(err)), 0);
-    assert_true(bps == 500000);
-    assert_int_equal(lab_opts_parse_rate("1gbit", &bps, err, sizeof(err)), 0);
-    assert_true(bps == 1000000000);
-    assert_int_equal(lab_opts_parse_rate("1.5Mbit", &bps, err, sizeof(err)), 0);
-    assert_true(bps == 1500000);
-    assert_int_equal(lab_opts_parse_rate("100kbps", &bps, err, sizeof(err)), 0);
-    assert_true(bps == 800000);
-    assert_int_equal(lab_opts_parse_rate("8000bit", &bps, err, sizeof(err)), 0);
-    assert_int_equal(lab_opts_parse_rate("100gbit", &bps, err, sizeof(err)), 0);
-
-    assert_int_equal(lab_opts_parse_rate("10", &bps, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "not a rate with a unit"));
-    assert_int_equal(lab_opts_parse_rate("7999bit", &bps, err, sizeof(err)), -1);
-    assert_string_equal(err, "lab-rate: 7999bit is outside 8kbit to 100gbit");
-    assert_int_equal(lab_opts_parse_rate("101gbit", &bps, err, sizeof(err)), -1);
-    assert_int_equal(lab_opts_parse_rate("0mbit", &bps, err, sizeof(err)), -1);
-    assert_int_equal(lab_opts_parse_rate("99999999999999gbps", &bps, err, sizeof(err)), -1);
-    const char *bad[] = { "", "mbit", "10 mbit", "10mb", "-1mbit", "1.0001mbit", "10mbits" };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(lab_opts_parse_rate(bad[i], &bps, err, sizeof(err)), -1);
-        assert_true(strncmp(err, "lab-rate: ", 10) == 0);
-    }
+    expect_refused("lab-net", "198.18.0.0/24=>is a /24; the lab link is a /30"
+                              "|198.18.0.5/30=>lab-net: 198.18.0.5/30 does not start a /30 "
+                              "(198.18.0.4/30 does)"
+                              "|127.0.0.0/30=>not a unicast network|224.0.0.0/30|169.254.0.0/30"
+                              "|0.0.0.0/30|=>is not an IPv4 network|/30|198.18.0|198.18.0.0/"
+                              "|198.18.0.0/x|198.18.0.0/33|198.18.0.0/30x|fe80::/64"
+                              "|198.18.0.256/30|198.18.0.0/-30");
+    expect_refused("lab-rtt", "60000.001=>more than the 60000 ms allowed"
+                              "|4O=>lab-rtt: '4O' is not a number of milliseconds (e.g. 40)"
+                              "||-1|1.0001|ms|40 ms|1e3|99999999999999999999");
+    expect_refused("lab-loss", "100.01=>lab-loss: 100.01 is more than 100 %"
+                               "|=>is not a percentage|-1|0.00001|1%%|x|1.2.3|.");
+    expect_refused("lab-seed", "-7=>is not a whole number||18446744073709551616|0x10|7.5");
+    expect_refused("lab-rate", "10=>not a rate with a unit"
+                               "|7999bit=>lab-rate: 7999bit is outside 8kbit to 100gbit"
+                               "|101gbit=>is outside|0mbit=>is outside|99999999999999gbps"
+                               "|mbit|10 mbit|10mb|-1mbit|1.0001mbit|10mbits");
+    expect_refused("lab-drop", "x2s:5=>lab-drop: 'x2s:5' is not syn, c2s:N, s2c:N or s2c:N-M "
+                               "with N from 1 (e.g. s2c:5,s2c:6,c2s:3)"
+                               "||,|s2c:5,|s2c:0|s2c:|s2c:x|s2c:7-5|s2c:5-|syn,fin|s2c 5");
 }
 
 static void test_drop(void **state)
@@ -166,16 +138,6 @@ static void test_drop(void **state)
     assert_int_equal(lab_opts_parse_drop("s2c:1-33", &d, err, sizeof(err)), -1);
     assert_string_equal(err, "lab-drop: more than 32 segments to drop s2c");
     assert_int_equal(d.n[LAB_OPTS_S2C], 32); /* untouched by the failure */
-
-    const char *bad[] = { "",      ",",       "s2c:5,", "s2c:0",   "s2c:", "s2c:x",
-                          "x2s:5", "s2c:7-5", "s2c:5-", "syn,fin", "s2c 5" };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(lab_opts_parse_drop(bad[i], &d, err, sizeof(err)), -1);
-        assert_true(strncmp(err, "lab-drop: ", 10) == 0);
-    }
-    assert_int_equal(lab_opts_parse_drop("x2s:5", &d, err, sizeof(err)), -1);
-    assert_string_equal(err, "lab-drop: 'x2s:5' is not syn, c2s:N, s2c:N or s2c:N-M with N from 1 "
-                             "(e.g. s2c:5,s2c:6,c2s:3)");
 }
 
 static void test_set_and_describe(void **state)
@@ -252,11 +214,8 @@ static void test_overlap_and_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_net),
-        cmocka_unit_test(test_rtt),
-        cmocka_unit_test(test_loss),
-        cmocka_unit_test(test_seed),
-        cmocka_unit_test(test_rate),
+        cmocka_unit_test(test_good_values),
+        cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_drop),
         cmocka_unit_test(test_set_and_describe),
         cmocka_unit_test(test_overlap_and_names),

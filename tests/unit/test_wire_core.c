@@ -21,6 +21,7 @@
 #define HOLD 100000
 
 static struct wire_core W, W2;
+static struct lab_opts O;
 static uint8_t frame[2048];
 static char err[256];
 static uint16_t syn_mss; /* MSS option of the SYNs tcp_frame makes; 0 none */
@@ -32,17 +33,15 @@ struct conn {
     uint16_t cport, sport;
     uint32_t cisn, sisn;
 };
+static const struct conn C0 = { 0, 40000, 8080, 1000, 5000 };
 
-static void put16(uint8_t *p, uint32_t v)
+/* v as n bytes in network order at p. */
+static void put_be(uint8_t *p, uint32_t v, int n)
 {
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v);
+    while (n-- > 0) {
+        p[n] = (uint8_t)v;
+        v >>= 8;
+    }
 }
 
 /* An Ethernet frame with a TCP segment of c going dir; returns its length. */
@@ -55,25 +54,25 @@ static size_t tcp_frame(const struct conn *c, int dir, uint8_t flags, uint32_t s
     size_t opts = (flags & SYN) && (syn_mss || syn_ts) ? 20 : 0, tcp = 20 + opts;
 
     memset(frame, 0, 14 + ip + tcp + payload);
-    put16(frame + 12, c->v6 ? 0x86dd : 0x0800);
+    put_be(frame + 12, c->v6 ? 0x86dd : 0x0800, 2);
     if (c->v6) {
         caddr[0] = saddr[0] = 0xfd;
         frame[14] = 0x60;
-        put16(frame + 18, (uint32_t)(tcp + payload));
+        put_be(frame + 18, (uint32_t)(tcp + payload), 2);
         frame[20] = 6;
         memcpy(frame + 22, src, 16);
         memcpy(frame + 38, dst, 16);
     } else {
         frame[14] = 0x45;
-        put16(frame + 16, (uint32_t)(20 + tcp + payload));
+        put_be(frame + 16, (uint32_t)(20 + tcp + payload), 2);
         frame[23] = 6;
         memcpy(frame + 26, src, 4);
         memcpy(frame + 30, dst, 4);
     }
-    put16(frame + off, dir == C2S ? c->cport : c->sport);
-    put16(frame + off + 2, dir == C2S ? c->sport : c->cport);
-    put32(frame + off + 4, seq);
-    put32(frame + off + 8, ack);
+    put_be(frame + off, dir == C2S ? c->cport : c->sport, 2);
+    put_be(frame + off + 2, dir == C2S ? c->sport : c->cport, 2);
+    put_be(frame + off + 4, seq, 4);
+    put_be(frame + off + 8, ack, 4);
     frame[off + 12] = (uint8_t)((tcp / 4) << 4);
     frame[off + 13] = flags;
     if (opts) {
@@ -83,7 +82,7 @@ static size_t tcp_frame(const struct conn *c, int dir, uint8_t flags, uint32_t s
         if (syn_mss) {
             o[0] = 2;
             o[1] = 4;
-            put16(o + 2, syn_mss);
+            put_be(o + 2, syn_mss, 2);
         }
         if (syn_ts) {
             o[6] = 8;
@@ -141,16 +140,30 @@ static void knobs(struct lab_opts *o, const char *key, const char *value)
     assert_int_equal(lab_opts_set(o, key, value, err, sizeof(err)), 0);
 }
 
+/* W afresh with the knobs set so far and key=value (NULL: none), this seed and hold. */
+static void start(const char *key, const char *value, uint64_t seed, uint32_t hold)
+{
+    if (key)
+        knobs(&O, key, value);
+    wire_core_init(&W, &O, seed, hold);
+}
+
+/* Every test starts without knobs. */
+static int no_knobs(void **state)
+{
+    (void)state;
+    lab_opts_init(&O);
+    return 0;
+}
+
 static void test_no_knobs_pass_at_once(void **state)
 {
-    struct lab_opts o;
-    struct conn c = { 0, 40000, 8080, 1000, 5000 };
+    struct conn c = C0;
     uint8_t arp[42] = { [12] = 0x08, [13] = 0x06 };
     int64_t rel = 0;
 
     (void)state;
-    lab_opts_init(&o);
-    wire_core_init(&W, &o, 1, 4);
+    start(NULL, NULL, 1, 4);
     handshake(&W, &c);
     for (uint32_t k = 1; k <= 20; k++)
         assert_int_equal(server_seg(&W, &c, k, NULL), WIRE_CORE_PASS);
@@ -169,15 +182,12 @@ static void test_no_knobs_pass_at_once(void **state)
 
 static void test_delay_is_half_the_rtt(void **state)
 {
-    struct lab_opts o;
-    struct conn c = { 0, 40000, 8080, 1000, 5000 };
+    struct conn c = C0;
     int64_t rel = 0;
     size_t len;
 
     (void)state;
-    lab_opts_init(&o);
-    knobs(&o, "lab-rtt", "40");
-    wire_core_init(&W, &o, 1, HOLD);
+    start("lab-rtt", "40", 1, HOLD);
     len = tcp_frame(&c, C2S, SYN, c.cisn, 0, 0);
     assert_int_equal(wire_core_frame(&W, C2S, frame, len, 100 * MS, &rel, NULL), WIRE_CORE_PASS);
     assert_int_equal(rel, 120 * MS);
@@ -187,8 +197,7 @@ static void test_delay_is_half_the_rtt(void **state)
     assert_int_equal(W.counts[C2S].delayed, 1);
     assert_int_equal(W.counts[S2C].delayed, 1);
     /* An odd round trip splits to the nanosecond; time going back never reorders frames. */
-    knobs(&o, "lab-rtt", "0.001");
-    wire_core_init(&W, &o, 1, HOLD);
+    start("lab-rtt", "0.001", 1, HOLD);
     assert_int_equal(wire_core_frame(&W, C2S, frame, len, 10 * MS, &rel, NULL), WIRE_CORE_PASS);
     assert_int_equal(rel, 10 * MS + 500);
     assert_int_equal(wire_core_frame(&W, C2S, frame, len, 9 * MS, &rel, NULL), WIRE_CORE_PASS);
@@ -197,15 +206,12 @@ static void test_delay_is_half_the_rtt(void **state)
 
 static void test_hold_bound(void **state)
 {
-    struct lab_opts o;
     int64_t rel;
     size_t len;
-    struct conn c = { 0, 40000, 8080, 1000, 5000 };
+    struct conn c = C0;
 
     (void)state;
-    lab_opts_init(&o);
-    knobs(&o, "lab-rtt", "10");
-    wire_core_init(&W, &o, 1, 3);
+    start("lab-rtt", "10", 1, 3);
     len = tcp_frame(&c, C2S, ACK, 1, 1, 100);
     for (int i = 0; i < 3; i++)
         assert_int_equal(wire_core_frame(&W, C2S, frame, len, 0, &rel, NULL), WIRE_CORE_PASS);
@@ -221,8 +227,7 @@ static void test_hold_bound(void **state)
 
 static void test_rate_spaces_frames_and_bounds_the_queue(void **state)
 {
-    struct lab_opts o;
-    struct conn c = { 0, 40000, 8080, 1000, 5000 };
+    struct conn c = C0;
     int64_t rel, prev = 0;
     /* A full frame is 1514 bytes, 1538 on the line: 1.2304 ms at 10 Mbit/s. */
     const int64_t tx = 1538LL * 8 * 1000000000 / 10000000;
@@ -231,9 +236,7 @@ static void test_rate_spaces_frames_and_bounds_the_queue(void **state)
 
     (void)state;
     assert_int_equal(len, 1514);
-    lab_opts_init(&o);
-    knobs(&o, "lab-rate", "10mbit");
-    wire_core_init(&W, &o, 1, HOLD);
+    start("lab-rate", "10mbit", 1, HOLD);
     for (int i = 0; i < 100; i++) {
         if (wire_core_frame(&W, S2C, frame, len, 0, &rel, NULL) != WIRE_CORE_PASS)
             continue;
@@ -253,17 +256,15 @@ static void test_rate_spaces_frames_and_bounds_the_queue(void **state)
     assert_int_equal(rel, 1000 * MS + tx);
 
     /* With a delay too: the line first, then the way along it. */
-    knobs(&o, "lab-rtt", "40");
-    wire_core_init(&W, &o, 1, HOLD);
+    start("lab-rtt", "40", 1, HOLD);
     assert_int_equal(wire_core_frame(&W, S2C, frame, len, 0, &rel, NULL), WIRE_CORE_PASS);
     assert_int_equal(rel, tx + 20 * MS);
     assert_int_equal(wire_core_frame(&W, S2C, frame, len, 0, &rel, NULL), WIRE_CORE_PASS);
     assert_int_equal(rel, 2 * tx + 20 * MS);
 
     /* A slow line keeps room for a few full frames however long they take. */
-    knobs(&o, "lab-rate", "8kbit");
-    knobs(&o, "lab-rtt", "0");
-    wire_core_init(&W, &o, 1, HOLD);
+    knobs(&O, "lab-rate", "8kbit");
+    start("lab-rtt", "0", 1, HOLD);
     passed = 0;
     for (int i = 0; i < 40; i++)
         passed += wire_core_frame(&W, S2C, frame, len, 0, &rel, NULL) == WIRE_CORE_PASS;
@@ -272,14 +273,11 @@ static void test_rate_spaces_frames_and_bounds_the_queue(void **state)
 
 static void test_drop_nth_data_segment(void **state)
 {
-    struct lab_opts o;
-    struct conn c = { 0, 40000, 8080, 1000, 5000 };
+    struct conn c = C0;
     struct wire_core_note note;
 
     (void)state;
-    lab_opts_init(&o);
-    knobs(&o, "lab-drop", "s2c:5,s2c:7,c2s:2");
-    wire_core_init(&W, &o, 1, HOLD);
+    start("lab-drop", "s2c:5,s2c:7,c2s:2", 1, HOLD);
     for (int round = 0; round < 3; round++) {
         /* Round 1 is another client port, round 2 the same ports with a new ISN. */
         if (round == 1)
@@ -320,13 +318,10 @@ static void test_drop_nth_data_segment(void **state)
 
 static void test_drop_first_syn(void **state)
 {
-    struct lab_opts o;
-    struct conn c = { 0, 40000, 8080, 1000, 5000 };
+    struct conn c = C0;
 
     (void)state;
-    lab_opts_init(&o);
-    knobs(&o, "lab-drop", "syn");
-    wire_core_init(&W, &o, 1, HOLD);
+    start("lab-drop", "syn", 1, HOLD);
     assert_int_equal(feed(&W, &c, C2S, SYN, c.cisn, 0, 0, 0, NULL), WIRE_CORE_RULED);
     assert_int_equal(feed(&W, &c, C2S, SYN, c.cisn, 0, 0, 1000 * MS, NULL), WIRE_CORE_PASS);
     assert_int_equal(feed(&W, &c, S2C, SYN | ACK, c.sisn, c.cisn + 1, 0, 0, NULL), WIRE_CORE_PASS);
@@ -342,13 +337,10 @@ static void test_drop_first_syn(void **state)
 
 static void test_drop_rules_on_ipv6(void **state)
 {
-    struct lab_opts o;
     struct conn c = { 1, 40000, 8080, 0xfffffff0u, 0xfffffffeu }; /* sequence numbers wrap */
 
     (void)state;
-    lab_opts_init(&o);
-    knobs(&o, "lab-drop", "s2c:3");
-    wire_core_init(&W, &o, 1, HOLD);
+    start("lab-drop", "s2c:3", 1, HOLD);
     handshake(&W, &c);
     for (uint32_t k = 1; k <= 5; k++)
         assert_int_equal(server_seg(&W, &c, k, NULL), k == 3 ? WIRE_CORE_RULED : WIRE_CORE_PASS);
@@ -388,21 +380,19 @@ static int transfer_cut(struct wire_core *w, const struct conn *c, uint32_t firs
 
 static void test_seeded_loss_survives_a_short_segment(void **state)
 {
-    struct lab_opts o;
-    struct conn c = { 0, 40000, 8080, 1000, 5000 };
+    struct conn c = C0;
     static int64_t a[1024], b[1024];
     int na, nb;
 
     (void)state;
-    lab_opts_init(&o);
-    knobs(&o, "lab-loss", "5");
+    knobs(&O, "lab-loss", "5");
     /* The SYN's options fix the block: MSS 1460 less the timestamps. */
     syn_mss = 1460;
     syn_ts = 1;
-    wire_core_init(&W, &o, 3, HOLD);
+    start(NULL, NULL, 3, HOLD);
     na = transfer_cut(&W, &c, 0, MSS, 2000, a, 1024);
     /* The same bytes, but the sender cut its first segment short: all later ones shift. */
-    wire_core_init(&W2, &o, 3, HOLD);
+    wire_core_init(&W2, &O, 3, HOLD);
     nb = transfer_cut(&W2, &c, 500, MSS, 2000, b, 1024);
     syn_mss = 0;
     syn_ts = 0;
@@ -411,7 +401,7 @@ static void test_seeded_loss_survives_a_short_segment(void **state)
     assert_memory_equal(a, b, (size_t)na * sizeof(a[0]));
     /* Without timestamps the block is the whole MSS: segments of 1448 now shift against it. */
     syn_mss = 1460;
-    wire_core_init(&W2, &o, 3, HOLD);
+    wire_core_init(&W2, &O, 3, HOLD);
     nb = transfer_cut(&W2, &c, 0, MSS, 2000, b, 1024);
     syn_mss = 0;
     assert_true(nb != na || memcmp(a, b, (size_t)na * sizeof(a[0])) != 0);
@@ -419,13 +409,11 @@ static void test_seeded_loss_survives_a_short_segment(void **state)
 
 static void test_block_from_syn_options(void **state)
 {
-    struct lab_opts o;
-    struct conn c = { 0, 40000, 8080, 1000, 5000 };
+    struct conn c = C0;
     struct wire_core_note note;
 
     (void)state;
-    lab_opts_init(&o);
-    wire_core_init(&W, &o, 1, HOLD);
+    start(NULL, NULL, 1, HOLD);
     /* The client's SYN says MSS 1000: the server's blocks are 1000 bytes. */
     syn_mss = 1000;
     handshake(&W, &c);
@@ -478,26 +466,24 @@ static int transfer(struct wire_core *w, const struct conn *c, uint32_t n, uint3
 
 static void test_seeded_loss_is_the_same_every_run(void **state)
 {
-    struct lab_opts o;
-    struct conn c = { 0, 40000, 8080, 1000, 5000 };
+    struct conn c = C0;
     struct conn d = { 0, 51234, 8080, 0xdeadbeefu, 0x12345678u };
     static uint64_t a[4096], b[4096], e[4096];
     int na, nb, ne;
 
     (void)state;
-    lab_opts_init(&o);
-    knobs(&o, "lab-loss", "2");
-    knobs(&o, "lab-seed", "7");
+    knobs(&O, "lab-loss", "2");
+    knobs(&O, "lab-seed", "7");
     /* Other ports, ISNs and ACK timing: the data segments lost are the same. */
-    wire_core_init(&W, &o, 7, HOLD);
+    start(NULL, NULL, 7, HOLD);
     na = transfer(&W, &c, 2500, 2, a, 4096);
-    wire_core_init(&W2, &o, 7, HOLD);
+    wire_core_init(&W2, &O, 7, HOLD);
     nb = transfer(&W2, &d, 2500, 1, b, 4096);
     assert_true(na > 25 && na < 100);
     assert_int_equal(na, nb);
     assert_memory_equal(a, b, (size_t)na * sizeof(a[0]));
     /* Another seed, other losses. */
-    wire_core_init(&W2, &o, 8, HOLD);
+    wire_core_init(&W2, &O, 8, HOLD);
     ne = transfer(&W2, &c, 2500, 2, e, 4096);
     assert_true(ne > 25 && ne < 100);
     assert_true(ne != na || memcmp(a, e, (size_t)na * sizeof(a[0])) != 0);
@@ -505,56 +491,48 @@ static void test_seeded_loss_is_the_same_every_run(void **state)
 
 static void test_loss_rate_and_extremes(void **state)
 {
-    struct lab_opts o;
-    struct conn c = { 0, 40000, 8080, 1000, 5000 };
+    struct conn c = C0;
     uint8_t arp[42] = { [12] = 0x08, [13] = 0x06 };
     int64_t rel;
     int lost = 0;
 
     (void)state;
-    lab_opts_init(&o);
-    knobs(&o, "lab-loss", "2");
-    wire_core_init(&W, &o, 99, HOLD);
+    start("lab-loss", "2", 99, HOLD);
     /* Untracked frames draw from the stream: about 2 % of 100 000. */
     for (int i = 0; i < 100000; i++)
         lost += feed(&W, &c, C2S, ACK, 1, (uint32_t)i, 0, 0, NULL) == WIRE_CORE_LOST;
     assert_in_range(lost, 1700, 2300);
     assert_int_equal(W.counts[C2S].lost, lost);
 
-    knobs(&o, "lab-loss", "100");
-    wire_core_init(&W, &o, 99, HOLD);
+    start("lab-loss", "100", 99, HOLD);
     for (int i = 0; i < 1000; i++)
         assert_int_equal(feed(&W, &c, S2C, ACK, 1, (uint32_t)i, 10, 0, NULL), WIRE_CORE_LOST);
     /* ARP is never lost, so the link always finds its ends. */
     assert_int_equal(wire_core_frame(&W, C2S, arp, sizeof(arp), 0, &rel, NULL), WIRE_CORE_PASS);
 
-    knobs(&o, "lab-loss", "0");
-    wire_core_init(&W, &o, 99, HOLD);
+    start("lab-loss", "0", 99, HOLD);
     for (int i = 0; i < 1000; i++)
         assert_int_equal(feed(&W, &c, S2C, ACK, 1, (uint32_t)i, 10, 0, NULL), WIRE_CORE_PASS);
 }
 
 static void test_odd_frames(void **state)
 {
-    struct lab_opts o;
-    struct conn c = { 0, 40000, 8080, 1000, 5000 };
+    struct conn c = C0;
     int64_t rel;
     size_t len;
 
     (void)state;
-    lab_opts_init(&o);
-    knobs(&o, "lab-drop", "s2c:1");
-    wire_core_init(&W, &o, 1, HOLD);
+    start("lab-drop", "s2c:1", 1, HOLD);
     handshake(&W, &c);
     /* Every truncation of a data segment is read safely; a cut TCP header is not TCP. */
     len = tcp_frame(&c, S2C, ACK, c.sisn + 1, c.cisn + 1, 100);
     for (size_t cut = 0; cut < len; cut++)
         assert_int_equal(wire_core_frame(&W, S2C, frame, cut, 0, &rel, NULL), WIRE_CORE_PASS);
     /* An IP header claiming more than the frame, a fragment, a short IHL: not TCP. */
-    put16(frame + 16, 2000);
+    put_be(frame + 16, 2000, 2);
     assert_int_equal(wire_core_frame(&W, S2C, frame, len, 0, &rel, NULL), WIRE_CORE_PASS);
     len = tcp_frame(&c, S2C, ACK, c.sisn + 1, c.cisn + 1, 100);
-    put16(frame + 20, 0x0010);
+    put_be(frame + 20, 0x0010, 2);
     assert_int_equal(wire_core_frame(&W, S2C, frame, len, 0, &rel, NULL), WIRE_CORE_PASS);
     len = tcp_frame(&c, S2C, ACK, c.sisn + 1, c.cisn + 1, 100);
     frame[14] = 0x44;
@@ -566,19 +544,16 @@ static void test_odd_frames(void **state)
     /* Behind a VLAN tag the segment is read, and the rule finds its first data segment. */
     len = tcp_frame(&c, S2C, ACK, c.sisn + 1, c.cisn + 1, 100);
     memmove(frame + 16, frame + 12, len - 12);
-    put16(frame + 12, 0x8100);
+    put_be(frame + 12, 0x8100, 2);
     assert_int_equal(wire_core_frame(&W, S2C, frame, len + 4, 0, &rel, NULL), WIRE_CORE_RULED);
 }
 
 static void test_many_connections_reuse_the_oldest(void **state)
 {
-    struct lab_opts o;
     struct conn c = { 0, 1, 8080, 1000, 5000 };
 
     (void)state;
-    lab_opts_init(&o);
-    knobs(&o, "lab-drop", "s2c:2");
-    wire_core_init(&W, &o, 1, HOLD);
+    start("lab-drop", "s2c:2", 1, HOLD);
     /* Far more connections than slots: each new one is followed from its SYN. */
     for (uint32_t i = 0; i < 4 * WIRE_CORE_FLOWS; i++) {
         c.cport = (uint16_t)(1 + i);
@@ -592,19 +567,19 @@ static void test_many_connections_reuse_the_oldest(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_no_knobs_pass_at_once),
-        cmocka_unit_test(test_delay_is_half_the_rtt),
-        cmocka_unit_test(test_hold_bound),
-        cmocka_unit_test(test_rate_spaces_frames_and_bounds_the_queue),
-        cmocka_unit_test(test_drop_nth_data_segment),
-        cmocka_unit_test(test_drop_first_syn),
-        cmocka_unit_test(test_drop_rules_on_ipv6),
-        cmocka_unit_test(test_seeded_loss_is_the_same_every_run),
-        cmocka_unit_test(test_seeded_loss_survives_a_short_segment),
-        cmocka_unit_test(test_block_from_syn_options),
-        cmocka_unit_test(test_loss_rate_and_extremes),
-        cmocka_unit_test(test_odd_frames),
-        cmocka_unit_test(test_many_connections_reuse_the_oldest),
+        cmocka_unit_test_setup(test_no_knobs_pass_at_once, no_knobs),
+        cmocka_unit_test_setup(test_delay_is_half_the_rtt, no_knobs),
+        cmocka_unit_test_setup(test_hold_bound, no_knobs),
+        cmocka_unit_test_setup(test_rate_spaces_frames_and_bounds_the_queue, no_knobs),
+        cmocka_unit_test_setup(test_drop_nth_data_segment, no_knobs),
+        cmocka_unit_test_setup(test_drop_first_syn, no_knobs),
+        cmocka_unit_test_setup(test_drop_rules_on_ipv6, no_knobs),
+        cmocka_unit_test_setup(test_seeded_loss_is_the_same_every_run, no_knobs),
+        cmocka_unit_test_setup(test_seeded_loss_survives_a_short_segment, no_knobs),
+        cmocka_unit_test_setup(test_block_from_syn_options, no_knobs),
+        cmocka_unit_test_setup(test_loss_rate_and_extremes, no_knobs),
+        cmocka_unit_test_setup(test_odd_frames, no_knobs),
+        cmocka_unit_test_setup(test_many_connections_reuse_the_oldest, no_knobs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
