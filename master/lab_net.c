@@ -409,23 +409,49 @@ struct lab_net_build {
 };
 
 /*
- * The veth pair(s) of the /30 at net, named after it. 0; 1 when the host
- * name is taken (another labd has this /30); -1 with errno otherwise.
+ * The two veth pairs of the /30 at net, made from the wire's namespace,
+ * the host end named after the /30. 0; 1 when that name is taken (another
+ * labd has this /30); -1 with errno otherwise.
  */
 static int lab_net_make_links(struct lab_net_build *b, struct lab_net *ln, uint32_t net)
 {
     lab_opts_ifname(net, ln->host_if);
-    if (ln->wire_ns < 0) {
-        if (lab_net_veth(&b->labd, LAB_NET_LABD_IF, LAB_NET_LABD_ADDR(net), ln->host_if,
-                         LAB_NET_HOST_ADDR(net), ln->host_ns) < 0)
-            return errno == EEXIST ? 1 : -1;
-        return 0;
-    }
     if (lab_net_veth(&b->wire, LAB_NET_WIRE_HOST, 0, ln->host_if, LAB_NET_HOST_ADDR(net),
                      ln->host_ns) < 0)
         return errno == EEXIST ? 1 : -1;
     return lab_net_veth(&b->wire, LAB_NET_WIRE_LABD, 0, LAB_NET_LABD_IF, LAB_NET_LABD_ADDR(net),
                         ln->lab_ns);
+}
+
+/* Without knobs a bridge joins the wire's two ends: the kernel forwards, no process. */
+static int lab_net_bridge(struct lab_net_nl *n, const int port[LAB_OPTS_NDIR])
+{
+    char buf[LAB_NET_MSG_SIZE];
+    struct nlmsghdr *nlh = lab_net_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    struct nlattr *linkinfo;
+    int index;
+
+    mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
+    mnl_attr_put_strz(nlh, IFLA_IFNAME, LAB_NET_BRIDGE);
+    linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+    mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+    mnl_attr_nest_end(nlh, linkinfo);
+    if (lab_net_talk(n, nlh, NULL, NULL) < 0)
+        return -1;
+    index = lab_net_ifindex(n, LAB_NET_BRIDGE);
+    if (index < 0 || lab_net_no_ipv6(n, index) < 0)
+        return -1;
+    for (int d = 0; d < LAB_OPTS_NDIR; d++) {
+        struct ifinfomsg *ifi;
+
+        nlh = lab_net_msg(buf, RTM_NEWLINK, 0);
+        ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+        ifi->ifi_index = port[d];
+        mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)index);
+        if (lab_net_talk(n, nlh, NULL, NULL) < 0)
+            return -1;
+    }
+    return lab_net_link_up(n, index);
 }
 
 /* Addresses, offloads and up on every interface of the link; lo up inside. */
@@ -443,13 +469,14 @@ static int lab_net_configure(struct lab_net_build *b, struct lab_net *ln, const 
     index = lab_net_ifindex(&b->labd, "lo");
     if (index < 0 || lab_net_link_up(&b->labd, index) < 0)
         return -1;
-    if (ln->wire_ns < 0)
-        return 0;
     *what = "the wire's interfaces";
     if (lab_net_setup_if(&b->wire, LAB_NET_WIRE_HOST, 0, &ln->wire_ifindex[LAB_OPTS_C2S]) < 0 ||
         lab_net_setup_if(&b->wire, LAB_NET_WIRE_LABD, 0, &ln->wire_ifindex[LAB_OPTS_S2C]) < 0)
         return -1;
-    return 0;
+    if (!ln->bridged)
+        return 0;
+    *what = "the wire's bridge";
+    return lab_net_bridge(&b->wire, ln->wire_ifindex);
 }
 
 /* Why --lab-net's /30 cannot be had: another labd's link, or an address of the machine. */
@@ -521,6 +548,7 @@ int lab_net_open(const struct lab_opts *o, struct lab_net *ln, char *err, size_t
 
     memset(ln, 0, sizeof(*ln));
     ln->host_ns = ln->lab_ns = ln->wire_ns = -1;
+    ln->bridged = !o->wire;
     if (!lab_net_has_caps()) {
         snprintf(err, errlen,
                  "--lab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN): run it "
@@ -537,7 +565,7 @@ int lab_net_open(const struct lab_opts *o, struct lab_net *ln, char *err, size_t
         goto fail;
     }
     if (lab_net_new_ns(ln->host_ns, &ln->lab_ns, &ln->lab_ns_ino, &b.labd) < 0 ||
-        (o->wire && lab_net_new_ns(ln->host_ns, &ln->wire_ns, &ln->wire_ns_ino, &b.wire) < 0)) {
+        lab_net_new_ns(ln->host_ns, &ln->wire_ns, &ln->wire_ns_ino, &b.wire) < 0) {
         lab_net_fail(err, errlen, "creating a network namespace", errno);
         goto fail;
     }

@@ -2,8 +2,9 @@
  * The lab wire, the process between the two ends of a lab link with knobs:
  * it reads every frame from one of the wire namespace's veth ends through a
  * packet socket, asks wire_core what to do, holds it in a timed FIFO and
- * sends it out of the other end when it is due. Only labd runs it, as a
- * child of the master; without knobs there is no wire.
+ * sends it out of the other end when it is due. labd runs it as a child of
+ * the master (tests/e2e/lab_probe as its own child); without knobs a kernel
+ * bridge joins the ends instead and no process forwards.
  */
 #ifndef LABD_LAB_WIRE_H
 #define LABD_LAB_WIRE_H

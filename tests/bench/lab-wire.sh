@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The lab wire's forwarding rate: one bulk HTTP download over the lab link,
-# through the wire with every knob at zero (lab_probe --wire) and over the
-# plain veth pair (no wire), alternated for ROUNDS rounds. Prints frames/s
+# through the wire process with every knob at zero (lab_probe --wire) and
+# through the kernel bridge that joins the link without knobs ("direct"),
+# alternated for ROUNDS rounds. Prints frames/s
 # (both directions, counted on the host end) and MB/s for each run, the
 # medians, and the median per-round ratio wire / direct. Target: the wire
 # forwards at least 100 000 frames/s. Needs root; not a pass/fail test.
@@ -29,9 +30,11 @@ trap cleanup EXIT
 run() {
     local args=() ifname url t0 t1 p0 p1 secs wire
     [ "$1" = wire ] && args=(--wire)
+    # Not the last run's "ready": the new probe may not have opened the file yet.
+    rm -f "$TMP/out"
     "$PROBE" --port 8080 --root "$TMP" "${args[@]}" >"$TMP/out" 2>"$TMP/err" &
     PID=$!
-    for _ in $(seq 200); do grep -qx ready "$TMP/out" && break; sleep 0.05; done
+    for _ in $(seq 200); do grep -qx ready "$TMP/out" 2>/dev/null && break; sleep 0.05; done
     grep -qx ready "$TMP/out" || { echo "probe did not start: $(cat "$TMP/err")" >&2; exit 1; }
     ifname=$(awk '$1 == "host_if" {print $2}' "$TMP/out")
     url=$(awk '$1 == "url" {print $2}' "$TMP/out")
