@@ -27,7 +27,7 @@
 
 #include "shared/lab_opts.h"
 
-#define LAB_NET_MTU       1500
+#define LAB_NET_MTU       LAB_OPTS_MTU
 #define LAB_NET_LABD_IF   "eth0"    /* labd's end, inside the lab namespace */
 #define LAB_NET_WIRE_HOST "to-host" /* the wire's ends, inside the wire namespace */
 #define LAB_NET_WIRE_LABD "to-labd"

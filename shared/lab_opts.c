@@ -394,58 +394,55 @@ static void lab_opts_append(char *out, size_t n, size_t *len, const char *fmt, .
         *len += (size_t)w < n - *len ? (size_t)w : n - *len;
 }
 
-/* A scaled integer as a decimal without trailing zeros: 15000 with 4 places is "1.5". */
-static void lab_opts_append_decimal(char *out, size_t n, size_t *len, uint64_t v, int places)
+void lab_opts_fixed(uint64_t v, int places, char out[LAB_OPTS_NUM_MAX])
 {
-    uint64_t scale = 1;
-    uint64_t frac;
+    uint64_t scale = 1, frac;
 
     for (int i = 0; i < places; i++)
         scale *= 10;
     frac = v % scale;
-    lab_opts_append(out, n, len, "%llu", (unsigned long long)(v / scale));
-    if (frac == 0)
+    if (frac == 0) {
+        snprintf(out, LAB_OPTS_NUM_MAX, "%llu", (unsigned long long)(v / scale));
         return;
+    }
     while (frac % 10 == 0) {
         frac /= 10;
         places--;
     }
-    lab_opts_append(out, n, len, ".%0*llu", places, (unsigned long long)frac);
+    snprintf(out, LAB_OPTS_NUM_MAX, "%llu.%0*llu", (unsigned long long)(v / scale), places,
+             (unsigned long long)frac);
 }
 
-static void lab_opts_append_rate(char *out, size_t n, size_t *len, uint64_t bps)
+void lab_opts_rate_text(uint64_t bps, char out[LAB_OPTS_NUM_MAX])
 {
     static const struct {
         uint64_t div;
         const char *unit;
     } u[] = { { 1000000000, "gbit" }, { 1000000, "mbit" }, { 1000, "kbit" }, { 1, "bit" } };
+    size_t i = 0;
 
-    for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
-        if (bps >= u[i].div) {
-            lab_opts_append_decimal(out, n, len, bps * 1000 / u[i].div, 3);
-            lab_opts_append(out, n, len, "%s", u[i].unit);
-            return;
-        }
-    }
+    while (i + 1 < sizeof(u) / sizeof(u[0]) && bps < u[i].div)
+        i++;
+    lab_opts_fixed(bps * 1000 / u[i].div, 3, out);
+    snprintf(out + strlen(out), LAB_OPTS_NUM_MAX - strlen(out), "%s", u[i].unit);
 }
 
 void lab_opts_describe(const struct lab_opts *o, char *out, size_t n)
 {
+    char rtt[LAB_OPTS_NUM_MAX], loss[LAB_OPTS_NUM_MAX], rate[LAB_OPTS_NUM_MAX];
     size_t len = 0;
 
     if (n == 0)
         return;
     out[0] = '\0';
-    lab_opts_append(out, n, &len, "rtt +");
-    lab_opts_append_decimal(out, n, &len, o->rtt_us, 3);
-    lab_opts_append(out, n, &len, " ms, loss ");
-    lab_opts_append_decimal(out, n, &len, o->loss_ppm, 4);
-    lab_opts_append(out, n, &len, " %%");
+    lab_opts_fixed(o->rtt_us, 3, rtt);
+    lab_opts_fixed(o->loss_ppm, 4, loss);
+    lab_opts_append(out, n, &len, "rtt +%s ms, loss %s %%", rtt, loss);
     if (o->loss_ppm && o->seed_given)
         lab_opts_append(out, n, &len, " (seed %llu)", (unsigned long long)o->seed);
     if (o->rate_bps) {
-        lab_opts_append(out, n, &len, ", rate ");
-        lab_opts_append_rate(out, n, &len, o->rate_bps);
+        lab_opts_rate_text(o->rate_bps, rate);
+        lab_opts_append(out, n, &len, ", rate %s", rate);
     }
     if (o->drops.syn || o->drops.n[LAB_OPTS_C2S] || o->drops.n[LAB_OPTS_S2C]) {
         const char *sep = "";

@@ -18,7 +18,9 @@
 #define LAB_OPTS_RATE_MAX_BPS 100000000000ull
 #define LAB_OPTS_DROP_MAX     32 /* --lab-drop rules per direction */
 #define LAB_OPTS_NTH_MAX      10000000u
-#define LAB_OPTS_IFNAME_MAX   16 /* IFNAMSIZ */
+#define LAB_OPTS_IFNAME_MAX   16   /* IFNAMSIZ */
+#define LAB_OPTS_NUM_MAX      32   /* a number as lab_opts_fixed or lab_opts_rate_text writes it */
+#define LAB_OPTS_MTU          1500 /* of every interface of the lab link */
 
 /* Directions on the link: from the host (the client) to labd, and back. */
 enum lab_opts_dir {
@@ -92,8 +94,14 @@ int lab_opts_overlaps(uint32_t net, uint32_t addr, int plen);
  */
 void lab_opts_ifname(uint32_t net, char out[LAB_OPTS_IFNAME_MAX]);
 
-/* "rtt +40 ms, loss 1 %": the knobs for labd status and logs ("no wire" without any). */
+/* "rtt +40 ms, loss 1 %" and the other knobs set, for labd status and logs. */
 void lab_opts_describe(const struct lab_opts *o, char *out, size_t n);
+
+/* v scaled by 10^places as a decimal without trailing zeros: 15000, 4 -> "1.5". */
+void lab_opts_fixed(uint64_t v, int places, char out[LAB_OPTS_NUM_MAX]);
+
+/* A rate in the largest unit that keeps it at 1 or more: 1500000 -> "1.5mbit". */
+void lab_opts_rate_text(uint64_t bps, char out[LAB_OPTS_NUM_MAX]);
 
 /* Two settings need the same link (reload keeps it): on, the /30, with or without a wire. */
 int lab_opts_same_link(const struct lab_opts *a, const struct lab_opts *b);

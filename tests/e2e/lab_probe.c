@@ -6,8 +6,9 @@
  *   /bytes/N   N bytes of a fixed pattern
  *   /NAME      the file NAME under --root
  * It prints "key value" lines (url, host_if, lab_ns_ino, wire_ns_ino,
- * wire_pid, then "ready"); on SIGTERM or SIGINT it stops the wire, prints the
- * wire's counters ("stat DIR FIELD N") and exits 0.
+ * wire_pid, status: labd status's line, then "ready"); on SIGTERM or SIGINT
+ * it stops the wire, prints the wire's counters ("stat DIR FIELD N" and
+ * "counters LINE" as labd status would) and exits 0.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -227,6 +228,10 @@ static void probe_print_stats(const struct lab_stats *st)
         return;
     printf("stat seed %llu\n", (unsigned long long)copy.seed);
     for (int d = 0; d < LAB_STATS_NDIR; d++) {
+        char line[512];
+
+        lab_stats_counters_line(&copy, d, line, sizeof(line));
+        printf("counters %s\n", line);
         const uint64_t *v = (const uint64_t *)&copy.dir[d];
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
             printf("stat %s %s %llu\n", d == 0 ? "c2s" : "s2c", names[i], (unsigned long long)v[i]);
@@ -274,7 +279,8 @@ int main(int argc, char **argv)
     struct lab_opts o;
     struct lab_net ln;
     struct lab_stats *stats;
-    char err[512], url[128];
+    struct lab_stats_link link = { 0 };
+    char err[512], url[128], line[512];
     int port = 0, trace_fd = -1, lfd, sfd;
     pid_t wire = 0;
     sigset_t stop;
@@ -302,8 +308,11 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &stop, NULL);
     sfd = signalfd(-1, &stop, SFD_CLOEXEC);
     lab_net_url(&ln, port, url, sizeof(url));
-    printf("url %s\nhost_if %s\nlab_ns_ino %lu\nwire_ns_ino %lu\nwire_pid %d\nready\n", url,
-           ln.host_if, ln.lab_ns_ino, ln.wire_ns_ino, (int)wire);
+    lab_stats_link_fill(&link, ln.net, ln.host_if, port, &o);
+    lab_stats_status_line(&link, line, sizeof(line));
+    printf("url %s\nhost_if %s\nlab_ns_ino %lu\nwire_ns_ino %lu\nwire_pid %d\nstatus %s\n"
+           "ready\n",
+           url, ln.host_if, ln.lab_ns_ino, ln.wire_ns_ino, (int)wire, line);
     fflush(stdout);
     for (;;) {
         struct pollfd p[2] = { { lfd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
