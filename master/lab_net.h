@@ -4,7 +4,7 @@
  * with segmentation and checksum offloads off, so the link carries real
  * Ethernet frames. A third namespace in the middle holds the wire: a kernel
  * bridge without knobs (no process forwards), the lab wire process
- * (master/lab_wire.c) with them:
+ * (master/lab_wire.c) with them or on a kernel without bridges:
  *
  *   host "labdN" <-> "to-host" [wire: bridge or process] "to-labd" <-> "eth0" labd
  *
@@ -47,7 +47,7 @@ struct lab_net {
     int host_ns;                           /* descriptor of the caller's namespace */
     int lab_ns;                            /* labd's namespace: listening sockets go here */
     int wire_ns;                           /* the wire's namespace */
-    int bridged;                           /* a kernel bridge is the wire (no knobs) */
+    int bridged;                           /* a kernel bridge is the wire; else run lab_wire */
     uint32_t net;                          /* the /30 in use, host order */
     char host_if[LAB_OPTS_IFNAME_MAX];     /* the host's end: "labd0" */
     int host_ifindex;                      /* in the host namespace */
@@ -56,9 +56,11 @@ struct lab_net {
 };
 
 /*
- * Build the link for o (o->wire: the ends wait for the lab wire process,
- * else a bridge joins them) from the caller's namespace, which the caller
- * is back in on return. Without --lab-net the first /30 of 198.18.0.0/15
+ * Build the link for o from the caller's namespace, which the caller is
+ * back in on return. Without knobs a bridge joins the wire's ends; with
+ * knobs (o->wire), or on a kernel without bridges, ln->bridged is 0 and
+ * the caller must run the lab wire process (master/lab_wire.h) for frames
+ * to cross. Without --lab-net the first /30 of 198.18.0.0/15
  * that no address on the host touches and no other labd holds is taken.
  * Returns 0, or -1 with one line in err ("--lab needs root (CAP_NET_ADMIN
  * and CAP_SYS_ADMIN): ...") and nothing left behind (whatever was made

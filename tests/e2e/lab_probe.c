@@ -295,7 +295,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "lab_probe: %s\n", err);
         return 1;
     }
-    if (o.wire)
+    if (!ln.bridged)
         wire = probe_start_wire(&ln, &o, stats, trace_fd);
     lfd = probe_listen(&ln, port);
     if (lfd < 0) {
