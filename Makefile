@@ -53,6 +53,8 @@ PCAP_LIBS := $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 CURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
 CPPFLAGS += $(CURSES_CFLAGS)
+# libmnl: rtnetlink for the --lab link (master/lab_net.c).
+MNL_LIBS := $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
 
 SHARED_SRCS := $(wildcard shared/*.c)
 MASTER_SRCS := $(filter-out master/main.c,$(wildcard master/*.c))
@@ -92,7 +94,7 @@ $(B)/lib%.a:
 
 $(B)/labd: $(B)/master/main.o $(B)/libmaster.a $(B)/libworker.a $(B)/libshared.a
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
 
 $(B)/labmon: $(B)/monitor/main.o $(B)/libmonitor.a $(B)/libshared.a
 	$(call say,LINK,$@)
@@ -101,7 +103,13 @@ $(B)/labmon: $(B)/monitor/main.o $(B)/libmonitor.a $(B)/libshared.a
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(call objs,$(TESTLIB_SRCS)) $(LIBS_ALL)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(call objs,$(TESTLIB_SRCS)) $(LIBS_ALL) \
-	    -lcmocka $(PCAP_LIBS) $(CURSES_LIBS)
+	    -lcmocka $(PCAP_LIBS) $(CURSES_LIBS) $(MNL_LIBS)
+
+# Test programs the end-to-end tests and benchmarks drive (tests/e2e/*.c, one file each).
+E2E_HELPERS := $(patsubst tests/e2e/%.c,$(B)/tests/e2e/%,$(wildcard tests/e2e/*.c))
+$(B)/tests/e2e/%: $(B)/tests/e2e/%.o $(B)/libmaster.a $(B)/libshared.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
 
 # Unit tests run from the source root so fixtures resolve as tests/...
 unit-bins: $(UNIT_BINS)
@@ -109,7 +117,7 @@ unit-bins: $(UNIT_BINS)
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-e2e: all
+e2e: all $(E2E_HELPERS)
 	@LABD=$(abspath $(B)/labd) LABMON=$(abspath $(B)/labmon) E2E_BUILD=$(E2E_BUILD) \
 	    tests/e2e/run.sh $(E2E)
 
@@ -137,7 +145,8 @@ demo: deps all
 	@tests/demo.sh $(abspath $(B)/labd) $(abspath $(B)/labmon)
 
 FORMAT_FILES = $(wildcard master/*.[ch] worker/*.[ch] monitor/*.[ch] \
-                 shared/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] tests/bench/*.[ch])
+                 shared/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] tests/bench/*.[ch] \
+                 tests/e2e/*.[ch])
 format:
 	clang-format -i $(FORMAT_FILES)
 
