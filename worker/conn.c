@@ -360,9 +360,10 @@ static void conn_respond(struct worker_ctx *w, struct conn *c, int err)
         handler_decide(&w->handler, &c->req, &c->plan);
     }
     env.date = w->date;
-    env.keep_alive =
-        !c->parse_error && c->req.keep_alive && !c->plan.close && !w->draining &&
-        (cfg->max_requests_per_conn <= 0 || c->requests < (unsigned)cfg->max_requests_per_conn);
+    /* keepalive-timeout 0 turns keep-alive off, as nginx's keepalive_timeout 0. */
+    env.keep_alive = !c->parse_error && c->req.keep_alive && !c->plan.close && !w->draining &&
+                     cfg->keepalive_timeout_ms > 0 &&
+                     c->requests < (unsigned)cfg->max_requests_per_conn;
     env.head = !err && c->req.method == HTTP_METHOD_HEAD;
     env.boundary_id = ++w->boundary_seq;
     if (response_prepare(&c->out, &c->plan, &env) < 0) {

@@ -37,16 +37,12 @@ struct worker_state {
     /* Each listener's own address; a wildcard one needs getsockname() per connection. */
     struct sockaddr_storage listen_addr[WORKER_MAX_LISTEN];
     unsigned char listen_wild[WORKER_MAX_LISTEN];
-    int listening; /* listeners are in the epoll set */
+    int listening;      /* listeners are in the epoll set */
+    unsigned max_conns; /* open connections at most; beyond, new ones wait for other workers */
     int64_t pause_until_ms;
     int sfd;
     int stop_fast, stop_graceful, reopen;
 };
-
-static int worker_limit(int v, int def)
-{
-    return v > 0 ? v : def;
-}
 
 static void worker_listen(struct worker_state *s, int on)
 {
@@ -75,13 +71,11 @@ static void worker_accept(struct worker_state *s, int li)
 {
     int lfd = s->listen_fds[li];
     struct worker_ctx *w = &s->w;
-    unsigned max = (unsigned)worker_limit(w->cfg->max_conns_per_worker, 1024);
-
     for (;;) {
         struct sockaddr_storage peer, local;
         socklen_t plen = sizeof(peer), llen = sizeof(local);
 
-        if (w->nconns >= max) {
+        if (w->nconns >= s->max_conns) {
             /* At the limit: leave new connections queued for other workers. */
             worker_listen(s, 0);
             return;
@@ -339,18 +333,20 @@ static int worker_setup(struct worker_state *s, const struct worker_start *ws)
         return -1;
     }
 
-    w->limits.max_request_line = (size_t)worker_limit(cfg->max_request_line, 8192);
-    w->limits.max_header_bytes = (size_t)worker_limit(cfg->max_header_bytes, 16384);
-    w->limits.max_headers = (unsigned)worker_limit(cfg->max_headers, 100);
-    w->limits.max_body = cfg->max_body_bytes > 0 ? (unsigned long long)cfg->max_body_bytes : 0;
+    /* The config holds every default: its values are used as given. */
+    s->max_conns = (unsigned)cfg->max_conns_per_worker;
+    w->limits.max_request_line = (size_t)cfg->max_request_line;
+    w->limits.max_header_bytes = (size_t)cfg->max_header_bytes;
+    w->limits.max_headers = (unsigned)cfg->max_headers;
+    w->limits.max_body = (unsigned long long)cfg->max_body_bytes;
     /* Room for the largest acceptable header plus the line ends around it. */
     w->in_cap = w->limits.max_request_line + w->limits.max_header_bytes + 8;
     if (w->in_cap < 4096)
         w->in_cap = 4096;
 
-    timer_list_init(&w->t_header, worker_limit(cfg->header_timeout_ms, 20000));
-    timer_list_init(&w->t_keepalive, worker_limit(cfg->keepalive_timeout_ms, 5000));
-    timer_list_init(&w->t_send, worker_limit(cfg->send_timeout_ms, 60000));
+    timer_list_init(&w->t_header, cfg->header_timeout_ms);
+    timer_list_init(&w->t_keepalive, cfg->keepalive_timeout_ms);
+    timer_list_init(&w->t_send, cfg->send_timeout_ms);
     timer_list_init(&w->t_linger, CONN_LINGER_MS);
     conn_clock_update(w);
 
@@ -450,7 +446,6 @@ int worker_main(const struct worker_start *ws)
             close(ws->ready_fd);
         return 1;
     }
-    unsigned max_conns = (unsigned)worker_limit(w->cfg->max_conns_per_worker, 1024);
     unsigned peak = 0;       /* most connections open at once since the heap was last trimmed */
     int64_t idle_since = -1; /* when the last connection closed, -1 while busy */
     int busy = 0;            /* the last turn had events */
@@ -504,7 +499,7 @@ int worker_main(const struct worker_start *ws)
         worker_run_ready(w);
         worker_run_timers(w);
         worker_handle_signals(s);
-        if (!s->listening && !w->draining && !s->stop_fast && w->nconns < max_conns &&
+        if (!s->listening && !w->draining && !s->stop_fast && w->nconns < s->max_conns &&
             (s->pause_until_ms == 0 || w->now_ms >= s->pause_until_ms)) {
             s->pause_until_ms = 0;
             worker_listen(s, 1);
