@@ -504,8 +504,8 @@ void conn_process(struct worker_ctx *w, struct conn *c)
                     conn_request_ready(w, c);
                     continue;
                 }
-                if (rc != HTTP_PARSE_AGAIN) {
-                    conn_respond(w, c, rc);
+                if (rc == HTTP_PARSE_ERROR) {
+                    conn_respond(w, c, c->req.error_status);
                     continue;
                 }
             }
@@ -526,8 +526,8 @@ void conn_process(struct worker_ctx *w, struct conn *c)
                     conn_respond(w, c, 0);
                     continue;
                 }
-                if (rc != HTTP_PARSE_AGAIN) {
-                    conn_respond(w, c, rc);
+                if (rc == HTTP_PARSE_ERROR) {
+                    conn_respond(w, c, c->body.error_status);
                     continue;
                 }
             }

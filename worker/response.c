@@ -430,7 +430,7 @@ static void response_advance(struct response_out *out, size_t n)
     }
 }
 
-int response_send(struct response_out *out, int sock, size_t budget)
+enum response_send_result response_send(struct response_out *out, int sock, size_t budget)
 {
     size_t turn = 0;
 

@@ -18,11 +18,13 @@
 #define RESPONSE_OUT_MAX    12288 /* header block + generated body text */
 #define RESPONSE_SEGS_MAX   (2 * RESPONSE_MAX_RANGES + 2)
 
-/* Results of response_send besides DONE. */
-#define RESPONSE_DONE  0
-#define RESPONSE_AGAIN 1 /* socket full: wait for EPOLLOUT */
-#define RESPONSE_YIELD 2 /* turn's budget used: let other connections run */
-#define RESPONSE_ERROR 3 /* peer gone (EPIPE, ECONNRESET, ...) or file error: close */
+/* How far response_send got. */
+enum response_send_result {
+    RESPONSE_DONE,  /* all of it sent */
+    RESPONSE_AGAIN, /* socket full: wait for EPOLLOUT */
+    RESPONSE_YIELD, /* turn's budget used: let other connections run */
+    RESPONSE_ERROR, /* peer gone (EPIPE, ECONNRESET, ...) or file error: close */
+};
 
 struct response_range {
     off_t first, last; /* inclusive byte positions, first <= last < file_size */
@@ -124,6 +126,6 @@ int response_prepare(struct response_out *out, const struct response_plan *plan,
  * short tail for the next one. Returns RESPONSE_DONE, _AGAIN, _YIELD or
  * _ERROR (errno set).
  */
-int response_send(struct response_out *out, int sock, size_t budget);
+enum response_send_result response_send(struct response_out *out, int sock, size_t budget);
 
 #endif
