@@ -349,6 +349,16 @@ static int response_prepare_multipart(struct response_out *out, const struct res
     return 0;
 }
 
+void response_out_init(struct response_out *out)
+{
+    /* The buffers hold data only up to head_len and nsegs: not cleared. */
+    out->nsegs = out->cur = 0;
+    out->head_len = 0;
+    out->body_len = 0;
+    out->sent = 0;
+    out->closing = 0;
+}
+
 int response_prepare(struct response_out *out, const struct response_plan *plan,
                      const struct response_env *env)
 {
@@ -359,10 +369,7 @@ int response_prepare(struct response_out *out, const struct response_plan *plan,
     size_t flen = 0;
     char page[256];
 
-    out->nsegs = out->cur = 0;
-    out->head_len = 0;
-    out->body_len = 0;
-    out->sent = 0;
+    response_out_init(out);
     out->closing = !env->keep_alive;
 
     if (response_has_file(plan) && plan->nranges >= 2)

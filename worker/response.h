@@ -100,6 +100,9 @@ struct response_out {
     int closing;                 /* the connection is closed after this response */
 };
 
+/* An empty output: nothing to send. */
+void response_out_init(struct response_out *out);
+
 /* "Not Found" for 404; "Unknown" for codes we do not know. */
 const char *response_reason(int status);
 
