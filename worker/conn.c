@@ -372,11 +372,14 @@ int conn_accept(struct conn_pool *p, int fd, const struct sockaddr *peer,
     return 0;
 }
 
-/* Begin answering: err != 0 answers that error status and closes afterwards. */
+/*
+ * Decide, then respond: err != 0 answers that error status (the request
+ * could not be read) and closes afterwards; else the handler decides.
+ */
 static void conn_respond(struct conn_pool *p, struct conn *c, int err)
 {
-    struct response_env env;
     const struct labd_config *cfg = p->env.cfg;
+    struct response_env env;
 
     response_plan_release(&c->plan);
     response_plan_init(&c->plan);
@@ -384,26 +387,20 @@ static void conn_respond(struct conn_pool *p, struct conn *c, int err)
         c->plan.status = err;
         c->parse_error = 1;
     } else {
-        handler_decide(p->env.handler, &c->req, &c->plan);
+        handler_decide(p->env.handler, &c->req, p->now_ms, p->date_sec, &c->plan);
     }
     env.date = p->date;
     /* keepalive-timeout 0 turns keep-alive off, as nginx's keepalive_timeout 0. */
-    env.keep_alive = !c->parse_error && c->req.keep_alive && !c->plan.close && !p->draining &&
+    env.keep_alive = !c->parse_error && c->req.keep_alive && !p->draining &&
                      cfg->keepalive_timeout_ms > 0 &&
                      c->requests < (unsigned)cfg->max_requests_per_conn;
     env.head = !err && c->req.method == HTTP_METHOD_HEAD;
     env.boundary_id = ++p->boundary_seq;
-    if (response_prepare(&c->out, &c->plan, &env) < 0) {
+    if (response_prepare(&c->out, &c->plan, &env) < 0)
         log_error("response headers for \"%.*s\" do not fit: answering 500",
                   (int)c->req.request_line.len, c->req.request_line.p);
-        response_plan_release(&c->plan);
-        response_plan_init(&c->plan);
-        c->plan.status = 500;
-        env.keep_alive = 0;
-        response_prepare(&c->out, &c->plan, &env);
-    }
-    c->keep_alive = env.keep_alive;
-    c->status = c->plan.status;
+    c->keep_alive = !c->out.closing;
+    c->status = c->out.status;
     c->logged = 0;
     c->state = CONN_WRITING;
     timer_arm(&p->t_send, &c->timer, p->now_ms);

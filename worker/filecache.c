@@ -233,8 +233,6 @@ static struct filecache_file *filecache_new_file(struct filecache *c, const char
     f->mtime = st->st_mtime;
     f->etag_len = cond_etag((uint64_t)st->st_ino, st->st_size, st->st_mtime, f->etag);
     httpdate_format(st->st_mtime, f->last_modified);
-    f->validator_lines_len = (size_t)snprintf(f->validator_lines, sizeof(f->validator_lines),
-                                              "ETag: %s\r\nAccept-Ranges: bytes\r\n", f->etag);
     f->key_len = key_len;
     memcpy(f->key, key, key_len);
     f->key[key_len] = '\0';

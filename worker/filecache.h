@@ -44,9 +44,6 @@ struct filecache_file {
     char etag[COND_ETAG_MAX];
     size_t etag_len;
     char last_modified[HTTPDATE_LEN + 1];
-    /* "ETag: ...\r\nAccept-Ranges: bytes\r\n", the lines every 200 and 206 carries */
-    char validator_lines[COND_ETAG_MAX + 40];
-    size_t validator_lines_len;
 
     int fd;     /* larger files: an open descriptor (owned), data NULL; else -1 */
     size_t mem; /* bytes of data held: size, or 0 for a descriptor */

@@ -60,23 +60,7 @@ const char *response_reason(int status)
 
 void response_plan_init(struct response_plan *p)
 {
-    p->status = 200;
-    p->close = 0;
-    p->content_type = NULL;
-    p->last_modified = -1;
-    p->last_modified_text = NULL;
-    p->fd = -1;
-    p->file_mem = NULL;
-    p->release = NULL;
-    p->release_arg = NULL;
-    p->file_size = 0;
-    p->offset = 0;
-    p->length = 0;
-    p->nranges = 0;
-    p->body = NULL;
-    p->body_len = 0;
-    p->extra[0] = 0;
-    p->extra_len = 0;
+    *p = (struct response_plan){ .status = 200, .last_modified = -1, .fd = -1 };
 }
 
 void response_plan_release(struct response_plan *p)
@@ -95,66 +79,6 @@ void response_plan_release(struct response_plan *p)
 static int response_has_file(const struct response_plan *p)
 {
     return p->fd >= 0 || p->file_mem != NULL;
-}
-
-/* Append "name: value\r\n" without printf; -1 when it does not fit (nothing added). */
-static int response_add_line(struct response_plan *p, const char *name, const char *value)
-{
-    size_t room = sizeof(p->extra) - p->extra_len;
-    size_t nl = strlen(name), vl = strlen(value);
-    char *o = p->extra + p->extra_len;
-
-    if (nl + vl + 4 >= room) {
-        p->extra[p->extra_len] = 0;
-        return -1;
-    }
-    memcpy(o, name, nl);
-    memcpy(o + nl, ": ", 2);
-    memcpy(o + nl + 2, value, vl);
-    memcpy(o + nl + 2 + vl, "\r\n", 3);
-    p->extra_len += nl + vl + 4;
-    return 0;
-}
-
-int response_add_lines(struct response_plan *p, const char *lines, size_t len)
-{
-    if (len >= sizeof(p->extra) - p->extra_len)
-        return -1;
-    memcpy(p->extra + p->extra_len, lines, len);
-    p->extra_len += len;
-    p->extra[p->extra_len] = 0;
-    return 0;
-}
-
-int response_add_header(struct response_plan *p, const char *name, const char *fmt, ...)
-{
-    va_list ap;
-
-    /* The common forms, a literal or one "%s", skip vsnprintf (a hot path: ETag on every 200). */
-    if (strchr(fmt, '%') == NULL)
-        return response_add_line(p, name, fmt);
-    if (strcmp(fmt, "%s") == 0) {
-        va_start(ap, fmt);
-        const char *v = va_arg(ap, const char *);
-        va_end(ap);
-        return response_add_line(p, name, v);
-    }
-
-    size_t room = sizeof(p->extra) - p->extra_len;
-    int n = snprintf(p->extra + p->extra_len, room, "%s: ", name);
-    if (n < 0 || (size_t)n >= room)
-        goto toolong;
-    va_start(ap, fmt);
-    int m = vsnprintf(p->extra + p->extra_len + n, room - (size_t)n, fmt, ap);
-    va_end(ap);
-    if (m < 0 || (size_t)(n + m + 2) >= room)
-        goto toolong;
-    memcpy(p->extra + p->extra_len + n + m, "\r\n", 3);
-    p->extra_len += (size_t)(n + m + 2);
-    return 0;
-toolong:
-    p->extra[p->extra_len] = 0;
-    return -1;
 }
 
 /* Bounded appender: once it overflows, everything after is dropped and ok = 0. */
@@ -269,7 +193,19 @@ size_t response_head_build(char *buf, size_t cap, const struct response_plan *pl
         response_put(&b, "Content-Range: bytes %lld-%lld/%lld\r\n",
                      (long long)plan->ranges[0].first, (long long)plan->ranges[0].last,
                      (long long)plan->file_size);
-    response_cat(&b, plan->extra, plan->extra_len);
+    if (plan->etag[0] != '\0')
+        response_cat_line(&b, RESPONSE_LIT("ETag: "), plan->etag);
+    if (plan->accept_ranges)
+        response_cat(&b, RESPONSE_LIT("Accept-Ranges: bytes\r\n"));
+    if (plan->range_unsatisfiable) {
+        response_cat(&b, RESPONSE_LIT("Content-Range: bytes */"));
+        response_cat_num(&b, (unsigned long long)plan->file_size);
+        response_cat(&b, "\r\n", 2);
+    }
+    if (plan->location[0] != '\0')
+        response_cat_line(&b, RESPONSE_LIT("Location: "), plan->location);
+    if (plan->allow != NULL)
+        response_cat_line(&b, RESPONSE_LIT("Allow: "), plan->allow);
     response_cat(&b, "\r\n", 2);
     return b.ok ? b.len : 0;
 }
@@ -352,15 +288,17 @@ static int response_prepare_multipart(struct response_out *out, const struct res
 void response_out_init(struct response_out *out)
 {
     /* The buffers hold data only up to head_len and nsegs: not cleared. */
-    out->nsegs = out->cur = 0;
+    out->status = 0;
+    out->closing = 0;
     out->head_len = 0;
     out->body_len = 0;
     out->sent = 0;
-    out->closing = 0;
+    out->nsegs = out->cur = 0;
 }
 
-int response_prepare(struct response_out *out, const struct response_plan *plan,
-                     const struct response_env *env)
+/* Render the plan; -1 when it does not fit. */
+static int response_render(struct response_out *out, const struct response_plan *plan,
+                           const struct response_env *env)
 {
     const char *type = NULL;
     const char *body = NULL;
@@ -370,6 +308,7 @@ int response_prepare(struct response_out *out, const struct response_plan *plan,
     char page[256];
 
     response_out_init(out);
+    out->status = plan->status;
     out->closing = !env->keep_alive;
 
     if (response_has_file(plan) && plan->nranges >= 2)
@@ -380,8 +319,7 @@ int response_prepare(struct response_out *out, const struct response_plan *plan,
             foff = plan->ranges[0].first;
             flen = (size_t)(plan->ranges[0].last - plan->ranges[0].first + 1);
         } else {
-            foff = plan->offset;
-            flen = (size_t)plan->length;
+            flen = (size_t)plan->file_size;
         }
         clen = (long long)flen;
     } else if (plan->body) {
@@ -417,6 +355,22 @@ int response_prepare(struct response_out *out, const struct response_plan *plan,
         response_seg_mem(out, body, (size_t)clen);
     }
     return 0;
+}
+
+int response_prepare(struct response_out *out, const struct response_plan *plan,
+                     const struct response_env *env)
+{
+    struct response_plan fallback;
+    struct response_env closing = *env;
+
+    if (response_render(out, plan, env) == 0)
+        return 0;
+    /* Too big to say: a 500 instead, and the connection closes after it. */
+    response_plan_init(&fallback);
+    fallback.status = 500;
+    closing.keep_alive = 0;
+    response_render(out, &fallback, &closing);
+    return -1;
 }
 
 /* Account n written bytes against the segments from out->cur on. */
