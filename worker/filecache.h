@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -28,8 +29,8 @@ struct filecache_file {
     int in_table;
     int detached; /* out of the table, still referenced */
     struct filecache *owner;
-    struct filecache_file *hnext;       /* hash chain */
-    struct filecache_file *prev, *next; /* LRU list, most recent first */
+    LIST_ENTRY(filecache_file) chain; /* in its hash bucket */
+    TAILQ_ENTRY(filecache_file) lru;  /* in the LRU list, most recent first */
     uint32_t hash;
     int64_t checked_ms; /* last time the file on disk was found unchanged */
 
