@@ -141,8 +141,8 @@ static struct filecache_file *filecache_find(struct filecache *c, const char *ke
     struct filecache_file *f;
 
     LIST_FOREACH(f, &c->buckets[h & c->mask], chain)
-        if (f->hash == h && f->key_len == key_len && memcmp(f->key, key, key_len) == 0)
-            return f;
+    if (f->hash == h && f->key_len == key_len && memcmp(f->key, key, key_len) == 0)
+        return f;
     return NULL;
 }
 

@@ -60,56 +60,48 @@ void handler_fini(struct handler_ctx *ctx)
     ctx->root_fd = -1;
 }
 
-/* The request's validator and range headers (first of each), found in one pass. */
-struct handler_hdrs {
-    struct cond_value if_match, if_none_match, ims, ius, range, if_range;
-    unsigned n_if_match, n_if_none_match; /* field lines of the two list headers */
+/* The request headers the file decision reads. */
+enum handler_field {
+    HANDLER_RANGE,
+    HANDLER_IF_RANGE,
+    HANDLER_IF_MATCH,
+    HANDLER_IF_NONE_MATCH,
+    HANDLER_IF_MODIFIED_SINCE,
+    HANDLER_IF_UNMODIFIED_SINCE,
+    HANDLER_NFIELDS,
 };
 
-/* Names are told apart by length first: at most two strncasecmp per field, usually none. */
+static const struct handler_field_name {
+    const char *name;
+    size_t len;
+} handler_field_names[HANDLER_NFIELDS] = {
+    [HANDLER_RANGE] = { "Range", 5 },
+    [HANDLER_IF_RANGE] = { "If-Range", 8 },
+    [HANDLER_IF_MATCH] = { "If-Match", 8 },
+    [HANDLER_IF_NONE_MATCH] = { "If-None-Match", 13 },
+    [HANDLER_IF_MODIFIED_SINCE] = { "If-Modified-Since", 17 },
+    [HANDLER_IF_UNMODIFIED_SINCE] = { "If-Unmodified-Since", 19 },
+};
+
+/* Each of those headers' first value (p NULL: absent) and its number of field lines. */
+struct handler_hdrs {
+    struct cond_value value[HANDLER_NFIELDS];
+    unsigned lines[HANDLER_NFIELDS];
+};
+
+/* One pass; names are told apart by length first: at most two strncasecmp per field. */
 static void handler_scan_headers(const struct http_request *req, struct handler_hdrs *h)
 {
     memset(h, 0, sizeof(*h));
     for (unsigned i = 0; i < req->nheaders; i++) {
         const struct http_header *f = &req->headers[i];
-        struct cond_value *slot = NULL;
-        unsigned *count = NULL;
-
-        switch (f->name.len) {
-        case 5:
-            if (strncasecmp(f->name.p, "Range", 5) == 0)
-                slot = &h->range;
+        for (int k = 0; k < HANDLER_NFIELDS; k++) {
+            if (f->name.len != handler_field_names[k].len ||
+                strncasecmp(f->name.p, handler_field_names[k].name, f->name.len) != 0)
+                continue;
+            if (h->lines[k]++ == 0)
+                h->value[k] = (struct cond_value){ f->value.p, f->value.len };
             break;
-        case 8:
-            if (strncasecmp(f->name.p, "If-Match", 8) == 0) {
-                slot = &h->if_match;
-                count = &h->n_if_match;
-            } else if (strncasecmp(f->name.p, "If-Range", 8) == 0) {
-                slot = &h->if_range;
-            }
-            break;
-        case 13:
-            if (strncasecmp(f->name.p, "If-None-Match", 13) == 0) {
-                slot = &h->if_none_match;
-                count = &h->n_if_none_match;
-            }
-            break;
-        case 17:
-            if (strncasecmp(f->name.p, "If-Modified-Since", 17) == 0)
-                slot = &h->ims;
-            break;
-        case 19:
-            if (strncasecmp(f->name.p, "If-Unmodified-Since", 19) == 0)
-                slot = &h->ius;
-            break;
-        }
-        if (slot == NULL)
-            continue;
-        if (count != NULL)
-            (*count)++;
-        if (slot->p == NULL) {
-            slot->p = f->value.p;
-            slot->len = f->value.len;
         }
     }
 }
@@ -121,26 +113,27 @@ static void handler_scan_headers(const struct http_request *req, struct handler_
  * RFC 9110 §5.3 lets us join them with commas. The join lives in buf; if it
  * does not fit, only the first line is used.
  */
-static struct cond_value handler_list_header(const struct http_request *req, const char *name,
-                                             struct cond_value first, unsigned lines, char *buf,
-                                             size_t cap)
+static struct cond_value handler_list_header(const struct http_request *req,
+                                             const struct handler_hdrs *h, enum handler_field k,
+                                             char *buf, size_t cap)
 {
+    struct cond_value first = h->value[k];
     size_t n = 0;
 
-    if (first.p == NULL || lines < 2)
+    if (first.p == NULL || h->lines[k] < 2)
         return first;
     for (unsigned i = 0; i < req->nheaders; i++) {
-        const struct http_header *h = &req->headers[i];
-        if (!http_slice_eq(h->name, name))
+        const struct http_header *f = &req->headers[i];
+        if (!http_slice_eq(f->name, handler_field_names[k].name))
             continue;
-        if (n + h->value.len + 2 > cap)
+        if (n + f->value.len + 2 > cap)
             return first;
         if (n > 0) {
             buf[n++] = ',';
             buf[n++] = ' ';
         }
-        memcpy(buf + n, h->value.p, h->value.len);
-        n += h->value.len;
+        memcpy(buf + n, f->value.p, f->value.len);
+        n += f->value.len;
     }
     first.p = buf;
     first.len = n;
@@ -375,17 +368,19 @@ static int handler_file(const struct handler_ctx *ctx, const struct http_request
     char im[HANDLER_LIST_VALUE_MAX], inm[HANDLER_LIST_VALUE_MAX];
     struct handler_hdrs h;
     struct cond_request cr;
+    struct cond_value range, if_range;
     struct range_set rs;
     enum range_decision rr = RANGE_FULL;
 
     handler_scan_headers(req, &h);
-    cr.if_match = handler_list_header(req, "If-Match", h.if_match, h.n_if_match, im, sizeof(im));
-    cr.if_none_match = handler_list_header(req, "If-None-Match", h.if_none_match, h.n_if_none_match,
-                                           inm, sizeof(inm));
-    cr.if_modified_since = h.ims;
-    cr.if_unmodified_since = h.ius;
+    cr.if_match = handler_list_header(req, &h, HANDLER_IF_MATCH, im, sizeof(im));
+    cr.if_none_match = handler_list_header(req, &h, HANDLER_IF_NONE_MATCH, inm, sizeof(inm));
+    cr.if_modified_since = h.value[HANDLER_IF_MODIFIED_SINCE];
+    cr.if_unmodified_since = h.value[HANDLER_IF_UNMODIFIED_SINCE];
     cr.get_or_head = 1;
     cr.now = now_sec;
+    range = h.value[HANDLER_RANGE];
+    if_range = h.value[HANDLER_IF_RANGE];
     switch (cond_evaluate(&cr, plan->etag, plan->last_modified)) {
     case COND_NOT_MODIFIED:
         return 304;
@@ -399,12 +394,12 @@ static int handler_file(const struct handler_ctx *ctx, const struct http_request
     }
 
     plan->accept_ranges = 1;
-    if (h.range.p != NULL &&
-        (h.if_range.p == NULL ||
-         range_if_range_ok(h.if_range.p, h.if_range.len, plan->etag, plan->last_modified))) {
+    if (range.p != NULL &&
+        (if_range.p == NULL ||
+         range_if_range_ok(if_range.p, if_range.len, plan->etag, plan->last_modified))) {
         int max_ranges =
             ctx->cfg->max_ranges < RESPONSE_MAX_RANGES ? ctx->cfg->max_ranges : RESPONSE_MAX_RANGES;
-        rr = range_parse(h.range.p, h.range.len, plan->file_size, max_ranges, &rs);
+        rr = range_parse(range.p, range.len, plan->file_size, max_ranges, &rs);
     }
     switch (rr) {
     case RANGE_UNSATISFIABLE:

@@ -458,25 +458,12 @@ static int http_chunk_byte(struct http_body *b, char c)
         else if (!http_is_field_char((unsigned char)c))
             return 400;
         break;
-    case HTTP_CHUNK_SIZE_LF:
-        if (c != '\n')
-            return 400;
-        rc = http_chunk_size_done(b);
-        break;
     case HTTP_CHUNK_DATA_CR:
-        if (c == '\r')
-            b->state = HTTP_CHUNK_DATA_LF;
-        else if (c == '\n')
-            b->state = HTTP_CHUNK_SIZE;
-        else
+        if (c != '\r' && c != '\n')
             return 400;
+        b->state = c == '\r' ? HTTP_CHUNK_DATA_LF : HTTP_CHUNK_SIZE;
         b->digits = 0;
         b->line_len = 0;
-        break;
-    case HTTP_CHUNK_DATA_LF:
-        if (c != '\n')
-            return 400;
-        b->state = HTTP_CHUNK_SIZE;
         break;
     case HTTP_CHUNK_TRAILER_START:
         b->state = c == '\r' ? HTTP_CHUNK_END_LF : c == '\n' ? HTTP_CHUNK_DONE : HTTP_CHUNK_TRAILER;
@@ -485,10 +472,16 @@ static int http_chunk_byte(struct http_body *b, char c)
         if (c == '\n')
             b->state = HTTP_CHUNK_TRAILER_START;
         break;
+    case HTTP_CHUNK_SIZE_LF:
+    case HTTP_CHUNK_DATA_LF:
     case HTTP_CHUNK_END_LF:
+        /* After a CR only its LF may come. */
         if (c != '\n')
             return 400;
-        b->state = HTTP_CHUNK_DONE;
+        if (state == HTTP_CHUNK_SIZE_LF)
+            rc = http_chunk_size_done(b);
+        else
+            b->state = state == HTTP_CHUNK_DATA_LF ? HTTP_CHUNK_SIZE : HTTP_CHUNK_DONE;
         break;
     }
     /* A chunk-size line (with extensions) and the trailer section are bounded. */
