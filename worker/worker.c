@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <sched.h>
-#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -237,7 +236,6 @@ static int worker_setup(struct worker_state *s, const struct worker_start *ws)
 {
     const struct labd_config *cfg = ws->cfg;
     sigset_t set;
-    char path[PATH_MAX + 16];
 
     s->cfg = cfg;
     s->pid = getpid();
@@ -279,12 +277,9 @@ static int worker_setup(struct worker_state *s, const struct worker_start *ws)
         log_error("worker: cannot open document root %s: %s", cfg->root, strerror(errno));
         return -1;
     }
-    if (cfg->access_log[0] == 0)
-        snprintf(path, sizeof(path), "%s/access.log", cfg->run_dir);
-    else
-        snprintf(path, sizeof(path), "%s", cfg->access_log);
-    if (accesslog_open(&s->alog, path) < 0)
-        log_error("worker: cannot open access log %s: %s (access logging off)", path,
+    /* config_finish made it RUN_DIR/access.log when none was given. */
+    if (accesslog_open(&s->alog, cfg->access_log) < 0)
+        log_error("worker: cannot open access log %s: %s (access logging off)", cfg->access_log,
                   strerror(errno));
     if (ws->switch_user && worker_switch_user(ws) < 0)
         return -1;
