@@ -89,12 +89,18 @@ struct handler_hdrs {
     unsigned lines[HANDLER_NFIELDS];
 };
 
-/* One pass; names are told apart by length first: at most two strncasecmp per field. */
+/*
+ * One pass. All the names start with R or I, and are told apart by length
+ * first: most fields cost one comparison, none more than two strncasecmp.
+ */
 static void handler_scan_headers(const struct http_request *req, struct handler_hdrs *h)
 {
     memset(h, 0, sizeof(*h));
     for (unsigned i = 0; i < req->nheaders; i++) {
         const struct http_header *f = &req->headers[i];
+        char c0 = (char)(f->name.p[0] | 0x20);
+        if (c0 != 'i' && c0 != 'r')
+            continue;
         for (int k = 0; k < HANDLER_NFIELDS; k++) {
             if (f->name.len != handler_field_names[k].len ||
                 strncasecmp(f->name.p, handler_field_names[k].name, f->name.len) != 0)

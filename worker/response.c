@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -63,7 +64,11 @@ const char *response_reason(int status)
 
 void response_plan_init(struct response_plan *p)
 {
-    *p = (struct response_plan){ .status = 200, .last_modified = -1, .fd = -1 };
+    memset(p, 0, offsetof(struct response_plan, location));
+    p->status = 200;
+    p->last_modified = -1;
+    p->fd = -1;
+    p->location[0] = '\0';
 }
 
 void response_plan_release(struct response_plan *p)

@@ -57,10 +57,9 @@ struct response_plan {
     time_t last_modified;           /* -1: no Last-Modified */
     const char *last_modified_text; /* its IMF-fixdate when already formatted, else NULL */
 
-    /* Other header fields. */
-    int range_unsatisfiable;              /* 416: a Content-Range of "*" and file_size */
-    char location[RESPONSE_LOCATION_MAX]; /* redirect target, percent-encoded; "" none */
-    const char *allow;                    /* "Allow" methods; NULL none */
+    /* Other header fields (and location, below). */
+    int range_unsatisfiable; /* 416: a Content-Range of "*" and file_size */
+    const char *allow;       /* "Allow" methods; NULL none */
 
     /* The body. */
     int fd;               /* file body, closed by response_plan_release; -1 none */
@@ -71,12 +70,18 @@ struct response_plan {
     void *release_arg;
     off_t file_size; /* full size of the file */
     unsigned nranges;
-    struct response_range ranges[RESPONSE_MAX_RANGES];
     const char *body; /* must outlive the response */
     size_t body_len;
+
+    /* Data arrays, last: only what location[0] and nranges say is in use is ever read. */
+    char location[RESPONSE_LOCATION_MAX]; /* redirect target, percent-encoded; "" none */
+    struct response_range ranges[RESPONSE_MAX_RANGES];
 };
 
-/* An empty plan: status 200, no header fields, no body. */
+/*
+ * An empty plan: status 200, no header fields, no body. Every field is set;
+ * the data arrays at the end are not cleared, only marked empty.
+ */
 void response_plan_init(struct response_plan *p);
 
 /* Close the plan's file, if any (or let the release hook have it and file_mem back). */

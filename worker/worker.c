@@ -40,6 +40,7 @@ struct worker_state {
     struct sb_worker *sbw; /* our scoreboard slot, NULL: none */
     struct conn_pool *conns;
     int64_t now_ms; /* CLOCK_MONOTONIC, read once per loop turn */
+    time_t now_sec; /* the wall clock's second, read once per turn that serves */
 
     const int *listen_fds;
     int nlisten;
@@ -301,7 +302,8 @@ static int worker_setup(struct worker_state *s, const struct worker_start *ws)
         s->sbw = sb_worker_at(ws->sb, ws->slot);
     }
     s->now_ms = clock_mono_ms();
-    s->conns = conn_pool_new(&env, s->now_ms, clock_real_sec());
+    s->now_sec = clock_real_sec();
+    s->conns = conn_pool_new(&env, s->now_ms, s->now_sec);
     if (s->conns == NULL) {
         log_error("worker: no memory for the connection pool");
         return -1;
@@ -326,11 +328,16 @@ static int worker_setup(struct worker_state *s, const struct worker_start *ws)
     return 0;
 }
 
-/* This loop turn's time, for the worker and its connections. */
-static void worker_clock(struct worker_state *s)
+/*
+ * The time for the worker and its connections. The wall clock (Date, log
+ * lines, conditions) is read only for a turn that serves: after the wait.
+ */
+static void worker_clock(struct worker_state *s, int served)
 {
     s->now_ms = clock_mono_ms();
-    conn_pool_clock(s->conns, s->now_ms, clock_real_sec());
+    if (served)
+        s->now_sec = clock_real_sec();
+    conn_pool_clock(s->conns, s->now_ms, s->now_sec);
 }
 
 /*
@@ -396,7 +403,7 @@ int worker_main(const struct worker_start *ws)
     for (;;) {
         if (s->stop_fast || (s->draining && conn_pool_count(s->conns) == 0))
             break;
-        worker_clock(s);
+        worker_clock(s, 0);
         int n = worker_wait(s, evs, worker_timeout(s), busy);
         busy = n > 0;
         if (n < 0 && errno != EINTR) {
@@ -404,7 +411,7 @@ int worker_main(const struct worker_start *ws)
             status = 1;
             break;
         }
-        worker_clock(s);
+        worker_clock(s, 1);
         for (int i = 0; i < n; i++) {
             uint64_t tag = evs[i].data.u64;
             if (tag == WORKER_TAG_SIGNAL)
