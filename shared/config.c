@@ -39,7 +39,7 @@ const struct config_key config_keys[] = {
     { "access-log", "FILE", "access log (default RUN_DIR/access.log, \"off\" for none)" },
     { "error-log", "FILE", "error log (default RUN_DIR/error.log)" },
     { "log-level", "LEVEL", "error, warn, notice (default), info or debug" },
-    { "keepalive-timeout", "MS", "idle time between requests (default 5000)" },
+    { "keepalive-timeout", "MS", "idle time between requests (default 5000; 0: keep-alive off)" },
     { "header-timeout", "MS", "time to receive a request header (default 10000)" },
     { "send-timeout", "MS", "drop a client that reads nothing this long (default 30000)" },
     { "max-requests-per-conn", "N", "requests per connection (default 1000)" },

@@ -28,10 +28,11 @@ struct labd_config {
     char error_log[PATH_MAX];  /* "" = <run_dir>/error.log */
     int log_level;             /* enum log_level in shared/log.h */
 
-    /* Worker limits. Times in milliseconds. */
-    int keepalive_timeout_ms; /* idle time between requests: 5000 (Apache's default) */
-    int header_timeout_ms;    /* to receive a complete request header */
-    int send_timeout_ms;      /* a client that reads nothing for this long is dropped */
+    /* Worker limits, used as given (config_defaults is the only source of defaults). Times in ms.
+     */
+    int keepalive_timeout_ms; /* idle time between requests: 5000 (Apache's); 0 keep-alive off */
+    int header_timeout_ms;    /* to receive a complete request header: 10000 */
+    int send_timeout_ms;      /* a client that reads nothing for this long is dropped: 30000 */
     int max_requests_per_conn;
     int max_conns_per_worker;
     int max_request_line;      /* bytes; longer -> 414 */

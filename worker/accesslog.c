@@ -29,10 +29,9 @@ static int accesslog_open_fd(const char *path)
 
 int accesslog_open(struct accesslog *al, const char *path)
 {
+    memset(al, 0, sizeof(*al));
     al->fd = -1;
-    al->len = 0;
     al->stamp_sec = -1;
-    al->path[0] = 0;
     if (strcmp(path, "off") == 0)
         return 0;
     if (strlen(path) >= sizeof(al->path)) {

@@ -1,4 +1,4 @@
-/* Connection state machine: read, parse, discard body, decide, write, keep-alive or close. */
+/* Connection state machine (read, parse, discard body, decide, respond, log) and its pool. */
 #include "worker/conn.h"
 
 #include <arpa/inet.h>
@@ -8,103 +8,139 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <time.h>
+#include <sys/queue.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
+#include "shared/config.h"
 #include "shared/log.h"
+#include "shared/scoreboard.h"
+#include "worker/accesslog.h"
+#include "worker/handler.h"
+#include "worker/http_parse.h"
+#include "worker/httpdate.h"
+#include "worker/response.h"
+#include "worker/timer.h"
 
-static int64_t conn_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+/*
+ * File body bytes one connection may send per event-loop turn: nginx's
+ * sendfile_max_chunk default (2m). A socket buffer rarely takes more in one
+ * call, so a smaller budget adds turns without making anything fairer.
+ * A tail shorter than this goes with the turn before it (response_send).
+ */
+#define CONN_SEND_BUDGET (2 * 1024 * 1024)
+/* How long a closing connection waits for the client's FIN (conn_linger). */
+#define CONN_LINGER_MS 2000
 
-static int64_t conn_real_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+enum conn_state {
+    CONN_READING, /* request line and header fields */
+    CONN_BODY,    /* discarding a request body */
+    CONN_WRITING, /* sending a response */
+    CONN_LINGER,  /* our side shut down, draining the client's last bytes */
+    CONN_DEAD,    /* closed, freed at the end of the loop turn */
+};
 
-void conn_clock_update(struct worker_ctx *w)
-{
-    w->now_ms = conn_mono_ns() / 1000000;
-    time_t now = time(NULL);
-    if (now != w->date_sec) {
-        w->date_sec = now;
-        httpdate_format(now, w->date);
-    }
-}
+/* What a read into the input buffer found. */
+enum conn_fill_result {
+    CONN_FILL_GOT,    /* bytes */
+    CONN_FILL_WAIT,   /* nothing yet: wait for the next event */
+    CONN_FILL_CLOSED, /* end of stream or error: the connection is closed */
+};
 
-/* Intrusive lists: `all`/`dead` use prev/next, `ready` uses rprev/rnext. */
-static void conn_list_add(struct conn_list *l, struct conn *c)
-{
-    c->prev = l->tail;
-    c->next = NULL;
-    if (l->tail)
-        l->tail->next = c;
-    else
-        l->head = c;
-    l->tail = c;
-}
+struct conn {
+    int fd;
+    enum conn_state state;
+    struct timer_node timer;
+    TAILQ_ENTRY(conn) link;       /* in the pool's all, dead or spare list */
+    TAILQ_ENTRY(conn) ready_link; /* in its ready list while queued */
+    int queued;
 
-static void conn_list_del(struct conn_list *l, struct conn *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        l->head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        l->tail = c->prev;
-    c->prev = c->next = NULL;
-}
+    size_t in_len;   /* bytes in in[] */
+    size_t in_pos;   /* body: bytes of in[] consumed so far */
+    int req_started; /* some bytes of the current request arrived */
+    int64_t req_start_ns;
+    unsigned requests; /* requests begun on this connection */
+    int keep_alive;    /* of the response being written */
+    int status;        /* of the response being written, 0 none */
+    int parse_error;   /* the request could not be parsed: close after answering */
+    int logged;
+    /* The last read emptied the receive queue and no readable event came since. */
+    int rx_empty;
 
-static void conn_ready_add(struct worker_ctx *w, struct conn *c)
+    char peer_text[INET6_ADDRSTRLEN];
+    unsigned peer_port;
+    int sb_index; /* live record in the scoreboard, -1 none */
+    int64_t accepted_ns;
+    struct http_body body;
+
+    /* Large parts, each set up by its init function; conn_new clears the rest. */
+    struct http_request req;
+    struct response_plan plan;
+    struct response_out out;
+    char in[]; /* pool->in_cap bytes */
+};
+
+TAILQ_HEAD(conn_list, conn);
+
+struct conn_pool {
+    struct conn_env env;
+    struct http_limits limits;
+    size_t in_cap; /* input buffer per connection */
+
+    struct sb_worker *sbw; /* NULL: no scoreboard */
+    uint32_t *sb_free;     /* free live-connection records of our slot */
+    uint32_t sb_nfree;
+
+    struct timer_list t_header, t_keepalive, t_send, t_linger;
+    int64_t now_ms; /* CLOCK_MONOTONIC, this loop turn's */
+    time_t date_sec;
+    char date[HTTPDATE_LEN + 1];
+
+    struct conn_list all;   /* every open connection */
+    struct conn_list ready; /* connections that yielded with work left */
+    struct conn_list dead;  /* closed this turn, freed at its end */
+    struct conn_list spare; /* freed connections kept for reuse */
+    unsigned nspare;
+    unsigned nconns;
+    int draining; /* graceful stop: each next request answered with "Connection: close" */
+    unsigned long long boundary_seq;
+};
+
+static void conn_process(struct conn_pool *p, struct conn *c);
+
+/* ---- the ready list: the one place a connection joins or leaves it ---- */
+
+static void conn_ready_add(struct conn_pool *p, struct conn *c)
 {
     if (c->queued)
         return;
     c->queued = 1;
-    c->rprev = w->ready.tail;
-    c->rnext = NULL;
-    if (w->ready.tail)
-        w->ready.tail->rnext = c;
-    else
-        w->ready.head = c;
-    w->ready.tail = c;
+    TAILQ_INSERT_TAIL(&p->ready, c, ready_link);
 }
 
-static void conn_ready_del(struct worker_ctx *w, struct conn *c)
+static void conn_ready_del(struct conn_pool *p, struct conn *c)
 {
     if (!c->queued)
         return;
-    if (c->rprev)
-        c->rprev->rnext = c->rnext;
-    else
-        w->ready.head = c->rnext;
-    if (c->rnext)
-        c->rnext->rprev = c->rprev;
-    else
-        w->ready.tail = c->rprev;
-    c->rprev = c->rnext = NULL;
+    TAILQ_REMOVE(&p->ready, c, ready_link);
     c->queued = 0;
 }
 
 /* ---- scoreboard ---- */
 
-static void conn_sb_counters(struct worker_ctx *w, int accepted, int conns_delta,
+static void conn_sb_counters(struct conn_pool *p, int accepted, int conns_delta,
                              unsigned long long bytes, int requests)
 {
-    if (w->sbw == NULL)
+    struct sb_worker *sbw = p->sbw;
+
+    if (sbw == NULL)
         return;
-    sb_write_begin(&w->sbw->seq);
-    w->sbw->accepted += (uint64_t)accepted;
-    w->sbw->conns_now = (uint32_t)((int)w->sbw->conns_now + conns_delta);
-    w->sbw->bytes_sent += bytes;
-    w->sbw->requests += (uint64_t)requests;
-    sb_write_end(&w->sbw->seq);
+    sb_write_begin(&sbw->seq);
+    sbw->accepted += (uint64_t)accepted;
+    sbw->conns_now = (uint32_t)((int)sbw->conns_now + conns_delta);
+    sbw->bytes_sent += bytes;
+    sbw->requests += (uint64_t)requests;
+    sb_write_end(&sbw->seq);
 }
 
 static void conn_sb_addr(const struct sockaddr *sa, uint8_t *family, uint8_t *addr, uint16_t *port)
@@ -128,13 +164,13 @@ static void conn_sb_addr(const struct sockaddr *sa, uint8_t *family, uint8_t *ad
     }
 }
 
-static void conn_sb_open(struct worker_ctx *w, struct conn *c, const struct sockaddr *peer,
+static void conn_sb_open(struct conn_pool *p, struct conn *c, const struct sockaddr *peer,
                          const struct sockaddr *local)
 {
-    if (w->sb == NULL || w->sb_nfree == 0)
+    if (p->sbw == NULL || p->sb_nfree == 0)
         return;
-    c->sb_index = (int)w->sb_free[--w->sb_nfree];
-    struct sb_conn *r = sb_conn_at(w->sb, w->slot, (uint32_t)c->sb_index);
+    c->sb_index = (int)p->sb_free[--p->sb_nfree];
+    struct sb_conn *r = sb_conn_at(p->env.sb, p->env.slot, (uint32_t)c->sb_index);
     uint8_t fam = 0, sfam = 0;
     sb_write_begin(&r->seq);
     conn_sb_addr(peer, &fam, r->client_addr, &r->client_port);
@@ -142,7 +178,7 @@ static void conn_sb_open(struct worker_ctx *w, struct conn *c, const struct sock
     r->family = fam;
     r->state = SB_CONN_READING;
     r->status = 0;
-    r->pid = (int32_t)w->pid;
+    r->pid = (int32_t)p->env.pid;
     r->accepted_ns = c->accepted_ns;
     r->last_ns = c->accepted_ns;
     r->requests = 0;
@@ -150,16 +186,16 @@ static void conn_sb_open(struct worker_ctx *w, struct conn *c, const struct sock
     sb_write_end(&r->seq);
 }
 
-static void conn_sb_update(struct worker_ctx *w, struct conn *c, int state, int with_request)
+static void conn_sb_update(struct conn_pool *p, struct conn *c, int state, int with_request)
 {
     if (c->sb_index < 0)
         return;
-    struct sb_conn *r = sb_conn_at(w->sb, w->slot, (uint32_t)c->sb_index);
+    struct sb_conn *r = sb_conn_at(p->env.sb, p->env.slot, (uint32_t)c->sb_index);
     sb_write_begin(&r->seq);
     r->state = (uint8_t)state;
     r->status = (uint16_t)c->status;
     r->requests = c->requests;
-    r->last_ns = conn_real_ns();
+    r->last_ns = clock_real_ns();
     if (with_request) {
         size_t n = c->req.request_line.len;
         if (n > SB_REQUEST_MAX - 1)
@@ -171,15 +207,16 @@ static void conn_sb_update(struct worker_ctx *w, struct conn *c, int state, int 
 }
 
 /* Copy the record into the recent ring and free it. */
-static void conn_sb_close(struct worker_ctx *w, struct conn *c)
+static void conn_sb_close(struct conn_pool *p, struct conn *c)
 {
     if (c->sb_index < 0)
         return;
-    struct sb_conn *r = sb_conn_at(w->sb, w->slot, (uint32_t)c->sb_index);
-    uint32_t nrecent = w->sb->hdr->recent_per_slot;
+    struct scoreboard *sb = p->env.sb;
+    struct sb_conn *r = sb_conn_at(sb, p->env.slot, (uint32_t)c->sb_index);
+    uint32_t nrecent = sb->hdr->recent_per_slot;
     if (nrecent > 0) {
-        uint32_t i = w->sbw->recent_next % nrecent;
-        struct sb_conn *dst = sb_recent_at(w->sb, w->slot, i);
+        uint32_t i = p->sbw->recent_next % nrecent;
+        struct sb_conn *dst = sb_recent_at(sb, p->env.slot, i);
         sb_write_begin(&dst->seq);
         uint32_t seq = dst->seq;
         memcpy((char *)dst + sizeof(uint32_t), (char *)r + sizeof(uint32_t),
@@ -187,22 +224,22 @@ static void conn_sb_close(struct worker_ctx *w, struct conn *c)
         dst->seq = seq;
         dst->state = SB_CONN_CLOSED;
         dst->status = (uint16_t)c->status;
-        dst->last_ns = conn_real_ns();
+        dst->last_ns = clock_real_ns();
         sb_write_end(&dst->seq);
-        sb_write_begin(&w->sbw->seq);
-        w->sbw->recent_next++;
-        sb_write_end(&w->sbw->seq);
+        sb_write_begin(&p->sbw->seq);
+        p->sbw->recent_next++;
+        sb_write_end(&p->sbw->seq);
     }
     sb_write_begin(&r->seq);
     r->state = SB_CONN_FREE;
     sb_write_end(&r->seq);
-    w->sb_free[w->sb_nfree++] = (uint32_t)c->sb_index;
+    p->sb_free[p->sb_nfree++] = (uint32_t)c->sb_index;
     c->sb_index = -1;
 }
 
 /* ---- access log ---- */
 
-static void conn_log(struct worker_ctx *w, struct conn *c)
+static void conn_log(struct conn_pool *p, struct conn *c)
 {
     struct accesslog_entry e = { 0 };
     const struct http_header *h;
@@ -210,7 +247,7 @@ static void conn_log(struct worker_ctx *w, struct conn *c)
     c->logged = 1;
     e.client = c->peer_text;
     e.client_port = c->peer_port;
-    e.when = w->date_sec;
+    e.when = p->date_sec;
     if (c->req.request_line.p) {
         e.request = c->req.request_line.p;
         e.request_len = c->req.request_line.len;
@@ -234,9 +271,9 @@ static void conn_log(struct worker_ctx *w, struct conn *c)
         e.user_agent = h->value.p;
         e.user_agent_len = h->value.len;
     }
-    e.pid = (int)w->pid;
-    e.duration_us = (conn_mono_ns() - c->req_start_ns) / 1000;
-    accesslog_add(&w->alog, &e);
+    e.pid = (int)p->env.pid;
+    e.duration_us = (clock_mono_ns() - c->req_start_ns) / 1000;
+    accesslog_add(p->env.alog, &e);
 }
 
 /* ---- life cycle ---- */
@@ -253,103 +290,96 @@ static void conn_peer_text(struct conn *c, const struct sockaddr *sa)
         strcpy(c->peer_text, "-");
 }
 
-struct conn *conn_new(struct worker_ctx *w, int fd, const struct sockaddr *peer,
-                      const struct sockaddr *local)
+/* A connection for an accepted socket, set up and in the pool; NULL when out of memory. */
+static struct conn *conn_new(struct conn_pool *p, int fd, const struct sockaddr *peer,
+                             const struct sockaddr *local)
 {
-    /* Only the small head is zeroed: the buffers (some 40 KB) need no clearing. */
-    struct conn *c = w->spare.head;
+    struct conn *c = TAILQ_FIRST(&p->spare);
+
     if (c != NULL) {
-        conn_list_del(&w->spare, c);
-        w->nspare--;
-    } else if ((c = malloc(sizeof(*c) + w->in_cap)) == NULL) {
+        TAILQ_REMOVE(&p->spare, c, link);
+        p->nspare--;
+    } else if ((c = malloc(sizeof(*c) + p->in_cap)) == NULL) {
         return NULL;
     }
+    /*
+     * Every field: the small ones cleared here, the large parts by their
+     * init functions; the buffers (in[], out.buf) hold data only up to
+     * their lengths, so they are not cleared.
+     */
     memset(c, 0, offsetof(struct conn, req));
-    c->out.nsegs = c->out.cur = 0;
-    c->out.head_len = 0;
-    c->out.body_len = c->out.sent = 0;
+    http_request_init(&c->req, &p->limits);
+    response_plan_init(&c->plan);
+    response_out_init(&c->out);
     c->fd = fd;
     c->state = CONN_READING;
     c->sb_index = -1;
-    c->accepted_ns = conn_real_ns();
-    c->req_start_ns = conn_mono_ns();
-    http_request_init(&c->req, &w->limits);
-    response_plan_init(&c->plan);
+    c->accepted_ns = clock_real_ns();
+    c->req_start_ns = clock_mono_ns();
     conn_peer_text(c, peer);
     /* nginx-style: the header timeout runs from accept, a silent close if nothing came. */
-    timer_arm(&w->t_header, &c->timer, w->now_ms);
-    conn_list_add(&w->all, c);
-    w->nconns++;
-    conn_sb_open(w, c, peer, local);
-    conn_sb_counters(w, 1, 1, 0, 0);
+    timer_arm(&p->t_header, &c->timer, p->now_ms);
+    TAILQ_INSERT_TAIL(&p->all, c, link);
+    p->nconns++;
+    conn_sb_open(p, c, peer, local);
+    conn_sb_counters(p, 1, 1, 0, 0);
     return c;
 }
 
-void conn_start(struct worker_ctx *w, struct conn *c)
+/* Close now (fast stop, errors); the memory is freed by conn_pool_free_dead. */
+static void conn_close(struct conn_pool *p, struct conn *c)
 {
-    conn_process(w, c);
     if (c->state == CONN_DEAD)
         return;
+    if (!c->logged && c->status != 0)
+        conn_log(p, c); /* a response cut short (send timeout, reset, stop) */
+    response_plan_release(&c->plan);
+    close(c->fd);
+    c->fd = -1;
+    timer_cancel(&c->timer);
+    conn_ready_del(p, c);
+    TAILQ_REMOVE(&p->all, c, link);
+    TAILQ_INSERT_TAIL(&p->dead, c, link);
+    conn_sb_close(p, c);
+    conn_sb_counters(p, 0, -1, 0, 0);
+    p->nconns--;
+    c->state = CONN_DEAD;
+}
+
+int conn_accept(struct conn_pool *p, int fd, const struct sockaddr *peer,
+                const struct sockaddr *local)
+{
+    struct conn *c = conn_new(p, fd, peer, local);
+
+    if (c == NULL)
+        return -1;
+    /*
+     * Serve what came with the handshake first: a request answered with
+     * Connection: close is then closed without epoll ever seeing it.
+     */
+    conn_process(p, c);
+    if (c->state == CONN_DEAD)
+        return 0;
     /*
      * Edge-triggered: adding reports the socket's present state, so nothing
      * that came while it was unregistered is missed.
      */
     struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c };
-    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+    if (epoll_ctl(p->env.epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
         log_error("worker: epoll_ctl: %s", strerror(errno));
-        conn_close(w, c);
-        return;
+        conn_close(p, c);
     }
+    return 0;
 }
 
-void conn_close(struct worker_ctx *w, struct conn *c)
+/*
+ * Decide, then respond: err != 0 answers that error status (the request
+ * could not be read) and closes afterwards; else the handler decides.
+ */
+static void conn_respond(struct conn_pool *p, struct conn *c, int err)
 {
-    if (c->state == CONN_DEAD)
-        return;
-    if (!c->logged && c->status != 0)
-        conn_log(w, c); /* a response cut short (send timeout, reset, stop) */
-    response_plan_release(&c->plan);
-    close(c->fd);
-    c->fd = -1;
-    timer_cancel(&c->timer);
-    conn_ready_del(w, c);
-    conn_list_del(&w->all, c);
-    conn_list_add(&w->dead, c);
-    conn_sb_close(w, c);
-    conn_sb_counters(w, 0, -1, 0, 0);
-    w->nconns--;
-    c->state = CONN_DEAD;
-}
-
-void conn_free_dead(struct worker_ctx *w)
-{
-    struct conn *c;
-    while ((c = w->dead.head) != NULL) {
-        conn_list_del(&w->dead, c);
-        if (w->nspare < CONN_SPARE_MAX) {
-            conn_list_add(&w->spare, c);
-            w->nspare++;
-        } else {
-            free(c);
-        }
-    }
-}
-
-void conn_free_spare(struct worker_ctx *w)
-{
-    struct conn *c;
-    while ((c = w->spare.head) != NULL) {
-        conn_list_del(&w->spare, c);
-        free(c);
-    }
-    w->nspare = 0;
-}
-
-/* Begin answering: err != 0 answers that error status and closes afterwards. */
-static void conn_respond(struct worker_ctx *w, struct conn *c, int err)
-{
+    const struct labd_config *cfg = p->env.cfg;
     struct response_env env;
-    const struct labd_config *cfg = w->cfg;
 
     response_plan_release(&c->plan);
     response_plan_init(&c->plan);
@@ -357,38 +387,33 @@ static void conn_respond(struct worker_ctx *w, struct conn *c, int err)
         c->plan.status = err;
         c->parse_error = 1;
     } else {
-        handler_decide(&w->handler, &c->req, &c->plan);
+        handler_decide(p->env.handler, &c->req, p->now_ms, p->date_sec, &c->plan);
     }
-    env.date = w->date;
-    env.keep_alive =
-        !c->parse_error && c->req.keep_alive && !c->plan.close && !w->draining &&
-        (cfg->max_requests_per_conn <= 0 || c->requests < (unsigned)cfg->max_requests_per_conn);
+    env.date = p->date;
+    /* keepalive-timeout 0 turns keep-alive off, as nginx's keepalive_timeout 0. */
+    env.keep_alive = !c->parse_error && c->req.keep_alive && !p->draining &&
+                     cfg->keepalive_timeout_ms > 0 &&
+                     c->requests < (unsigned)cfg->max_requests_per_conn;
     env.head = !err && c->req.method == HTTP_METHOD_HEAD;
-    env.boundary_id = ++w->boundary_seq;
-    if (response_prepare(&c->out, &c->plan, &env) < 0) {
+    env.boundary_id = ++p->boundary_seq;
+    if (response_prepare(&c->out, &c->plan, &env) < 0)
         log_error("response headers for \"%.*s\" do not fit: answering 500",
                   (int)c->req.request_line.len, c->req.request_line.p);
-        response_plan_release(&c->plan);
-        response_plan_init(&c->plan);
-        c->plan.status = 500;
-        env.keep_alive = 0;
-        response_prepare(&c->out, &c->plan, &env);
-    }
-    c->keep_alive = env.keep_alive;
-    c->status = c->plan.status;
+    c->keep_alive = !c->out.closing;
+    c->status = c->out.status;
     c->logged = 0;
     c->state = CONN_WRITING;
-    timer_arm(&w->t_send, &c->timer, w->now_ms);
-    conn_sb_update(w, c, SB_CONN_WRITING, 0);
+    timer_arm(&p->t_send, &c->timer, p->now_ms);
+    conn_sb_update(p, c, SB_CONN_WRITING, 0);
 }
 
 /* The request header is complete. */
-static void conn_request_ready(struct worker_ctx *w, struct conn *c)
+static void conn_request_ready(struct conn_pool *p, struct conn *c)
 {
     c->requests++;
-    conn_sb_update(w, c, SB_CONN_READING, 1);
+    conn_sb_update(p, c, SB_CONN_READING, 1);
     if (c->req.body == HTTP_BODY_NONE) {
-        conn_respond(w, c, 0);
+        conn_respond(p, c, 0);
         return;
     }
     http_body_init(&c->body, &c->req);
@@ -409,20 +434,20 @@ static void conn_request_ready(struct worker_ctx *w, struct conn *c)
  * FIN, so unread request bytes do not turn our close into an RST that could
  * destroy the response before the client has read it (nginx's lingering close).
  */
-static void conn_linger(struct worker_ctx *w, struct conn *c)
+static void conn_linger(struct conn_pool *p, struct conn *c)
 {
     shutdown(c->fd, SHUT_WR);
     c->state = CONN_LINGER;
-    timer_arm(&w->t_linger, &c->timer, w->now_ms);
+    timer_arm(&p->t_linger, &c->timer, p->now_ms);
 }
 
-static void conn_finish_response(struct worker_ctx *w, struct conn *c)
+static void conn_finish_response(struct conn_pool *p, struct conn *c)
 {
-    conn_log(w, c);
-    conn_sb_counters(w, 0, 0, c->out.sent, 1);
+    conn_log(p, c);
+    conn_sb_counters(p, 0, 0, c->out.sent, 1);
     response_plan_release(&c->plan);
     size_t used = c->req.body != HTTP_BODY_NONE ? c->in_pos : c->req.header_len;
-    if (!c->keep_alive || w->draining) {
+    if (!c->keep_alive || p->draining) {
         /*
          * Linger only when the client may still be sending: an error cut its
          * request short, it pipelined more, or we had promised keep-alive.
@@ -433,27 +458,27 @@ static void conn_finish_response(struct worker_ctx *w, struct conn *c)
         int pending = 0;
         if (c->parse_error || c->keep_alive || c->in_len > used ||
             (!c->rx_empty && (ioctl(c->fd, FIONREAD, &pending) < 0 || pending > 0)))
-            conn_linger(w, c);
+            conn_linger(p, c);
         else
-            conn_close(w, c);
+            conn_close(p, c);
         return;
     }
     memmove(c->in, c->in + used, c->in_len - used);
     c->in_len -= used;
     c->in_pos = 0;
-    http_request_init(&c->req, &w->limits);
+    http_request_init(&c->req, &p->limits);
     c->state = CONN_READING;
     c->req_started = c->in_len > 0;
-    c->req_start_ns = conn_mono_ns();
+    c->req_start_ns = clock_mono_ns();
     if (c->req_started)
-        timer_arm(&w->t_header, &c->timer, w->now_ms);
+        timer_arm(&p->t_header, &c->timer, p->now_ms);
     else
-        timer_arm(&w->t_keepalive, &c->timer, w->now_ms);
-    conn_sb_update(w, c, c->req_started ? SB_CONN_READING : SB_CONN_KEEPALIVE, 0);
+        timer_arm(&p->t_keepalive, &c->timer, p->now_ms);
+    conn_sb_update(p, c, c->req_started ? SB_CONN_READING : SB_CONN_KEEPALIVE, 0);
 }
 
-/* Read into the input buffer: 1 got bytes, 0 wait for more, -1 closed. */
-static int conn_fill(struct worker_ctx *w, struct conn *c)
+/* Read into the input buffer. */
+static enum conn_fill_result conn_fill(struct conn_pool *p, struct conn *c)
 {
     /*
      * The last read emptied the socket and no readable event came since:
@@ -462,37 +487,76 @@ static int conn_fill(struct worker_ctx *w, struct conn *c)
      * request.
      */
     if (c->rx_empty)
-        return 0;
+        return CONN_FILL_WAIT;
     for (;;) {
-        size_t room = w->in_cap - c->in_len;
+        size_t room = p->in_cap - c->in_len;
         ssize_t n = read(c->fd, c->in + c->in_len, room);
         if (n > 0) {
             c->rx_empty = (size_t)n < room;
             if (!c->req_started) {
                 c->req_started = 1;
-                c->req_start_ns = conn_mono_ns();
-                if (c->timer.list != &w->t_header)
-                    timer_arm(&w->t_header, &c->timer, w->now_ms);
-                conn_sb_update(w, c, SB_CONN_READING, 0);
+                c->req_start_ns = clock_mono_ns();
+                if (c->timer.list != &p->t_header)
+                    timer_arm(&p->t_header, &c->timer, p->now_ms);
+                conn_sb_update(p, c, SB_CONN_READING, 0);
             }
             c->in_len += (size_t)n;
-            return 1;
+            return CONN_FILL_GOT;
         }
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             c->rx_empty = 1;
-            return 0;
+            return CONN_FILL_WAIT;
         }
-        conn_close(w, c); /* EOF or error */
-        return -1;
+        conn_close(p, c); /* EOF or error */
+        return CONN_FILL_CLOSED;
     }
 }
 
-void conn_process(struct worker_ctx *w, struct conn *c)
+/* Write what the socket takes; returns 1 when the state machine goes on, 0 to wait. */
+static int conn_write(struct conn_pool *p, struct conn *c)
+{
+    unsigned long long before = c->out.sent;
+
+    switch (response_send(&c->out, c->fd, CONN_SEND_BUDGET)) {
+    case RESPONSE_DONE:
+        timer_cancel(&c->timer);
+        conn_finish_response(p, c);
+        return 1;
+    case RESPONSE_ERROR:
+        /* EPIPE/ECONNRESET: the client left; an ordinary event. */
+        conn_close(p, c);
+        return 0;
+    case RESPONSE_YIELD:
+        conn_ready_add(p, c);
+        break;
+    case RESPONSE_AGAIN:
+        break;
+    }
+    if (c->out.sent != before)
+        timer_arm(&p->t_send, &c->timer, p->now_ms);
+    return 0;
+}
+
+/* Lingering: read and drop what the client still sends, until its FIN. */
+static void conn_linger_read(struct conn_pool *p, struct conn *c)
 {
     for (;;) {
-        int rc;
+        ssize_t n = read(c->fd, c->in, p->in_cap);
+        if (n > 0 || (n < 0 && errno == EINTR))
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        conn_close(p, c);
+        return;
+    }
+}
+
+static void conn_process(struct conn_pool *p, struct conn *c)
+{
+    for (;;) {
+        enum http_parse_result rc;
         size_t used;
 
         switch (c->state) {
@@ -500,20 +564,20 @@ void conn_process(struct worker_ctx *w, struct conn *c)
             if (c->in_len > 0) {
                 rc = http_parse_request(&c->req, c->in, c->in_len);
                 if (rc == HTTP_PARSE_DONE) {
-                    conn_request_ready(w, c);
+                    conn_request_ready(p, c);
                     continue;
                 }
-                if (rc != HTTP_PARSE_AGAIN) {
-                    conn_respond(w, c, rc);
+                if (rc == HTTP_PARSE_ERROR) {
+                    conn_respond(p, c, c->req.error_status);
                     continue;
                 }
             }
-            if (c->in_len == w->in_cap) {
+            if (c->in_len == p->in_cap) {
                 /* Limits fit the buffer, so this is only a safety net. */
-                conn_respond(w, c, 431);
+                conn_respond(p, c, 431);
                 continue;
             }
-            if (conn_fill(w, c) <= 0)
+            if (conn_fill(p, c) != CONN_FILL_GOT)
                 return;
             continue;
 
@@ -522,52 +586,28 @@ void conn_process(struct worker_ctx *w, struct conn *c)
                 rc = http_body_consume(&c->body, c->in + c->in_pos, c->in_len - c->in_pos, &used);
                 c->in_pos += used;
                 if (rc == HTTP_PARSE_DONE) {
-                    conn_respond(w, c, 0);
+                    conn_respond(p, c, 0);
                     continue;
                 }
-                if (rc != HTTP_PARSE_AGAIN) {
-                    conn_respond(w, c, rc);
+                if (rc == HTTP_PARSE_ERROR) {
+                    conn_respond(p, c, c->body.error_status);
                     continue;
                 }
             }
             /* Body bytes are discarded: reuse the space after the header. */
             c->in_len = c->in_pos = c->req.header_len;
-            if (conn_fill(w, c) <= 0)
+            if (conn_fill(p, c) != CONN_FILL_GOT)
                 return;
             continue;
 
-        case CONN_WRITING: {
-            unsigned long long before = c->out.sent;
-            rc = response_send(&c->out, c->fd, CONN_SEND_BUDGET);
-            if (rc == RESPONSE_DONE) {
-                timer_cancel(&c->timer);
-                conn_finish_response(w, c);
-                continue;
-            }
-            if (rc == RESPONSE_ERROR) {
-                /* EPIPE/ECONNRESET: the client left; an ordinary event. */
-                conn_close(w, c);
+        case CONN_WRITING:
+            if (!conn_write(p, c))
                 return;
-            }
-            if (c->out.sent != before)
-                timer_arm(&w->t_send, &c->timer, w->now_ms);
-            if (rc == RESPONSE_YIELD)
-                conn_ready_add(w, c);
-            return;
-        }
+            continue;
 
         case CONN_LINGER:
-            for (;;) {
-                ssize_t n = read(c->fd, c->in, w->in_cap);
-                if (n > 0)
-                    continue;
-                if (n < 0 && errno == EINTR)
-                    continue;
-                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                    return;
-                conn_close(w, c);
-                return;
-            }
+            conn_linger_read(p, c);
+            return;
 
         case CONN_DEAD:
             return;
@@ -575,19 +615,31 @@ void conn_process(struct worker_ctx *w, struct conn *c)
     }
 }
 
-void conn_timeout(struct worker_ctx *w, struct conn *c)
+void conn_event(struct conn_pool *p, struct conn *c, uint32_t events)
+{
+    /*
+     * The events are the socket's state when epoll_wait looked: without
+     * EPOLLIN nothing was there to read (a new connection is writable
+     * before its request comes), and what comes later brings another event.
+     */
+    c->rx_empty = !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR));
+    conn_process(p, c);
+}
+
+/* c's timer expired. */
+static void conn_timeout(struct conn_pool *p, struct conn *c)
 {
     struct timer_list *l = c->timer.list;
 
     timer_cancel(&c->timer);
-    if (l == &w->t_header && (c->state == CONN_READING || c->state == CONN_BODY) &&
+    if (l == &p->t_header && (c->state == CONN_READING || c->state == CONN_BODY) &&
         c->req_started) {
         /* Some bytes came but not a whole request: say so, then close (nginx: 408). */
-        conn_respond(w, c, 408);
-        conn_process(w, c);
+        conn_respond(p, c, 408);
+        conn_process(p, c);
         return;
     }
-    if (l == &w->t_send) {
+    if (l == &p->t_send) {
         /* A stalled reader: reset, so the kernel drops the queued bytes now
          * instead of holding them for an orphaned socket (nginx's
          * reset_timedout_connection). */
@@ -595,5 +647,162 @@ void conn_timeout(struct worker_ctx *w, struct conn *c)
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
     }
     /* Idle keep-alive, silent new connection, stalled reader, lingering close. */
-    conn_close(w, c);
+    conn_close(p, c);
+}
+
+/* ---- the pool ---- */
+
+struct conn_pool *conn_pool_new(const struct conn_env *env, int64_t now_ms, time_t now_sec)
+{
+    const struct labd_config *cfg = env->cfg;
+    struct conn_pool *p = calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        return NULL;
+    p->env = *env;
+    p->limits.max_request_line = (size_t)cfg->max_request_line;
+    p->limits.max_header_bytes = (size_t)cfg->max_header_bytes;
+    p->limits.max_headers = (unsigned)cfg->max_headers;
+    p->limits.max_body = (unsigned long long)cfg->max_body_bytes;
+    /* Room for the largest acceptable header plus the line ends around it. */
+    p->in_cap = p->limits.max_request_line + p->limits.max_header_bytes + 8;
+    if (p->in_cap < 4096)
+        p->in_cap = 4096;
+    if (env->sb != NULL) {
+        uint32_t n = env->sb->hdr->conns_per_slot;
+        p->sbw = sb_worker_at(env->sb, env->slot);
+        p->sb_free = calloc(n ? n : 1, sizeof(uint32_t));
+        if (p->sb_free == NULL) {
+            free(p);
+            return NULL;
+        }
+        for (uint32_t i = 0; i < n; i++)
+            p->sb_free[i] = n - 1 - i;
+        p->sb_nfree = n;
+    }
+    timer_list_init(&p->t_header, cfg->header_timeout_ms);
+    timer_list_init(&p->t_keepalive, cfg->keepalive_timeout_ms);
+    timer_list_init(&p->t_send, cfg->send_timeout_ms);
+    timer_list_init(&p->t_linger, CONN_LINGER_MS);
+    TAILQ_INIT(&p->all);
+    TAILQ_INIT(&p->ready);
+    TAILQ_INIT(&p->dead);
+    TAILQ_INIT(&p->spare);
+    p->date_sec = -1;
+    conn_pool_clock(p, now_ms, now_sec);
+    return p;
+}
+
+void conn_pool_free(struct conn_pool *p)
+{
+    conn_pool_close_all(p);
+    conn_pool_free_dead(p);
+    conn_pool_free_spare(p);
+    free(p->sb_free);
+    free(p);
+}
+
+void conn_pool_clock(struct conn_pool *p, int64_t now_ms, time_t now_sec)
+{
+    p->now_ms = now_ms;
+    if (now_sec != p->date_sec) {
+        p->date_sec = now_sec;
+        httpdate_format(now_sec, p->date);
+    }
+}
+
+void conn_pool_run(struct conn_pool *p)
+{
+    struct timer_list *lists[] = { &p->t_header, &p->t_keepalive, &p->t_send, &p->t_linger };
+    struct timer_node *t;
+    struct conn *c;
+    unsigned n = 0;
+
+    /* Those that yielded last turn, each once: they may queue again, at the tail. */
+    TAILQ_FOREACH(c, &p->ready, ready_link)
+    n++;
+    while (n-- > 0 && (c = TAILQ_FIRST(&p->ready)) != NULL) {
+        conn_ready_del(p, c);
+        conn_process(p, c);
+    }
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        while ((t = timer_expired(lists[i], p->now_ms)) != NULL)
+            conn_timeout(p, (struct conn *)((char *)t - offsetof(struct conn, timer)));
+}
+
+int conn_pool_wait_ms(const struct conn_pool *p)
+{
+    const struct timer_list *lists[] = { &p->t_header, &p->t_keepalive, &p->t_send, &p->t_linger };
+
+    if (!TAILQ_EMPTY(&p->ready))
+        return 0;
+    return timer_wait_ms(lists, 4, p->now_ms);
+}
+
+unsigned conn_pool_count(const struct conn_pool *p)
+{
+    return p->nconns;
+}
+
+/*
+ * Idle keep-alive connections are not closed now, because a client may have
+ * sent its next request at this very instant and would get a reset or EOF
+ * instead of an answer. They stay until their next request, which is
+ * answered with "Connection: close", or until they have been idle for the
+ * keep-alive timeout, as any idle connection. (nginx closes idle keep-alive
+ * connections at once and leaves the retry to the client; we trade a slower
+ * stop for never dropping a request.) That wait is cut to half the grace
+ * period so the master's forced stop never has to close an idle connection.
+ */
+void conn_pool_drain(struct conn_pool *p, int grace_ms)
+{
+    int64_t idle_ms = p->t_keepalive.timeout_ms;
+    struct conn *c;
+
+    p->draining = 1;
+    if (grace_ms > 0 && idle_ms > grace_ms / 2)
+        idle_ms = grace_ms / 2;
+    if (idle_ms == p->t_keepalive.timeout_ms)
+        return;
+    /* Re-arm the later deadlines at the tail: the list stays in deadline order. */
+    p->t_keepalive.timeout_ms = idle_ms;
+    TAILQ_FOREACH(c, &p->all, link)
+    {
+        if (c->timer.list == &p->t_keepalive && c->timer.deadline_ms > p->now_ms + idle_ms)
+            timer_arm(&p->t_keepalive, &c->timer, p->now_ms);
+    }
+}
+
+void conn_pool_close_all(struct conn_pool *p)
+{
+    struct conn *c;
+
+    while ((c = TAILQ_FIRST(&p->all)) != NULL)
+        conn_close(p, c);
+}
+
+void conn_pool_free_dead(struct conn_pool *p)
+{
+    struct conn *c;
+
+    while ((c = TAILQ_FIRST(&p->dead)) != NULL) {
+        TAILQ_REMOVE(&p->dead, c, link);
+        if (p->nspare < CONN_SPARE_MAX) {
+            TAILQ_INSERT_TAIL(&p->spare, c, link);
+            p->nspare++;
+        } else {
+            free(c);
+        }
+    }
+}
+
+void conn_pool_free_spare(struct conn_pool *p)
+{
+    struct conn *c;
+
+    while ((c = TAILQ_FIRST(&p->spare)) != NULL) {
+        TAILQ_REMOVE(&p->spare, c, link);
+        free(c);
+    }
+    p->nspare = 0;
 }

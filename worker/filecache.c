@@ -2,16 +2,17 @@
 #include "worker/filecache.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+LIST_HEAD(filecache_chain, filecache_file);
+
 struct filecache {
     struct filecache_limits lim;
-    struct filecache_file **buckets;
+    struct filecache_chain *buckets;
     uint32_t mask;
-    struct filecache_file *head, *tail; /* LRU: head most recent */
+    TAILQ_HEAD(filecache_lru, filecache_file) lru; /* most recent first */
     unsigned entries;
     unsigned fds;
     size_t bytes;
@@ -59,6 +60,7 @@ struct filecache *filecache_new(const struct filecache_limits *lim)
     }
     c->lim = *lim;
     c->mask = nb - 1;
+    TAILQ_INIT(&c->lru);
     return c;
 }
 
@@ -83,40 +85,20 @@ void filecache_release(struct filecache_file *f)
     free(f);
 }
 
-static void filecache_lru_unlink(struct filecache *c, struct filecache_file *f)
+/* f was just used: first in the LRU list. */
+static void filecache_touch(struct filecache *c, struct filecache_file *f)
 {
-    if (f->prev)
-        f->prev->next = f->next;
-    else
-        c->head = f->next;
-    if (f->next)
-        f->next->prev = f->prev;
-    else
-        c->tail = f->prev;
-    f->prev = f->next = NULL;
-}
-
-static void filecache_lru_push(struct filecache *c, struct filecache_file *f)
-{
-    f->prev = NULL;
-    f->next = c->head;
-    if (c->head)
-        c->head->prev = f;
-    else
-        c->tail = f;
-    c->head = f;
+    if (TAILQ_FIRST(&c->lru) == f)
+        return;
+    TAILQ_REMOVE(&c->lru, f, lru);
+    TAILQ_INSERT_HEAD(&c->lru, f, lru);
 }
 
 /* Take f out of the table and drop the table's reference. */
 static void filecache_unlink(struct filecache *c, struct filecache_file *f)
 {
-    struct filecache_file **pp = &c->buckets[f->hash & c->mask];
-
-    while (*pp != f)
-        pp = &(*pp)->hnext;
-    *pp = f->hnext;
-    f->hnext = NULL;
-    filecache_lru_unlink(c, f);
+    LIST_REMOVE(f, chain);
+    TAILQ_REMOVE(&c->lru, f, lru);
     f->in_table = 0;
     c->entries--;
     c->bytes -= f->mem;
@@ -130,12 +112,21 @@ static void filecache_unlink(struct filecache *c, struct filecache_file *f)
     filecache_release(f);
 }
 
+/* Make room: f goes, least recently used. */
+static void filecache_evict(struct filecache *c, struct filecache_file *f)
+{
+    filecache_unlink(c, f);
+    c->evictions++;
+}
+
 void filecache_free(struct filecache *c)
 {
+    struct filecache_file *f;
+
     if (c == NULL)
         return;
-    while (c->head)
-        filecache_unlink(c, c->head);
+    while ((f = TAILQ_FIRST(&c->lru)) != NULL)
+        filecache_unlink(c, f);
     free(c->buckets);
     c->buckets = NULL;
     if (c->detached > 0)
@@ -147,9 +138,11 @@ void filecache_free(struct filecache *c)
 static struct filecache_file *filecache_find(struct filecache *c, const char *key, size_t key_len,
                                              uint32_t h)
 {
-    for (struct filecache_file *f = c->buckets[h & c->mask]; f; f = f->hnext)
-        if (f->hash == h && f->key_len == key_len && memcmp(f->key, key, key_len) == 0)
-            return f;
+    struct filecache_file *f;
+
+    LIST_FOREACH(f, &c->buckets[h & c->mask], chain)
+    if (f->hash == h && f->key_len == key_len && memcmp(f->key, key, key_len) == 0)
+        return f;
     return NULL;
 }
 
@@ -164,10 +157,7 @@ struct filecache_file *filecache_lookup(struct filecache *c, const char *key, si
         return NULL;
     }
     c->hits++;
-    if (c->head != f) {
-        filecache_lru_unlink(c, f);
-        filecache_lru_push(c, f);
-    }
+    filecache_touch(c, f);
     return f;
 }
 
@@ -202,10 +192,7 @@ struct filecache_file *filecache_revalidate(struct filecache *c, const char *key
         return NULL;
     }
     f->checked_ms = now_ms;
-    if (c->head != f) {
-        filecache_lru_unlink(c, f);
-        filecache_lru_push(c, f);
-    }
+    filecache_touch(c, f);
     return f;
 }
 
@@ -233,8 +220,6 @@ static struct filecache_file *filecache_new_file(struct filecache *c, const char
     f->mtime = st->st_mtime;
     f->etag_len = cond_etag((uint64_t)st->st_ino, st->st_size, st->st_mtime, f->etag);
     httpdate_format(st->st_mtime, f->last_modified);
-    f->validator_lines_len = (size_t)snprintf(f->validator_lines, sizeof(f->validator_lines),
-                                              "ETag: %s\r\nAccept-Ranges: bytes\r\n", f->etag);
     f->key_len = key_len;
     memcpy(f->key, key, key_len);
     f->key[key_len] = '\0';
@@ -242,9 +227,8 @@ static struct filecache_file *filecache_new_file(struct filecache *c, const char
     f->mem = mem;
     f->data = mem > 0 || st->st_size == 0 ? f->key + key_len + 1 : NULL;
 
-    f->hnext = c->buckets[h & c->mask];
-    c->buckets[h & c->mask] = f;
-    filecache_lru_push(c, f);
+    LIST_INSERT_HEAD(&c->buckets[h & c->mask], f, chain);
+    TAILQ_INSERT_HEAD(&c->lru, f, lru);
     c->entries++;
     c->bytes += mem;
     return f;
@@ -265,10 +249,9 @@ struct filecache_file *filecache_insert(struct filecache *c, const char *key, si
     f = filecache_find(c, key, key_len, h);
     if (f != NULL)
         filecache_unlink(c, f);
-    while (c->head && (c->entries >= c->lim.max_entries || c->bytes + size > c->lim.max_bytes)) {
-        filecache_unlink(c, c->tail);
-        c->evictions++;
-    }
+    while (!TAILQ_EMPTY(&c->lru) &&
+           (c->entries >= c->lim.max_entries || c->bytes + size > c->lim.max_bytes))
+        filecache_evict(c, TAILQ_LAST(&c->lru, filecache_lru));
     return filecache_new_file(c, key, key_len, h, st, type, size, now_ms);
 }
 
@@ -285,18 +268,14 @@ struct filecache_file *filecache_insert_fd(struct filecache *c, const char *key,
     if (f != NULL)
         filecache_unlink(c, f);
     /* The oldest descriptor entry makes room for this one; a short walk from the LRU end. */
-    for (f = c->tail; f != NULL && c->fds >= c->lim.max_fds;) {
-        struct filecache_file *prev = f->prev;
-        if (f->fd >= 0) {
-            filecache_unlink(c, f);
-            c->evictions++;
-        }
+    for (f = TAILQ_LAST(&c->lru, filecache_lru); f != NULL && c->fds >= c->lim.max_fds;) {
+        struct filecache_file *prev = TAILQ_PREV(f, filecache_lru, lru);
+        if (f->fd >= 0)
+            filecache_evict(c, f);
         f = prev;
     }
-    while (c->head && c->entries >= c->lim.max_entries) {
-        filecache_unlink(c, c->tail);
-        c->evictions++;
-    }
+    while (!TAILQ_EMPTY(&c->lru) && c->entries >= c->lim.max_entries)
+        filecache_evict(c, TAILQ_LAST(&c->lru, filecache_lru));
     f = filecache_new_file(c, key, key_len, h, st, type, 0, now_ms);
     if (f == NULL)
         return NULL;

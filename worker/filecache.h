@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -28,8 +29,8 @@ struct filecache_file {
     int in_table;
     int detached; /* out of the table, still referenced */
     struct filecache *owner;
-    struct filecache_file *hnext;       /* hash chain */
-    struct filecache_file *prev, *next; /* LRU list, most recent first */
+    LIST_ENTRY(filecache_file) chain; /* in its hash bucket */
+    TAILQ_ENTRY(filecache_file) lru;  /* in the LRU list, most recent first */
     uint32_t hash;
     int64_t checked_ms; /* last time the file on disk was found unchanged */
 
@@ -44,9 +45,6 @@ struct filecache_file {
     char etag[COND_ETAG_MAX];
     size_t etag_len;
     char last_modified[HTTPDATE_LEN + 1];
-    /* "ETag: ...\r\nAccept-Ranges: bytes\r\n", the lines every 200 and 206 carries */
-    char validator_lines[COND_ETAG_MAX + 40];
-    size_t validator_lines_len;
 
     int fd;     /* larger files: an open descriptor (owned), data NULL; else -1 */
     size_t mem; /* bytes of data held: size, or 0 for a descriptor */

@@ -1,7 +1,7 @@
 /*
  * Request handler: from a parsed request to a response plan. Method, then
  * path (worker/path.c), then the file's validators and preconditions
- * (worker/cond.c), then Range (worker/range.c); the writer executes the plan.
+ * (worker/cond.c), then Range (worker/range.c); the writer renders the plan.
  */
 #include "worker/handler.h"
 
@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "shared/log.h"
@@ -27,11 +26,12 @@
 #define HANDLER_CACHE_ENTRIES 1024 /* files in the cache; its byte bound is configured */
 #define HANDLER_CACHE_FDS     32   /* of them, larger files held open */
 
+_Static_assert(RESPONSE_ETAG_MAX >= COND_ETAG_MAX, "the plan holds an ETag");
+
 int handler_init(struct handler_ctx *ctx, const struct labd_config *cfg)
 {
     /* cfg->mime_types was loaded by the master before forking (mime.c's table). */
-    ctx->cfg = cfg;
-    ctx->cache = NULL;
+    *ctx = (struct handler_ctx){ .cfg = cfg, .root_fd = -1 };
     ctx->root_fd = open(cfg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (ctx->root_fd < 0)
         return -1;
@@ -60,56 +60,54 @@ void handler_fini(struct handler_ctx *ctx)
     ctx->root_fd = -1;
 }
 
-/* The request's validator and range headers (first of each), found in one pass. */
-struct handler_hdrs {
-    struct cond_value if_match, if_none_match, ims, ius, range, if_range;
-    unsigned n_if_match, n_if_none_match; /* field lines of the two list headers */
+/* The request headers the file decision reads. */
+enum handler_field {
+    HANDLER_RANGE,
+    HANDLER_IF_RANGE,
+    HANDLER_IF_MATCH,
+    HANDLER_IF_NONE_MATCH,
+    HANDLER_IF_MODIFIED_SINCE,
+    HANDLER_IF_UNMODIFIED_SINCE,
+    HANDLER_NFIELDS,
 };
 
-/* Names are told apart by length first: at most two strncasecmp per field, usually none. */
+static const struct handler_field_name {
+    const char *name;
+    size_t len;
+} handler_field_names[HANDLER_NFIELDS] = {
+    [HANDLER_RANGE] = { "Range", 5 },
+    [HANDLER_IF_RANGE] = { "If-Range", 8 },
+    [HANDLER_IF_MATCH] = { "If-Match", 8 },
+    [HANDLER_IF_NONE_MATCH] = { "If-None-Match", 13 },
+    [HANDLER_IF_MODIFIED_SINCE] = { "If-Modified-Since", 17 },
+    [HANDLER_IF_UNMODIFIED_SINCE] = { "If-Unmodified-Since", 19 },
+};
+
+/* Each of those headers' first value (p NULL: absent) and its number of field lines. */
+struct handler_hdrs {
+    struct cond_value value[HANDLER_NFIELDS];
+    unsigned lines[HANDLER_NFIELDS];
+};
+
+/*
+ * One pass. All the names start with R or I, and are told apart by length
+ * first: most fields cost one comparison, none more than two strncasecmp.
+ */
 static void handler_scan_headers(const struct http_request *req, struct handler_hdrs *h)
 {
     memset(h, 0, sizeof(*h));
     for (unsigned i = 0; i < req->nheaders; i++) {
         const struct http_header *f = &req->headers[i];
-        struct cond_value *slot = NULL;
-        unsigned *count = NULL;
-
-        switch (f->name.len) {
-        case 5:
-            if (strncasecmp(f->name.p, "Range", 5) == 0)
-                slot = &h->range;
-            break;
-        case 8:
-            if (strncasecmp(f->name.p, "If-Match", 8) == 0) {
-                slot = &h->if_match;
-                count = &h->n_if_match;
-            } else if (strncasecmp(f->name.p, "If-Range", 8) == 0) {
-                slot = &h->if_range;
-            }
-            break;
-        case 13:
-            if (strncasecmp(f->name.p, "If-None-Match", 13) == 0) {
-                slot = &h->if_none_match;
-                count = &h->n_if_none_match;
-            }
-            break;
-        case 17:
-            if (strncasecmp(f->name.p, "If-Modified-Since", 17) == 0)
-                slot = &h->ims;
-            break;
-        case 19:
-            if (strncasecmp(f->name.p, "If-Unmodified-Since", 19) == 0)
-                slot = &h->ius;
-            break;
-        }
-        if (slot == NULL)
+        char c0 = (char)(f->name.p[0] | 0x20);
+        if (c0 != 'i' && c0 != 'r')
             continue;
-        if (count != NULL)
-            (*count)++;
-        if (slot->p == NULL) {
-            slot->p = f->value.p;
-            slot->len = f->value.len;
+        for (int k = 0; k < HANDLER_NFIELDS; k++) {
+            if (f->name.len != handler_field_names[k].len ||
+                strncasecmp(f->name.p, handler_field_names[k].name, f->name.len) != 0)
+                continue;
+            if (h->lines[k]++ == 0)
+                h->value[k] = (struct cond_value){ f->value.p, f->value.len };
+            break;
         }
     }
 }
@@ -121,26 +119,27 @@ static void handler_scan_headers(const struct http_request *req, struct handler_
  * RFC 9110 §5.3 lets us join them with commas. The join lives in buf; if it
  * does not fit, only the first line is used.
  */
-static struct cond_value handler_list_header(const struct http_request *req, const char *name,
-                                             struct cond_value first, unsigned lines, char *buf,
-                                             size_t cap)
+static struct cond_value handler_list_header(const struct http_request *req,
+                                             const struct handler_hdrs *h, enum handler_field k,
+                                             char *buf, size_t cap)
 {
+    struct cond_value first = h->value[k];
     size_t n = 0;
 
-    if (first.p == NULL || lines < 2)
+    if (first.p == NULL || h->lines[k] < 2)
         return first;
     for (unsigned i = 0; i < req->nheaders; i++) {
-        const struct http_header *h = &req->headers[i];
-        if (!http_slice_eq(h->name, name))
+        const struct http_header *f = &req->headers[i];
+        if (!http_slice_eq(f->name, handler_field_names[k].name))
             continue;
-        if (n + h->value.len + 2 > cap)
+        if (n + f->value.len + 2 > cap)
             return first;
         if (n > 0) {
             buf[n++] = ',';
             buf[n++] = ' ';
         }
-        memcpy(buf + n, h->value.p, h->value.len);
-        n += h->value.len;
+        memcpy(buf + n, f->value.p, f->value.len);
+        n += f->value.len;
     }
     first.p = buf;
     first.len = n;
@@ -150,26 +149,15 @@ static struct cond_value handler_list_header(const struct http_request *req, con
 /* HTML-escape s into f. */
 static void handler_html_escape(FILE *f, const char *s)
 {
+    static const char special[] = "&<>\"'";
+    static const char *const entity[] = { "&amp;", "&lt;", "&gt;", "&quot;", "&#39;" };
+
     for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
+        const char *hit = strchr(special, *s);
+        if (hit != NULL)
+            fputs(entity[hit - special], f);
+        else
             fputc(*s, f);
-        }
     }
 }
 
@@ -188,6 +176,13 @@ static int handler_entry_cmp(const void *a, const void *b)
     if (x->dir != y->dir)
         return y->dir - x->dir;
     return strcmp(x->name, y->name);
+}
+
+static void handler_entries_free(struct handler_entry *v, size_t n)
+{
+    while (n > 0)
+        free(v[--n].name);
+    free(v);
 }
 
 /*
@@ -249,215 +244,231 @@ static int handler_read_dir(int dirfd, struct handler_entry **out, size_t *n_out
     return 0;
 fail:
     closedir(d);
-    while (n > 0)
-        free(v[--n].name);
-    free(v);
+    handler_entries_free(v, n);
     return -1;
 }
 
 /*
- * A directory listing written to an anonymous file, so the writer sends it
- * like any file and nothing has to outlive this call: directories first,
- * then files, with their modification time (UTC) and size in bytes; names
- * percent-encoded in the href and escaped in the text, dotfiles left out.
- * Returns the fd (size in *size), or -1 (the caller answers 500).
+ * The listing page: directories first, then files, with their modification
+ * time (UTC) and size in bytes; names percent-encoded in the href and
+ * escaped in the text.
  */
-static int handler_listing(int dirfd, const char *path, off_t *size)
+static void handler_listing_write(FILE *f, const char *path, const struct handler_entry *v,
+                                  size_t n, size_t more)
+{
+    fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ", f);
+    handler_html_escape(f, path);
+    fputs("</title></head>\n<body><h1>Index of ", f);
+    handler_html_escape(f, path);
+    fputs("</h1><hr><ul>\n<li><a href=\"../\">../</a></li>\n", f);
+    for (size_t i = 0; i < n; i++) {
+        char href[3 * 256 + 2], when[32] = "-";
+        struct tm tm;
+        if (path_encode(v[i].name, strlen(v[i].name), href, sizeof(href)) < 0)
+            continue;
+        if (gmtime_r(&v[i].mtime, &tm) != NULL)
+            strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+        fputs("<li><a href=\"./", f); /* "./" keeps a name like "a:b" relative */
+        fputs(href, f);
+        fputs("\">", f);
+        handler_html_escape(f, v[i].name);
+        if (v[i].dir)
+            fprintf(f, "</a> %s -</li>\n", when);
+        else
+            fprintf(f, "</a> %s %lld</li>\n", when, (long long)v[i].size);
+    }
+    fputs("</ul>", f);
+    if (more > 0)
+        fprintf(f, "<p>%zu more entries not listed (at most %d are).</p>", more, HANDLER_LIST_MAX);
+    fputs("<hr></body></html>\n", f);
+}
+
+/*
+ * A directory listing (dotfiles left out) written to an anonymous file, so
+ * the writer sends it like any file and nothing has to outlive this call.
+ * Returns 200 with the file in the plan, or 500.
+ */
+static int handler_listing(int dirfd, const char *path, struct response_plan *plan)
 {
     struct handler_entry *v = NULL;
     size_t n = 0, more = 0;
-    int fd;
+    struct stat st;
     FILE *f;
+    int fd = -1, wfd = -1, status = 500;
 
     if (handler_read_dir(dirfd, &v, &n, &more) < 0)
-        return -1;
+        return 500;
     fd = memfd_create("labd-listing", MFD_CLOEXEC);
-    f = fd < 0 ? NULL : fdopen(dup(fd), "w");
-    if (f != NULL) {
-        fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ", f);
-        handler_html_escape(f, path);
-        fputs("</title></head>\n<body><h1>Index of ", f);
-        handler_html_escape(f, path);
-        fputs("</h1><hr><ul>\n<li><a href=\"../\">../</a></li>\n", f);
-        for (size_t i = 0; i < n; i++) {
-            char href[3 * 256 + 2], when[32] = "-";
-            struct tm tm;
-            if (path_encode(v[i].name, strlen(v[i].name), href, sizeof(href)) < 0)
-                continue;
-            if (gmtime_r(&v[i].mtime, &tm) != NULL)
-                strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-            fputs("<li><a href=\"./", f); /* "./" keeps a name like "a:b" relative */
-            fputs(href, f);
-            fputs("\">", f);
-            handler_html_escape(f, v[i].name);
-            if (v[i].dir)
-                fprintf(f, "</a> %s -</li>\n", when);
-            else
-                fprintf(f, "</a> %s %lld</li>\n", when, (long long)v[i].size);
-        }
-        fputs("</ul>", f);
-        if (more > 0)
-            fprintf(f, "<p>%zu more entries not listed (at most %d are).</p>", more,
-                    HANDLER_LIST_MAX);
-        fputs("<hr></body></html>\n", f);
-        if (fclose(f) != 0) {
-            close(fd);
-            fd = -1;
-        }
-    } else if (fd >= 0) {
+    if (fd < 0 || (wfd = dup(fd)) < 0 || (f = fdopen(wfd, "w")) == NULL)
+        goto done;
+    wfd = -1; /* f's now */
+    handler_listing_write(f, path, v, n, more);
+    if (fclose(f) != 0 || fstat(fd, &st) < 0)
+        goto done;
+    plan->fd = fd;
+    fd = -1; /* the plan's now */
+    plan->file_size = st.st_size;
+    plan->content_type = "text/html; charset=utf-8";
+    status = 200;
+done:
+    if (wfd >= 0)
+        close(wfd);
+    if (fd >= 0)
         close(fd);
-        fd = -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        free(v[i].name);
-    free(v);
-    if (fd >= 0) {
-        struct stat st;
-        if (fstat(fd, &st) < 0) {
-            close(fd);
-            return -1;
-        }
-        *size = st.st_size;
-    }
-    return fd;
+    handler_entries_free(v, n);
+    return status;
 }
 
 /* 301 to the path with a slash added; the query string is kept. */
 static int handler_redirect_slash(const struct path_req *pr, struct response_plan *plan)
 {
-    char loc[3 * PATH_REQ_MAX];
-    ssize_t n = path_encode(pr->path, pr->len, loc, sizeof(loc) - 1);
+    /* The target, "/", "?", the query, and the header line around them. */
+    size_t room = RESPONSE_LOCATION_MAX - 16;
+    char *loc = plan->location;
+    ssize_t n;
 
-    if (n < 0 || (size_t)n + 2 + pr->query_len >= RESPONSE_EXTRA_MAX - 16)
-        return plan->status = 414;
-    plan->status = 301;
-    if (pr->query != NULL)
-        response_add_header(plan, "Location", "%s/?%.*s", loc, (int)pr->query_len, pr->query);
-    else
-        response_add_header(plan, "Location", "%s/", loc);
-    return plan->status;
+    if (pr->query_len + 2 >= room ||
+        (n = path_encode(pr->path, pr->len, loc, room - 2 - pr->query_len)) < 0) {
+        loc[0] = '\0';
+        return 414;
+    }
+    loc[n++] = '/';
+    if (pr->query != NULL) {
+        loc[n++] = '?';
+        memcpy(loc + n, pr->query, pr->query_len);
+        n += (ssize_t)pr->query_len;
+    }
+    loc[n] = '\0';
+    return 301;
+}
+
+/* The method's own answer (OPTIONS, 405, 501), or 0 for GET and HEAD. */
+static int handler_method(const struct http_request *req, struct response_plan *plan)
+{
+    switch (req->method) {
+    case HTTP_METHOD_GET:
+    case HTTP_METHOD_HEAD:
+        return 0;
+    case HTTP_METHOD_OPTIONS:
+        /* "OPTIONS *" asks about the server, a path about that resource: same answer. */
+        plan->allow = HANDLER_ALLOW;
+        plan->body = "";
+        return 200;
+    case HTTP_METHOD_UNKNOWN:
+        return 501;
+    default:
+        plan->allow = HANDLER_ALLOW;
+        return 405;
+    }
 }
 
 /*
- * The file a response is about: open on disk (fd >= 0) or a cached copy
- * (cached != NULL, fd -1), with its validators.
+ * Preconditions and Range for the file the plan describes (its ETag,
+ * Last-Modified and size are set). Returns the status: 304, 412, 416, 206
+ * (the ranges in the plan) or 200; the caller attaches the body to a 200 or
+ * 206.
  */
-struct handler_src {
-    int fd;
-    struct filecache_file *cached;
-    off_t size;
-    time_t mtime;
-    const char *etag;
-    const char *last_modified; /* formatted, or NULL */
-    const char *type;
-};
+static int handler_file(const struct handler_ctx *ctx, const struct http_request *req,
+                        time_t now_sec, struct response_plan *plan)
+{
+    char im[HANDLER_LIST_VALUE_MAX], inm[HANDLER_LIST_VALUE_MAX];
+    struct handler_hdrs h;
+    struct cond_request cr;
+    struct cond_value range, if_range;
+    struct range_set rs;
+    enum range_decision rr = RANGE_FULL;
+
+    handler_scan_headers(req, &h);
+    cr.if_match = handler_list_header(req, &h, HANDLER_IF_MATCH, im, sizeof(im));
+    cr.if_none_match = handler_list_header(req, &h, HANDLER_IF_NONE_MATCH, inm, sizeof(inm));
+    cr.if_modified_since = h.value[HANDLER_IF_MODIFIED_SINCE];
+    cr.if_unmodified_since = h.value[HANDLER_IF_UNMODIFIED_SINCE];
+    cr.get_or_head = 1;
+    cr.now = now_sec;
+    range = h.value[HANDLER_RANGE];
+    if_range = h.value[HANDLER_IF_RANGE];
+    switch (cond_evaluate(&cr, plan->etag, plan->last_modified)) {
+    case COND_NOT_MODIFIED:
+        return 304;
+    case COND_PRECONDITION_FAILED:
+        plan->etag[0] = '\0';
+        plan->last_modified = -1;
+        plan->last_modified_text = NULL;
+        return 412;
+    case COND_PROCEED:
+        break;
+    }
+
+    plan->accept_ranges = 1;
+    if (range.p != NULL &&
+        (if_range.p == NULL ||
+         range_if_range_ok(if_range.p, if_range.len, plan->etag, plan->last_modified))) {
+        int max_ranges =
+            ctx->cfg->max_ranges < RESPONSE_MAX_RANGES ? ctx->cfg->max_ranges : RESPONSE_MAX_RANGES;
+        rr = range_parse(range.p, range.len, plan->file_size, max_ranges, &rs);
+    }
+    switch (rr) {
+    case RANGE_UNSATISFIABLE:
+        plan->range_unsatisfiable = 1;
+        return 416;
+    case RANGE_PARTIAL:
+        plan->nranges = (unsigned)rs.n;
+        for (int i = 0; i < rs.n; i++) {
+            plan->ranges[i].first = rs.part[i].first;
+            plan->ranges[i].last = rs.part[i].last;
+        }
+        return 206;
+    case RANGE_FULL:
+        break;
+    }
+    return 200;
+}
 
 static void handler_release_cached(void *arg)
 {
     filecache_release(arg);
 }
 
-/* Validators, preconditions and Range for a regular file. */
-static int handler_file(const struct handler_ctx *ctx, const struct http_request *req,
-                        struct response_plan *plan, const struct handler_src *src)
+/* A file from the cache: its validators made once, its bytes or descriptor shared. */
+static int handler_cached(const struct handler_ctx *ctx, const struct http_request *req,
+                          time_t now_sec, struct filecache_file *f, struct response_plan *plan)
 {
-    char im[HANDLER_LIST_VALUE_MAX], inm[HANDLER_LIST_VALUE_MAX];
-    const char *etag = src->etag;
-    struct handler_hdrs h;
-    struct cond_request cr;
-    struct cond_value range, if_range;
-    int max_ranges;
+    int status;
 
-    handler_scan_headers(req, &h);
-    cr.if_match = handler_list_header(req, "If-Match", h.if_match, h.n_if_match, im, sizeof(im));
-    cr.if_none_match = handler_list_header(req, "If-None-Match", h.if_none_match, h.n_if_none_match,
-                                           inm, sizeof(inm));
-    cr.if_modified_since = h.ims;
-    cr.if_unmodified_since = h.ius;
-    cr.get_or_head = 1;
-    cr.now = h.ims.p != NULL ? time(NULL) : 0;
-
-    plan->last_modified = src->mtime;
-    plan->last_modified_text = src->last_modified;
-    switch (cond_evaluate(&cr, etag, src->mtime)) {
-    case COND_NOT_MODIFIED:
-        if (src->cached == NULL)
-            close(src->fd);
-        plan->status = 304;
-        response_add_header(plan, "ETag", "%s", etag);
-        return plan->status;
-    case COND_PRECONDITION_FAILED:
-        if (src->cached == NULL)
-            close(src->fd);
-        plan->last_modified = -1;
-        return plan->status = 412;
-    case COND_PROCEED:
-        break;
-    }
-
-    range = h.range;
-    if_range = h.if_range;
-    if (range.p != NULL && if_range.p != NULL &&
-        !range_if_range_ok(if_range.p, if_range.len, etag, src->mtime))
-        range.p = NULL;
-
-    struct range_set rs;
-    int rr = RANGE_FULL;
-    if (range.p != NULL) {
-        max_ranges =
-            ctx->cfg->max_ranges < RESPONSE_MAX_RANGES ? ctx->cfg->max_ranges : RESPONSE_MAX_RANGES;
-        rr = range_parse(range.p, range.len, src->size, max_ranges, &rs);
-    }
-    if (rr == RANGE_UNSATISFIABLE) {
-        if (src->cached == NULL)
-            close(src->fd);
-        plan->status = 416;
-        response_add_header(plan, "ETag", "%s", etag);
-        response_add_header(plan, "Accept-Ranges", "bytes");
-        response_add_header(plan, "Content-Range", "bytes */%lld", (long long)src->size);
-        return plan->status;
-    }
-
-    plan->fd = src->fd;
-    if (src->cached != NULL) {
-        /* The cache's descriptor or bytes: released, not closed, when the response ends. */
-        filecache_ref(src->cached);
-        plan->file_mem = src->cached->fd < 0 ? src->cached->data : NULL;
+    memcpy(plan->etag, f->etag, f->etag_len + 1);
+    plan->last_modified = f->mtime;
+    plan->last_modified_text = f->last_modified;
+    plan->content_type = f->type;
+    plan->file_size = f->size;
+    status = handler_file(ctx, req, now_sec, plan);
+    if (status == 200 || status == 206) {
+        /* Released, not closed, when the response ends. */
+        filecache_ref(f);
+        plan->fd = f->fd;
+        plan->file_mem = f->fd < 0 ? f->data : NULL;
         plan->release = handler_release_cached;
-        plan->release_arg = src->cached;
+        plan->release_arg = f;
     }
-    plan->file_size = src->size;
-    plan->offset = 0;
-    plan->length = src->size;
-    plan->content_type = src->type;
-    plan->status = 200;
-    if (src->cached != NULL) {
-        response_add_lines(plan, src->cached->validator_lines, src->cached->validator_lines_len);
-    } else {
-        response_add_header(plan, "ETag", "%s", etag);
-        response_add_header(plan, "Accept-Ranges", "bytes");
-    }
-    if (rr == RANGE_PARTIAL) {
-        plan->status = 206;
-        plan->nranges = (unsigned)rs.n;
-        for (int i = 0; i < rs.n; i++) {
-            plan->ranges[i].first = rs.part[i].first;
-            plan->ranges[i].last = rs.part[i].last;
-        }
-    }
-    return plan->status;
+    return status;
 }
 
-/* A file from the cache as a response source. */
-static void handler_src_cached(struct handler_src *src, struct filecache_file *f)
+/* An open regular file outside the cache; a 200 or 206 takes *fd into the plan. */
+static int handler_uncached(const struct handler_ctx *ctx, const struct http_request *req,
+                            time_t now_sec, int *fd, const struct stat *st, const char *type,
+                            struct response_plan *plan)
 {
-    src->fd = f->fd;
-    src->cached = f;
-    src->size = f->size;
-    src->mtime = f->mtime;
-    src->etag = f->etag;
-    src->last_modified = f->last_modified;
-    src->type = f->type;
+    int status;
+
+    cond_etag((uint64_t)st->st_ino, st->st_size, st->st_mtime, plan->etag);
+    plan->last_modified = st->st_mtime;
+    plan->content_type = type;
+    plan->file_size = st->st_size;
+    status = handler_file(ctx, req, now_sec, plan);
+    if (status == 200 || status == 206) {
+        plan->fd = *fd;
+        *fd = -1;
+    }
+    return status;
 }
 
 /* Read the whole file into a new cache entry's data; 0, or -1 when it came out short. */
@@ -477,156 +488,140 @@ static int handler_fill(int fd, struct filecache_file *f)
 }
 
 /*
- * An open regular file: answer from the cache when the cached version is
- * still the one on disk, or put it in the cache (its bytes when small, this
- * descriptor when larger); else from the file itself. key is the request's
- * normalised path.
+ * The open regular file *fd, stat'ed as st, in the cache: the cached version
+ * when it is still the one on disk, else a new entry with its bytes (small
+ * files) or with *fd itself (larger ones: the cache owns it then, *fd
+ * becomes -1). NULL: serve it uncached. key is the request's normalised path.
  */
-static int handler_open_file(const struct handler_ctx *ctx, const struct http_request *req,
-                             struct response_plan *plan, const char *key, size_t key_len, int fd,
-                             const struct stat *st, const char *type, int64_t now_ms)
+static struct filecache_file *handler_cache_put(const struct handler_ctx *ctx,
+                                                const struct path_req *key, int *fd,
+                                                const struct stat *st, const char *type,
+                                                int64_t now_ms)
 {
-    char etag[COND_ETAG_MAX];
-    struct handler_src src;
-    struct filecache_file *f = NULL;
     enum filecache_kind kind = FILECACHE_NONE;
+    struct filecache_file *f;
 
-    if (ctx->cache != NULL) {
-        f = filecache_revalidate(ctx->cache, key, key_len, st, now_ms, &kind);
-        if (f == NULL && kind == FILECACHE_DATA) {
-            f = filecache_insert(ctx->cache, key, key_len, st, type, now_ms);
-            /* Shorter than its stat: being rewritten; serve it uncached this time. */
-            if (f != NULL && handler_fill(fd, f) < 0) {
-                filecache_remove(ctx->cache, key, key_len);
-                f = NULL;
-            }
-        } else if (f == NULL && kind == FILECACHE_FD) {
-            f = filecache_insert_fd(ctx->cache, key, key_len, st, type, fd, now_ms);
+    if (ctx->cache == NULL)
+        return NULL;
+    f = filecache_revalidate(ctx->cache, key->path, key->len, st, now_ms, &kind);
+    if (f == NULL && kind == FILECACHE_DATA) {
+        f = filecache_insert(ctx->cache, key->path, key->len, st, type, now_ms);
+        /* Shorter than its stat: being rewritten; serve it uncached this time. */
+        if (f != NULL && handler_fill(*fd, f) < 0) {
+            filecache_remove(ctx->cache, key->path, key->len);
+            f = NULL;
         }
+    } else if (f == NULL && kind == FILECACHE_FD) {
+        f = filecache_insert_fd(ctx->cache, key->path, key->len, st, type, *fd, now_ms);
+        if (f != NULL)
+            *fd = -1;
     }
-    if (f != NULL) {
-        if (f->fd != fd)
-            close(fd);
-        handler_src_cached(&src, f);
-        return handler_file(ctx, req, plan, &src);
-    }
-    cond_etag((uint64_t)st->st_ino, st->st_size, st->st_mtime, etag);
-    src.fd = fd;
-    src.cached = NULL;
-    src.size = st->st_size;
-    src.mtime = st->st_mtime;
-    src.etag = etag;
-    src.last_modified = NULL;
-    src.type = type;
-    return handler_file(ctx, req, plan, &src);
+    return f;
 }
 
-/* Milliseconds of a coarse monotonic clock: the cache's freshness needs no more. */
-static int64_t handler_now_ms(void)
+/*
+ * The fast path: a file checked within valid_ms is answered from the cache
+ * with no open and no read; a descriptor entry gets one fstat, so the size
+ * and dates sent are the file's.
+ */
+static struct filecache_file *handler_cache_get(const struct handler_ctx *ctx,
+                                                const struct path_req *key, int64_t now_ms)
 {
-    struct timespec ts;
+    struct filecache_file *f;
+    struct stat st;
 
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (ctx->cache == NULL)
+        return NULL;
+    f = filecache_lookup(ctx->cache, key->path, key->len, now_ms);
+    if (f != NULL && f->fd >= 0 && (fstat(f->fd, &st) < 0 || !filecache_unchanged(f, &st))) {
+        filecache_remove(ctx->cache, key->path, key->len);
+        f = NULL;
+    }
+    return f;
 }
 
-int handler_decide(const struct handler_ctx *ctx, const struct http_request *req,
-                   struct response_plan *plan)
+/* The path is gone or unreadable: the cache must not answer for it. */
+static void handler_cache_forget(const struct handler_ctx *ctx, const struct path_req *key)
+{
+    if (ctx->cache != NULL)
+        filecache_remove(ctx->cache, key->path, key->len);
+}
+
+/* A regular index.html at rel, opened with st, or -1 with errno (ENOENT for anything else). */
+static int handler_open_index(const struct handler_ctx *ctx, const char *rel, struct stat *st)
+{
+    int fd = path_open_beneath(ctx->root_fd, rel, st);
+
+    if (fd >= 0 && !S_ISREG(st->st_mode)) {
+        close(fd);
+        errno = ENOENT;
+        return -1;
+    }
+    return fd;
+}
+
+/*
+ * The directory *fd: without its trailing slash a 301; else its index.html,
+ * which then takes the place of *fd, st and *type (0 is returned: serve it);
+ * else a listing (autoindex) or 404.
+ */
+static int handler_dir(const struct handler_ctx *ctx, const struct path_req *pr, int *fd,
+                       struct stat *st, const char **type, struct response_plan *plan)
+{
+    char rel[PATH_REQ_MAX + 16];
+    int ifd, err;
+
+    if (!pr->trailing_slash)
+        return handler_redirect_slash(pr, plan);
+    memcpy(rel, pr->path + 1, pr->len - 1);
+    memcpy(rel + pr->len - 1, "index.html", sizeof("index.html"));
+    ifd = handler_open_index(ctx, rel, st);
+    if (ifd >= 0) {
+        close(*fd);
+        *fd = ifd;
+        *type = mime_lookup(rel);
+        return 0;
+    }
+    err = errno;
+    handler_cache_forget(ctx, pr);
+    if (err != ENOENT)
+        return path_errno_status(err);
+    if (!ctx->cfg->autoindex)
+        return 404;
+    return handler_listing(*fd, pr->path, plan);
+}
+
+int handler_decide(const struct handler_ctx *ctx, const struct http_request *req, int64_t now_ms,
+                   time_t now_sec, struct response_plan *plan)
 {
     struct path_req pr;
     struct stat st;
     struct filecache_file *f;
     const char *type;
-    int64_t now_ms = 0;
-    int fd, rc;
+    int fd = -1, status;
 
-    switch (req->method) {
-    case HTTP_METHOD_GET:
-    case HTTP_METHOD_HEAD:
-        break;
-    case HTTP_METHOD_OPTIONS:
-        /* "OPTIONS *" asks about the server, a path about that resource: same answer. */
-        plan->status = 200;
-        plan->body = "";
-        plan->body_len = 0;
-        response_add_header(plan, "Allow", HANDLER_ALLOW);
-        return plan->status;
-    case HTTP_METHOD_UNKNOWN:
-        return plan->status = 501;
-    default:
-        plan->status = 405;
-        response_add_header(plan, "Allow", HANDLER_ALLOW);
-        return plan->status;
+    if ((status = handler_method(req, plan)) != 0)
+        goto done;
+    if ((status = path_parse(req->target.p, req->target.len, &pr)) != 0)
+        goto done;
+    if ((f = handler_cache_get(ctx, &pr, now_ms)) != NULL) {
+        status = handler_cached(ctx, req, now_sec, f, plan);
+        goto done;
     }
-
-    rc = path_parse(req->target.p, req->target.len, &pr);
-    if (rc != 0)
-        return plan->status = rc;
-    if (ctx->cache != NULL) {
-        /*
-         * Within valid_ms of the last check: no open, no read; a descriptor
-         * entry gets one fstat, so the size and dates sent are the file's.
-         */
-        now_ms = handler_now_ms();
-        f = filecache_lookup(ctx->cache, pr.path, pr.len, now_ms);
-        if (f != NULL && f->fd >= 0 && (fstat(f->fd, &st) < 0 || !filecache_unchanged(f, &st))) {
-            filecache_remove(ctx->cache, pr.path, pr.len);
-            f = NULL;
-        }
-        if (f != NULL) {
-            struct handler_src src;
-            handler_src_cached(&src, f);
-            return handler_file(ctx, req, plan, &src);
-        }
-    }
-    fd = path_open_beneath(ctx->root_fd, pr.path + 1, &st);
-    if (fd < 0) {
-        if (ctx->cache != NULL)
-            filecache_remove(ctx->cache, pr.path, pr.len);
-        return plan->status = path_errno_status(errno);
+    if ((fd = path_open_beneath(ctx->root_fd, pr.path + 1, &st)) < 0) {
+        status = path_errno_status(errno);
+        handler_cache_forget(ctx, &pr);
+        goto done;
     }
     type = mime_lookup(pr.path);
-
-    if (S_ISDIR(st.st_mode)) {
-        char rel[PATH_REQ_MAX + 16];
-        int ifd;
-
-        if (!pr.trailing_slash) {
-            close(fd);
-            return handler_redirect_slash(&pr, plan);
-        }
-        memcpy(rel, pr.path + 1, pr.len - 1);
-        memcpy(rel + pr.len - 1, "index.html", sizeof("index.html"));
-        ifd = path_open_beneath(ctx->root_fd, rel, &st);
-        if (ifd >= 0 && S_ISREG(st.st_mode)) {
-            close(fd);
-            return handler_open_file(ctx, req, plan, pr.path, pr.len, ifd, &st, mime_lookup(rel),
-                                     now_ms);
-        }
-        if (ctx->cache != NULL)
-            filecache_remove(ctx->cache, pr.path, pr.len);
-        if (ifd >= 0)
-            close(ifd);
-        else if (errno != ENOENT) {
-            close(fd);
-            return plan->status = path_errno_status(errno);
-        }
-        if (!ctx->cfg->autoindex) {
-            close(fd);
-            return plan->status = 404;
-        }
-        off_t size = 0;
-        int lfd = handler_listing(fd, pr.path, &size);
+    if (S_ISDIR(st.st_mode) && (status = handler_dir(ctx, &pr, &fd, &st, &type, plan)) != 0)
+        goto done;
+    if ((f = handler_cache_put(ctx, &pr, &fd, &st, type, now_ms)) != NULL)
+        status = handler_cached(ctx, req, now_sec, f, plan);
+    else
+        status = handler_uncached(ctx, req, now_sec, &fd, &st, type, plan);
+done:
+    if (fd >= 0)
         close(fd);
-        if (lfd < 0)
-            return plan->status = 500;
-        plan->status = 200;
-        plan->fd = lfd;
-        plan->file_size = size;
-        plan->offset = 0;
-        plan->length = size;
-        plan->content_type = "text/html; charset=utf-8";
-        return plan->status;
-    }
-    return handler_open_file(ctx, req, plan, pr.path, pr.len, fd, &st, type, now_ms);
+    return plan->status = status;
 }

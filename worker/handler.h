@@ -1,11 +1,15 @@
 /*
- * Request handler: decides the response to a parsed request (which file,
- * which status, which headers) and describes it in a struct response_plan
- * that the response writer executes. Conditional and range decisions plug in
- * here: they only change the plan (status 304/206/412/416, ranges, headers).
+ * Request handler, the decide stage: from a parsed request to a struct
+ * response_plan (which status, which file, which validators and header
+ * fields), as data that the writer (worker/response.c) renders afterwards.
+ * Conditional and range decisions plug in here: they only change the plan
+ * (status 304/206/412/416, ranges, validators).
  */
 #ifndef LABD_HANDLER_H
 #define LABD_HANDLER_H
+
+#include <stdint.h>
+#include <time.h>
 
 #include "shared/config.h"
 #include "worker/http_parse.h"
@@ -24,11 +28,13 @@ int handler_init(struct handler_ctx *ctx, const struct labd_config *cfg);
 void handler_fini(struct handler_ctx *ctx);
 
 /*
- * Fill plan (already response_plan_init'ed) for req. Returns the status, also
- * left in plan->status. The plan may hold an open file the writer sends and
- * response_plan_release closes.
+ * Fill plan (already response_plan_init'ed) for req, at the event loop's
+ * time: now_ms of CLOCK_MONOTONIC (the file cache's freshness) and now_sec
+ * of the wall clock (an If-Modified-Since later than now is ignored).
+ * Returns the status, also left in plan->status. The plan may hold an open
+ * file the writer sends and response_plan_release lets go of.
  */
-int handler_decide(const struct handler_ctx *ctx, const struct http_request *req,
-                   struct response_plan *plan);
+int handler_decide(const struct handler_ctx *ctx, const struct http_request *req, int64_t now_ms,
+                   time_t now_sec, struct response_plan *plan);
 
 #endif

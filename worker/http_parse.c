@@ -4,7 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
-enum { PARSE_START, PARSE_FIELDS };
+/* Which part of the header the parser is in (http_request.state). */
+enum http_parse_state { HTTP_STATE_REQUEST_LINE, HTTP_STATE_FIELDS };
 
 /* Leading empty lines before a request line (RFC 9112 §2.2) we tolerate. */
 #define HTTP_MAX_LEADING_EMPTY 8
@@ -108,17 +109,12 @@ unsigned http_header_count(const struct http_request *req, const char *name)
 
 void http_request_init(struct http_request *req, const struct http_limits *limits)
 {
+    /* Every field; of the header array (last) only the nheaders = 0 entries in use. */
     memset(req, 0, offsetof(struct http_request, headers));
-    req->nheaders = 0;
-    req->header_len = 0;
     req->limits = *limits;
     if (req->limits.max_headers > HTTP_HEADERS_CAP)
         req->limits.max_headers = HTTP_HEADERS_CAP;
-    req->pos = req->line_start = req->head_start = req->fields_start = 0;
-    req->state = PARSE_START;
-    req->nhost = 0;
-    req->has_cl = req->has_te = 0;
-    req->conn_close = req->conn_keepalive = 0;
+    req->state = HTTP_STATE_REQUEST_LINE;
 }
 
 static enum http_method http_method_lookup(const char *p, size_t len)
@@ -289,7 +285,7 @@ static int http_parse_field(struct http_request *req, const char *p, size_t len)
     return 0;
 }
 
-/* Checks that need the whole header: Host, body framing, persistence. */
+/* Checks that need the whole header: Host, body framing, persistence. Returns 0 or the status. */
 static int http_finish_header(struct http_request *req)
 {
     if (req->nhost > 1 || (req->version_minor == 1 && req->nhost == 0))
@@ -308,10 +304,14 @@ static int http_finish_header(struct http_request *req)
         req->keep_alive = !req->conn_close;
     else
         req->keep_alive = req->conn_keepalive && !req->conn_close;
-    return HTTP_PARSE_DONE;
+    return 0;
 }
 
-int http_parse_request(struct http_request *req, const char *buf, size_t len)
+/*
+ * Read the header's lines from req->pos on. Returns 0 (req->header_len > 0
+ * once the header is complete), or the error status.
+ */
+static int http_scan(struct http_request *req, const char *buf, size_t len)
 {
     const struct http_limits *lim = &req->limits;
 
@@ -334,8 +334,9 @@ int http_parse_request(struct http_request *req, const char *buf, size_t len)
          * meets; so the answer does not depend on how the bytes arrived.
          */
         int bare_cr = line_len > 0 && memchr(line, '\r', line_len) != NULL;
+        int rc;
 
-        if (req->state == PARSE_START) {
+        if (req->state == HTTP_STATE_REQUEST_LINE) {
             if (line_len > lim->max_request_line)
                 return 414;
             if (bare_cr)
@@ -346,10 +347,9 @@ int http_parse_request(struct http_request *req, const char *buf, size_t len)
                 req->head_start = req->pos;
                 continue;
             }
-            int rc = http_parse_request_line(req, line, line_len);
-            if (rc != 0)
+            if ((rc = http_parse_request_line(req, line, line_len)) != 0)
                 return rc;
-            req->state = PARSE_FIELDS;
+            req->state = HTTP_STATE_FIELDS;
             req->fields_start = req->pos;
             continue;
         }
@@ -358,35 +358,48 @@ int http_parse_request(struct http_request *req, const char *buf, size_t len)
         if (bare_cr)
             return 400;
         if (line_len == 0) {
+            if ((rc = http_finish_header(req)) != 0)
+                return rc;
             req->header_len = req->pos;
-            return http_finish_header(req);
+            return 0;
         }
-        int rc = http_parse_field(req, line, line_len);
-        if (rc != 0)
+        if ((rc = http_parse_field(req, line, line_len)) != 0)
             return rc;
     }
 
     /* Incomplete line: enforce the limits before the buffer fills. */
-    if (req->state == PARSE_START) {
+    if (req->state == HTTP_STATE_REQUEST_LINE) {
         if (len - req->line_start > lim->max_request_line + 1)
             return 414;
     } else if (len - req->fields_start > lim->max_header_bytes) {
         return 431;
     }
-    return HTTP_PARSE_AGAIN;
+    return 0;
 }
 
-enum {
-    BODY_SIZE,
-    BODY_EXT,
-    BODY_SIZE_LF,
-    BODY_DATA,
-    BODY_DATA_CR,
-    BODY_DATA_LF,
-    BODY_TRAILER_START,
-    BODY_TRAILER,
-    BODY_END_LF,
-    BODY_DONE,
+enum http_parse_result http_parse_request(struct http_request *req, const char *buf, size_t len)
+{
+    int status = req->header_len > 0 ? 0 : http_scan(req, buf, len);
+
+    if (status != 0) {
+        req->error_status = status;
+        return HTTP_PARSE_ERROR;
+    }
+    return req->header_len > 0 ? HTTP_PARSE_DONE : HTTP_PARSE_AGAIN;
+}
+
+/* Where the chunked decoder is; a closed set, kept in http_body.state. */
+enum http_chunk_state {
+    HTTP_CHUNK_SIZE,
+    HTTP_CHUNK_EXT,
+    HTTP_CHUNK_SIZE_LF,
+    HTTP_CHUNK_DATA,
+    HTTP_CHUNK_DATA_CR,
+    HTTP_CHUNK_DATA_LF,
+    HTTP_CHUNK_TRAILER_START,
+    HTTP_CHUNK_TRAILER,
+    HTTP_CHUNK_END_LF,
+    HTTP_CHUNK_DONE,
 };
 
 void http_body_init(struct http_body *b, const struct http_request *req)
@@ -396,38 +409,93 @@ void http_body_init(struct http_body *b, const struct http_request *req)
     b->max = req->limits.max_body;
     if (b->kind == HTTP_BODY_LENGTH)
         b->remaining = req->content_length;
-    b->state = b->kind == HTTP_BODY_CHUNKED ? BODY_SIZE : BODY_DONE;
+    b->state = b->kind == HTTP_BODY_CHUNKED ? HTTP_CHUNK_SIZE : HTTP_CHUNK_DONE;
 }
 
-static int http_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static int http_body_size_line_done(struct http_body *b)
+/* The chunk-size line is complete: on to its data, or to the trailers after the last chunk. */
+static int http_chunk_size_done(struct http_body *b)
 {
     if (b->remaining == 0) {
-        b->state = BODY_TRAILER_START;
+        b->state = HTTP_CHUNK_TRAILER_START;
         b->line_len = 0;
         return 0;
     }
     b->total += b->remaining;
     if (b->total > b->max)
         return 413;
-    b->state = BODY_DATA;
+    b->state = HTTP_CHUNK_DATA;
     return 0;
 }
 
-int http_body_consume(struct http_body *b, const char *buf, size_t len, size_t *used)
+/* One byte of chunked framing (anything but chunk data). Returns 0, or the error status. */
+static int http_chunk_byte(struct http_body *b, char c)
+{
+    int state = b->state, rc = 0, h;
+
+    switch (state) {
+    case HTTP_CHUNK_SIZE:
+        if ((h = http_hex_digit(c)) >= 0) {
+            if (++b->digits > 15)
+                return 400;
+            b->remaining = b->remaining * 16 + (unsigned)h;
+        } else if (b->digits == 0) {
+            return 400;
+        } else if (c == ';' || http_is_ows(c)) {
+            b->state = HTTP_CHUNK_EXT;
+        } else if (c == '\r') {
+            b->state = HTTP_CHUNK_SIZE_LF;
+        } else if (c == '\n') {
+            rc = http_chunk_size_done(b);
+        } else {
+            return 400;
+        }
+        break;
+    case HTTP_CHUNK_EXT:
+        if (c == '\r')
+            b->state = HTTP_CHUNK_SIZE_LF;
+        else if (c == '\n')
+            rc = http_chunk_size_done(b);
+        else if (!http_is_field_char((unsigned char)c))
+            return 400;
+        break;
+    case HTTP_CHUNK_DATA_CR:
+        if (c != '\r' && c != '\n')
+            return 400;
+        b->state = c == '\r' ? HTTP_CHUNK_DATA_LF : HTTP_CHUNK_SIZE;
+        b->digits = 0;
+        b->line_len = 0;
+        break;
+    case HTTP_CHUNK_TRAILER_START:
+        b->state = c == '\r' ? HTTP_CHUNK_END_LF : c == '\n' ? HTTP_CHUNK_DONE : HTTP_CHUNK_TRAILER;
+        break;
+    case HTTP_CHUNK_TRAILER:
+        if (c == '\n')
+            b->state = HTTP_CHUNK_TRAILER_START;
+        break;
+    case HTTP_CHUNK_SIZE_LF:
+    case HTTP_CHUNK_DATA_LF:
+    case HTTP_CHUNK_END_LF:
+        /* After a CR only its LF may come. */
+        if (c != '\n')
+            return 400;
+        if (state == HTTP_CHUNK_SIZE_LF)
+            rc = http_chunk_size_done(b);
+        else
+            b->state = state == HTTP_CHUNK_DATA_LF ? HTTP_CHUNK_SIZE : HTTP_CHUNK_DONE;
+        break;
+    }
+    /* A chunk-size line (with extensions) and the trailer section are bounded. */
+    if (state == HTTP_CHUNK_SIZE || state == HTTP_CHUNK_EXT)
+        return ++b->line_len > HTTP_MAX_CHUNK_LINE ? 400 : rc;
+    if (state == HTTP_CHUNK_TRAILER_START || state == HTTP_CHUNK_TRAILER)
+        return ++b->line_len > HTTP_MAX_TRAILERS ? 400 : rc;
+    return rc;
+}
+
+enum http_parse_result http_body_consume(struct http_body *b, const char *buf, size_t len,
+                                         size_t *used)
 {
     size_t i = 0;
-    int rc = 0;
 
     if (b->kind == HTTP_BODY_LENGTH) {
         size_t n = b->remaining < len ? (size_t)b->remaining : len;
@@ -436,131 +504,22 @@ int http_body_consume(struct http_body *b, const char *buf, size_t len, size_t *
         *used = n;
         return b->remaining == 0 ? HTTP_PARSE_DONE : HTTP_PARSE_AGAIN;
     }
-    if (b->kind == HTTP_BODY_NONE) {
-        *used = 0;
-        return HTTP_PARSE_DONE;
-    }
-
-    /* Errors set rc and break out of the switch; the loop then ends. */
-    while (i < len && b->state != BODY_DONE && rc == 0) {
-        char c = buf[i];
-        switch (b->state) {
-        case BODY_SIZE: {
-            int h = http_hex(c);
-            if (h >= 0) {
-                if (++b->digits > 15) {
-                    rc = 400;
-                    break;
-                }
-                b->remaining = b->remaining * 16 + (unsigned)h;
-            } else if (b->digits == 0) {
-                rc = 400;
-                break;
-            } else if (c == ';' || http_is_ows(c)) {
-                b->state = BODY_EXT;
-            } else if (c == '\r') {
-                b->state = BODY_SIZE_LF;
-            } else if (c == '\n') {
-                rc = http_body_size_line_done(b);
-            } else {
-                rc = 400;
-                break;
-            }
-            i++;
-            if (++b->line_len > HTTP_MAX_CHUNK_LINE) {
-                rc = 400;
-                break;
-            }
-            break;
-        }
-        case BODY_EXT:
-            if (c == '\r')
-                b->state = BODY_SIZE_LF;
-            else if (c == '\n')
-                rc = http_body_size_line_done(b);
-            else if (!http_is_field_char((unsigned char)c)) {
-                rc = 400;
-                break;
-            }
-            i++;
-            if (++b->line_len > HTTP_MAX_CHUNK_LINE) {
-                rc = 400;
-                break;
-            }
-            break;
-        case BODY_SIZE_LF:
-            if (c != '\n') {
-                rc = 400;
-                break;
-            }
-            rc = http_body_size_line_done(b);
-            i++;
-            break;
-        case BODY_DATA: {
-            size_t n = len - i;
-            if (n > b->remaining)
-                n = (size_t)b->remaining;
+    while (i < len && b->state != HTTP_CHUNK_DONE) {
+        if (b->state == HTTP_CHUNK_DATA) {
+            size_t n = len - i < b->remaining ? len - i : (size_t)b->remaining;
             b->remaining -= n;
             i += n;
             if (b->remaining == 0)
-                b->state = BODY_DATA_CR;
-            break;
+                b->state = HTTP_CHUNK_DATA_CR;
+            continue;
         }
-        case BODY_DATA_CR:
-            if (c == '\r')
-                b->state = BODY_DATA_LF;
-            else if (c == '\n')
-                b->state = BODY_SIZE;
-            else {
-                rc = 400;
-                break;
-            }
-            b->digits = 0;
-            b->line_len = 0;
-            i++;
-            break;
-        case BODY_DATA_LF:
-            if (c != '\n') {
-                rc = 400;
-                break;
-            }
-            b->state = BODY_SIZE;
-            i++;
-            break;
-        case BODY_TRAILER_START:
-            if (c == '\r')
-                b->state = BODY_END_LF;
-            else if (c == '\n')
-                b->state = BODY_DONE;
-            else
-                b->state = BODY_TRAILER;
-            i++;
-            if (++b->line_len > HTTP_MAX_TRAILERS) {
-                rc = 400;
-                break;
-            }
-            break;
-        case BODY_TRAILER:
-            if (c == '\n')
-                b->state = BODY_TRAILER_START;
-            i++;
-            if (++b->line_len > HTTP_MAX_TRAILERS) {
-                rc = 400;
-                break;
-            }
-            break;
-        case BODY_END_LF:
-            if (c != '\n') {
-                rc = 400;
-                break;
-            }
-            b->state = BODY_DONE;
-            i++;
-            break;
+        int status = http_chunk_byte(b, buf[i++]);
+        if (status != 0) {
+            b->error_status = status;
+            *used = i;
+            return HTTP_PARSE_ERROR;
         }
     }
     *used = i;
-    if (rc != 0)
-        return rc;
-    return b->state == BODY_DONE ? HTTP_PARSE_DONE : HTTP_PARSE_AGAIN;
+    return b->state == HTTP_CHUNK_DONE ? HTTP_PARSE_DONE : HTTP_PARSE_AGAIN;
 }

@@ -9,9 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Results besides an HTTP error status (400, 413, 414, 431, 501, 505). */
-#define HTTP_PARSE_AGAIN 0 /* need more bytes */
-#define HTTP_PARSE_DONE  1 /* request header complete */
+/* What parsing made of the bytes so far. */
+enum http_parse_result {
+    HTTP_PARSE_AGAIN, /* need more bytes */
+    HTTP_PARSE_DONE,  /* complete (the request header, or the body) */
+    HTTP_PARSE_ERROR, /* answer error_status, then close the connection */
+};
 
 /* Capacity of the header array; the configured limit may only be lower. */
 #define HTTP_HEADERS_CAP 100
@@ -66,9 +69,9 @@ struct http_request {
     int keep_alive;           /* after this request, by version and Connection */
     enum http_body_kind body;
     unsigned long long content_length;
-    struct http_header headers[HTTP_HEADERS_CAP];
     unsigned nheaders;
-    size_t header_len; /* bytes of request line + headers + empty line */
+    size_t header_len; /* bytes of request line + headers + empty line; 0 until complete */
+    int error_status;  /* after HTTP_PARSE_ERROR: 400, 413, 414, 431, 501 or 505 */
 
     /* Parser state. */
     struct http_limits limits;
@@ -82,6 +85,8 @@ struct http_request {
     int has_te;
     int conn_close;
     int conn_keepalive;
+
+    struct http_header headers[HTTP_HEADERS_CAP]; /* the first nheaders are in use */
 };
 
 /* Prepare req for a new request (buffer offsets restart at 0). */
@@ -90,12 +95,12 @@ void http_request_init(struct http_request *req, const struct http_limits *limit
 /*
  * Parse the request at the start of buf (len bytes so far; the same buffer,
  * only ever appended to, on every call). Returns HTTP_PARSE_AGAIN,
- * HTTP_PARSE_DONE (req->header_len bytes form the header) or an error status:
- * 400 malformed, 413 body too large, 414 request line too long, 431 header
- * fields too large or too many, 501 unknown transfer coding, 505 version.
- * After an error the connection must be closed.
+ * HTTP_PARSE_DONE (req->header_len bytes form the header) or
+ * HTTP_PARSE_ERROR with req->error_status: 400 malformed, 413 body too
+ * large, 414 request line too long, 431 header fields too large or too many,
+ * 501 unknown transfer coding, 505 version.
  */
-int http_parse_request(struct http_request *req, const char *buf, size_t len);
+enum http_parse_result http_parse_request(struct http_request *req, const char *buf, size_t len);
 
 /* First header with this name (case-insensitive), or NULL. */
 const struct http_header *http_header_find(const struct http_request *req, const char *name);
@@ -114,6 +119,18 @@ int http_list_has(struct http_slice s, const char *token);
 
 const char *http_method_name(enum http_method m);
 
+/* The value of a hexadecimal digit, or -1 for another byte (inline: path.c links alone). */
+static inline int http_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* Request body decoder: counts and skips the body's bytes. */
 struct http_body {
     enum http_body_kind kind;
@@ -123,6 +140,7 @@ struct http_body {
     int state;
     unsigned line_len; /* chunk-size/extension/trailer line length so far */
     int digits;
+    int error_status; /* after HTTP_PARSE_ERROR: 400 or 413 */
 };
 
 void http_body_init(struct http_body *b, const struct http_request *req);
@@ -130,9 +148,11 @@ void http_body_init(struct http_body *b, const struct http_request *req);
 /*
  * Consume up to len bytes of body framing and data; *used says how many
  * belonged to the body. Returns HTTP_PARSE_AGAIN (all used, more needed),
- * HTTP_PARSE_DONE (body complete; the rest of buf is the next request),
- * 400 (bad chunk framing) or 413 (over max).
+ * HTTP_PARSE_DONE (body complete; the rest of buf is the next request) or
+ * HTTP_PARSE_ERROR with b->error_status: 400 (bad chunk framing) or 413
+ * (over max).
  */
-int http_body_consume(struct http_body *b, const char *buf, size_t len, size_t *used);
+enum http_parse_result http_body_consume(struct http_body *b, const char *buf, size_t len,
+                                         size_t *used);
 
 #endif

@@ -12,22 +12,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "worker/http_parse.h"
+
 static int path_openat2_enabled = 1;
 
 void path_set_openat2(int enabled)
 {
     path_openat2_enabled = enabled;
-}
-
-static int path_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Skip "http://host[:port]" of an absolute-form target; NULL if not that form. */
@@ -82,7 +73,7 @@ int path_parse(const char *target, size_t len, struct path_req *out)
         unsigned char c = (unsigned char)*p;
         if (c == '%') {
             int hi, lo;
-            if (end - p < 3 || (hi = path_hex(p[1])) < 0 || (lo = path_hex(p[2])) < 0)
+            if (end - p < 3 || (hi = http_hex_digit(p[1])) < 0 || (lo = http_hex_digit(p[2])) < 0)
                 return 400;
             c = (unsigned char)(hi << 4 | lo);
             p += 3;

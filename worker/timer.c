@@ -5,25 +5,15 @@
 
 void timer_list_init(struct timer_list *l, int64_t timeout_ms)
 {
-    l->head = l->tail = NULL;
+    TAILQ_INIT(&l->nodes);
     l->timeout_ms = timeout_ms;
 }
 
 void timer_cancel(struct timer_node *n)
 {
-    struct timer_list *l = n->list;
-
-    if (l == NULL)
+    if (n->list == NULL)
         return;
-    if (n->prev)
-        n->prev->next = n->next;
-    else
-        l->head = n->next;
-    if (n->next)
-        n->next->prev = n->prev;
-    else
-        l->tail = n->prev;
-    n->prev = n->next = NULL;
+    TAILQ_REMOVE(&n->list->nodes, n, link);
     n->list = NULL;
 }
 
@@ -32,30 +22,25 @@ void timer_arm(struct timer_list *l, struct timer_node *n, int64_t now_ms)
     timer_cancel(n);
     n->deadline_ms = now_ms + l->timeout_ms;
     n->list = l;
-    n->next = NULL;
-    n->prev = l->tail;
-    if (l->tail)
-        l->tail->next = n;
-    else
-        l->head = n;
-    l->tail = n;
+    TAILQ_INSERT_TAIL(&l->nodes, n, link);
 }
 
 struct timer_node *timer_expired(const struct timer_list *l, int64_t now_ms)
 {
-    if (l->head && l->head->deadline_ms <= now_ms)
-        return l->head;
-    return NULL;
+    struct timer_node *n = TAILQ_FIRST(&l->nodes);
+
+    return n != NULL && n->deadline_ms <= now_ms ? n : NULL;
 }
 
-int timer_wait_ms(struct timer_list *const *lists, int n, int64_t now_ms)
+int timer_wait_ms(const struct timer_list *const *lists, int n, int64_t now_ms)
 {
     int64_t best = -1;
 
     for (int i = 0; i < n; i++) {
-        if (lists[i]->head == NULL)
+        const struct timer_node *first = TAILQ_FIRST(&lists[i]->nodes);
+        if (first == NULL)
             continue;
-        int64_t d = lists[i]->head->deadline_ms - now_ms;
+        int64_t d = first->deadline_ms - now_ms;
         if (d < 0)
             d = 0;
         if (best < 0 || d < best)

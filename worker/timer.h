@@ -7,20 +7,22 @@
 #define LABD_TIMER_H
 
 #include <stdint.h>
+#include <sys/queue.h>
 
 struct timer_list;
 
 struct timer_node {
-    struct timer_node *prev, *next;
+    TAILQ_ENTRY(timer_node) link;
     struct timer_list *list; /* NULL when not armed */
     int64_t deadline_ms;
 };
 
 struct timer_list {
-    struct timer_node *head, *tail;
+    TAILQ_HEAD(timer_queue, timer_node) nodes; /* earliest deadline first */
     int64_t timeout_ms;
 };
 
+/* Set up an empty list; it must not be copied or moved afterwards. */
 void timer_list_init(struct timer_list *l, int64_t timeout_ms);
 
 /* (Re)arm n on list l to expire timeout_ms after now_ms; leaves any other list. */
@@ -36,6 +38,6 @@ struct timer_node *timer_expired(const struct timer_list *l, int64_t now_ms);
  * Milliseconds until the earliest deadline among the lists (0 if one has
  * already passed), or -1 when nothing is armed: an epoll_wait timeout.
  */
-int timer_wait_ms(struct timer_list *const *lists, int n, int64_t now_ms);
+int timer_wait_ms(const struct timer_list *const *lists, int n, int64_t now_ms);
 
 #endif

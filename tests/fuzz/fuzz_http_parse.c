@@ -20,11 +20,10 @@ static int inside(struct http_slice s, const char *buf, size_t len)
     return s.p >= buf && s.len <= len && (size_t)(s.p - buf) <= len - s.len;
 }
 
-static int valid_result(int rc)
+/* A request's error status is one of those the header documents. */
+static int valid_status(int status)
 {
-    switch (rc) {
-    case HTTP_PARSE_AGAIN:
-    case HTTP_PARSE_DONE:
+    switch (status) {
     case 400:
     case 413:
     case 414:
@@ -43,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct http_body body;
     const char *buf;
     size_t len, split, used, off;
-    int whole, rc;
+    enum http_parse_result whole, rc;
+    int whole_status;
     unsigned i;
 
     if (size < 1)
@@ -60,8 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     http_request_init(&req, &lim);
     whole = http_parse_request(&req, buf, len);
-    if (!valid_result(whole))
+    if (whole == HTTP_PARSE_ERROR && !valid_status(req.error_status))
         abort();
+    whole_status = req.error_status;
     if (whole == HTTP_PARSE_DONE) {
         if (req.header_len > len || req.nheaders > lim.max_headers)
             abort();
@@ -82,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off = req.header_len;
         used = SIZE_MAX; /* set on every return, errors included */
         rc = http_body_consume(&body, buf + off, len - off, &used);
-        if (rc != HTTP_PARSE_AGAIN && rc != HTTP_PARSE_DONE && rc != 400 && rc != 413)
+        if (rc == HTTP_PARSE_ERROR && body.error_status != 400 && body.error_status != 413)
             abort();
         if (used > len - off)
             abort();
@@ -95,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = http_parse_request(&req, buf, split);
     if (rc == HTTP_PARSE_AGAIN)
         rc = http_parse_request(&req, buf, len);
-    if (rc != whole)
+    if (rc != whole || (rc == HTTP_PARSE_ERROR && req.error_status != whole_status))
         abort();
     return 0;
 }

@@ -60,6 +60,9 @@ static void test_set_numbers_and_units(void **state)
     assert_int_equal(c.keepalive_timeout_ms, 2000);
     assert_int_equal(config_set(&c, "keepalive_timeout", "750ms", err, sizeof(err)), 0);
     assert_int_equal(c.keepalive_timeout_ms, 750);
+    /* 0 is valid: keep-alive off (every response says Connection: close). */
+    assert_int_equal(config_set(&c, "keepalive-timeout", "0", err, sizeof(err)), 0);
+    assert_int_equal(c.keepalive_timeout_ms, 0);
     assert_int_equal(config_set(&c, "grace", "300", err, sizeof(err)), 0);
     assert_int_equal(c.grace_ms, 300);
     assert_int_equal(config_set(&c, "max-body-bytes", "2m", err, sizeof(err)), 0);

@@ -13,7 +13,7 @@ static void test_fifo_order_and_rearm(void **state)
     (void)state;
     struct timer_list l;
     struct timer_node a = { 0 }, b = { 0 }, c = { 0 };
-    struct timer_list *lists[] = { &l };
+    const struct timer_list *lists[] = { &l };
 
     timer_list_init(&l, 100);
     assert_int_equal(timer_wait_ms(lists, 1, 0), -1);
@@ -25,8 +25,8 @@ static void test_fifo_order_and_rearm(void **state)
     assert_ptr_equal(timer_expired(&l, 100), &a);
     /* Re-arming moves a node to the tail with a new deadline. */
     timer_arm(&l, &a, 30);
-    assert_ptr_equal(l.head, &b);
-    assert_ptr_equal(l.tail, &a);
+    assert_ptr_equal(TAILQ_FIRST(&l.nodes), &b);
+    assert_ptr_equal(TAILQ_LAST(&l.nodes, timer_queue), &a);
     assert_int_equal(a.deadline_ms, 130);
     assert_ptr_equal(timer_expired(&l, 125), &b);
     timer_cancel(&b);
@@ -35,8 +35,7 @@ static void test_fifo_order_and_rearm(void **state)
     assert_null(timer_expired(&l, 125));
     assert_int_equal(timer_wait_ms(lists, 1, 125), 5);
     timer_cancel(&a);
-    assert_null(l.head);
-    assert_null(l.tail);
+    assert_true(TAILQ_EMPTY(&l.nodes));
     timer_cancel(&a); /* cancelling twice is harmless */
     assert_null(a.list);
 }
@@ -46,7 +45,7 @@ static void test_move_between_lists(void **state)
     (void)state;
     struct timer_list fast, slow;
     struct timer_node n = { 0 }, m = { 0 };
-    struct timer_list *lists[] = { &slow, &fast };
+    const struct timer_list *lists[] = { &slow, &fast };
 
     timer_list_init(&fast, 10);
     timer_list_init(&slow, 1000);
@@ -55,8 +54,8 @@ static void test_move_between_lists(void **state)
     assert_int_equal(timer_wait_ms(lists, 2, 0), 1000);
     timer_arm(&fast, &n, 5);
     assert_ptr_equal(n.list, &fast);
-    assert_ptr_equal(slow.head, &m);
-    assert_ptr_equal(slow.tail, &m);
+    assert_ptr_equal(TAILQ_FIRST(&slow.nodes), &m);
+    assert_ptr_equal(TAILQ_LAST(&slow.nodes, timer_queue), &m);
     assert_int_equal(timer_wait_ms(lists, 2, 5), 10);
     /* A deadline already passed gives 0, never a negative wait. */
     assert_int_equal(timer_wait_ms(lists, 2, 500), 0);

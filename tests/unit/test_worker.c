@@ -84,10 +84,14 @@ static int group_teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-/* A config with the limits our tests probe; tests tweak it before start_worker. */
+/*
+ * The defaults (the worker has no fallbacks of its own) with the limits our
+ * tests probe and the file cache off; tests tweak it before start_worker.
+ */
 static void test_config(void)
 {
-    memset(&cfg, 0, sizeof(cfg));
+    config_defaults(&cfg);
+    cfg.file_cache_bytes = 0;
     snprintf(cfg.root, sizeof(cfg.root), "%s/www", tmpdir);
     snprintf(cfg.run_dir, sizeof(cfg.run_dir), "%s/run", tmpdir);
     snprintf(cfg.access_log, sizeof(cfg.access_log), "%s/run/access.log", tmpdir);
@@ -458,6 +462,40 @@ static void test_timeouts(void **state)
     assert_int_equal(stop_worker(SIGTERM), 0);
 }
 
+/* keepalive-timeout 0: keep-alive off, as nginx's keepalive_timeout 0. */
+static void test_keepalive_off(void **state)
+{
+    (void)state;
+    test_config();
+    cfg.keepalive_timeout_ms = 0;
+    start_worker();
+    /* HTTP/1.1 without "Connection: close": answered with close, then closed. */
+    int fd = connect_worker();
+    send_str(fd, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_response(fd, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "\r\nConnection: close\r\n");
+    assert_has(resp, "\r\n\r\nAAAA");
+    assert_int_equal(read_all(fd, resp, sizeof(resp)), 0);
+    close(fd);
+    /* HTTP/1.0 asking for keep-alive: the same. */
+    fd = connect_worker();
+    send_str(fd, "GET /a.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    read_response(fd, resp, sizeof(resp));
+    assert_has(resp, "\r\nConnection: close\r\n");
+    assert_int_equal(read_all(fd, resp, sizeof(resp)), 0);
+    close(fd);
+    /* Pipelined: only the first request is answered. */
+    size_t n = exchange("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+                        resp, sizeof(resp));
+    assert_true(n > 4);
+    assert_status(resp, 200);
+    assert_string_equal(resp + n - 4, "AAAA");
+    assert_null(strstr(resp, "BBBB"));
+    assert_int_equal(stop_worker(SIGTERM), 0);
+}
+
 static void test_max_requests(void **state)
 {
     (void)state;
@@ -704,6 +742,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_request_bodies),
         cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_keepalive_off),
         cmocka_unit_test(test_max_requests),
         cmocka_unit_test(test_max_conns),
         cmocka_unit_test(test_big_file_and_graceful_stop),
