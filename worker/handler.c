@@ -403,9 +403,7 @@ static int handler_file(const struct handler_ctx *ctx, const struct http_request
     if (range.p != NULL &&
         (if_range.p == NULL ||
          range_if_range_ok(if_range.p, if_range.len, plan->etag, plan->last_modified))) {
-        int max_ranges =
-            ctx->cfg->max_ranges < RESPONSE_MAX_RANGES ? ctx->cfg->max_ranges : RESPONSE_MAX_RANGES;
-        rr = range_parse(range.p, range.len, plan->file_size, max_ranges, &rs);
+        rr = range_parse(range.p, range.len, plan->file_size, ctx->cfg->max_ranges, &rs);
     }
     switch (rr) {
     case RANGE_UNSATISFIABLE:

@@ -11,8 +11,11 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* Hard cap on ranges answered; the configured max_ranges may only be lower. */
-#define RANGE_MAX_PARTS 64
+/*
+ * Hard cap on ranges answered (and on the parts of a multipart body); the
+ * configured max_ranges may only be lower.
+ */
+#define RANGE_MAX_PARTS 32
 
 /* Boundary of a multipart body: 20 decimal digits, like nginx's. */
 #define RANGE_BOUNDARY_LEN 20

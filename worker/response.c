@@ -253,10 +253,10 @@ static int response_prepare_multipart(struct response_out *out, const struct res
     char boundary[40], type[96];
     struct response_buf b = { out->buf + RESPONSE_HEAD_MAX, 0, RESPONSE_OUT_MAX - RESPONSE_HEAD_MAX,
                               1 };
-    size_t starts[RESPONSE_MAX_RANGES + 1];
+    size_t starts[RANGE_MAX_PARTS + 1];
     unsigned long long total = 0;
 
-    if (plan->nranges > RESPONSE_MAX_RANGES)
+    if (plan->nranges > RANGE_MAX_PARTS)
         return -1;
     snprintf(boundary, sizeof(boundary), "labd%020llu", env->boundary_id);
     snprintf(type, sizeof(type), "multipart/byteranges; boundary=%s", boundary);

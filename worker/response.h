@@ -13,12 +13,13 @@
 #include <sys/types.h>
 #include <time.h>
 
-#define RESPONSE_MAX_RANGES   32    /* parts of a multipart/byteranges body */
+#include "worker/range.h"
+
 #define RESPONSE_ETAG_MAX     56    /* a quoted entity-tag and its NUL (cond.h's COND_ETAG_MAX) */
 #define RESPONSE_LOCATION_MAX 1024  /* a redirect target and its NUL, and its header line */
 #define RESPONSE_HEAD_MAX     3072  /* the whole header block */
 #define RESPONSE_OUT_MAX      12288 /* header block + generated body text */
-#define RESPONSE_SEGS_MAX     (2 * RESPONSE_MAX_RANGES + 2)
+#define RESPONSE_SEGS_MAX     (2 * RANGE_MAX_PARTS + 2)
 
 /* How far response_send got. */
 enum response_send_result {
@@ -75,7 +76,7 @@ struct response_plan {
 
     /* Data arrays, last: only what location[0] and nranges say is in use is ever read. */
     char location[RESPONSE_LOCATION_MAX]; /* redirect target, percent-encoded; "" none */
-    struct response_range ranges[RESPONSE_MAX_RANGES];
+    struct response_range ranges[RANGE_MAX_PARTS];
 };
 
 /*
