@@ -115,7 +115,7 @@ static enum range_decision range_decide(const char *value, size_t len, off_t siz
             continue; /* unsatisfiable: dropped; 416 if none remain */
         if (last < 0 || last >= size)
             last = size - 1;
-        if (rs->n == limit || rs->n == RANGE_MAX_PARTS)
+        if (rs->n == limit)
             return RANGE_FULL;
         /* Over the file already (the CVE-2011-3192 rule below): stop before
          * the sum can overflow when size is near OFF_T_MAX. */
