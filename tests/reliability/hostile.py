@@ -407,26 +407,36 @@ def cmd_flood(a):
     end = time.monotonic() + a.hold
     while time.monotonic() < end:
         time.sleep(0.1)
-    closed = sum(1 for s in socks if _closed_by_peer(s))
+    seen = [_closed_by_peer(s) for s in socks]
+    closed = sum(1 for c, _ in seen if c)
+    spoke = sum(1 for _, n in seen if n)
     for s in socks:
         s.close()
-    log(f"flood: {closed} of {len(socks)} were closed by the server while held")
+    log(f"flood: {closed} of {len(socks)} were closed by the server while held, "
+        f"{spoke} got bytes")
+    bad = []
     if a.expect_closed and closed != len(socks):
-        return _report([f"{len(socks) - closed} connections still open after {a.hold}s"])
-    return 0
+        bad.append(f"{len(socks) - closed} connections still open after {a.hold}s")
+    if a.expect_silent and spoke:
+        bad.append(f"{spoke} connections that sent nothing got an answer")
+    return _report(bad)
 
 
 def _closed_by_peer(s):
-    """True when the peer closed or reset s (whatever it sent before)."""
+    """(closed, nbytes): whether the peer closed or reset s, and how many
+    bytes it sent before."""
     s.setblocking(False)
+    n = 0
     try:
         while True:
-            if s.recv(65536) == b"":
-                return True
+            b = s.recv(65536)
+            if b == b"":
+                return True, n
+            n += len(b)
     except (BlockingIOError, InterruptedError):
-        return False
+        return False, n
     except OSError:
-        return True
+        return True, n
 
 
 # ---------------------------------------------------------------------------
@@ -610,7 +620,9 @@ def cmd_fetch(a):
 
 
 async def slow_conn(host, port, interval, end, stats):
-    """Trickle one header byte per interval; reconnect when the server closes."""
+    """Trickle one header byte per interval; reconnect when the server closes.
+    Every connection has sent a byte before the server can time it out, so
+    each one the server closes must have been answered 408 first."""
     req = b"GET / HTTP/1.1\r\nHost: t\r\n" + b"X-Slow: " + b"z" * 4096
     first = True
     while time.monotonic() < end:
@@ -637,10 +649,19 @@ async def slow_conn(host, port, interval, end, stats):
                 except asyncio.TimeoutError:
                     continue
                 if b:
+                    # Read what the server says (a 408) until it closes.
+                    answer = b
+                    while b:
+                        b = await asyncio.wait_for(r.read(4096), timeout=5)
+                        answer += b
                     stats["answered"] += 1
-                    # Drain what the server says (e.g. 408) until it closes.
-                    while await asyncio.wait_for(r.read(4096), timeout=5):
-                        pass
+                    if STATUS_RE.match(answer) and STATUS_RE.match(answer).group(1) == b"408":
+                        stats["got_408"] += 1
+                    else:
+                        stats["other_answer"] += 1
+                        stats["first_other"] = stats["first_other"] or answer[:60]
+                else:
+                    stats["closed_silently"] += 1
                 break
             else:
                 age = time.monotonic() - born
@@ -648,8 +669,9 @@ async def slow_conn(host, port, interval, end, stats):
                 stats["open"] -= 1
                 w.close()
                 return
-        except (ConnectionError, OSError, asyncio.TimeoutError):
-            pass
+        except (ConnectionError, OSError, asyncio.TimeoutError) as e:
+            stats["errors"] += 1
+            stats["first_error"] = stats["first_error"] or repr(e)
         stats["open"] -= 1
         stats["closed_by_server"] += 1
         stats["max_lifetime"] = max(stats["max_lifetime"], time.monotonic() - born)
@@ -678,7 +700,9 @@ async def honest(host, port, end, path, results, lat, period):
 
 async def slowloris_main(a):
     stats = {k: 0 for k in ("open", "opened", "first_round", "connect_failed",
-                            "closed_by_server", "answered", "max_lifetime", "max_age_at_end")}
+                            "closed_by_server", "answered", "got_408", "other_answer",
+                            "closed_silently", "errors", "max_lifetime", "max_age_at_end")}
+    stats["first_other"] = stats["first_error"] = None
     end = time.monotonic() + a.duration
     tasks = []
     for i in range(a.conns):
@@ -708,6 +732,9 @@ async def slowloris_main(a):
             bad.append(f"the server closed only {stats['closed_by_server']} slow connections")
         if max(stats["max_lifetime"], stats["max_age_at_end"]) > a.max_age:
             bad.append(f"a slow connection lived longer than {a.max_age}s")
+        if stats["got_408"] != stats["closed_by_server"]:
+            bad.append(f"{stats['closed_by_server']} slow connections closed by the server, "
+                       f"only {stats['got_408']} of them after a 408")
     return _report(bad)
 
 
@@ -764,6 +791,8 @@ def main():
     sp.add_argument("--ready", help="touch this file once the flood is up")
     sp.add_argument("--expect-closed", action="store_true",
                     help="fail unless the server closed every connection while held")
+    sp.add_argument("--expect-silent", action="store_true",
+                    help="fail if the server sent anything on a connection that sent nothing")
 
     sp = sub.add_parser("load")
     sp.add_argument("port", type=int)
