@@ -11,7 +11,8 @@ cd "$(dirname "$0")/../.."
 : "${LABD:?LABD must point at the labd binary}"
 : "${LABMON:?LABMON must point at the labmon binary}"
 export LABD LABMON SRC=$PWD
-strict=${E2E_STRICT:-${E2E_BUILD:+1}}
+strict=
+[ "${E2E_STRICT:-${E2E_BUILD:+1}}" = 1 ] && strict=1
 tests=()
 for name in "$@"; do
     t=$name
