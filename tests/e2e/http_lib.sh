@@ -6,13 +6,15 @@ port_open() { bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 # start_labd ROOT [OPTION...]: `labd run` on 127.0.0.1 and a free port, one
 # worker, run directory $LABD_RUN (access.log is there); sets PORT. Stopped
 # (TERM, waited for) when the test exits. May be called again for another.
+# START_AS=("${AS_UNPRIVILEGED[@]}") runs it as the unprivileged user.
 start_labd() {
     local root=$1
     shift
     PORT=$(free_port)
     LABD_RUN=$RUN_DIR/labd-$PORT
     mkdir -p "$LABD_RUN"
-    "$LABD" run --bind 127.0.0.1 --port "$PORT" --root "$root" --run-dir "$LABD_RUN" \
+    [ -z "${START_AS[*]:-}" ] || chmod 777 "$LABD_RUN"
+    "${START_AS[@]}" "$LABD" run --bind 127.0.0.1 --port "$PORT" --root "$root" --run-dir "$LABD_RUN" \
         --workers 1 "$@" >"$LABD_RUN/labd.out" 2>&1 &
     LABD_PID=$!
     on_exit "kill $LABD_PID; wait $LABD_PID"

@@ -4,9 +4,12 @@
 For every capture under tests/pcaps/: aggregate NAME.tshark.tsv per
 tcp.stream (packets and payload bytes each way, retransmissions, duplicate
 ACKs, window updates, zero windows, HTTP methods/URIs/statuses) and compare
-with labmon's connection of the same stream index; compare conn_state and
+with labmon's connection of the same stream index, and who sent the first
+FIN or RST (closed_by) and the first RST (reset_by); compare conn_state and
 history with the Zeek baselines listed in ZEEK below. Every known difference
-is listed in DEVIATIONS with the reason; anything else fails.
+is listed in DEVIATIONS with the reason; anything else fails, and so does a
+capture without its tshark reference or a run that compares fewer than
+MIN_CHECKED values (a reference that silently stopped loading).
 
 usage: labmon_corpus.py LABMON [SRC_ROOT] [-v]
        labmon_corpus.py LABMON --pcap FILE [--http-port P]   (one capture; tshark makes the tsv)
@@ -24,6 +27,11 @@ DEVIATIONS = {
     # labmon reports a status line as soon as it is on the wire.
     ("accecn_handshake.pcap", 0, "http_statuses"):
         "status seen without the complete body",
+}
+
+# Captures with no TCP connection at all (tshark's reference is empty too).
+NO_TCP = {
+    "linux_dlt_sll2.pcap": "ICMP, ICMPv6, ARP and RARP frames on a Linux cooked v2 link",
 }
 
 # Zeek's conn.log answers: capture -> {(orig_port, resp_port): (conn_state, history)}
@@ -56,7 +64,13 @@ ZEEK = {
 
 COUNTS = ["pkts_c2s", "pkts_s2c", "bytes_c2s", "bytes_s2c", "retransmissions", "dup_acks",
           "window_updates", "zero_windows", "keep_alives", "fast_retransmissions"]
-FIELDS = COUNTS + ["http_methods", "http_uris", "http_statuses", "syn_client", "syn_server"]
+FIELDS = COUNTS + ["http_methods", "http_uris", "http_statuses", "syn_client", "syn_server",
+                   "closed_by", "reset_by"]
+
+# The corpus run compares at least this many values (exactly this many when
+# it was set, over 34 captures); fewer means that references or streams went
+# missing. Raise it when captures are added.
+MIN_CHECKED = 966
 
 
 def first(v):
@@ -90,6 +104,7 @@ def aggregate(rows, conns):
             a = agg[s] = dict((k, 0) for k in COUNTS)
             a["http_methods"], a["http_uris"], a["http_statuses"] = [], [], []
             a["syn_client"] = a["syn_server"] = None
+            a["closed_by"] = a["reset_by"] = None
             c = conns.get(s)
             a["_client"] = (c["client_addr"], c["client_port"]) if c else (src, sport)
         c2s = (src, sport) == a["_client"]
@@ -110,6 +125,12 @@ def aggregate(rows, conns):
             a[side] = (int(first(r["tcp.options.mss_val"]) or 0) or None,
                        int(first(r["tcp.options.wscale.shift"]) or -1),
                        bool(r.get("tcp.options.sack_perm")))
+        # The first side to send a FIN or a RST closed the connection.
+        who = "client" if c2s else "server"
+        if ("F" in flags or "R" in flags) and a["closed_by"] is None:
+            a["closed_by"] = who
+        if "R" in flags and a["reset_by"] is None:
+            a["reset_by"] = who
         if r.get("http.request.method"):
             a["http_methods"] += r["http.request.method"].split(",")
             a["http_uris"] += r["http.request.uri"].split(",")
@@ -133,6 +154,8 @@ def labmon_view(c):
     v["http_methods"] = [h["method"] for h in c["http"] if h["method"] is not None]
     v["http_uris"] = [h["uri"] for h in c["http"] if h["method"] is not None]
     v["http_statuses"] = [h["status"] for h in c["http"] if h["status"] is not None]
+    v["closed_by"] = c["closed_by"]
+    v["reset_by"] = c["reset_by"]
     return v
 
 
@@ -171,6 +194,8 @@ def compare_one(labmon, pcap, http_port=None):
         for k in FIELDS:
             if agg[s][k] != got[k]:
                 failures.append("stream %d %s: tshark %r, labmon %r" % (s, k, agg[s][k], got[k]))
+    if not agg:
+        failures.append("no TCP stream in the capture: nothing compared")
     for f in failures[:20]:
         print("FAIL", f)
     print("# %s: %d connections compared with tshark, %d failures" %
@@ -203,7 +228,11 @@ def main():
             c = json.loads(line)
             conns[c["stream"]] = c
         tsv = os.path.splitext(pcap)[0] + ".tshark.tsv"
-        if os.path.exists(tsv):
+        if not os.path.exists(tsv):
+            failures.append("%s: no tshark reference %s beside it"
+                            % (name, os.path.basename(tsv)))
+        else:
+            before = checked
             agg = aggregate(load_tsv(tsv), conns)
             for s in sorted(set(agg) | set(conns)):
                 if s not in conns or s not in agg:
@@ -225,6 +254,10 @@ def main():
                         continue
                     failures.append("%s stream %d %s: tshark %r, labmon %r" %
                                     (name, s, k, want[k], got[k]))
+            if checked == before and name not in NO_TCP:
+                failures.append("%s: no stream compared with tshark" % name)
+            elif checked > before and name in NO_TCP:
+                failures.append("%s: listed in NO_TCP, yet %d streams" % (name, len(agg)))
         for ports, (state, hist) in ZEEK.get(name, {}).items():
             match = [c for c in conns.values() if ports is None or
                      tuple(sorted((c["client_port"], c["server_port"]))) == tuple(sorted(ports))]
@@ -245,6 +278,8 @@ def main():
                                     (name, ports, k, want, c[k]))
         if verbose:
             print("# %s: %d connections" % (name, len(conns)))
+    if checked < MIN_CHECKED:
+        failures.append("only %d values compared, at least %d expected" % (checked, MIN_CHECKED))
     unused = set(DEVIATIONS) - deviations_used
     for key in sorted(unused, key=str):
         failures.append("deviation no longer needed (remove it): %r" % (key,))

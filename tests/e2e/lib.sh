@@ -8,8 +8,36 @@ RUN_DIR=$TEST_TMP/run
 mkdir -p "$RUN_DIR"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
-skip() { echo "$*"; exit 77; }
 note() { echo "# $*"; }
+
+# Skips. A test that cannot run (or cannot run one of its parts) says why,
+# and the kind of reason decides what `make check` makes of it:
+#   skip_machine REASON  the machine lacks what the test needs: a kernel
+#                        feature, hardware, or the privilege to use them (no
+#                        network namespaces, one CPU, not root). Allowed, and
+#                        listed with its reason in the closing line of
+#                        `make check`.
+#   skip REASON          anything else: a tool not installed, a build step,
+#                        a server that did not start. A FAILURE in `make
+#                        check`; a plain skip in `make e2e`.
+# skip_part and skip_part_machine record the same for one part of a test and
+# let the rest run. The reasons go to $TEST_TMP/skips, read by run.sh.
+_skip_record() { printf '%s %s\n' "$1" "$2" >>"$TEST_TMP/skips"; }
+skip() { _skip_record other "$*"; echo "skip: $*"; exit 77; }
+skip_machine() { _skip_record machine "$*"; echo "skip (machine): $*"; exit 77; }
+skip_part() { _skip_record part "$*"; note "part skipped: $*"; }
+skip_part_machine() { _skip_record part-machine "$*"; note "part skipped (machine): $*"; }
+
+# as_unprivileged CMD...: run CMD as an unprivileged user (nobody, 65534)
+# when we are root, so checks that need "permission denied" hold in a
+# root-only CI too; as is otherwise. "${AS_UNPRIVILEGED[@]}" CMD & is the
+# same for a background process ($! is then the command itself).
+AS_UNPRIVILEGED=()
+[ "$(id -u)" != 0 ] || AS_UNPRIVILEGED=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+as_unprivileged() { "${AS_UNPRIVILEGED[@]}" "$@"; }
+# open_to_unprivileged: let that user into $TEST_TMP (mktemp made it 0700)
+# and write to $RUN_DIR.
+open_to_unprivileged() { chmod 755 "$TEST_TMP" && chmod 777 "$RUN_DIR"; }
 
 # A TCP port nobody listens on now (bound then released by the kernel's choice).
 free_port() {

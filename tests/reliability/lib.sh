@@ -9,12 +9,12 @@ REL=$SRC/tests/reliability
 PY=$(python3 -c 'import sys; print(sys.executable)')
 HOSTILE="$PY $REL/hostile.py"
 
-# labd and labmon are built in stages; skip cleanly until the binary is real.
+# A binary that cannot even print its help is a broken build: fail, never skip.
 need_labd() {
-    "$LABD" --help >/dev/null 2>&1 || skip "labd is not built in this revision"
+    "$LABD" --help >/dev/null 2>&1 || fail "$LABD --help failed (exit $?): not a working labd"
 }
 need_labmon() {
-    "$LABMON" --help >/dev/null 2>&1 || skip "labmon is not built in this revision"
+    "$LABMON" --help >/dev/null 2>&1 || fail "$LABMON --help failed (exit $?): not a working labmon"
 }
 
 rel_build() {

@@ -93,12 +93,19 @@ static void file_hdr(FILE *f, uint32_t magic, uint32_t snaplen, uint32_t linktyp
     fwrite(&h, sizeof h, 1, f);
 }
 
-static void record(FILE *f, uint32_t sec, uint32_t usec, const uint8_t *p, uint32_t caplen,
-                   uint32_t len)
+/* A record header saying caplen and len, then n bytes of p (a lie when n != caplen). */
+static void record_raw(FILE *f, uint32_t sec, uint32_t usec, uint32_t caplen, uint32_t len,
+                       const uint8_t *p, size_t n)
 {
     struct pcap_rec_hdr r = { sec, usec, caplen, len };
     fwrite(&r, sizeof r, 1, f);
-    fwrite(p, 1, caplen, f);
+    fwrite(p, 1, n, f);
+}
+
+static void record(FILE *f, uint32_t sec, uint32_t usec, const uint8_t *p, uint32_t caplen,
+                   uint32_t len)
+{
+    record_raw(f, sec, usec, caplen, len, p, caplen);
 }
 
 static int synflood(long n, const char *path)
@@ -141,6 +148,16 @@ static FILE *open_case(const char *dir, const char *name)
     return f;
 }
 
+/* DIR/NAME with a pcap file header and a first record holding the whole frame. */
+static FILE *open_pcap(const char *dir, const char *name, uint32_t magic, uint32_t snaplen,
+                       uint32_t linktype, const uint8_t *frame)
+{
+    FILE *f = open_case(dir, name);
+    file_hdr(f, magic, snaplen, linktype);
+    record(f, 1, 0, frame, FRAME, FRAME);
+    return f;
+}
+
 static void pcapng_block(FILE *f, uint32_t type, uint32_t total_len, const void *body,
                          size_t body_len, uint32_t trailer_len)
 {
@@ -157,37 +174,21 @@ static int hostile(const char *dir)
     FILE *f;
 
     /* A valid two-packet file, to show the others fail for their defect only. */
-    f = open_case(dir, "good.pcap");
-    file_hdr(f, 0xa1b2c3d4, 65535, 1);
-    record(f, 1, 0, frame, FRAME, FRAME);
+    f = open_pcap(dir, "good.pcap", 0xa1b2c3d4, 65535, 1, frame);
     record(f, 1, 10, frame, FRAME, FRAME);
     fclose(f);
 
-    f = open_case(dir, "empty.pcap");
-    fclose(f);
-
-    f = open_case(dir, "bad_magic.pcap");
-    file_hdr(f, 0xdeadbeef, 65535, 1);
-    record(f, 1, 0, frame, FRAME, FRAME);
-    fclose(f);
+    fclose(open_case(dir, "empty.pcap"));
+    fclose(open_pcap(dir, "bad_magic.pcap", 0xdeadbeef, 65535, 1, frame));
 
     f = open_case(dir, "short_file_header.pcap");
     fwrite("\xd4\xc3\xb2\xa1\x02\x00", 1, 6, f);
     fclose(f);
 
-    f = open_case(dir, "snaplen0.pcap");
-    file_hdr(f, 0xa1b2c3d4, 0, 1);
-    record(f, 1, 0, frame, FRAME, FRAME);
-    fclose(f);
+    fclose(open_pcap(dir, "snaplen0.pcap", 0xa1b2c3d4, 0, 1, frame));
 
-    f = open_case(dir, "huge_caplen.pcap");
-    file_hdr(f, 0xa1b2c3d4, 65535, 1);
-    record(f, 1, 0, frame, FRAME, FRAME);
-    {
-        struct pcap_rec_hdr r = { 1, 5, 0x7ffffff0u, 0x7ffffff0u };
-        fwrite(&r, sizeof r, 1, f);
-        fwrite(frame, 1, FRAME, f);
-    }
+    f = open_pcap(dir, "huge_caplen.pcap", 0xa1b2c3d4, 65535, 1, frame);
+    record_raw(f, 1, 5, 0x7ffffff0u, 0x7ffffff0u, frame, FRAME);
     fclose(f);
 
     f = open_case(dir, "caplen_gt_len.pcap");
@@ -195,20 +196,12 @@ static int hostile(const char *dir)
     record(f, 1, 0, frame, FRAME, 20); /* caplen 54 > wire length 20 */
     fclose(f);
 
-    f = open_case(dir, "truncated_record_header.pcap");
-    file_hdr(f, 0xa1b2c3d4, 65535, 1);
-    record(f, 1, 0, frame, FRAME, FRAME);
+    f = open_pcap(dir, "truncated_record_header.pcap", 0xa1b2c3d4, 65535, 1, frame);
     fwrite("\x01\x00\x00\x00\x00\x00\x00", 1, 7, f);
     fclose(f);
 
-    f = open_case(dir, "truncated_record_body.pcap");
-    file_hdr(f, 0xa1b2c3d4, 65535, 1);
-    record(f, 1, 0, frame, FRAME, FRAME);
-    {
-        struct pcap_rec_hdr r = { 1, 5, FRAME, FRAME };
-        fwrite(&r, sizeof r, 1, f);
-        fwrite(frame, 1, 10, f);
-    }
+    f = open_pcap(dir, "truncated_record_body.pcap", 0xa1b2c3d4, 65535, 1, frame);
+    record_raw(f, 1, 5, FRAME, FRAME, frame, 10);
     fclose(f);
 
     /* Frames too short for the headers they claim (decoder bounds). */
@@ -233,10 +226,7 @@ static int hostile(const char *dir)
     }
     fclose(f);
 
-    f = open_case(dir, "unknown_linktype.pcap");
-    file_hdr(f, 0xa1b2c3d4, 65535, 4242);
-    record(f, 1, 0, frame, FRAME, FRAME);
-    fclose(f);
+    fclose(open_pcap(dir, "unknown_linktype.pcap", 0xa1b2c3d4, 65535, 4242, frame));
 
     /* pcapng: a section header block whose lengths disagree or are absurd. */
     uint8_t shb[16] = { 0x4d, 0x3c, 0x2b, 0x1a, 1,    0,    0,    0,
