@@ -35,6 +35,8 @@ if [ "$what" = test ]; then
     have_cmd python3 || missing+=(python3)
     have_cmd ss || missing+=(iproute2)
     have_cmd setpriv || missing+=(util-linux)
+    have_cmd file || missing+=(file)
+    [ -f /etc/mime.types ] || missing+=(media-types)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
