@@ -32,7 +32,7 @@ static void release_flow(void *ctx, struct flow *f)
 {
     (void)ctx;
     if (f->http) {
-        http_sniff_free(f->http);
+        sniff_free(f->http);
         f->http = NULL;
     }
 }
@@ -84,7 +84,7 @@ static void retire_flow(void *ctx, struct flow *f)
 }
 
 static void emit(struct engine *e, enum engine_event_type t, struct flow *f, enum flow_dir_id dir,
-                 uint64_t ts, const struct http_txn *txn)
+                 uint64_t ts, const struct sniff_txn *txn)
 {
     if (!e->cfg.on_event)
         return;
@@ -92,7 +92,7 @@ static void emit(struct engine *e, enum engine_event_type t, struct flow *f, enu
     e->cfg.on_event(e->cfg.event_ctx, &ev);
 }
 
-static void on_http_request(void *ctx, const struct http_txn *txn)
+static void on_http_request(void *ctx, const struct sniff_txn *txn)
 {
     struct engine *e = ctx;
     e->cur_marks |= SEG_HTTP_REQ;
@@ -100,7 +100,7 @@ static void on_http_request(void *ctx, const struct http_txn *txn)
         emit(e, ENGINE_EV_REQUEST, e->cur_flow, e->cur_dir, txn->req_ts_ns, txn);
 }
 
-static void on_http_response(void *ctx, const struct http_txn *txn)
+static void on_http_response(void *ctx, const struct sniff_txn *txn)
 {
     struct engine *e = ctx;
     e->cur_marks |= SEG_HTTP_RESP;
@@ -137,14 +137,12 @@ void engine_segment(struct engine *e, const struct decoded *p)
     /* HTTP: only captured payload is handed on; RST payload is no stream data. */
     if (!e->cfg.no_http && !f->ignored && p->payload_caplen > 0 && !(p->flags & TH_RST)) {
         if (!f->http)
-            f->http = http_sniff_new();
+            f->http = sniff_new();
         if (f->http) {
             /* Without an event consumer only the segment marks are needed. */
-            struct http_sniff_cb cb = { on_http_request, on_http_response, e,
-                                        e->cfg.on_event == NULL };
+            struct sniff_cb cb = { on_http_request, on_http_response, e, e->cfg.on_event == NULL };
             uint32_t seq = p->seq + ((p->flags & TH_SYN) ? 1 : 0);
-            http_sniff_segment(f->http, dir == FLOW_C2S ? HTTP_C2S : HTTP_S2C, seq, p->payload,
-                               p->payload_caplen, p->ts_ns, &cb);
+            sniff_segment(f->http, dir, seq, p->payload, p->payload_caplen, p->ts_ns, &cb);
         }
     }
 

@@ -10,7 +10,7 @@
 
 #include "monitor/decode.h"
 #include "monitor/flow.h"
-#include "monitor/http_sniff.h"
+#include "monitor/sniff.h"
 
 enum engine_event_type {
     ENGINE_EV_OPENED = 0, /* a new connection record (first segment seen) */
@@ -28,7 +28,7 @@ struct engine_event {
     struct flow *f;
     enum flow_dir_id dir;
     uint64_t ts_ns;
-    const struct http_txn *txn; /* REQUEST / RESPONSE only; valid during the call */
+    const struct sniff_txn *txn; /* REQUEST / RESPONSE only; valid during the call */
 };
 
 typedef void (*engine_event_fn)(void *ctx, const struct engine_event *ev);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct http_sniff;
+struct sniff;
 
 /* Direction of a segment relative to the connection: client to server or back. */
 enum flow_dir_id { FLOW_C2S = 0, FLOW_S2C = 1 };
@@ -218,7 +218,7 @@ struct flow {
     char history[32];
     uint8_t history_len;
 
-    struct http_sniff *http; /* NULL until the first payload */
+    struct sniff *http; /* NULL until the first payload */
     struct seglog log;
 
     /* Table bookkeeping (flow.c only). */

@@ -1,6 +1,6 @@
 /* Ladder rows and their text rendering, from a flow's segment log. */
 #include "monitor/ladder.h"
-#include "monitor/http_sniff.h"
+#include "monitor/sniff.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -78,13 +78,13 @@ static void syn_note(const struct tcp_synopts *s, char *note)
 }
 
 /* The HTTP transaction whose request (or response) rode on this segment. */
-static const struct http_txn *txn_at(const struct flow *f, uint64_t ts, int response)
+static const struct sniff_txn *txn_at(const struct flow *f, uint64_t ts, int response)
 {
     if (!f->http)
         return NULL;
-    size_t n = http_sniff_count(f->http);
+    size_t n = sniff_count(f->http);
     for (size_t i = 0; i < n; i++) {
-        const struct http_txn *t = http_sniff_get(f->http, i);
+        const struct sniff_txn *t = sniff_get(f->http, i);
         if (t && (response ? t->resp_ts_ns : t->req_ts_ns) == ts)
             return t;
     }
@@ -126,7 +126,7 @@ static void fill_note(const struct flow *f, const struct seg_entry *e, const str
         if (e->marks & marks[i].bit)
             note_add(r->note, marks[i].text);
     if (e->marks & SEG_HTTP_REQ) {
-        const struct http_txn *t = txn_at(f, e->ts_ns, 0);
+        const struct sniff_txn *t = txn_at(f, e->ts_ns, 0);
         if (t) {
             snprintf(buf, sizeof(buf), "%s %s%s%s", t->method, t->uri, *t->range ? " Range: " : "",
                      t->range);
@@ -134,7 +134,7 @@ static void fill_note(const struct flow *f, const struct seg_entry *e, const str
         }
     }
     if (e->marks & SEG_HTTP_RESP) {
-        const struct http_txn *t = txn_at(f, e->ts_ns, 1);
+        const struct sniff_txn *t = txn_at(f, e->ts_ns, 1);
         if (t) {
             snprintf(buf, sizeof(buf), "%d %s%s%s", t->status, t->reason,
                      *t->content_range ? " " : "", t->content_range);

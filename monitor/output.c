@@ -1,7 +1,7 @@
 /* JSON, summary table, event lines and ladder text, written with stdio. */
 #include "monitor/output.h"
 #include "monitor/libc_mem.h"
-#include "monitor/http_sniff.h"
+#include "monitor/sniff.h"
 #include "monitor/ladder.h"
 #include "monitor/tcp_track.h"
 
@@ -339,11 +339,11 @@ static void dir_json(struct jbuf *j, const struct flow_dir *d)
 static void http_json(struct jbuf *j, const struct flow *f)
 {
     jb_str(j, "\"http\":[");
-    size_t n = f->http ? http_sniff_count(f->http) : 0;
-    static struct http_txn copy; /* a copy: the sniffer then needs no view of its own */
-    const struct http_txn *t = &copy;
+    size_t n = f->http ? sniff_count(f->http) : 0;
+    static struct sniff_txn copy; /* a copy: the sniffer then needs no view of its own */
+    const struct sniff_txn *t = &copy;
     for (size_t i = 0; i < n; i++) {
-        if (http_sniff_get_copy(f->http, i, &copy) != 0)
+        if (sniff_get_copy(f->http, i, &copy) != 0)
             continue;
         /* A response whose request was not seen has an empty method: null. */
         jb_str(j, i ? ",{\"method\":" : "{\"method\":");
@@ -385,7 +385,7 @@ static void http_json(struct jbuf *j, const struct flow *f)
         jb_str(j, bool_str(t->unknown_response));
         jb_str(j, "}");
     }
-    jb_key_u64(j, "],\"http_dropped\":", f->http ? http_sniff_dropped(f->http) : 0);
+    jb_key_u64(j, "],\"http_dropped\":", f->http ? sniff_dropped(f->http) : 0);
 }
 
 void output_flow_json(FILE *out, const struct flow *f)
@@ -487,11 +487,11 @@ void output_summary_row(FILE *out, const struct flow *f)
         snprintf(rtt, sizeof(rtt), "%.3f", f->rtt_ns / 1e6);
     else
         snprintf(rtt, sizeof(rtt), "-");
-    size_t n = f->http ? http_sniff_count(f->http) : 0, off = 0;
-    static struct http_txn copy;
-    const struct http_txn *t = &copy;
+    size_t n = f->http ? sniff_count(f->http) : 0, off = 0;
+    static struct sniff_txn copy;
+    const struct sniff_txn *t = &copy;
     for (size_t i = 0; i < n && off + 1 < sizeof(http); i++) {
-        if (http_sniff_get_copy(f->http, i, &copy) != 0)
+        if (sniff_get_copy(f->http, i, &copy) != 0)
             continue;
         char st[8];
         if (t->status)

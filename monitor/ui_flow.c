@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/http_sniff.h"
+#include "monitor/sniff.h"
 
 /* Payload closer than this in time is drawn as one data span. */
 #define DATA_MERGE_NS 200000ULL
@@ -174,8 +174,8 @@ static void rec_log(struct ui_rec *r, const struct flow *f)
 static void rec_http(struct ui_rec *r, const struct flow *f)
 {
     struct view_conn *c = &r->c;
-    size_t n = f->http ? http_sniff_count(f->http) : 0;
-    uint64_t dropped = f->http ? http_sniff_dropped(f->http) : 0;
+    size_t n = f->http ? sniff_count(f->http) : 0;
+    uint64_t dropped = f->http ? sniff_dropped(f->http) : 0;
     size_t start = r->http_done > dropped ? (size_t)(r->http_done - dropped) : 0;
 
     /*
@@ -183,7 +183,7 @@ static void rec_http(struct ui_rec *r, const struct flow *f)
      * Those before http_done have their final status already.
      */
     for (size_t i = start; i < n; i++) {
-        const struct http_txn *t = http_sniff_get(f->http, i);
+        const struct sniff_txn *t = sniff_get(f->http, i);
         uint64_t abs = dropped + i;
         struct view_req *q;
         if (!t)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/http_sniff.h"
+#include "monitor/sniff.h"
 #include "monitor/ui_flow.h"
 
 #define MS 1000000ULL
@@ -212,10 +212,9 @@ static void test_eviction(void **state)
     flow_table_free(t);
 }
 
-static void feed(struct http_sniff *s, enum http_dir d, uint32_t *seq, const char *text,
-                 uint64_t ts)
+static void feed(struct sniff *s, enum flow_dir_id d, uint32_t *seq, const char *text, uint64_t ts)
 {
-    http_sniff_segment(s, d, *seq, (const uint8_t *)text, strlen(text), ts, NULL);
+    sniff_segment(s, d, *seq, (const uint8_t *)text, strlen(text), ts, NULL);
     *seq += (uint32_t)strlen(text);
 }
 
@@ -231,17 +230,17 @@ static void test_http_requests(void **state)
     (void)state;
     f = new_flow(t, 7000, T0);
     handshake(f, T0);
-    f->http = http_sniff_new();
-    feed(f->http, HTTP_C2S, &cseq, "GET /cn/Lab2.html HTTP/1.1\r\nHost: x\r\n\r\n", T0 + 3 * MS);
+    f->http = sniff_new();
+    feed(f->http, FLOW_C2S, &cseq, "GET /cn/Lab2.html HTTP/1.1\r\nHost: x\r\n\r\n", T0 + 3 * MS);
     seg(f, FLOW_C2S, T0 + 3 * MS, TH_PSH | TH_ACK, 40, 0, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
     ui_flows_sync(u, t);
     cs = ui_flows_conns(u, &n);
     assert_int_equal(cs[0]->nreq, 1);
     assert_string_equal(cs[0]->req[0].uri, "/cn/Lab2.html");
     assert_int_equal(cs[0]->req[0].status, 0);
-    feed(f->http, HTTP_S2C, &sseq, "HTTP/1.1 304 Not Modified\r\n\r\n", T0 + 4 * MS);
+    feed(f->http, FLOW_S2C, &sseq, "HTTP/1.1 304 Not Modified\r\n\r\n", T0 + 4 * MS);
     seg(f, FLOW_S2C, T0 + 4 * MS, TH_PSH | TH_ACK, 30, 0, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
-    feed(f->http, HTTP_C2S, &cseq, "GET /a.mp3 HTTP/1.1\r\nRange: bytes=0-\r\n\r\n", T0 + 5 * MS);
+    feed(f->http, FLOW_C2S, &cseq, "GET /a.mp3 HTTP/1.1\r\nRange: bytes=0-\r\n\r\n", T0 + 5 * MS);
     seg(f, FLOW_C2S, T0 + 5 * MS, TH_PSH | TH_ACK, 40, 0, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
     ui_flows_sync(u, t);
     cs = ui_flows_conns(u, &n);
@@ -250,7 +249,7 @@ static void test_http_requests(void **state)
     assert_int_equal(cs[0]->req[0].status, 304);
     assert_int_equal(cs[0]->req[0].resp_ns, T0 + 4 * MS);
     assert_string_equal(cs[0]->req[1].uri, "/a.mp3");
-    feed(f->http, HTTP_S2C, &sseq,
+    feed(f->http, FLOW_S2C, &sseq,
          "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/10\r\nContent-Length: "
          "10\r\n\r\n0123456789",
          T0 + 6 * MS);
@@ -259,19 +258,19 @@ static void test_http_requests(void **state)
     cs = ui_flows_conns(u, &n);
     assert_int_equal(cs[0]->req[1].status, 206);
     assert_int_equal(cs[0]->nreq_total, 2);
-    http_sniff_free(f->http);
+    sniff_free(f->http);
     f->http = NULL;
 
     /* Opened, served, closed and retired between two frames: the row keeps its request. */
     f = new_flow(t, 7001, T0 + 10 * MS);
     handshake(f, T0 + 10 * MS);
-    f->http = http_sniff_new();
+    f->http = sniff_new();
     cseq = sseq = 1;
-    feed(f->http, HTTP_C2S, &cseq, "GET /favicon.ico HTTP/1.1\r\n\r\n", T0 + 13 * MS);
-    feed(f->http, HTTP_S2C, &sseq, "HTTP/1.1 404 Not Found\r\n\r\n", T0 + 14 * MS);
+    feed(f->http, FLOW_C2S, &cseq, "GET /favicon.ico HTTP/1.1\r\n\r\n", T0 + 13 * MS);
+    feed(f->http, FLOW_S2C, &sseq, "HTTP/1.1 404 Not Found\r\n\r\n", T0 + 14 * MS);
     fin_close(f, T0 + 15 * MS);
     ui_flows_retire(u, f);
-    http_sniff_free(f->http); /* what the engine does after the retire callback */
+    sniff_free(f->http); /* what the engine does after the retire callback */
     f->http = NULL;
     ui_flows_sync(u, t);
     cs = ui_flows_conns(u, &n);
