@@ -8,17 +8,17 @@
 
 #include <string.h>
 
-static uint16_t rd16(const uint8_t *p)
+static uint16_t decode_rd16(const uint8_t *p)
 {
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t rd32(const uint8_t *p)
+static uint32_t decode_rd32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static const char *const status_names[DECODE_STATUS_COUNT] = {
+static const char *const decode_status_names[DECODE_STATUS_COUNT] = {
     [DECODE_OK] = "ok",
     [DECODE_NOT_IP] = "not_ip",
     [DECODE_NOT_TCP] = "not_tcp",
@@ -34,7 +34,7 @@ static const char *const status_names[DECODE_STATUS_COUNT] = {
 
 const char *decode_status_name(enum decode_status s)
 {
-    return (unsigned)s < DECODE_STATUS_COUNT ? status_names[s] : "?";
+    return (unsigned)s < DECODE_STATUS_COUNT ? decode_status_names[s] : "?";
 }
 
 int decode_status_class(enum decode_status s)
@@ -80,8 +80,8 @@ void decode_tcp_options(const uint8_t *p, uint32_t len, struct tcp_opts *o)
     /* NOP NOP TS: what Linux puts on nearly every segment, decoded as the loop would. */
     if (len == 12 && p[0] == 1 && p[1] == 1 && p[2] == 8 && p[3] == 10) {
         o->present |= TCPOPT_F_TS;
-        o->tsval = rd32(p + 4);
-        o->tsecr = rd32(p + 8);
+        o->tsval = decode_rd32(p + 4);
+        o->tsecr = decode_rd32(p + 8);
         return;
     }
     while (i < len) {
@@ -107,7 +107,7 @@ void decode_tcp_options(const uint8_t *p, uint32_t len, struct tcp_opts *o)
         case 2: /* MSS */
             if (vlen == 2) {
                 o->present |= TCPOPT_F_MSS;
-                o->mss = rd16(v);
+                o->mss = decode_rd16(v);
             } else
                 o->malformed = 1;
             break;
@@ -129,8 +129,8 @@ void decode_tcp_options(const uint8_t *p, uint32_t len, struct tcp_opts *o)
                 o->present |= TCPOPT_F_SACK;
                 o->nsack = 0;
                 for (uint32_t k = 0; k + 8 <= vlen && o->nsack < TCPOPT_SACK_MAX; k += 8) {
-                    o->sack[o->nsack][0] = rd32(v + k);
-                    o->sack[o->nsack][1] = rd32(v + k + 4);
+                    o->sack[o->nsack][0] = decode_rd32(v + k);
+                    o->sack[o->nsack][1] = decode_rd32(v + k + 4);
                     o->nsack++;
                 }
             } else
@@ -139,8 +139,8 @@ void decode_tcp_options(const uint8_t *p, uint32_t len, struct tcp_opts *o)
         case 8: /* timestamps */
             if (vlen == 8) {
                 o->present |= TCPOPT_F_TS;
-                o->tsval = rd32(v);
-                o->tsecr = rd32(v + 4);
+                o->tsval = decode_rd32(v);
+                o->tsecr = decode_rd32(v + 4);
             } else
                 o->malformed = 1;
             break;
@@ -173,14 +173,14 @@ static enum decode_status decode_tcp(const uint8_t *p, uint32_t avail, uint32_t 
         return DECODE_BAD_TCP;
     if (hlen > avail)
         return DECODE_TRUNC_TCP;
-    d->sport = rd16(p);
-    d->dport = rd16(p + 2);
-    d->seq = rd32(p + 4);
-    d->ack = rd32(p + 8);
+    d->sport = decode_rd16(p);
+    d->dport = decode_rd16(p + 2);
+    d->seq = decode_rd32(p + 4);
+    d->ack = decode_rd32(p + 8);
     d->flags_hi = p[12] & 0x0f;
     d->flags = p[13];
-    d->win = rd16(p + 14);
-    d->urp = rd16(p + 18);
+    d->win = decode_rd16(p + 14);
+    d->urp = decode_rd16(p + 18);
     d->tcp_hlen = (uint16_t)hlen;
     decode_tcp_options(p + 20, hlen - 20, &d->opts);
     d->payload = p + hlen;
@@ -202,7 +202,7 @@ static enum decode_status decode_ipv4(const uint8_t *p, uint32_t avail, uint32_t
         return DECODE_BAD_IP;
     if (hlen > avail)
         return DECODE_TRUNC_IP;
-    uint32_t tot = rd16(p + 2);
+    uint32_t tot = decode_rd16(p + 2);
     /* Total length 0: a TSO/GSO super-packet; the frame length is the truth. */
     if (tot == 0)
         tot = wire;
@@ -212,7 +212,7 @@ static enum decode_status decode_ipv4(const uint8_t *p, uint32_t avail, uint32_t
     d->ttl = p[8];
     memcpy(d->src, p + 12, 4);
     memcpy(d->dst, p + 16, 4);
-    uint16_t frag = rd16(p + 6);
+    uint16_t frag = decode_rd16(p + 6);
     if (frag & 0x1fff)
         return DECODE_FRAGMENT;
     if (p[9] != 6)
@@ -227,7 +227,7 @@ static enum decode_status decode_ipv6(const uint8_t *p, uint32_t avail, uint32_t
         return DECODE_TRUNC_IP;
     if (p[0] >> 4 != 6)
         return DECODE_BAD_IP;
-    uint32_t plen = rd16(p + 4);
+    uint32_t plen = decode_rd16(p + 4);
     /* Payload length 0 (jumbogram or GSO): use what the frame carried. */
     if (plen == 0 && wire > 40)
         plen = wire - 40;
@@ -256,7 +256,7 @@ static enum decode_status decode_ipv6(const uint8_t *p, uint32_t avail, uint32_t
         case 44: /* fragment */
             if (off + 8 > avail)
                 return off + 8 > end ? DECODE_BAD_IPV6_EXT : DECODE_TRUNC_IP;
-            if (rd16(p + off + 2) & 0xfff8)
+            if (decode_rd16(p + off + 2) & 0xfff8)
                 return DECODE_FRAGMENT;
             elen = 8;
             break;
@@ -286,9 +286,9 @@ static enum decode_status decode_ethertype(uint16_t type, const uint8_t *p, uint
         if (avail < 4)
             return DECODE_TRUNC_LINK;
         if (d->nvlan < 2)
-            d->vlan[d->nvlan] = rd16(p) & 0x0fff;
+            d->vlan[d->nvlan] = decode_rd16(p) & 0x0fff;
         d->nvlan++;
-        type = rd16(p + 2);
+        type = decode_rd16(p + 2);
         p += 4;
         avail -= 4;
         wire = wire >= 4 ? wire - 4 : 0;
@@ -319,7 +319,7 @@ static enum decode_status decode_null(const uint8_t *p, uint32_t avail, uint32_t
 {
     if (avail < 4)
         return DECODE_TRUNC_LINK;
-    uint32_t be = rd32(p);
+    uint32_t be = decode_rd32(p);
     uint32_t le = (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
     /* The value is small: whichever byte order gives a small number is the one. */
     uint32_t af = be < 0x10000 ? be : le;
@@ -347,15 +347,15 @@ enum decode_status decode_packet(int dlt, const uint8_t *pkt, uint32_t caplen, u
     case DECODE_DLT_EN10MB:
         if (caplen < 14)
             return DECODE_TRUNC_LINK;
-        return decode_ethertype(rd16(pkt + 12), pkt + 14, caplen - 14, wire - 14, out);
+        return decode_ethertype(decode_rd16(pkt + 12), pkt + 14, caplen - 14, wire - 14, out);
     case DECODE_DLT_SLL:
         if (caplen < 16)
             return DECODE_TRUNC_LINK;
-        return decode_ethertype(rd16(pkt + 14), pkt + 16, caplen - 16, wire - 16, out);
+        return decode_ethertype(decode_rd16(pkt + 14), pkt + 16, caplen - 16, wire - 16, out);
     case DECODE_DLT_SLL2:
         if (caplen < 20)
             return DECODE_TRUNC_LINK;
-        return decode_ethertype(rd16(pkt), pkt + 20, caplen - 20, wire - 20, out);
+        return decode_ethertype(decode_rd16(pkt), pkt + 20, caplen - 20, wire - 20, out);
     case DECODE_DLT_NULL:
     case DECODE_DLT_LOOP:
         return decode_null(pkt, caplen, wire, out);

@@ -16,7 +16,7 @@ struct engine {
     uint32_t since_expire;
 };
 
-static const char *const event_names[ENGINE_EV_COUNT] = {
+static const char *const engine_event_names[ENGINE_EV_COUNT] = {
     [ENGINE_EV_OPENED] = "opened",   [ENGINE_EV_HANDSHAKE] = "handshake",
     [ENGINE_EV_REQUEST] = "request", [ENGINE_EV_RESPONSE] = "response",
     [ENGINE_EV_FIN] = "fin",         [ENGINE_EV_RST] = "rst",
@@ -25,10 +25,10 @@ static const char *const event_names[ENGINE_EV_COUNT] = {
 
 const char *engine_event_name(enum engine_event_type t)
 {
-    return (unsigned)t < ENGINE_EV_COUNT ? event_names[t] : "?";
+    return (unsigned)t < ENGINE_EV_COUNT ? engine_event_names[t] : "?";
 }
 
-static void release_flow(void *ctx, struct flow *f)
+static void engine_release_flow(void *ctx, struct flow *f)
 {
     (void)ctx;
     if (f->http) {
@@ -50,7 +50,7 @@ struct engine *engine_new(const struct engine_config *cfg)
         free(e);
         return NULL;
     }
-    flow_table_set_release_cb(e->flows, release_flow, e);
+    flow_table_set_release_cb(e->flows, engine_release_flow, e);
     if (cfg->on_evict)
         flow_table_set_evict_cb(e->flows, cfg->on_evict, cfg->evict_ctx);
     return e;
@@ -75,16 +75,16 @@ const struct engine_counters *engine_get_counters(const struct engine *e)
 }
 
 /* A closed, idle flow: let the outputs report it, then drop its HTTP state. */
-static void retire_flow(void *ctx, struct flow *f)
+static void engine_retire_flow(void *ctx, struct flow *f)
 {
     struct engine *e = ctx;
     if (e->cfg.on_retire)
         e->cfg.on_retire(e->cfg.retire_ctx, f);
-    release_flow(e, f);
+    engine_release_flow(e, f);
 }
 
-static void emit(struct engine *e, enum engine_event_type t, struct flow *f, enum flow_dir_id dir,
-                 uint64_t ts, const struct sniff_txn *txn)
+static void engine_emit(struct engine *e, enum engine_event_type t, struct flow *f,
+                        enum flow_dir_id dir, uint64_t ts, const struct sniff_txn *txn)
 {
     if (!e->cfg.on_event)
         return;
@@ -92,20 +92,20 @@ static void emit(struct engine *e, enum engine_event_type t, struct flow *f, enu
     e->cfg.on_event(e->cfg.event_ctx, &ev);
 }
 
-static void on_http_request(void *ctx, const struct sniff_txn *txn)
+static void engine_on_request(void *ctx, const struct sniff_txn *txn)
 {
     struct engine *e = ctx;
     e->cur_marks |= SEG_HTTP_REQ;
     if (txn)
-        emit(e, ENGINE_EV_REQUEST, e->cur_flow, e->cur_dir, txn->req_ts_ns, txn);
+        engine_emit(e, ENGINE_EV_REQUEST, e->cur_flow, e->cur_dir, txn->req_ts_ns, txn);
 }
 
-static void on_http_response(void *ctx, const struct sniff_txn *txn)
+static void engine_on_response(void *ctx, const struct sniff_txn *txn)
 {
     struct engine *e = ctx;
     e->cur_marks |= SEG_HTTP_RESP;
     if (txn)
-        emit(e, ENGINE_EV_RESPONSE, e->cur_flow, e->cur_dir, txn->resp_ts_ns, txn);
+        engine_emit(e, ENGINE_EV_RESPONSE, e->cur_flow, e->cur_dir, txn->resp_ts_ns, txn);
 }
 
 void engine_segment(struct engine *e, const struct decoded *p)
@@ -124,7 +124,7 @@ void engine_segment(struct engine *e, const struct decoded *p)
             f->ignored = 1;
             f->log.cap = 0;
         }
-        emit(e, ENGINE_EV_OPENED, f, dir, p->ts_ns, NULL);
+        engine_emit(e, ENGINE_EV_OPENED, f, dir, p->ts_ns, NULL);
     }
 
     e->cur_flow = f;
@@ -132,7 +132,7 @@ void engine_segment(struct engine *e, const struct decoded *p)
     e->cur_marks = si.marks;
 
     if (si.events & TCP_EV_HANDSHAKE)
-        emit(e, ENGINE_EV_HANDSHAKE, f, dir, p->ts_ns, NULL);
+        engine_emit(e, ENGINE_EV_HANDSHAKE, f, dir, p->ts_ns, NULL);
 
     /* HTTP: only captured payload is handed on; RST payload is no stream data. */
     if (!e->cfg.no_http && !f->ignored && p->payload_caplen > 0 && !(p->flags & TH_RST)) {
@@ -140,18 +140,19 @@ void engine_segment(struct engine *e, const struct decoded *p)
             f->http = sniff_new();
         if (f->http) {
             /* Without an event consumer only the segment marks are needed. */
-            struct sniff_cb cb = { on_http_request, on_http_response, e, e->cfg.on_event == NULL };
+            struct sniff_cb cb = { engine_on_request, engine_on_response, e,
+                                   e->cfg.on_event == NULL };
             uint32_t seq = p->seq + ((p->flags & TH_SYN) ? 1 : 0);
             sniff_segment(f->http, dir, seq, p->payload, p->payload_caplen, p->ts_ns, &cb);
         }
     }
 
     if (si.events & TCP_EV_FIN)
-        emit(e, ENGINE_EV_FIN, f, dir, p->ts_ns, NULL);
+        engine_emit(e, ENGINE_EV_FIN, f, dir, p->ts_ns, NULL);
     if (si.events & TCP_EV_RST)
-        emit(e, ENGINE_EV_RST, f, dir, p->ts_ns, NULL);
+        engine_emit(e, ENGINE_EV_RST, f, dir, p->ts_ns, NULL);
     if (si.events & TCP_EV_CLOSED)
-        emit(e, ENGINE_EV_CLOSED, f, dir, p->ts_ns, NULL);
+        engine_emit(e, ENGINE_EV_CLOSED, f, dir, p->ts_ns, NULL);
 
     if (f->log.cap) {
         struct seg_entry se = {
@@ -172,7 +173,7 @@ void engine_segment(struct engine *e, const struct decoded *p)
 
     if (e->cfg.retire_closed_ns && ++e->since_expire >= 256) {
         e->since_expire = 0;
-        flow_table_retire(e->flows, p->ts_ns, e->cfg.retire_closed_ns, retire_flow, e);
+        flow_table_retire(e->flows, p->ts_ns, e->cfg.retire_closed_ns, engine_retire_flow, e);
     }
 }
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define NIL UINT32_MAX
+#define FLOW_NIL UINT32_MAX
 
 /* A doubly linked list threaded through the records by index. */
 struct flow_list {
@@ -33,7 +33,7 @@ struct flow_table {
     void *evict_ctx, *release_ctx;
 };
 
-static const char *const tcp_state_names[TCPS_COUNT] = {
+static const char *const flow_tcp_state_names[TCPS_COUNT] = {
     [TCPS_UNKNOWN] = "UNKNOWN",
     [TCPS_CLOSED] = "CLOSED",
     [TCPS_LISTEN] = "LISTEN",
@@ -52,55 +52,56 @@ const char *tcp_state_name(enum tcp_state s)
 {
     if ((unsigned)s >= TCPS_COUNT)
         return "?";
-    return tcp_state_names[s];
+    return flow_tcp_state_names[s];
 }
 
 /* List helpers: prev/next live in the record, chosen by `age`. */
-static uint32_t *link_prev(struct flow *f, int age)
+static uint32_t *flow_link_prev(struct flow *f, int age)
 {
     return age ? &f->age_prev : &f->lru_prev;
 }
 
-static uint32_t *link_next(struct flow *f, int age)
+static uint32_t *flow_link_next(struct flow *f, int age)
 {
     return age ? &f->age_next : &f->lru_next;
 }
 
-static void list_push_tail(struct flow_table *t, struct flow_list *l, uint32_t i, int age)
+static void flow_list_push_tail(struct flow_table *t, struct flow_list *l, uint32_t i, int age)
 {
     struct flow *f = &t->slots[i];
-    *link_prev(f, age) = l->tail;
-    *link_next(f, age) = NIL;
-    if (l->tail != NIL)
-        *link_next(&t->slots[l->tail], age) = i;
+    *flow_link_prev(f, age) = l->tail;
+    *flow_link_next(f, age) = FLOW_NIL;
+    if (l->tail != FLOW_NIL)
+        *flow_link_next(&t->slots[l->tail], age) = i;
     else
         l->head = i;
     l->tail = i;
 }
 
-static void list_remove(struct flow_table *t, struct flow_list *l, uint32_t i, int age)
+static void flow_list_remove(struct flow_table *t, struct flow_list *l, uint32_t i, int age)
 {
     struct flow *f = &t->slots[i];
-    uint32_t p = *link_prev(f, age), n = *link_next(f, age);
-    if (p != NIL)
-        *link_next(&t->slots[p], age) = n;
+    uint32_t p = *flow_link_prev(f, age), n = *flow_link_next(f, age);
+    if (p != FLOW_NIL)
+        *flow_link_next(&t->slots[p], age) = n;
     else
         l->head = n;
-    if (n != NIL)
-        *link_prev(&t->slots[n], age) = p;
+    if (n != FLOW_NIL)
+        *flow_link_prev(&t->slots[n], age) = p;
     else
         l->tail = p;
 }
 
-static size_t addr_len(uint8_t af)
+static size_t flow_addr_len(uint8_t af)
 {
     return af == 6 ? 16 : 4;
 }
 
 /* Order-independent hash of the 4-tuple (both directions hash alike). */
-static uint32_t tuple_hash(uint8_t af, const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
+static uint32_t flow_tuple_hash(uint8_t af, const uint8_t *a, uint16_t pa, const uint8_t *b,
+                                uint16_t pb)
 {
-    size_t n = addr_len(af);
+    size_t n = flow_addr_len(af);
     uint64_t ha = 0x9e3779b97f4a7c15ULL ^ pa, hb = 0x9e3779b97f4a7c15ULL ^ pb;
     for (size_t i = 0; i < n; i += 4) {
         uint32_t wa, wb;
@@ -121,7 +122,7 @@ static uint32_t tuple_hash(uint8_t af, const uint8_t *a, uint16_t pa, const uint
  * 30 000-connection capture took ~6 000 page faults and a TLB miss per
  * lookup. Transparent huge pages where the kernel offers them on request.
  */
-static void advise_huge(void *p, size_t n)
+static void flow_advise_huge(void *p, size_t n)
 {
 #ifdef MADV_HUGEPAGE
     uintptr_t huge = (uintptr_t)2 << 20, a = ((uintptr_t)p + huge - 1) & ~(huge - 1),
@@ -150,17 +151,17 @@ struct flow_table *flow_table_new(uint32_t max_flows, uint32_t seglog_cap)
         flow_table_free(t);
         return NULL;
     }
-    advise_huge(t->slots, (size_t)(max_flows ? max_flows : 1) * sizeof(struct flow));
+    flow_advise_huge(t->slots, (size_t)(max_flows ? max_flows : 1) * sizeof(struct flow));
     for (uint32_t i = 0; i < t->nbuckets; i++)
-        t->buckets[i] = NIL;
+        t->buckets[i] = FLOW_NIL;
     /* Slots never used are handed out in order (fresh_next), so creating a
      * big table touches no memory until flows arrive. */
-    t->free_head = NIL;
+    t->free_head = FLOW_NIL;
     t->fresh_next = 0;
-    t->open_idle.head = t->open_idle.tail = NIL;
-    t->closed_idle.head = t->closed_idle.tail = NIL;
-    t->retired_idle.head = t->retired_idle.tail = NIL;
-    t->age.head = t->age.tail = NIL;
+    t->open_idle.head = t->open_idle.tail = FLOW_NIL;
+    t->closed_idle.head = t->closed_idle.tail = FLOW_NIL;
+    t->retired_idle.head = t->retired_idle.tail = FLOW_NIL;
+    t->age.head = t->age.tail = FLOW_NIL;
     return t;
 }
 
@@ -217,14 +218,14 @@ static uint32_t flow_index(const struct flow_table *t, const struct flow *f)
     return (uint32_t)(f - t->slots);
 }
 
-static void hash_unlink(struct flow_table *t, struct flow *f)
+static void flow_hash_unlink(struct flow_table *t, struct flow *f)
 {
     if (!f->in_hash)
         return;
     uint32_t i = flow_index(t, f);
-    uint32_t *pp = &t->buckets[tuple_hash(f->af, f->client, f->cport, f->server, f->sport) &
+    uint32_t *pp = &t->buckets[flow_tuple_hash(f->af, f->client, f->cport, f->server, f->sport) &
                                (t->nbuckets - 1)];
-    while (*pp != NIL) {
+    while (*pp != FLOW_NIL) {
         if (*pp == i) {
             *pp = f->hnext;
             break;
@@ -232,24 +233,24 @@ static void hash_unlink(struct flow_table *t, struct flow *f)
         pp = &t->slots[*pp].hnext;
     }
     f->in_hash = 0;
-    f->hnext = NIL;
+    f->hnext = FLOW_NIL;
 }
 
-static struct flow_list *idle_list(struct flow_table *t, struct flow *f)
+static struct flow_list *flow_idle_list(struct flow_table *t, struct flow *f)
 {
     if (f->on_closed_list == 2)
         return &t->retired_idle;
     return f->on_closed_list ? &t->closed_idle : &t->open_idle;
 }
 
-static void evict_index(struct flow_table *t, uint32_t i)
+static void flow_evict_index(struct flow_table *t, uint32_t i)
 {
     struct flow *f = &t->slots[i];
     if (t->evict_cb)
         t->evict_cb(t->evict_ctx, f);
-    hash_unlink(t, f);
-    list_remove(t, idle_list(t, f), i, 0);
-    list_remove(t, &t->age, i, 1);
+    flow_hash_unlink(t, f);
+    flow_list_remove(t, flow_idle_list(t, f), i, 0);
+    flow_list_remove(t, &t->age, i, 1);
     flow_release(t, f);
     f->in_use = 0;
     f->hnext = t->free_head;
@@ -259,13 +260,13 @@ static void evict_index(struct flow_table *t, uint32_t i)
 }
 
 /* Free the oldest retired flow, else the oldest closed, else the longest idle. */
-static void evict_one(struct flow_table *t)
+static void flow_evict_one(struct flow_table *t)
 {
     uint32_t i = t->retired_idle.head;
-    if (i == NIL)
-        i = t->closed_idle.head != NIL ? t->closed_idle.head : t->open_idle.head;
-    if (i != NIL)
-        evict_index(t, i);
+    if (i == FLOW_NIL)
+        i = t->closed_idle.head != FLOW_NIL ? t->closed_idle.head : t->open_idle.head;
+    if (i != FLOW_NIL)
+        flow_evict_index(t, i);
 }
 
 uint32_t flow_table_retire(struct flow_table *t, uint64_t now_ns, uint64_t idle_ns,
@@ -273,22 +274,22 @@ uint32_t flow_table_retire(struct flow_table *t, uint64_t now_ns, uint64_t idle_
 {
     uint32_t n = 0;
     t->reuse_after_ns = 4 * idle_ns;
-    while (t->closed_idle.head != NIL) {
+    while (t->closed_idle.head != FLOW_NIL) {
         uint32_t i = t->closed_idle.head;
         struct flow *f = &t->slots[i];
         if (f->last_ts_ns + idle_ns > now_ns)
             break;
         /* Reporting reads the whole record, idle (and out of the cache) for
          * idle_ns: the next one starts loading while this one is reported. */
-        if (f->lru_next != NIL)
+        if (f->lru_next != FLOW_NIL)
             for (size_t k = 0; k < sizeof(struct flow); k += 64)
                 __builtin_prefetch((const char *)&t->slots[f->lru_next] + k);
         if (fn)
             fn(ctx, f);
         f->retired = 1;
-        list_remove(t, &t->closed_idle, i, 0);
+        flow_list_remove(t, &t->closed_idle, i, 0);
         f->on_closed_list = 2;
-        list_push_tail(t, &t->retired_idle, i, 0);
+        flow_list_push_tail(t, &t->retired_idle, i, 0);
         n++;
     }
     return n;
@@ -301,8 +302,8 @@ static void flow_init(struct flow *f, uint64_t id, uint8_t af, const uint8_t *cl
     memset(f, 0, sizeof(*f));
     f->id = id;
     f->af = af;
-    memcpy(f->client, client, addr_len(af));
-    memcpy(f->server, server, addr_len(af));
+    memcpy(f->client, client, flow_addr_len(af));
+    memcpy(f->server, server, flow_addr_len(af));
     f->cport = cport;
     f->sport = sport;
     f->first_ts_ns = f->last_ts_ns = ts_ns;
@@ -319,7 +320,7 @@ static void flow_init(struct flow *f, uint64_t id, uint8_t af, const uint8_t *cl
 }
 
 /* Equal addresses of family af, compared as words (memcmp of a variable length is a call). */
-static int addr_eq(uint8_t af, const uint8_t *a, const uint8_t *b)
+static int flow_addr_eq(uint8_t af, const uint8_t *a, const uint8_t *b)
 {
     if (af != 6) {
         uint32_t x, y;
@@ -339,13 +340,13 @@ static int flow_matches(const struct flow *f, uint8_t af, const uint8_t *src, co
 {
     if (f->af != af)
         return 0;
-    if (f->cport == sport && f->sport == dport && addr_eq(af, f->client, src) &&
-        addr_eq(af, f->server, dst)) {
+    if (f->cport == sport && f->sport == dport && flow_addr_eq(af, f->client, src) &&
+        flow_addr_eq(af, f->server, dst)) {
         *dir = FLOW_C2S;
         return 1;
     }
-    if (f->cport == dport && f->sport == sport && addr_eq(af, f->client, dst) &&
-        addr_eq(af, f->server, src)) {
+    if (f->cport == dport && f->sport == sport && flow_addr_eq(af, f->client, dst) &&
+        flow_addr_eq(af, f->server, src)) {
         *dir = FLOW_S2C;
         return 1;
     }
@@ -356,8 +357,8 @@ struct flow *flow_table_find(struct flow_table *t, uint8_t af, const uint8_t *sr
                              const uint8_t *dst, uint16_t sport, uint16_t dport)
 {
     enum flow_dir_id dir;
-    uint32_t h = tuple_hash(af, src, sport, dst, dport) & (t->nbuckets - 1);
-    for (uint32_t i = t->buckets[h]; i != NIL; i = t->slots[i].hnext)
+    uint32_t h = flow_tuple_hash(af, src, sport, dst, dport) & (t->nbuckets - 1);
+    for (uint32_t i = t->buckets[h]; i != FLOW_NIL; i = t->slots[i].hnext)
         if (flow_matches(&t->slots[i], af, src, dst, sport, dport, &dir))
             return &t->slots[i];
     return NULL;
@@ -369,7 +370,7 @@ struct flow *flow_table_find(struct flow_table *t, uint8_t af, const uint8_t *sr
  * since servers usually sit on the lower, well-known one; on equal ports,
  * the sender of the first packet seen.
  */
-static int sender_is_client(uint8_t flags, uint16_t sport, uint16_t dport)
+static int flow_sender_is_client(uint8_t flags, uint16_t sport, uint16_t dport)
 {
     if (flags & TH_SYN)
         return !(flags & TH_ACK);
@@ -384,8 +385,8 @@ struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *
 {
     if (t->max == 0)
         return NULL;
-    uint32_t h = tuple_hash(af, src, sport, dst, dport) & (t->nbuckets - 1);
-    for (uint32_t i = t->buckets[h]; i != NIL; i = t->slots[i].hnext) {
+    uint32_t h = flow_tuple_hash(af, src, sport, dst, dport) & (t->nbuckets - 1);
+    for (uint32_t i = t->buckets[h]; i != FLOW_NIL; i = t->slots[i].hnext) {
         struct flow *f = &t->slots[i];
         if (!flow_matches(f, af, src, dst, sport, dport, dir))
             continue;
@@ -393,7 +394,7 @@ struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *
          * the base seq its sender already used in this flow is a new one. */
         const struct flow_dir *fd = &f->d[*dir];
         if ((flags & (TH_SYN | TH_ACK)) == TH_SYN && fd->isn_known && seq != fd->isn) {
-            hash_unlink(t, f);
+            flow_hash_unlink(t, f);
             break;
         }
         return f;
@@ -402,21 +403,21 @@ struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *
     uint32_t i;
     /* A retired flow's slot is warm in the cache: reuse it first, once it
      * has been quiet long enough that late segments are unlikely. */
-    if (t->free_head == NIL && t->retired_idle.head != NIL &&
+    if (t->free_head == FLOW_NIL && t->retired_idle.head != FLOW_NIL &&
         t->slots[t->retired_idle.head].last_ts_ns + t->reuse_after_ns <= ts_ns)
-        evict_index(t, t->retired_idle.head);
-    if (t->free_head == NIL && t->fresh_next < t->max) {
+        flow_evict_index(t, t->retired_idle.head);
+    if (t->free_head == FLOW_NIL && t->fresh_next < t->max) {
         i = t->fresh_next++;
     } else {
-        if (t->free_head == NIL)
-            evict_one(t);
+        if (t->free_head == FLOW_NIL)
+            flow_evict_one(t);
         i = t->free_head;
-        if (i == NIL)
+        if (i == FLOW_NIL)
             return NULL;
         t->free_head = t->slots[i].hnext;
     }
     struct flow *f = &t->slots[i];
-    if (sender_is_client(flags, sport, dport)) {
+    if (flow_sender_is_client(flags, sport, dport)) {
         flow_init(f, t->created, af, src, sport, dst, dport, ts_ns, t->seglog_cap);
         *dir = FLOW_C2S;
     } else {
@@ -429,8 +430,8 @@ struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *
     f->in_hash = 1;
     f->hnext = t->buckets[h];
     t->buckets[h] = i;
-    list_push_tail(t, &t->open_idle, i, 0);
-    list_push_tail(t, &t->age, i, 1);
+    flow_list_push_tail(t, &t->open_idle, i, 0);
+    flow_list_push_tail(t, &t->age, i, 1);
     return f;
 }
 
@@ -440,17 +441,17 @@ void flow_table_touch(struct flow_table *t, struct flow *f)
     uint8_t list = f->retired ? 2 : f->closed != 0;
     /* Already the most recent of its list (often: segments of one connection
      * come in runs): moving it would touch two other records for nothing. */
-    if (list == f->on_closed_list && idle_list(t, f)->tail == i)
+    if (list == f->on_closed_list && flow_idle_list(t, f)->tail == i)
         return;
-    list_remove(t, idle_list(t, f), i, 0);
+    flow_list_remove(t, flow_idle_list(t, f), i, 0);
     f->on_closed_list = list;
-    list_push_tail(t, idle_list(t, f), i, 0);
+    flow_list_push_tail(t, flow_idle_list(t, f), i, 0);
 }
 
 struct flow *flow_table_next(struct flow_table *t, struct flow *f)
 {
     uint32_t i = f ? f->age_next : t->age.head;
-    return i == NIL ? NULL : &t->slots[i];
+    return i == FLOW_NIL ? NULL : &t->slots[i];
 }
 
 uint32_t seglog_count(const struct flow *f)

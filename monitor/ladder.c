@@ -42,7 +42,7 @@ size_t ladder_count(const struct flow *f)
 }
 
 /* Append text to a note, never overflowing. */
-static void note_add(char *note, const char *text)
+static void ladder_note_add(char *note, const char *text)
 {
     size_t used = strlen(note);
     if (used && used + 2 < LADDER_NOTE_MAX) {
@@ -56,7 +56,7 @@ static void note_add(char *note, const char *text)
     note[used + len] = 0;
 }
 
-static void syn_note(const struct tcp_synopts *s, char *note)
+static void ladder_syn_note(const struct tcp_synopts *s, char *note)
 {
     char buf[96] = "";
     size_t off = 0;
@@ -74,11 +74,11 @@ static void syn_note(const struct tcp_synopts *s, char *note)
     if (off && buf[off - 1] == ' ')
         buf[off - 1] = 0;
     if (*buf)
-        note_add(note, buf);
+        ladder_note_add(note, buf);
 }
 
 /* The HTTP transaction whose request (or response) rode on this segment. */
-static const struct sniff_txn *txn_at(const struct flow *f, uint64_t ts, int response)
+static const struct sniff_txn *ladder_txn_at(const struct flow *f, uint64_t ts, int response)
 {
     if (!f->http)
         return NULL;
@@ -91,19 +91,19 @@ static const struct sniff_txn *txn_at(const struct flow *f, uint64_t ts, int res
     return NULL;
 }
 
-static void fill_note(const struct flow *f, const struct seg_entry *e, const struct seg_entry *prev,
-                      struct ladder_row *r)
+static void ladder_fill_note(const struct flow *f, const struct seg_entry *e,
+                             const struct seg_entry *prev, struct ladder_row *r)
 {
     char buf[512];
     const char *side = e->dir == FLOW_C2S ? "client" : "server";
     if (e->flags & TH_SYN)
-        syn_note(&f->d[e->dir].syn, r->note);
+        ladder_syn_note(&f->d[e->dir].syn, r->note);
     if (e->marks & SEG_HANDSHAKE_DONE) {
         if (f->rtt_ns >= 0)
             snprintf(buf, sizeof(buf), "3-way handshake done, RTT %.3f ms", f->rtt_ns / 1e6);
         else
             snprintf(buf, sizeof(buf), "3-way handshake done");
-        note_add(r->note, buf);
+        ladder_note_add(r->note, buf);
     }
     static const struct {
         uint16_t bit;
@@ -121,24 +121,24 @@ static void fill_note(const struct flow *f, const struct seg_entry *e, const str
         { SEG_KEEPALIVE_ACK, "Keep-Alive ACK" },
     };
     if ((e->marks & SEG_RETRANS) && !(e->marks & (SEG_FAST_RETRANS | SEG_SPURIOUS)))
-        note_add(r->note, "Retransmission");
+        ladder_note_add(r->note, "Retransmission");
     for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
         if (e->marks & marks[i].bit)
-            note_add(r->note, marks[i].text);
+            ladder_note_add(r->note, marks[i].text);
     if (e->marks & SEG_HTTP_REQ) {
-        const struct sniff_txn *t = txn_at(f, e->ts_ns, 0);
+        const struct sniff_txn *t = ladder_txn_at(f, e->ts_ns, 0);
         if (t) {
             snprintf(buf, sizeof(buf), "%s %s%s%s", t->method, t->uri, *t->range ? " Range: " : "",
                      t->range);
-            note_add(r->note, buf);
+            ladder_note_add(r->note, buf);
         }
     }
     if (e->marks & SEG_HTTP_RESP) {
-        const struct sniff_txn *t = txn_at(f, e->ts_ns, 1);
+        const struct sniff_txn *t = ladder_txn_at(f, e->ts_ns, 1);
         if (t) {
             snprintf(buf, sizeof(buf), "%d %s%s%s", t->status, t->reason,
                      *t->content_range ? " " : "", t->content_range);
-            note_add(r->note, buf);
+            ladder_note_add(r->note, buf);
         }
     }
     uint8_t pc = prev ? prev->cstate : TCPS_UNKNOWN, ps = prev ? prev->sstate : TCPS_UNKNOWN;
@@ -153,7 +153,7 @@ static void fill_note(const struct flow *f, const struct seg_entry *e, const str
         else
             snprintf(buf, sizeof(buf), "client %s, server %s", tcp_state_name(e->cstate),
                      tcp_state_name(e->sstate));
-        note_add(r->note, buf);
+        ladder_note_add(r->note, buf);
     }
 }
 
@@ -189,7 +189,7 @@ size_t ladder_build(const struct flow *f, struct ladder_row *rows, size_t max)
         r->marks = e->marks;
         r->cstate = e->cstate;
         r->sstate = e->sstate;
-        fill_note(f, e, prev, r);
+        ladder_fill_note(f, e, prev, r);
         prev = e;
     }
     return out;

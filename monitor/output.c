@@ -40,7 +40,7 @@ void output_json_string(FILE *out, const char *s)
 }
 
 /* IPv4 as inet_ntop() writes it (glibc's goes through sprintf), IPv6 by inet_ntop(). */
-static void addr_str(const struct flow *f, const uint8_t *a, char *buf, size_t n)
+static void output_addr_str(const struct flow *f, const uint8_t *a, char *buf, size_t n)
 {
     if (f->af != 6 && n >= INET_ADDRSTRLEN) {
         char *p = buf;
@@ -60,7 +60,7 @@ static void addr_str(const struct flow *f, const uint8_t *a, char *buf, size_t n
         snprintf(buf, n, "?");
 }
 
-static const char *by_name(int8_t by)
+static const char *output_by_name(int8_t by)
 {
     return by == FLOW_C2S ? "\"client\"" : by == FLOW_S2C ? "\"server\"" : "null";
 }
@@ -70,31 +70,32 @@ static const char *by_name(int8_t by)
  * per 16 KiB instead of ~100 stdio calls per connection: with 30 000
  * connections the stdio calls cost more than the TCP analysis.
  */
-struct jbuf {
+struct output_jbuf {
     FILE *out;
     size_t n;
     char b[16384];
 };
 
-static void jb_flush(struct jbuf *j)
+static void output_jb_flush(struct output_jbuf *j)
 {
     fwrite(j->b, 1, j->n, j->out);
     j->n = 0;
 }
 
 /* Room for k more bytes (k <= sizeof(b)). */
-static inline char *jb_room(struct jbuf *j, size_t k)
+static inline char *output_jb_room(struct output_jbuf *j, size_t k)
 {
     if (j->n + k > sizeof(j->b))
-        jb_flush(j);
+        output_jb_flush(j);
     return j->b + j->n;
 }
 
 /* Inlined so that the many literal keys become a few moves, not calls. */
-static inline __attribute__((always_inline)) void jb_mem(struct jbuf *j, const char *s, size_t n)
+static inline __attribute__((always_inline)) void output_jb_mem(struct output_jbuf *j,
+                                                                const char *s, size_t n)
 {
     if (n > sizeof(j->b) - j->n) {
-        jb_flush(j);
+        output_jb_flush(j);
         if (n > sizeof(j->b)) { /* never for the short strings used here */
             fwrite(s, 1, n, j->out);
             return;
@@ -104,19 +105,20 @@ static inline __attribute__((always_inline)) void jb_mem(struct jbuf *j, const c
     j->n += n;
 }
 
-static inline __attribute__((always_inline)) void jb_str(struct jbuf *j, const char *s)
+static inline __attribute__((always_inline)) void output_jb_str(struct output_jbuf *j,
+                                                                const char *s)
 {
-    jb_mem(j, s, strlen(s));
+    output_jb_mem(j, s, strlen(s));
 }
 
 /* Two digits per division: most numbers here have 1-10 digits. */
-static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
-                            "31323334353637383940414243444546474849505152535455565758596061"
-                            "62636465666768697071727374757677787980818283848586878889909192"
-                            "93949596979899";
+static const char output_pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                   "31323334353637383940414243444546474849505152535455565758596061"
+                                   "62636465666768697071727374757677787980818283848586878889909192"
+                                   "93949596979899";
 
 /* Unsigned decimal without printf: the JSON of 30 000 connections is mostly numbers. */
-static char *fmt_u64(char *p, uint64_t v)
+static char *output_fmt_u64(char *p, uint64_t v)
 {
     if (v < 10) { /* most counters are 0 */
         *p = (char)('0' + v);
@@ -132,11 +134,11 @@ static char *fmt_u64(char *p, uint64_t v)
         unsigned d = (unsigned)(v % 100);
         v /= 100;
         q -= 2;
-        memcpy(q, pairs + 2 * d, 2);
+        memcpy(q, output_pairs + 2 * d, 2);
     }
     if (v >= 10) {
         q -= 2;
-        memcpy(q, pairs + 2 * v, 2);
+        memcpy(q, output_pairs + 2 * v, 2);
     } else {
         *--q = (char)('0' + v);
     }
@@ -144,19 +146,19 @@ static char *fmt_u64(char *p, uint64_t v)
 }
 
 /* v / 10^digits with exactly `digits` decimals, as printf("%.*f") prints it. */
-static char *fmt_fixed(char *p, uint64_t v, int digits)
+static char *output_fmt_fixed(char *p, uint64_t v, int digits)
 {
     uint64_t scale = 1;
     for (int i = 0; i < digits; i++)
         scale *= 10;
-    p = fmt_u64(p, v / scale);
+    p = output_fmt_u64(p, v / scale);
     *p++ = '.';
     uint64_t f = v % scale;
     char *q = p + digits;
     int i = digits;
     for (; i >= 2; i -= 2) {
         q -= 2;
-        memcpy(q, pairs + 2 * (f % 100), 2);
+        memcpy(q, output_pairs + 2 * (f % 100), 2);
         f /= 100;
     }
     if (i == 1)
@@ -165,27 +167,27 @@ static char *fmt_fixed(char *p, uint64_t v, int digits)
 }
 
 /* Inlined: most numbers are one digit (counters at 0), written without a call. */
-static inline __attribute__((always_inline)) void jb_u64(struct jbuf *j, uint64_t v)
+static inline __attribute__((always_inline)) void output_jb_u64(struct output_jbuf *j, uint64_t v)
 {
     if (v < 10) {
-        *jb_room(j, 1) = (char)('0' + v);
+        *output_jb_room(j, 1) = (char)('0' + v);
         j->n++;
         return;
     }
-    j->n = (size_t)(fmt_u64(jb_room(j, 24), v) - j->b);
+    j->n = (size_t)(output_fmt_u64(output_jb_room(j, 24), v) - j->b);
 }
 
 /* key is the literal text before the number, e.g. ",\"pkts\":". */
-static inline __attribute__((always_inline)) void jb_key_u64(struct jbuf *j, const char *key,
-                                                             uint64_t v)
+static inline __attribute__((always_inline)) void output_jb_key_u64(struct output_jbuf *j,
+                                                                    const char *key, uint64_t v)
 {
-    jb_str(j, key);
-    jb_u64(j, v);
+    output_jb_str(j, key);
+    output_jb_u64(j, v);
 }
 
-static void jb_ts(struct jbuf *j, uint64_t ns)
+static void output_jb_ts(struct output_jbuf *j, uint64_t ns)
 {
-    j->n = (size_t)(fmt_fixed(jb_room(j, 32), ns, 9) - j->b);
+    j->n = (size_t)(output_fmt_fixed(output_jb_room(j, 32), ns, 9) - j->b);
 }
 
 /*
@@ -195,23 +197,23 @@ static void jb_ts(struct jbuf *j, uint64_t ns)
  * is below 2^22 (ulp <= 2^-31 there, v exact as a double): printf prints
  * the same digits. Larger values (never in practice) go through printf.
  */
-static void jb_scaled(struct jbuf *j, uint64_t v, int digits, double divisor)
+static void output_jb_scaled(struct output_jbuf *j, uint64_t v, int digits, double divisor)
 {
     uint64_t limit = (uint64_t)1 << 22;
     for (int i = 0; i < digits; i++)
         limit *= 10;
     if (v < limit) {
-        j->n = (size_t)(fmt_fixed(jb_room(j, 40), v, digits) - j->b);
+        j->n = (size_t)(output_fmt_fixed(output_jb_room(j, 40), v, digits) - j->b);
         return;
     }
-    char *p = jb_room(j, 64);
+    char *p = output_jb_room(j, 64);
     int w = snprintf(p, 64, "%.*f", digits, (double)v / divisor);
     if (w > 0)
         j->n += (size_t)w < 64 ? (size_t)w : 63;
 }
 
 /* Same escaping as output_json_string(). */
-static void jb_json_string(struct jbuf *j, const char *s)
+static void output_jb_json_string(struct output_jbuf *j, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *c = (const unsigned char *)s;
@@ -220,17 +222,17 @@ static void jb_json_string(struct jbuf *j, const char *s)
     while (c[n] >= 0x20 && c[n] != '"' && c[n] != '\\' && c[n] != 0x7f)
         n++;
     if (n < sizeof(j->b) / 2) {
-        char *p = jb_room(j, n + 2);
+        char *p = output_jb_room(j, n + 2);
         p[0] = '"';
         libc_memcpy(p + 1, c, n);
         j->n += n + 1;
         c += n;
     } else {
-        jb_mem(j, "\"", 1);
+        output_jb_mem(j, "\"", 1);
     }
     while (*c) {
         /* At most 256 input bytes per round, 6 output bytes each. */
-        char *p = jb_room(j, 6 * 256), *start = p;
+        char *p = output_jb_room(j, 6 * 256), *start = p;
         for (int k = 0; k < 256 && *c; k++, c++) {
             switch (*c) {
             case '"':
@@ -263,82 +265,82 @@ static void jb_json_string(struct jbuf *j, const char *s)
         }
         j->n += (size_t)(p - start);
     }
-    jb_mem(j, "\"", 1);
+    output_jb_mem(j, "\"", 1);
 }
 
-static void jb_string_or_null(struct jbuf *j, const char *s)
+static void output_jb_string_or_null(struct output_jbuf *j, const char *s)
 {
     if (*s)
-        jb_json_string(j, s);
+        output_jb_json_string(j, s);
     else
-        jb_str(j, "null");
+        output_jb_str(j, "null");
 }
 
-static void ts_json(FILE *out, uint64_t ns)
+static void output_ts_json(FILE *out, uint64_t ns)
 {
     char buf[40];
-    fwrite(buf, 1, (size_t)(fmt_fixed(buf, ns, 9) - buf), out);
+    fwrite(buf, 1, (size_t)(output_fmt_fixed(buf, ns, 9) - buf), out);
 }
 
-static const char *bool_str(int b)
+static const char *output_bool(int b)
 {
     return b ? "true" : "false";
 }
 
-static void synopts_json(struct jbuf *j, const struct flow_dir *d)
+static void output_synopts_json(struct output_jbuf *j, const struct flow_dir *d)
 {
     const struct tcp_synopts *s = &d->syn;
     if (!d->syn_seen) {
-        jb_str(j, "null");
+        output_jb_str(j, "null");
         return;
     }
-    jb_str(j, "{\"mss\":");
+    output_jb_str(j, "{\"mss\":");
     if (s->present & SYNOPT_MSS)
-        jb_u64(j, s->mss);
+        output_jb_u64(j, s->mss);
     else
-        jb_str(j, "null");
-    jb_str(j, ",\"wscale\":");
+        output_jb_str(j, "null");
+    output_jb_str(j, ",\"wscale\":");
     if (s->present & SYNOPT_WS)
-        jb_u64(j, s->wscale);
+        output_jb_u64(j, s->wscale);
     else
-        jb_str(j, "null");
-    jb_str(j, ",\"sack_perm\":");
-    jb_str(j, bool_str(s->present & SYNOPT_SACK_PERM));
-    jb_str(j, ",\"ts\":");
-    jb_str(j, bool_str(s->present & SYNOPT_TS));
-    jb_str(j, ",\"tfo\":");
+        output_jb_str(j, "null");
+    output_jb_str(j, ",\"sack_perm\":");
+    output_jb_str(j, output_bool(s->present & SYNOPT_SACK_PERM));
+    output_jb_str(j, ",\"ts\":");
+    output_jb_str(j, output_bool(s->present & SYNOPT_TS));
+    output_jb_str(j, ",\"tfo\":");
     if (s->present & SYNOPT_TFO) {
-        jb_key_u64(j, "{\"cookie_len\":", s->tfo_cookie_len);
-        jb_str(j, "}");
+        output_jb_key_u64(j, "{\"cookie_len\":", s->tfo_cookie_len);
+        output_jb_str(j, "}");
     } else {
-        jb_str(j, "null");
+        output_jb_str(j, "null");
     }
-    jb_str(j, "}");
+    output_jb_str(j, "}");
 }
 
-static void dir_json(struct jbuf *j, const struct flow_dir *d)
+static void output_dir_json(struct output_jbuf *j, const struct flow_dir *d)
 {
-    jb_key_u64(j, "{\"pkts\":", d->pkts);
-    jb_key_u64(j, ",\"bytes\":", d->bytes);
-    jb_key_u64(j, ",\"retransmissions\":", d->retrans);
-    jb_key_u64(j, ",\"fast_retransmissions\":", d->fast_retrans);
-    jb_key_u64(j, ",\"spurious_retransmissions\":", d->spurious_retrans);
-    jb_key_u64(j, ",\"out_of_order\":", d->out_of_order);
-    jb_key_u64(j, ",\"lost_segments\":", d->lost_segments);
-    jb_key_u64(j, ",\"dup_acks\":", d->dup_acks);
-    jb_key_u64(j, ",\"window_updates\":", d->window_updates);
-    jb_key_u64(j, ",\"zero_windows\":", d->zero_windows);
-    jb_key_u64(j, ",\"keep_alives\":", d->keep_alives);
-    jb_key_u64(j, ",\"zero_window_probes\":", d->zero_window_probes);
-    jb_key_u64(j, ",\"win\":", d->win);
-    jb_str(j, ",\"state\":\"");
-    jb_str(j, tcp_state_name(d->state));
-    jb_str(j, "\"}");
+    output_jb_key_u64(j, "{\"pkts\":", d->pkts);
+    output_jb_key_u64(j, ",\"bytes\":", d->bytes);
+    output_jb_key_u64(j, ",\"retransmissions\":", d->retrans);
+    output_jb_key_u64(j, ",\"fast_retransmissions\":", d->fast_retrans);
+    output_jb_key_u64(j, ",\"spurious_retransmissions\":", d->spurious_retrans);
+    output_jb_key_u64(j, ",\"out_of_order\":", d->out_of_order);
+    output_jb_key_u64(j, ",\"lost_segments\":", d->lost_segments);
+    output_jb_key_u64(j, ",\"dup_acks\":", d->dup_acks);
+    output_jb_key_u64(j, ",\"window_updates\":", d->window_updates);
+    output_jb_key_u64(j, ",\"zero_windows\":", d->zero_windows);
+    output_jb_key_u64(j, ",\"keep_alives\":", d->keep_alives);
+    output_jb_key_u64(j, ",\"zero_window_probes\":", d->zero_window_probes);
+    output_jb_key_u64(j, ",\"win\":", d->win);
+    output_jb_str(j, ",\"state\":\"");
+    output_jb_str(j, tcp_state_name(d->state));
+    output_jb_str(j, "\"}");
 }
 
-static void http_json(struct jbuf *j, const struct flow *f)
+static void output_http_json(struct output_jbuf *j, const struct flow *f)
 {
-    jb_str(j, "\"http\":[");
+    output_jb_str(j, "\"http\":[");
     size_t n = f->http ? sniff_count(f->http) : 0;
     static struct sniff_txn copy; /* a copy: the sniffer then needs no view of its own */
     const struct sniff_txn *t = &copy;
@@ -346,128 +348,128 @@ static void http_json(struct jbuf *j, const struct flow *f)
         if (sniff_get_copy(f->http, i, &copy) != 0)
             continue;
         /* A response whose request was not seen has an empty method: null. */
-        jb_str(j, i ? ",{\"method\":" : "{\"method\":");
-        jb_string_or_null(j, t->method);
-        jb_str(j, ",\"uri\":");
-        jb_string_or_null(j, t->uri);
-        jb_str(j, ",\"version\":");
-        jb_string_or_null(j, t->version);
-        jb_str(j, ",\"range\":");
-        jb_string_or_null(j, t->range);
-        jb_str(j, ",\"status\":");
+        output_jb_str(j, i ? ",{\"method\":" : "{\"method\":");
+        output_jb_string_or_null(j, t->method);
+        output_jb_str(j, ",\"uri\":");
+        output_jb_string_or_null(j, t->uri);
+        output_jb_str(j, ",\"version\":");
+        output_jb_string_or_null(j, t->version);
+        output_jb_str(j, ",\"range\":");
+        output_jb_string_or_null(j, t->range);
+        output_jb_str(j, ",\"status\":");
         if (t->status > 0) {
-            jb_u64(j, (uint64_t)t->status);
+            output_jb_u64(j, (uint64_t)t->status);
         } else if (t->status < 0) { /* never from the sniffer (uint16_t); as printf would */
-            jb_str(j, "-");
-            jb_u64(j, (uint64_t) - (int64_t)t->status);
+            output_jb_str(j, "-");
+            output_jb_u64(j, (uint64_t) - (int64_t)t->status);
         } else {
-            jb_str(j, "null");
+            output_jb_str(j, "null");
         }
-        jb_str(j, ",\"reason\":");
-        jb_json_string(j, t->reason);
-        jb_str(j, ",\"content_length\":");
+        output_jb_str(j, ",\"reason\":");
+        output_jb_json_string(j, t->reason);
+        output_jb_str(j, ",\"content_length\":");
         if (t->content_length >= 0)
-            jb_u64(j, (uint64_t)t->content_length);
+            output_jb_u64(j, (uint64_t)t->content_length);
         else
-            jb_str(j, "null");
-        jb_str(j, ",\"content_range\":");
-        jb_string_or_null(j, t->content_range);
-        jb_str(j, ",\"content_type\":");
-        jb_string_or_null(j, t->content_type);
-        jb_str(j, ",\"req_ts\":");
-        jb_ts(j, t->req_ts_ns);
-        jb_str(j, ",\"resp_ts\":");
+            output_jb_str(j, "null");
+        output_jb_str(j, ",\"content_range\":");
+        output_jb_string_or_null(j, t->content_range);
+        output_jb_str(j, ",\"content_type\":");
+        output_jb_string_or_null(j, t->content_type);
+        output_jb_str(j, ",\"req_ts\":");
+        output_jb_ts(j, t->req_ts_ns);
+        output_jb_str(j, ",\"resp_ts\":");
         if (t->resp_ts_ns)
-            jb_ts(j, t->resp_ts_ns);
+            output_jb_ts(j, t->resp_ts_ns);
         else
-            jb_str(j, "null");
-        jb_str(j, ",\"unknown_response\":");
-        jb_str(j, bool_str(t->unknown_response));
-        jb_str(j, "}");
+            output_jb_str(j, "null");
+        output_jb_str(j, ",\"unknown_response\":");
+        output_jb_str(j, output_bool(t->unknown_response));
+        output_jb_str(j, "}");
     }
-    jb_key_u64(j, "],\"http_dropped\":", f->http ? sniff_dropped(f->http) : 0);
+    output_jb_key_u64(j, "],\"http_dropped\":", f->http ? sniff_dropped(f->http) : 0);
 }
 
 void output_flow_json(FILE *out, const struct flow *f)
 {
-    static struct jbuf jb; /* 16 KiB: not on the stack of a callback */
-    struct jbuf *j = &jb;
+    static struct output_jbuf jb; /* 16 KiB: not on the stack of a callback */
+    struct output_jbuf *j = &jb;
     char ca[64], sa[64];
     j->out = out;
     j->n = 0;
-    addr_str(f, f->client, ca, sizeof(ca));
-    addr_str(f, f->server, sa, sizeof(sa));
+    output_addr_str(f, f->client, ca, sizeof(ca));
+    output_addr_str(f, f->server, sa, sizeof(sa));
     const struct flow_dir *c = &f->d[FLOW_C2S], *s = &f->d[FLOW_S2C];
     const char *lb = f->af == 6 ? "[" : "", *rb = f->af == 6 ? "]:" : ":";
-    jb_key_u64(j, "{\"stream\":", f->id);
-    jb_str(j, ",\"client\":\"");
-    jb_str(j, lb);
-    jb_str(j, ca);
-    jb_key_u64(j, rb, f->cport);
-    jb_str(j, "\",\"server\":\"");
-    jb_str(j, lb);
-    jb_str(j, sa);
-    jb_key_u64(j, rb, f->sport);
-    jb_str(j, "\",\"client_addr\":\"");
-    jb_str(j, ca);
-    jb_key_u64(j, "\",\"client_port\":", f->cport);
-    jb_str(j, ",\"server_addr\":\"");
-    jb_str(j, sa);
-    jb_key_u64(j, "\",\"server_port\":", f->sport);
-    jb_str(j, ",\"first_ts\":");
-    jb_ts(j, f->first_ts_ns);
-    jb_str(j, ",\"last_ts\":");
-    jb_ts(j, f->last_ts_ns);
-    jb_str(j, ",\"duration\":");
-    jb_scaled(j, f->last_ts_ns - f->first_ts_ns, 9, 1e9);
-    jb_str(j, ",\"state\":\"");
-    jb_str(j, tcp_zeek_conn_state(f));
-    jb_str(j, "\",\"history\":");
-    jb_json_string(j, f->history);
-    jb_str(j, ",\"zeek_orig\":\"");
-    jb_str(j, f->zeek_orig == FLOW_C2S ? "client" : "server");
-    jb_str(j, "\",\"client_state\":\"");
-    jb_str(j, tcp_state_name(c->state));
-    jb_str(j, "\",\"server_state\":\"");
-    jb_str(j, tcp_state_name(s->state));
-    jb_str(j, "\",\"closed_by\":");
-    jb_str(j, by_name(f->closed_by));
-    jb_str(j, ",\"reset_by\":");
-    jb_str(j, by_name(f->reset_by));
-    jb_str(j, ",\"half_closed\":");
-    jb_str(j, bool_str(f->half_closed));
-    jb_str(j, ",\"midstream\":");
-    jb_str(j, bool_str(f->midstream));
-    jb_str(j, ",\"client_by_syn\":");
-    jb_str(j, bool_str(f->client_by_syn));
-    jb_str(j, ",\"handshake\":");
-    jb_str(j, bool_str(f->handshake_done));
-    jb_key_u64(j, ",\"pkts_c2s\":", c->pkts);
-    jb_key_u64(j, ",\"pkts_s2c\":", s->pkts);
-    jb_key_u64(j, ",\"bytes_c2s\":", c->bytes);
-    jb_key_u64(j, ",\"bytes_s2c\":", s->bytes);
-    jb_key_u64(j, ",\"retransmissions\":", (uint64_t)c->retrans + s->retrans);
-    jb_key_u64(j, ",\"dup_acks\":", (uint64_t)c->dup_acks + s->dup_acks);
-    jb_key_u64(j, ",\"window_updates\":", (uint64_t)c->window_updates + s->window_updates);
-    jb_key_u64(j, ",\"zero_windows\":", (uint64_t)c->zero_windows + s->zero_windows);
-    jb_key_u64(j, ",\"keep_alives\":", (uint64_t)c->keep_alives + s->keep_alives);
-    jb_key_u64(j, ",\"out_of_order\":", (uint64_t)c->out_of_order + s->out_of_order);
-    jb_str(j, ",\"rtt_ms\":");
+    output_jb_key_u64(j, "{\"stream\":", f->id);
+    output_jb_str(j, ",\"client\":\"");
+    output_jb_str(j, lb);
+    output_jb_str(j, ca);
+    output_jb_key_u64(j, rb, f->cport);
+    output_jb_str(j, "\",\"server\":\"");
+    output_jb_str(j, lb);
+    output_jb_str(j, sa);
+    output_jb_key_u64(j, rb, f->sport);
+    output_jb_str(j, "\",\"client_addr\":\"");
+    output_jb_str(j, ca);
+    output_jb_key_u64(j, "\",\"client_port\":", f->cport);
+    output_jb_str(j, ",\"server_addr\":\"");
+    output_jb_str(j, sa);
+    output_jb_key_u64(j, "\",\"server_port\":", f->sport);
+    output_jb_str(j, ",\"first_ts\":");
+    output_jb_ts(j, f->first_ts_ns);
+    output_jb_str(j, ",\"last_ts\":");
+    output_jb_ts(j, f->last_ts_ns);
+    output_jb_str(j, ",\"duration\":");
+    output_jb_scaled(j, f->last_ts_ns - f->first_ts_ns, 9, 1e9);
+    output_jb_str(j, ",\"state\":\"");
+    output_jb_str(j, tcp_zeek_conn_state(f));
+    output_jb_str(j, "\",\"history\":");
+    output_jb_json_string(j, f->history);
+    output_jb_str(j, ",\"zeek_orig\":\"");
+    output_jb_str(j, f->zeek_orig == FLOW_C2S ? "client" : "server");
+    output_jb_str(j, "\",\"client_state\":\"");
+    output_jb_str(j, tcp_state_name(c->state));
+    output_jb_str(j, "\",\"server_state\":\"");
+    output_jb_str(j, tcp_state_name(s->state));
+    output_jb_str(j, "\",\"closed_by\":");
+    output_jb_str(j, output_by_name(f->closed_by));
+    output_jb_str(j, ",\"reset_by\":");
+    output_jb_str(j, output_by_name(f->reset_by));
+    output_jb_str(j, ",\"half_closed\":");
+    output_jb_str(j, output_bool(f->half_closed));
+    output_jb_str(j, ",\"midstream\":");
+    output_jb_str(j, output_bool(f->midstream));
+    output_jb_str(j, ",\"client_by_syn\":");
+    output_jb_str(j, output_bool(f->client_by_syn));
+    output_jb_str(j, ",\"handshake\":");
+    output_jb_str(j, output_bool(f->handshake_done));
+    output_jb_key_u64(j, ",\"pkts_c2s\":", c->pkts);
+    output_jb_key_u64(j, ",\"pkts_s2c\":", s->pkts);
+    output_jb_key_u64(j, ",\"bytes_c2s\":", c->bytes);
+    output_jb_key_u64(j, ",\"bytes_s2c\":", s->bytes);
+    output_jb_key_u64(j, ",\"retransmissions\":", (uint64_t)c->retrans + s->retrans);
+    output_jb_key_u64(j, ",\"dup_acks\":", (uint64_t)c->dup_acks + s->dup_acks);
+    output_jb_key_u64(j, ",\"window_updates\":", (uint64_t)c->window_updates + s->window_updates);
+    output_jb_key_u64(j, ",\"zero_windows\":", (uint64_t)c->zero_windows + s->zero_windows);
+    output_jb_key_u64(j, ",\"keep_alives\":", (uint64_t)c->keep_alives + s->keep_alives);
+    output_jb_key_u64(j, ",\"out_of_order\":", (uint64_t)c->out_of_order + s->out_of_order);
+    output_jb_str(j, ",\"rtt_ms\":");
     if (f->rtt_ns >= 0)
-        jb_scaled(j, (uint64_t)f->rtt_ns, 6, 1e6);
+        output_jb_scaled(j, (uint64_t)f->rtt_ns, 6, 1e6);
     else
-        jb_str(j, "null");
-    jb_str(j, ",\"syn_options\":{\"client\":");
-    synopts_json(j, c);
-    jb_str(j, ",\"server\":");
-    synopts_json(j, s);
-    jb_str(j, "},\"c2s\":");
-    dir_json(j, c);
-    jb_str(j, ",\"s2c\":");
-    dir_json(j, s);
-    jb_str(j, ",");
-    http_json(j, f);
-    jb_str(j, "}\n");
+        output_jb_str(j, "null");
+    output_jb_str(j, ",\"syn_options\":{\"client\":");
+    output_synopts_json(j, c);
+    output_jb_str(j, ",\"server\":");
+    output_synopts_json(j, s);
+    output_jb_str(j, "},\"c2s\":");
+    output_dir_json(j, c);
+    output_jb_str(j, ",\"s2c\":");
+    output_dir_json(j, s);
+    output_jb_str(j, ",");
+    output_http_json(j, f);
+    output_jb_str(j, "}\n");
     fwrite(j->b, 1, j->n, out);
 }
 
@@ -548,7 +550,7 @@ void output_event_json(FILE *out, const struct engine_event *ev)
     ladder_endpoint_str(f->af, f->client, f->cport, c, sizeof(c));
     ladder_endpoint_str(f->af, f->server, f->sport, s, sizeof(s));
     fputs("{\"ts\":", out);
-    ts_json(out, ev->ts_ns);
+    output_ts_json(out, ev->ts_ns);
     fprintf(out,
             ",\"event\":\"%s\",\"stream\":%llu,\"client\":\"%s\",\"server\":\"%s\",\"from\":\"%s\"",
             engine_event_name(ev->type), (unsigned long long)f->id, c, s,
@@ -581,8 +583,8 @@ void output_event_json(FILE *out, const struct engine_event *ev)
     case ENGINE_EV_CLOSED:
         fprintf(out, ",\"state\":\"%s\",\"history\":", tcp_zeek_conn_state(f));
         output_json_string(out, f->history);
-        fprintf(out, ",\"closed_by\":%s,\"reset_by\":%s", by_name(f->closed_by),
-                by_name(f->reset_by));
+        fprintf(out, ",\"closed_by\":%s,\"reset_by\":%s", output_by_name(f->closed_by),
+                output_by_name(f->reset_by));
         break;
     default:
         break;
@@ -613,7 +615,7 @@ void output_ladder(FILE *out, const struct flow *f, int width)
     free(rows);
 }
 
-static int parse_port(const char *s, uint16_t *port)
+static int output_parse_port(const char *s, uint16_t *port)
 {
     char *end;
     long v = strtol(s, &end, 10);
@@ -627,7 +629,7 @@ int output_selector_match(const char *sel, const struct flow *f)
 {
     uint16_t port;
     if (*sel == ':') {
-        if (parse_port(sel + 1, &port) < 0)
+        if (output_parse_port(sel + 1, &port) < 0)
             return -1;
         return f->cport == port || f->sport == port;
     }
@@ -639,7 +641,7 @@ int output_selector_match(const char *sel, const struct flow *f)
             return -1;
         return f->id == id;
     }
-    if (parse_port(colon + 1, &port) < 0)
+    if (output_parse_port(colon + 1, &port) < 0)
         return -1;
     char host[64];
     size_t hl = (size_t)(colon - sel);

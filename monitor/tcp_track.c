@@ -8,17 +8,17 @@
 
 #include <string.h>
 
-#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
-#define SEQ_LE(a, b) ((int32_t)((a) - (b)) <= 0)
-#define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
-#define SEQ_GE(a, b) ((int32_t)((a) - (b)) >= 0)
+#define TCP_TRACK_SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
+#define TCP_TRACK_SEQ_LE(a, b) ((int32_t)((a) - (b)) <= 0)
+#define TCP_TRACK_SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
+#define TCP_TRACK_SEQ_GE(a, b) ((int32_t)((a) - (b)) >= 0)
 
 /* ---------------------------------------------------------------------- */
 /* Wireshark: window scaling and tcp_analyze_sequence_number()            */
 /* ---------------------------------------------------------------------- */
 
 /* SYN options: record them and settle window scaling like Wireshark does. */
-static void ws_syn_options(struct flow *f, enum flow_dir_id dir, const struct decoded *p)
+static void tcp_track_ws_syn_options(struct flow *f, enum flow_dir_id dir, const struct decoded *p)
 {
     struct flow_dir *fwd = &f->d[dir], *rev = &f->d[!dir];
     const struct tcp_opts *o = &p->opts;
@@ -52,15 +52,15 @@ static void ws_syn_options(struct flow *f, enum flow_dir_id dir, const struct de
     }
 }
 
-static uint32_t ws_scaled_window(const struct flow_dir *fwd, const struct decoded *p)
+static uint32_t tcp_track_ws_window(const struct flow_dir *fwd, const struct decoded *p)
 {
     if (!(p->flags & TH_SYN) && fwd->win_shift >= 0)
         return (uint32_t)p->win << fwd->win_shift;
     return p->win;
 }
 
-static void ws_analyze(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
-                       uint32_t window, uint16_t *marks)
+static void tcp_track_ws_analyze(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
+                                 uint32_t window, uint16_t *marks)
 {
     struct flow_dir *fwd = &f->d[dir], *rev = &f->d[!dir];
     uint32_t seq = p->seq, ack = p->ack, seglen = p->payload_len;
@@ -84,7 +84,7 @@ static void ws_analyze(struct flow *f, enum flow_dir_id dir, const struct decode
     }
     if (window == 0 && !(flags & (TH_RST | TH_FIN | TH_SYN)))
         m |= SEG_ZERO_WIN;
-    if (fwd->next_seq && SEQ_GT(seq, fwd->next_seq) && !(flags & TH_RST))
+    if (fwd->next_seq && TCP_TRACK_SEQ_GT(seq, fwd->next_seq) && !(flags & TH_RST))
         m |= SEG_LOST;
     if (seglen <= 1 && seq == fwd->next_seq - 1 && !(flags & (TH_SYN | TH_FIN | TH_RST)))
         m |= SEG_KEEPALIVE;
@@ -114,7 +114,7 @@ finished_fwd:
         fwd->ws_dupacknum = 0;
 
     /* ACKed unseen segment: only bookkeeping matters to later decisions. */
-    if (rev->max_seq_acked && SEQ_GT(ack, rev->max_seq_acked) && (flags & TH_ACK)) {
+    if (rev->max_seq_acked && TCP_TRACK_SEQ_GT(ack, rev->max_seq_acked) && (flags & TH_ACK)) {
         if (rev->max_seq_acked > rev->next_seq)
             rev->max_seq_acked = rev->next_seq;
         else
@@ -122,12 +122,12 @@ finished_fwd:
     }
 
     if (seglen > 0 || (flags & (TH_SYN | TH_FIN))) {
-        int not_advanced = fwd->next_seq && SEQ_LT(seq, fwd->next_seq);
+        int not_advanced = fwd->next_seq && TCP_TRACK_SEQ_LT(seq, fwd->next_seq);
         if (m & SEG_KEEPALIVE)
             goto finished_rexmit;
         if (seglen > 1 && fwd->next_seq - 1 == seq)
             not_advanced = 0;
-        if (seglen > 0 && rev->last_ack && SEQ_LE(seq + seglen, rev->last_ack)) {
+        if (seglen > 0 && rev->last_ack && TCP_TRACK_SEQ_LE(seq + seglen, rev->last_ack)) {
             m |= SEG_SPURIOUS | SEG_RETRANS;
             goto finished_rexmit;
         }
@@ -153,7 +153,7 @@ finished_rexmit:;
         if (flags & (TH_SYN | TH_FIN))
             nextseq++;
     }
-    if (SEQ_GT(nextseq, fwd->next_seq) || !fwd->next_seq) {
+    if (TCP_TRACK_SEQ_GT(nextseq, fwd->next_seq) || !fwd->next_seq) {
         if (!(m & SEG_ZWP)) {
             fwd->next_seq = nextseq;
             fwd->next_seq_known = 1;
@@ -197,7 +197,7 @@ finished_rexmit:;
 /* Observer state machine (RFC 9293 states as seen from the wire)          */
 /* ---------------------------------------------------------------------- */
 
-static void set_state(struct flow_dir *d, enum tcp_state s, uint8_t *events)
+static void tcp_track_set_state(struct flow_dir *d, enum tcp_state s, uint8_t *events)
 {
     if (d->state != s) {
         d->state = s;
@@ -205,27 +205,27 @@ static void set_state(struct flow_dir *d, enum tcp_state s, uint8_t *events)
     }
 }
 
-static int is_open_state(enum tcp_state s)
+static int tcp_track_is_open(enum tcp_state s)
 {
     return s == TCPS_ESTABLISHED || s == TCPS_SYN_RECEIVED || s == TCPS_SYN_SENT ||
            s == TCPS_UNKNOWN || s == TCPS_LISTEN;
 }
 
-static int is_done_state(enum tcp_state s)
+static int tcp_track_is_done(enum tcp_state s)
 {
     return s == TCPS_CLOSED || s == TCPS_TIME_WAIT;
 }
 
-static void observe_states(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
-                           uint8_t *events)
+static void tcp_track_states(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
+                             uint8_t *events)
 {
     struct flow_dir *x = &f->d[dir], *y = &f->d[!dir];
     uint8_t fl = p->flags;
 
     if (fl & TH_RST) {
         if (x->state != TCPS_CLOSED || y->state != TCPS_CLOSED) {
-            set_state(x, TCPS_CLOSED, events);
-            set_state(y, TCPS_CLOSED, events);
+            tcp_track_set_state(x, TCPS_CLOSED, events);
+            tcp_track_set_state(y, TCPS_CLOSED, events);
         }
         return;
     }
@@ -233,60 +233,60 @@ static void observe_states(struct flow *f, enum flow_dir_id dir, const struct de
         if (!(fl & TH_ACK)) {
             if (x->state == TCPS_UNKNOWN || x->state == TCPS_CLOSED || x->state == TCPS_SYN_SENT ||
                 x->state == TCPS_TIME_WAIT)
-                set_state(x, TCPS_SYN_SENT, events);
+                tcp_track_set_state(x, TCPS_SYN_SENT, events);
             if (y->state == TCPS_UNKNOWN)
-                set_state(y, TCPS_LISTEN, events);
+                tcp_track_set_state(y, TCPS_LISTEN, events);
             else if (y->state == TCPS_SYN_SENT) /* simultaneous open */
-                set_state(y, TCPS_SYN_RECEIVED, events);
+                tcp_track_set_state(y, TCPS_SYN_RECEIVED, events);
         } else {
             if (x->state == TCPS_UNKNOWN || x->state == TCPS_LISTEN || x->state == TCPS_SYN_SENT)
-                set_state(x, TCPS_SYN_RECEIVED, events);
+                tcp_track_set_state(x, TCPS_SYN_RECEIVED, events);
             if (y->state == TCPS_SYN_SENT || y->state == TCPS_UNKNOWN)
-                set_state(y, TCPS_ESTABLISHED, events);
+                tcp_track_set_state(y, TCPS_ESTABLISHED, events);
         }
     } else if (x->state == TCPS_UNKNOWN && y->state == TCPS_UNKNOWN) {
         /* Picked up mid-stream: both sides must have been established. */
         f->midstream = 1;
-        set_state(x, TCPS_ESTABLISHED, events);
-        set_state(y, TCPS_ESTABLISHED, events);
+        tcp_track_set_state(x, TCPS_ESTABLISHED, events);
+        tcp_track_set_state(y, TCPS_ESTABLISHED, events);
     } else if (x->state == TCPS_UNKNOWN) {
-        set_state(x, TCPS_ESTABLISHED, events);
+        tcp_track_set_state(x, TCPS_ESTABLISHED, events);
     }
 
     /* The ACK part: what of y's sequence space does x acknowledge? */
     if (fl & TH_ACK) {
         if (y->state == TCPS_SYN_RECEIVED && !(fl & TH_SYN) && y->isn_known &&
-            SEQ_GT(p->ack, y->isn)) {
-            set_state(y, TCPS_ESTABLISHED, events);
+            TCP_TRACK_SEQ_GT(p->ack, y->isn)) {
+            tcp_track_set_state(y, TCPS_ESTABLISHED, events);
             if (x->state == TCPS_SYN_SENT || x->state == TCPS_SYN_RECEIVED)
-                set_state(x, TCPS_ESTABLISHED, events);
+                tcp_track_set_state(x, TCPS_ESTABLISHED, events);
         }
-        if (y->fin_seen && SEQ_GT(p->ack, y->fin_seq)) {
+        if (y->fin_seen && TCP_TRACK_SEQ_GT(p->ack, y->fin_seq)) {
             if (y->state == TCPS_FIN_WAIT_1)
-                set_state(y, TCPS_FIN_WAIT_2, events);
+                tcp_track_set_state(y, TCPS_FIN_WAIT_2, events);
             else if (y->state == TCPS_CLOSING)
-                set_state(y, TCPS_TIME_WAIT, events);
+                tcp_track_set_state(y, TCPS_TIME_WAIT, events);
             else if (y->state == TCPS_LAST_ACK)
-                set_state(y, TCPS_CLOSED, events);
+                tcp_track_set_state(y, TCPS_CLOSED, events);
         }
     }
     if (fl & TH_FIN) {
         /* A FIN that does not acknowledge the peer's FIN crossed it on the
          * wire: a simultaneous close, so x goes through CLOSING. */
-        int crossed = y->fin_seen && (!(fl & TH_ACK) || !SEQ_GT(p->ack, y->fin_seq));
+        int crossed = y->fin_seen && (!(fl & TH_ACK) || !TCP_TRACK_SEQ_GT(p->ack, y->fin_seq));
         if (x->state == TCPS_CLOSE_WAIT && crossed)
-            set_state(x, TCPS_CLOSING, events);
+            tcp_track_set_state(x, TCPS_CLOSING, events);
         else if (x->state == TCPS_CLOSE_WAIT)
-            set_state(x, TCPS_LAST_ACK, events);
-        else if (is_open_state(x->state))
-            set_state(x, TCPS_FIN_WAIT_1, events);
+            tcp_track_set_state(x, TCPS_LAST_ACK, events);
+        else if (tcp_track_is_open(x->state))
+            tcp_track_set_state(x, TCPS_FIN_WAIT_1, events);
         /* y receives the FIN. */
-        if (is_open_state(y->state))
-            set_state(y, TCPS_CLOSE_WAIT, events);
+        if (tcp_track_is_open(y->state))
+            tcp_track_set_state(y, TCPS_CLOSE_WAIT, events);
         else if (y->state == TCPS_FIN_WAIT_1)
-            set_state(y, TCPS_CLOSING, events);
+            tcp_track_set_state(y, TCPS_CLOSING, events);
         else if (y->state == TCPS_FIN_WAIT_2)
-            set_state(y, TCPS_TIME_WAIT, events);
+            tcp_track_set_state(y, TCPS_TIME_WAIT, events);
     }
 }
 
@@ -294,16 +294,16 @@ static void observe_states(struct flow *f, enum flow_dir_id dir, const struct de
 /* Zeek: endpoint states, history letters, conn_state                     */
 /* ---------------------------------------------------------------------- */
 
-#define HIST_SYN_PKT        0x001
-#define HIST_FIN_PKT        0x002
-#define HIST_RST_PKT        0x004
-#define HIST_FIN_RST_PKT    0x008
-#define HIST_DATA_PKT       0x010
-#define HIST_ACK_PKT        0x020
-#define HIST_MULTI_FLAG_PKT 0x040
+#define TCP_TRACK_HIST_SYN        0x001
+#define TCP_TRACK_HIST_FIN        0x002
+#define TCP_TRACK_HIST_RST        0x004
+#define TCP_TRACK_HIST_FIN_RST    0x008
+#define TCP_TRACK_HIST_DATA       0x010
+#define TCP_TRACK_HIST_ACK        0x020
+#define TCP_TRACK_HIST_MULTI_FLAG 0x040
 
 /* Zeek's likely_server_ports from the default analyzers' registered ports. */
-static const uint16_t zeek_server_ports[] = {
+static const uint16_t tcp_track_zeek_server_ports[] = {
     21,   22,   23,   25,   53,   67,   69,   80,   81,   88,   110,  111,  123,  135,   137,  139,
     143,  161,  162,  179,  389,  443,  445,  502,  512,  513,  514,  563,  585,  587,   614,  631,
     636,  989,  990,  992,  993,  995,  1080, 1723, 1812, 2049, 2811, 3128, 3306, 3389,  5060, 5222,
@@ -312,13 +312,14 @@ static const uint16_t zeek_server_ports[] = {
 
 int tcp_zeek_likely_server_port(uint16_t port)
 {
-    for (size_t i = 0; i < sizeof(zeek_server_ports) / sizeof(zeek_server_ports[0]); i++)
-        if (zeek_server_ports[i] == port)
+    for (size_t i = 0;
+         i < sizeof(tcp_track_zeek_server_ports) / sizeof(tcp_track_zeek_server_ports[0]); i++)
+        if (tcp_track_zeek_server_ports[i] == port)
             return 1;
     return 0;
 }
 
-static void z_add(struct flow *f, char c)
+static void tcp_track_z_add(struct flow *f, char c)
 {
     if ((size_t)f->history_len + 1 < sizeof(f->history)) {
         f->history[f->history_len++] = c;
@@ -326,45 +327,45 @@ static void z_add(struct flow *f, char c)
     }
 }
 
-static int z_is_orig(const struct flow *f, enum flow_dir_id dir)
+static int tcp_track_z_is_orig(const struct flow *f, enum flow_dir_id dir)
 {
     return (uint8_t)dir == f->zeek_orig;
 }
 
-static char z_code(const struct flow *f, enum flow_dir_id dir, char upper)
+static char tcp_track_z_code(const struct flow *f, enum flow_dir_id dir, char upper)
 {
-    return z_is_orig(f, dir) ? upper : (char)(upper - 'A' + 'a');
+    return tcp_track_z_is_orig(f, dir) ? upper : (char)(upper - 'A' + 'a');
 }
 
 /* Zeek's Connection::CheckHistory: true if the letter was already recorded. */
-static int z_check(struct flow *f, enum flow_dir_id dir, uint32_t mask, char upper)
+static int tcp_track_z_check(struct flow *f, enum flow_dir_id dir, uint32_t mask, char upper)
 {
-    if (!z_is_orig(f, dir))
+    if (!tcp_track_z_is_orig(f, dir))
         mask <<= 16;
     if (!(f->zeek_hist_seen & mask)) {
         f->zeek_hist_seen |= mask;
-        z_add(f, z_code(f, dir, upper));
+        tcp_track_z_add(f, tcp_track_z_code(f, dir, upper));
         return 0;
     }
     return 1;
 }
 
 /* Logarithmic letters: recorded at the 1st, 10th, 100th ... event. */
-enum { ZL_C = 0, ZL_G, ZL_T, ZL_W };
+enum { TCP_TRACK_ZL_C = 0, TCP_TRACK_ZL_G, TCP_TRACK_ZL_T, TCP_TRACK_ZL_W };
 
-static void z_scaled(struct flow *f, enum flow_dir_id dir, int which, char upper)
+static void tcp_track_z_scaled(struct flow *f, enum flow_dir_id dir, int which, char upper)
 {
     struct flow_dir *d = &f->d[dir];
     if (d->z_log_next[which] == 0)
         d->z_log_next[which] = 1;
     if (++d->z_log_count[which] == d->z_log_next[which]) {
-        z_add(f, z_code(f, dir, upper));
+        tcp_track_z_add(f, tcp_track_z_code(f, dir, upper));
         if (d->z_log_next[which] < UINT32_MAX / 10)
             d->z_log_next[which] *= 10;
     }
 }
 
-static void z_set_state(struct flow_dir *d, enum zeek_ep_state s)
+static void tcp_track_z_set_state(struct flow_dir *d, enum zeek_ep_state s)
 {
     if (d->zstate != s) {
         d->zprev_state = d->zstate;
@@ -373,7 +374,7 @@ static void z_set_state(struct flow_dir *d, enum zeek_ep_state s)
 }
 
 /* The first packet decides Zeek's originator (TCPAnalyzer::WantConnection). */
-static void z_first_packet(struct flow *f, enum flow_dir_id dir, const struct decoded *p)
+static void tcp_track_z_first_packet(struct flow *f, enum flow_dir_id dir, const struct decoded *p)
 {
     f->zeek_orig = (uint8_t)dir;
     if (!(p->flags & TH_SYN) || (p->flags & TH_ACK)) {
@@ -387,13 +388,13 @@ static void z_first_packet(struct flow *f, enum flow_dir_id dir, const struct de
         if (flip) {
             f->zeek_orig = (uint8_t)!dir;
             f->zeek_flipped = 1;
-            z_add(f, '^');
+            tcp_track_z_add(f, '^');
         }
     }
 }
 
-static void z_state_machine(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
-                            int is_orig)
+static void tcp_track_z_state_machine(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
+                                      int is_orig)
 {
     struct flow_dir *ep = &f->d[dir], *peer = &f->d[!dir];
     struct flow_dir *orig = &f->d[f->zeek_orig];
@@ -403,64 +404,64 @@ static void z_state_machine(struct flow *f, enum flow_dir_id dir, const struct d
     case ZEEK_INACTIVE:
         if (fl & TH_SYN) {
             if (is_orig) {
-                z_set_state(ep, (fl & TH_ACK) ? ZEEK_SYN_ACK_SENT : ZEEK_SYN_SENT);
+                tcp_track_z_set_state(ep, (fl & TH_ACK) ? ZEEK_SYN_ACK_SENT : ZEEK_SYN_SENT);
             } else {
                 if (!(fl & TH_ACK) && peer->zstate == ZEEK_SYN_ACK_SENT &&
                     p->seq == ep->z_start_seq) {
                     /* SYN / SYN-ACK reversal: Zeek flips the roles. */
                     f->zeek_orig = (uint8_t)dir;
                     f->zeek_flipped = !f->zeek_flipped;
-                    z_add(f, '^');
-                    z_set_state(peer, ZEEK_ESTABLISHED);
+                    tcp_track_z_add(f, '^');
+                    tcp_track_z_set_state(peer, ZEEK_ESTABLISHED);
                 }
                 if (peer->zstate == ZEEK_SYN_SENT)
-                    z_set_state(peer, ZEEK_ESTABLISHED);
-                z_set_state(ep, ZEEK_ESTABLISHED);
+                    tcp_track_z_set_state(peer, ZEEK_ESTABLISHED);
+                tcp_track_z_set_state(ep, ZEEK_ESTABLISHED);
             }
         }
         if (fl & TH_FIN)
-            z_set_state(ep, ZEEK_CLOSED);
+            tcp_track_z_set_state(ep, ZEEK_CLOSED);
         if (fl & TH_RST)
-            z_set_state(ep, ZEEK_RESET);
+            tcp_track_z_set_state(ep, ZEEK_RESET);
         if (ep->zstate == ZEEK_INACTIVE) {
             if (!is_orig && p->payload_len == 0 && orig->zstate == ZEEK_SYN_SENT)
                 ; /* an ACK before the SYN reply: not a partial connection */
             else if ((fl & TH_ACK) && peer->zstate == ZEEK_ESTABLISHED)
-                z_set_state(ep, ZEEK_ESTABLISHED);
+                tcp_track_z_set_state(ep, ZEEK_ESTABLISHED);
             else
-                z_set_state(ep, ZEEK_PARTIAL);
+                tcp_track_z_set_state(ep, ZEEK_PARTIAL);
         }
         break;
     case ZEEK_SYN_SENT:
     case ZEEK_SYN_ACK_SENT:
         if (fl & TH_FIN)
-            z_set_state(ep, ZEEK_CLOSED);
+            tcp_track_z_set_state(ep, ZEEK_CLOSED);
         if (fl & TH_RST)
-            z_set_state(ep, ZEEK_RESET);
+            tcp_track_z_set_state(ep, ZEEK_RESET);
         break;
     case ZEEK_ESTABLISHED:
     case ZEEK_PARTIAL:
         if ((fl & TH_SYN) && ep->zstate == ZEEK_PARTIAL && peer->zstate == ZEEK_INACTIVE &&
             !(fl & TH_ACK))
-            z_set_state(ep, ZEEK_SYN_SENT);
+            tcp_track_z_set_state(ep, ZEEK_SYN_SENT);
         if ((fl & TH_FIN) && !(fl & TH_RST)) {
-            z_set_state(ep, ZEEK_CLOSED);
+            tcp_track_z_set_state(ep, ZEEK_CLOSED);
             if (peer->zstate == ZEEK_RESET && peer->zprev_state == ZEEK_CLOSED)
-                z_set_state(peer, ZEEK_CLOSED);
+                tcp_track_z_set_state(peer, ZEEK_CLOSED);
         }
         if (fl & TH_RST)
-            z_set_state(ep, ZEEK_RESET);
+            tcp_track_z_set_state(ep, ZEEK_RESET);
         break;
     case ZEEK_CLOSED:
         if ((fl & TH_RST) && peer->zstate != ZEEK_CLOSED)
-            z_set_state(ep, ZEEK_RESET);
+            tcp_track_z_set_state(ep, ZEEK_RESET);
         break;
     case ZEEK_RESET:
         break;
     }
 }
 
-static void zeek_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p)
+static void tcp_track_zeek_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p)
 {
     struct flow_dir *ep = &f->d[dir], *peer = &f->d[!dir];
     uint8_t fl = p->flags;
@@ -468,8 +469,8 @@ static void zeek_observe(struct flow *f, enum flow_dir_id dir, const struct deco
     int syn = (fl & TH_SYN) != 0, fin = (fl & TH_FIN) != 0, rst = (fl & TH_RST) != 0;
 
     if (f->d[0].pkts + f->d[1].pkts == 1)
-        z_first_packet(f, dir, p);
-    int is_orig = z_is_orig(f, dir);
+        tcp_track_z_first_packet(f, dir, p);
+    int is_orig = tcp_track_z_is_orig(f, dir);
 
     int32_t seg_len = (int32_t)len + syn + fin - (rst ? (int32_t)len : 0);
     uint32_t seq_past = p->seq + (uint32_t)seg_len;
@@ -514,36 +515,37 @@ static void zeek_observe(struct flow *f, enum flow_dir_id dir, const struct deco
     int bits = syn + fin + rst;
     if (bits > 1) {
         if (fin && rst)
-            z_check(f, dir, HIST_FIN_RST_PKT, 'I');
+            tcp_track_z_check(f, dir, TCP_TRACK_HIST_FIN_RST, 'I');
         else
-            z_check(f, dir, HIST_MULTI_FLAG_PKT, 'Q');
+            tcp_track_z_check(f, dir, TCP_TRACK_HIST_MULTI_FLAG, 'Q');
     } else if (bits == 1) {
         if (syn) {
             char code = (fl & TH_ACK) ? 'H' : 'S';
-            if (z_check(f, dir, HIST_SYN_PKT, code) && rel_seq != ep->z_last_seq[0])
-                z_add(f, z_code(f, dir, code));
+            if (tcp_track_z_check(f, dir, TCP_TRACK_HIST_SYN, code) && rel_seq != ep->z_last_seq[0])
+                tcp_track_z_add(f, tcp_track_z_code(f, dir, code));
             ep->z_last_seq[0] = rel_seq;
         }
         if (fin) {
-            if (z_check(f, dir, HIST_FIN_PKT, 'F') && rel_seq + len != ep->z_last_seq[1])
-                z_add(f, z_code(f, dir, 'F'));
+            if (tcp_track_z_check(f, dir, TCP_TRACK_HIST_FIN, 'F') &&
+                rel_seq + len != ep->z_last_seq[1])
+                tcp_track_z_add(f, tcp_track_z_code(f, dir, 'F'));
             ep->z_last_seq[1] = rel_seq + len;
         }
         if (rst) {
-            if (z_check(f, dir, HIST_RST_PKT, 'R') && rel_seq != ep->z_last_seq[2])
-                z_add(f, z_code(f, dir, 'R'));
+            if (tcp_track_z_check(f, dir, TCP_TRACK_HIST_RST, 'R') && rel_seq != ep->z_last_seq[2])
+                tcp_track_z_add(f, tcp_track_z_code(f, dir, 'R'));
             ep->z_last_seq[2] = rel_seq;
         }
     } else {
         if (len)
-            z_check(f, dir, HIST_DATA_PKT, 'D');
+            tcp_track_z_check(f, dir, TCP_TRACK_HIST_DATA, 'D');
         else if (fl & TH_ACK)
-            z_check(f, dir, HIST_ACK_PKT, 'A');
+            tcp_track_z_check(f, dir, TCP_TRACK_HIST_ACK, 'A');
     }
 
     /* update_window: zero windows */
     if (p->win == 0 && !rst && peer->zstate != ZEEK_CLOSED && ep->zstate != ZEEK_RESET)
-        z_scaled(f, dir, ZL_W, 'W');
+        tcp_track_z_scaled(f, dir, TCP_TRACK_ZL_W, 'W');
 
     if (fin) {
         ep->z_fin_cnt++;
@@ -581,9 +583,9 @@ static void zeek_observe(struct flow *f, enum flow_dir_id dir, const struct deco
     else if (delta_last > 0)
         ep->z_last_seq_ep = seq_past;
     else if (len > 0)
-        z_scaled(f, dir, ZL_T, 'T');
+        tcp_track_z_scaled(f, dir, TCP_TRACK_ZL_T, 'T');
 
-    z_state_machine(f, dir, p, is_orig);
+    tcp_track_z_state_machine(f, dir, p, is_orig);
 
     /* Content gaps: the peer acknowledged data of ours never seen. Zeek
      * reassembles only once there is payload, and ignores gaps revealed at
@@ -595,29 +597,30 @@ static void zeek_observe(struct flow *f, enum flow_dir_id dir, const struct deco
     if (len > 0 && !rst && p->payload_caplen >= len) {
         if (ep->z_reassem == 0)
             ep->z_reassem = 1;
-        if (SEQ_LE(data_seq, ep->z_reassem) && SEQ_GT(data_seq + len, ep->z_reassem))
+        if (TCP_TRACK_SEQ_LE(data_seq, ep->z_reassem) &&
+            TCP_TRACK_SEQ_GT(data_seq + len, ep->z_reassem))
             ep->z_reassem = data_seq + len;
     }
     if ((fl & TH_ACK) && f->zeek_reassembling && rel_ack) {
         uint32_t up_to = rel_ack;
         if (peer->z_fin_cnt > 0) {
             uint32_t fin_rel = peer->z_last_seq[3];
-            if (SEQ_GE(up_to, fin_rel))
+            if (TCP_TRACK_SEQ_GE(up_to, fin_rel))
                 up_to = fin_rel - 1;
         }
         if (peer->z_reassem == 0)
             peer->z_reassem = 1;
-        if (SEQ_GT(up_to, peer->z_reassem)) {
+        if (TCP_TRACK_SEQ_GT(up_to, peer->z_reassem)) {
             int partial_start = up_to <= 2 && (f->midstream || !f->client_by_syn);
             if (!partial_start && peer->zstate == ZEEK_ESTABLISHED &&
                 ep->zstate == ZEEK_ESTABLISHED)
-                z_scaled(f, (enum flow_dir_id) !dir, ZL_G, 'G');
+                tcp_track_z_scaled(f, (enum flow_dir_id) !dir, TCP_TRACK_ZL_G, 'G');
             peer->z_reassem = up_to;
         }
     }
 }
 
-static const char *zeek_conn_state(const struct flow *f)
+static const char *tcp_track_zeek_conn_state_of(const struct flow *f)
 {
     const struct flow_dir *o = &f->d[f->zeek_orig], *r = &f->d[!f->zeek_orig];
     enum zeek_ep_state os = o->zstate, rs = r->zstate;
@@ -663,14 +666,14 @@ static const char *zeek_conn_state(const struct flow *f)
 }
 
 /* Zeek's TCP_Endpoint::Size(): bytes of sequence space, SYN/FIN excluded. */
-static uint64_t zeek_size(const struct flow_dir *d, const struct flow_dir *peer)
+static uint64_t tcp_track_zeek_size(const struct flow_dir *d, const struct flow_dir *peer)
 {
     if (d->zprev_state == ZEEK_SYN_SENT && d->zstate == ZEEK_RESET &&
         peer->zstate == ZEEK_INACTIVE && d->z_ack_seq != d->z_start_seq)
         return 0;
     uint32_t last = d->z_last_seq_ep - d->z_start_seq;
     uint32_t ack = d->z_ack_seq - d->z_start_seq;
-    uint64_t size = SEQ_GT(d->z_last_seq_ep, d->z_ack_seq) ? last : ack;
+    uint64_t size = TCP_TRACK_SEQ_GT(d->z_last_seq_ep, d->z_ack_seq) ? last : ack;
     if (size)
         size--;
     if (d->z_fin_cnt && size)
@@ -680,7 +683,7 @@ static uint64_t zeek_size(const struct flow_dir *d, const struct flow_dir *peer)
 
 const char *tcp_zeek_conn_state(const struct flow *f)
 {
-    return zeek_conn_state(f);
+    return tcp_track_zeek_conn_state_of(f);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -700,13 +703,13 @@ void tcp_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
     f->last_ts_ns = p->ts_ns;
 
     if (fl & TH_SYN)
-        ws_syn_options(f, dir, p);
-    uint32_t win = ws_scaled_window(x, p);
+        tcp_track_ws_syn_options(f, dir, p);
+    uint32_t win = tcp_track_ws_window(x, p);
     x->win_raw = p->win;
     x->win = win;
     x->win_known = 1;
 
-    ws_analyze(f, dir, p, win, &out->marks);
+    tcp_track_ws_analyze(f, dir, p, win, &out->marks);
 
     /* Handshake times and RTT (SYN -> SYN/ACK -> ACK). */
     const struct flow_dir *cl = &f->d[FLOW_C2S], *sv = &f->d[FLOW_S2C];
@@ -731,7 +734,7 @@ void tcp_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
         out->marks |= SEG_HANDSHAKE_DONE;
     }
 
-    observe_states(f, dir, p, &out->events);
+    tcp_track_states(f, dir, p, &out->events);
 
     if ((fl & TH_FIN) && !x->fin_seen) {
         x->fin_seen = 1;
@@ -753,14 +756,15 @@ void tcp_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
         f->closed = 1;
     /* "closed" is reported once both endpoints are done: after the last ACK
      * of a FIN exchange (CLOSED / TIME_WAIT on both sides) or on a RST. */
-    if (f->closed && !f->close_reported && is_done_state(x->state) && is_done_state(y->state)) {
+    if (f->closed && !f->close_reported && tcp_track_is_done(x->state) &&
+        tcp_track_is_done(y->state)) {
         f->close_reported = 1;
         out->events |= TCP_EV_CLOSED;
     }
 
-    zeek_observe(f, dir, p);
-    f->d[0].zsize = zeek_size(&f->d[0], &f->d[1]);
-    f->d[1].zsize = zeek_size(&f->d[1], &f->d[0]);
+    tcp_track_zeek_observe(f, dir, p);
+    f->d[0].zsize = tcp_track_zeek_size(&f->d[0], &f->d[1]);
+    f->d[1].zsize = tcp_track_zeek_size(&f->d[1], &f->d[0]);
 
     out->rel_seq = x->isn_known ? p->seq - x->isn : p->seq;
     out->rel_ack = (fl & TH_ACK) && y->isn_known ? p->ack - y->isn : 0;
