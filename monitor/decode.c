@@ -37,7 +37,7 @@ const char *decode_status_name(enum decode_status s)
     return (unsigned)s < DECODE_STATUS_COUNT ? decode_status_names[s] : "?";
 }
 
-int decode_status_class(enum decode_status s)
+enum decode_class decode_status_class(enum decode_status s)
 {
     switch (s) {
     case DECODE_OK:
@@ -74,12 +74,12 @@ int decode_dlt_supported(int dlt)
     }
 }
 
-void decode_tcp_options(const uint8_t *p, uint32_t len, struct tcp_opts *o)
+void decode_tcp_options(const uint8_t *p, uint32_t len, struct decode_tcp_opts *o)
 {
     uint32_t i = 0;
     /* NOP NOP TS: what Linux puts on nearly every segment, decoded as the loop would. */
     if (len == 12 && p[0] == 1 && p[1] == 1 && p[2] == 8 && p[3] == 10) {
-        o->present |= TCPOPT_F_TS;
+        o->present |= DECODE_OPT_TS;
         o->tsval = decode_rd32(p + 4);
         o->tsecr = decode_rd32(p + 8);
         return;
@@ -106,29 +106,29 @@ void decode_tcp_options(const uint8_t *p, uint32_t len, struct tcp_opts *o)
         switch (kind) {
         case 2: /* MSS */
             if (vlen == 2) {
-                o->present |= TCPOPT_F_MSS;
+                o->present |= DECODE_OPT_MSS;
                 o->mss = decode_rd16(v);
             } else
                 o->malformed = 1;
             break;
         case 3: /* window scale */
             if (vlen == 1) {
-                o->present |= TCPOPT_F_WS;
+                o->present |= DECODE_OPT_WS;
                 o->wscale = v[0];
             } else
                 o->malformed = 1;
             break;
         case 4: /* SACK permitted */
             if (vlen == 0)
-                o->present |= TCPOPT_F_SACK_PERM;
+                o->present |= DECODE_OPT_SACK_PERM;
             else
                 o->malformed = 1;
             break;
         case 5: /* SACK blocks */
             if (vlen % 8 == 0 && vlen > 0) {
-                o->present |= TCPOPT_F_SACK;
+                o->present |= DECODE_OPT_SACK;
                 o->nsack = 0;
-                for (uint32_t k = 0; k + 8 <= vlen && o->nsack < TCPOPT_SACK_MAX; k += 8) {
+                for (uint32_t k = 0; k + 8 <= vlen && o->nsack < DECODE_SACK_MAX; k += 8) {
                     o->sack[o->nsack][0] = decode_rd32(v + k);
                     o->sack[o->nsack][1] = decode_rd32(v + k + 4);
                     o->nsack++;
@@ -138,18 +138,18 @@ void decode_tcp_options(const uint8_t *p, uint32_t len, struct tcp_opts *o)
             break;
         case 8: /* timestamps */
             if (vlen == 8) {
-                o->present |= TCPOPT_F_TS;
+                o->present |= DECODE_OPT_TS;
                 o->tsval = decode_rd32(v);
                 o->tsecr = decode_rd32(v + 4);
             } else
                 o->malformed = 1;
             break;
         case 30: /* MPTCP */
-            o->present |= TCPOPT_F_MPTCP;
+            o->present |= DECODE_OPT_MPTCP;
             break;
         case 34: /* TCP Fast Open cookie (RFC 7413): empty = request */
             if (vlen <= 16 && (vlen == 0 || vlen >= 4)) {
-                o->present |= TCPOPT_F_TFO;
+                o->present |= DECODE_OPT_TFO;
                 o->tfo_len = (uint8_t)vlen;
                 memcpy(o->tfo_cookie, v, vlen);
             } else
@@ -164,7 +164,7 @@ void decode_tcp_options(const uint8_t *p, uint32_t len, struct tcp_opts *o)
 
 /* TCP header at p; ip_plen is the IP payload length (from the IP header). */
 static enum decode_status decode_tcp(const uint8_t *p, uint32_t avail, uint32_t ip_plen,
-                                     struct decoded *d)
+                                     struct decode_seg *d)
 {
     if (avail < 20)
         return ip_plen < 20 ? DECODE_BAD_TCP : DECODE_TRUNC_TCP;
@@ -191,7 +191,7 @@ static enum decode_status decode_tcp(const uint8_t *p, uint32_t avail, uint32_t 
 }
 
 static enum decode_status decode_ipv4(const uint8_t *p, uint32_t avail, uint32_t wire,
-                                      struct decoded *d)
+                                      struct decode_seg *d)
 {
     if (avail < 20)
         return DECODE_TRUNC_IP;
@@ -221,7 +221,7 @@ static enum decode_status decode_ipv4(const uint8_t *p, uint32_t avail, uint32_t
 }
 
 static enum decode_status decode_ipv6(const uint8_t *p, uint32_t avail, uint32_t wire,
-                                      struct decoded *d)
+                                      struct decode_seg *d)
 {
     if (avail < 40)
         return DECODE_TRUNC_IP;
@@ -280,7 +280,7 @@ static enum decode_status decode_ipv6(const uint8_t *p, uint32_t avail, uint32_t
 
 /* Dispatch on an ethertype (after any VLAN tags). */
 static enum decode_status decode_ethertype(uint16_t type, const uint8_t *p, uint32_t avail,
-                                           uint32_t wire, struct decoded *d)
+                                           uint32_t wire, struct decode_seg *d)
 {
     while (type == 0x8100 || type == 0x88a8 || type == 0x9100) {
         if (avail < 4)
@@ -302,7 +302,7 @@ static enum decode_status decode_ethertype(uint16_t type, const uint8_t *p, uint
 
 /* Raw IP: the version nibble says which. */
 static enum decode_status decode_raw(const uint8_t *p, uint32_t avail, uint32_t wire,
-                                     struct decoded *d)
+                                     struct decode_seg *d)
 {
     if (avail < 1)
         return DECODE_TRUNC_IP;
@@ -315,7 +315,7 @@ static enum decode_status decode_raw(const uint8_t *p, uint32_t avail, uint32_t 
 
 /* BSD loopback: a 4-byte address family, host order (NULL) or network order (LOOP). */
 static enum decode_status decode_null(const uint8_t *p, uint32_t avail, uint32_t wire,
-                                      struct decoded *d)
+                                      struct decode_seg *d)
 {
     if (avail < 4)
         return DECODE_TRUNC_LINK;
@@ -335,9 +335,9 @@ static enum decode_status decode_null(const uint8_t *p, uint32_t avail, uint32_t
 }
 
 enum decode_status decode_packet(int dlt, const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
-                                 uint64_t ts_ns, struct decoded *out)
+                                 uint64_t ts_ns, struct decode_seg *out)
 {
-    libc_memset(out, 0, sizeof(*out));
+    libc_mem_set(out, 0, sizeof(*out));
     out->ts_ns = ts_ns;
     out->caplen = caplen;
     out->wirelen = wirelen < caplen ? caplen : wirelen;

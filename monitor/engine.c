@@ -95,7 +95,7 @@ static void engine_emit(struct engine *e, enum engine_event_type t, struct flow 
 static void engine_on_request(void *ctx, const struct sniff_txn *txn)
 {
     struct engine *e = ctx;
-    e->cur_marks |= SEG_HTTP_REQ;
+    e->cur_marks |= FLOW_SEG_HTTP_REQ;
     if (txn)
         engine_emit(e, ENGINE_EV_REQUEST, e->cur_flow, e->cur_dir, txn->req_ts_ns, txn);
 }
@@ -103,12 +103,12 @@ static void engine_on_request(void *ctx, const struct sniff_txn *txn)
 static void engine_on_response(void *ctx, const struct sniff_txn *txn)
 {
     struct engine *e = ctx;
-    e->cur_marks |= SEG_HTTP_RESP;
+    e->cur_marks |= FLOW_SEG_HTTP_RESP;
     if (txn)
         engine_emit(e, ENGINE_EV_RESPONSE, e->cur_flow, e->cur_dir, txn->resp_ts_ns, txn);
 }
 
-void engine_segment(struct engine *e, const struct decoded *p)
+void engine_segment(struct engine *e, const struct decode_seg *p)
 {
     enum flow_dir_id dir;
     uint64_t created = flow_table_created(e->flows);
@@ -116,8 +116,8 @@ void engine_segment(struct engine *e, const struct decoded *p)
                                        p->flags, p->seq, p->ts_ns, &dir);
     if (!f)
         return;
-    struct tcp_seg_info si;
-    tcp_observe(f, dir, p, &si);
+    struct tcp_track_seg si;
+    tcp_track_observe(f, dir, p, &si);
     flow_table_touch(e->flows, f);
     if (flow_table_created(e->flows) != created) {
         if (e->cfg.select && !e->cfg.select(e->cfg.select_ctx, f)) {
@@ -131,31 +131,31 @@ void engine_segment(struct engine *e, const struct decoded *p)
     e->cur_dir = dir;
     e->cur_marks = si.marks;
 
-    if (si.events & TCP_EV_HANDSHAKE)
+    if (si.events & TCP_TRACK_EV_HANDSHAKE)
         engine_emit(e, ENGINE_EV_HANDSHAKE, f, dir, p->ts_ns, NULL);
 
     /* HTTP: only captured payload is handed on; RST payload is no stream data. */
-    if (!e->cfg.no_http && !f->ignored && p->payload_caplen > 0 && !(p->flags & TH_RST)) {
+    if (!e->cfg.no_http && !f->ignored && p->payload_caplen > 0 && !(p->flags & FLOW_TH_RST)) {
         if (!f->http)
             f->http = sniff_new();
         if (f->http) {
             /* Without an event consumer only the segment marks are needed. */
             struct sniff_cb cb = { engine_on_request, engine_on_response, e,
                                    e->cfg.on_event == NULL };
-            uint32_t seq = p->seq + ((p->flags & TH_SYN) ? 1 : 0);
+            uint32_t seq = p->seq + ((p->flags & FLOW_TH_SYN) ? 1 : 0);
             sniff_segment(f->http, dir, seq, p->payload, p->payload_caplen, p->ts_ns, &cb);
         }
     }
 
-    if (si.events & TCP_EV_FIN)
+    if (si.events & TCP_TRACK_EV_FIN)
         engine_emit(e, ENGINE_EV_FIN, f, dir, p->ts_ns, NULL);
-    if (si.events & TCP_EV_RST)
+    if (si.events & TCP_TRACK_EV_RST)
         engine_emit(e, ENGINE_EV_RST, f, dir, p->ts_ns, NULL);
-    if (si.events & TCP_EV_CLOSED)
+    if (si.events & TCP_TRACK_EV_CLOSED)
         engine_emit(e, ENGINE_EV_CLOSED, f, dir, p->ts_ns, NULL);
 
     if (f->log.cap) {
-        struct seg_entry se = {
+        struct flow_seg se = {
             .ts_ns = p->ts_ns,
             .rel_seq = si.rel_seq,
             .rel_ack = si.rel_ack,
@@ -167,7 +167,7 @@ void engine_segment(struct engine *e, const struct decoded *p)
             .cstate = (uint8_t)f->d[FLOW_C2S].state,
             .sstate = (uint8_t)f->d[FLOW_S2C].state,
         };
-        seglog_append(f, &se);
+        flow_seglog_append(f, &se);
     }
     e->cur_flow = NULL;
 
@@ -180,7 +180,7 @@ void engine_segment(struct engine *e, const struct decoded *p)
 void engine_packet(struct engine *e, int dlt, const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
                    uint64_t ts_ns)
 {
-    struct decoded d;
+    struct decode_seg d;
     e->c.packets++;
     enum decode_status st = decode_packet(dlt, pkt, caplen, wirelen, ts_ns, &d);
     e->c.by_status[st]++;

@@ -74,7 +74,7 @@ void engine_packet(struct engine *e, int dlt, const uint8_t *pkt, uint32_t caple
                    uint64_t ts_ns);
 
 /* Feed an already decoded segment (used by engine_packet and by tests). */
-void engine_segment(struct engine *e, const struct decoded *p);
+void engine_segment(struct engine *e, const struct decode_seg *p);
 
 struct flow_table *engine_flows(struct engine *e);
 const struct engine_counters *engine_get_counters(const struct engine *e);

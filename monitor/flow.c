@@ -33,24 +33,24 @@ struct flow_table {
     void *evict_ctx, *release_ctx;
 };
 
-static const char *const flow_tcp_state_names[TCPS_COUNT] = {
-    [TCPS_UNKNOWN] = "UNKNOWN",
-    [TCPS_CLOSED] = "CLOSED",
-    [TCPS_LISTEN] = "LISTEN",
-    [TCPS_SYN_SENT] = "SYN_SENT",
-    [TCPS_SYN_RECEIVED] = "SYN_RECEIVED",
-    [TCPS_ESTABLISHED] = "ESTABLISHED",
-    [TCPS_FIN_WAIT_1] = "FIN_WAIT_1",
-    [TCPS_FIN_WAIT_2] = "FIN_WAIT_2",
-    [TCPS_CLOSING] = "CLOSING",
-    [TCPS_TIME_WAIT] = "TIME_WAIT",
-    [TCPS_CLOSE_WAIT] = "CLOSE_WAIT",
-    [TCPS_LAST_ACK] = "LAST_ACK",
+static const char *const flow_tcp_state_names[FLOW_TCPS_COUNT] = {
+    [FLOW_TCPS_UNKNOWN] = "UNKNOWN",
+    [FLOW_TCPS_CLOSED] = "CLOSED",
+    [FLOW_TCPS_LISTEN] = "LISTEN",
+    [FLOW_TCPS_SYN_SENT] = "SYN_SENT",
+    [FLOW_TCPS_SYN_RECEIVED] = "SYN_RECEIVED",
+    [FLOW_TCPS_ESTABLISHED] = "ESTABLISHED",
+    [FLOW_TCPS_FIN_WAIT_1] = "FIN_WAIT_1",
+    [FLOW_TCPS_FIN_WAIT_2] = "FIN_WAIT_2",
+    [FLOW_TCPS_CLOSING] = "CLOSING",
+    [FLOW_TCPS_TIME_WAIT] = "TIME_WAIT",
+    [FLOW_TCPS_CLOSE_WAIT] = "CLOSE_WAIT",
+    [FLOW_TCPS_LAST_ACK] = "LAST_ACK",
 };
 
-const char *tcp_state_name(enum tcp_state s)
+const char *flow_tcp_state_name(enum flow_tcp_state s)
 {
-    if ((unsigned)s >= TCPS_COUNT)
+    if ((unsigned)s >= FLOW_TCPS_COUNT)
         return "?";
     return flow_tcp_state_names[s];
 }
@@ -313,7 +313,7 @@ static void flow_init(struct flow *f, uint64_t id, uint8_t af, const uint8_t *cl
     f->rtt_server_ns = -1;
     for (int d = 0; d < 2; d++) {
         f->d[d].win_shift = -1;
-        f->d[d].state = TCPS_UNKNOWN;
+        f->d[d].state = FLOW_TCPS_UNKNOWN;
     }
     f->log.cap = seglog_cap;
     f->in_use = 1;
@@ -372,8 +372,8 @@ struct flow *flow_table_find(struct flow_table *t, uint8_t af, const uint8_t *sr
  */
 static int flow_sender_is_client(uint8_t flags, uint16_t sport, uint16_t dport)
 {
-    if (flags & TH_SYN)
-        return !(flags & TH_ACK);
+    if (flags & FLOW_TH_SYN)
+        return !(flags & FLOW_TH_ACK);
     if (sport != dport)
         return sport > dport;
     return 1;
@@ -393,7 +393,8 @@ struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *
         /* Port reuse, as Wireshark decides it: a SYN whose seq differs from
          * the base seq its sender already used in this flow is a new one. */
         const struct flow_dir *fd = &f->d[*dir];
-        if ((flags & (TH_SYN | TH_ACK)) == TH_SYN && fd->isn_known && seq != fd->isn) {
+        if ((flags & (FLOW_TH_SYN | FLOW_TH_ACK)) == FLOW_TH_SYN && fd->isn_known &&
+            seq != fd->isn) {
             flow_hash_unlink(t, f);
             break;
         }
@@ -424,7 +425,7 @@ struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *
         flow_init(f, t->created, af, dst, dport, src, sport, ts_ns, t->seglog_cap);
         *dir = FLOW_S2C;
     }
-    f->client_by_syn = (flags & TH_SYN) != 0;
+    f->client_by_syn = (flags & FLOW_TH_SYN) != 0;
     t->created++;
     t->count++;
     f->in_hash = 1;
@@ -454,19 +455,19 @@ struct flow *flow_table_next(struct flow_table *t, struct flow *f)
     return i == FLOW_NIL ? NULL : &t->slots[i];
 }
 
-uint32_t seglog_count(const struct flow *f)
+uint32_t flow_seglog_count(const struct flow *f)
 {
     return f->log.n;
 }
 
-uint32_t seglog_gap_index(const struct flow *f)
+uint32_t flow_seglog_gap_index(const struct flow *f)
 {
     return f->log.skipped ? f->log.cap / 2 : f->log.n;
 }
 
-const struct seg_entry *seglog_get(const struct flow *f, uint32_t i)
+const struct flow_seg *flow_seglog_get(const struct flow *f, uint32_t i)
 {
-    const struct seglog *l = &f->log;
+    const struct flow_seglog *l = &f->log;
     if (i >= l->n)
         return NULL;
     uint32_t keep = l->cap / 2;
@@ -478,9 +479,9 @@ const struct seg_entry *seglog_get(const struct flow *f, uint32_t i)
     return &l->e[keep + k];
 }
 
-void seglog_append(struct flow *f, const struct seg_entry *e)
+void flow_seglog_append(struct flow *f, const struct flow_seg *e)
 {
-    struct seglog *l = &f->log;
+    struct flow_seglog *l = &f->log;
     if (l->cap == 0)
         return;
     if (l->n < l->cap) {
@@ -488,7 +489,7 @@ void seglog_append(struct flow *f, const struct seg_entry *e)
             uint32_t na = l->alloc ? l->alloc * 2 : 16;
             if (na > l->cap)
                 na = l->cap;
-            struct seg_entry *ne = realloc(l->e, na * sizeof(*ne));
+            struct flow_seg *ne = realloc(l->e, na * sizeof(*ne));
             if (!ne) {
                 l->skipped++;
                 return;

@@ -224,7 +224,7 @@ static void output_jb_json_string(struct output_jbuf *j, const char *s)
     if (n < sizeof(j->b) / 2) {
         char *p = output_jb_room(j, n + 2);
         p[0] = '"';
-        libc_memcpy(p + 1, c, n);
+        libc_mem_copy(p + 1, c, n);
         j->n += n + 1;
         c += n;
     } else {
@@ -289,27 +289,27 @@ static const char *output_bool(int b)
 
 static void output_synopts_json(struct output_jbuf *j, const struct flow_dir *d)
 {
-    const struct tcp_synopts *s = &d->syn;
+    const struct flow_synopts *s = &d->syn;
     if (!d->syn_seen) {
         output_jb_str(j, "null");
         return;
     }
     output_jb_str(j, "{\"mss\":");
-    if (s->present & SYNOPT_MSS)
+    if (s->present & FLOW_SYNOPT_MSS)
         output_jb_u64(j, s->mss);
     else
         output_jb_str(j, "null");
     output_jb_str(j, ",\"wscale\":");
-    if (s->present & SYNOPT_WS)
+    if (s->present & FLOW_SYNOPT_WS)
         output_jb_u64(j, s->wscale);
     else
         output_jb_str(j, "null");
     output_jb_str(j, ",\"sack_perm\":");
-    output_jb_str(j, output_bool(s->present & SYNOPT_SACK_PERM));
+    output_jb_str(j, output_bool(s->present & FLOW_SYNOPT_SACK_PERM));
     output_jb_str(j, ",\"ts\":");
-    output_jb_str(j, output_bool(s->present & SYNOPT_TS));
+    output_jb_str(j, output_bool(s->present & FLOW_SYNOPT_TS));
     output_jb_str(j, ",\"tfo\":");
-    if (s->present & SYNOPT_TFO) {
+    if (s->present & FLOW_SYNOPT_TFO) {
         output_jb_key_u64(j, "{\"cookie_len\":", s->tfo_cookie_len);
         output_jb_str(j, "}");
     } else {
@@ -334,7 +334,7 @@ static void output_dir_json(struct output_jbuf *j, const struct flow_dir *d)
     output_jb_key_u64(j, ",\"zero_window_probes\":", d->zero_window_probes);
     output_jb_key_u64(j, ",\"win\":", d->win);
     output_jb_str(j, ",\"state\":\"");
-    output_jb_str(j, tcp_state_name(d->state));
+    output_jb_str(j, flow_tcp_state_name(d->state));
     output_jb_str(j, "\"}");
 }
 
@@ -423,15 +423,15 @@ void output_flow_json(FILE *out, const struct flow *f)
     output_jb_str(j, ",\"duration\":");
     output_jb_scaled(j, f->last_ts_ns - f->first_ts_ns, 9, 1e9);
     output_jb_str(j, ",\"state\":\"");
-    output_jb_str(j, tcp_zeek_conn_state(f));
+    output_jb_str(j, tcp_track_conn_state(f));
     output_jb_str(j, "\",\"history\":");
     output_jb_json_string(j, f->history);
     output_jb_str(j, ",\"zeek_orig\":\"");
     output_jb_str(j, f->zeek_orig == FLOW_C2S ? "client" : "server");
     output_jb_str(j, "\",\"client_state\":\"");
-    output_jb_str(j, tcp_state_name(c->state));
+    output_jb_str(j, flow_tcp_state_name(c->state));
     output_jb_str(j, "\",\"server_state\":\"");
-    output_jb_str(j, tcp_state_name(s->state));
+    output_jb_str(j, flow_tcp_state_name(s->state));
     output_jb_str(j, "\",\"closed_by\":");
     output_jb_str(j, output_by_name(f->closed_by));
     output_jb_str(j, ",\"reset_by\":");
@@ -508,8 +508,9 @@ void output_summary_row(FILE *out, const struct flow *f)
     }
     const struct flow_dir *cd = &f->d[FLOW_C2S], *sd = &f->d[FLOW_S2C];
     fprintf(out, "%-5llu %-28s %-24s %-5s %-12s %-12s %7llu %7llu %10llu %10llu %4u %8s  %s\n",
-            (unsigned long long)f->id, c, s, tcp_zeek_conn_state(f), tcp_state_name(cd->state),
-            tcp_state_name(sd->state), (unsigned long long)cd->pkts, (unsigned long long)sd->pkts,
+            (unsigned long long)f->id, c, s, tcp_track_conn_state(f),
+            flow_tcp_state_name(cd->state), flow_tcp_state_name(sd->state),
+            (unsigned long long)cd->pkts, (unsigned long long)sd->pkts,
             (unsigned long long)cd->bytes, (unsigned long long)sd->bytes, cd->retrans + sd->retrans,
             rtt, http);
 }
@@ -556,7 +557,7 @@ void output_event_json(FILE *out, const struct engine_event *ev)
             engine_event_name(ev->type), (unsigned long long)f->id, c, s,
             ev->dir == FLOW_C2S ? "client" : "server");
     fprintf(out, ",\"client_state\":\"%s\",\"server_state\":\"%s\"",
-            tcp_state_name(f->d[FLOW_C2S].state), tcp_state_name(f->d[FLOW_S2C].state));
+            flow_tcp_state_name(f->d[FLOW_C2S].state), flow_tcp_state_name(f->d[FLOW_S2C].state));
     switch (ev->type) {
     case ENGINE_EV_HANDSHAKE:
         if (f->rtt_ns >= 0)
@@ -581,7 +582,7 @@ void output_event_json(FILE *out, const struct engine_event *ev)
             fprintf(out, ",\"content_length\":%lld", (long long)ev->txn->content_length);
         break;
     case ENGINE_EV_CLOSED:
-        fprintf(out, ",\"state\":\"%s\",\"history\":", tcp_zeek_conn_state(f));
+        fprintf(out, ",\"state\":\"%s\",\"history\":", tcp_track_conn_state(f));
         output_json_string(out, f->history);
         fprintf(out, ",\"closed_by\":%s,\"reset_by\":%s", output_by_name(f->closed_by),
                 output_by_name(f->reset_by));
@@ -599,8 +600,8 @@ void output_ladder(FILE *out, const struct flow *f, int width)
     ladder_endpoint_str(f->af, f->client, f->cport, c, sizeof(c));
     ladder_endpoint_str(f->af, f->server, f->sport, s, sizeof(s));
     fprintf(out, "stream %llu: client %s  <->  server %s   [%s %s, client %s, server %s]\n",
-            (unsigned long long)f->id, c, s, tcp_zeek_conn_state(f), f->history,
-            tcp_state_name(f->d[FLOW_C2S].state), tcp_state_name(f->d[FLOW_S2C].state));
+            (unsigned long long)f->id, c, s, tcp_track_conn_state(f), f->history,
+            flow_tcp_state_name(f->d[FLOW_C2S].state), flow_tcp_state_name(f->d[FLOW_S2C].state));
     ladder_format_header(f, width, line, sizeof(line));
     fprintf(out, "%s\n", line);
     size_t n = ladder_count(f);
@@ -625,46 +626,56 @@ static int output_parse_port(const char *s, uint16_t *port)
     return 0;
 }
 
-int output_selector_match(const char *sel, const struct flow *f)
+static enum output_match output_match_if(int yes)
 {
+    return yes ? OUTPUT_MATCH_YES : OUTPUT_MATCH_NO;
+}
+
+/* ADDR:PORT against either endpoint of f. */
+static enum output_match output_endpoint_match(const char *sel, const char *colon,
+                                               const struct flow *f)
+{
+    uint8_t a[16] = { 0 };
+    size_t hl = (size_t)(colon - sel), n;
+    char host[64], *h = host;
     uint16_t port;
-    if (*sel == ':') {
-        if (output_parse_port(sel + 1, &port) < 0)
-            return -1;
-        return f->cport == port || f->sport == port;
-    }
-    const char *colon = strrchr(sel, ':');
-    if (!colon) {
-        char *end;
-        unsigned long long id = strtoull(sel, &end, 10);
-        if (*sel == 0 || *end)
-            return -1;
-        return f->id == id;
-    }
-    if (output_parse_port(colon + 1, &port) < 0)
-        return -1;
-    char host[64];
-    size_t hl = (size_t)(colon - sel);
-    if (hl >= sizeof(host))
-        return -1;
+    int af;
+
+    if (output_parse_port(colon + 1, &port) < 0 || hl >= sizeof(host))
+        return OUTPUT_MATCH_BAD;
     memcpy(host, sel, hl);
     host[hl] = 0;
-    char *h = host;
     if (*h == '[' && hl >= 2 && h[hl - 1] == ']') {
         h[hl - 1] = 0;
         h++;
     }
-    uint8_t a[16] = { 0 };
-    int af;
     if (inet_pton(AF_INET, h, a) == 1)
         af = 4;
     else if (inet_pton(AF_INET6, h, a) == 1)
         af = 6;
     else
-        return -1;
-    if (af != f->af)
-        return 0;
-    size_t n = af == 6 ? 16 : 4;
-    return (f->cport == port && !memcmp(f->client, a, n)) ||
-           (f->sport == port && !memcmp(f->server, a, n));
+        return OUTPUT_MATCH_BAD;
+    n = af == 6 ? 16 : 4;
+    return output_match_if(af == f->af && ((f->cport == port && !memcmp(f->client, a, n)) ||
+                                           (f->sport == port && !memcmp(f->server, a, n))));
+}
+
+enum output_match output_selector_match(const char *sel, const struct flow *f)
+{
+    const char *colon = strrchr(sel, ':');
+    unsigned long long id;
+    uint16_t port;
+    char *end;
+
+    if (*sel == ':') {
+        if (output_parse_port(sel + 1, &port) < 0)
+            return OUTPUT_MATCH_BAD;
+        return output_match_if(f->cport == port || f->sport == port);
+    }
+    if (colon != NULL)
+        return output_endpoint_match(sel, colon, f);
+    id = strtoull(sel, &end, 10);
+    if (*sel == 0 || *end)
+        return OUTPUT_MATCH_BAD;
+    return output_match_if(f->id == id);
 }

@@ -112,9 +112,9 @@ static void sniff_store_arena_copy(const struct sniff_store *st, uint32_t pos, c
 
     if (n <= first) {
         if (into_arena)
-            libc_memcpy(a, buf, n);
+            libc_mem_copy(a, buf, n);
         else
-            libc_memcpy(buf, a, n);
+            libc_mem_copy(buf, a, n);
     } else if (into_arena) { /* wraps around the end of the arena */
         memcpy(a, buf, first);
         memcpy(st->arena, buf + first, n - first);

@@ -18,31 +18,32 @@
 /* ---------------------------------------------------------------------- */
 
 /* SYN options: record them and settle window scaling like Wireshark does. */
-static void tcp_track_ws_syn_options(struct flow *f, enum flow_dir_id dir, const struct decoded *p)
+static void tcp_track_ws_syn_options(struct flow *f, enum flow_dir_id dir,
+                                     const struct decode_seg *p)
 {
     struct flow_dir *fwd = &f->d[dir], *rev = &f->d[!dir];
-    const struct tcp_opts *o = &p->opts;
+    const struct decode_tcp_opts *o = &p->opts;
 
     fwd->syn.present = 0;
-    if (o->present & TCPOPT_F_MSS) {
-        fwd->syn.present |= SYNOPT_MSS;
+    if (o->present & DECODE_OPT_MSS) {
+        fwd->syn.present |= FLOW_SYNOPT_MSS;
         fwd->syn.mss = o->mss;
     }
-    if (o->present & TCPOPT_F_SACK_PERM)
-        fwd->syn.present |= SYNOPT_SACK_PERM;
-    if (o->present & TCPOPT_F_TS)
-        fwd->syn.present |= SYNOPT_TS;
-    if (o->present & TCPOPT_F_TFO) {
-        fwd->syn.present |= SYNOPT_TFO;
+    if (o->present & DECODE_OPT_SACK_PERM)
+        fwd->syn.present |= FLOW_SYNOPT_SACK_PERM;
+    if (o->present & DECODE_OPT_TS)
+        fwd->syn.present |= FLOW_SYNOPT_TS;
+    if (o->present & DECODE_OPT_TFO) {
+        fwd->syn.present |= FLOW_SYNOPT_TFO;
         fwd->syn.tfo_cookie_len = o->tfo_len;
     }
-    if (o->present & TCPOPT_F_WS) {
-        fwd->syn.present |= SYNOPT_WS;
+    if (o->present & DECODE_OPT_WS) {
+        fwd->syn.present |= FLOW_SYNOPT_WS;
         fwd->syn.wscale = o->wscale;
         /* RFC 7323: shifts above 14 are treated as 14. */
         fwd->win_shift = o->wscale > 14 ? 14 : o->wscale;
     }
-    int is_synack = (p->flags & TH_ACK) != 0;
+    int is_synack = (p->flags & FLOW_TH_ACK) != 0;
     if (fwd->win_shift == -1) {
         /* This SYN offers no scaling: nobody will scale. */
         fwd->win_shift = -2;
@@ -52,14 +53,14 @@ static void tcp_track_ws_syn_options(struct flow *f, enum flow_dir_id dir, const
     }
 }
 
-static uint32_t tcp_track_ws_window(const struct flow_dir *fwd, const struct decoded *p)
+static uint32_t tcp_track_ws_window(const struct flow_dir *fwd, const struct decode_seg *p)
 {
-    if (!(p->flags & TH_SYN) && fwd->win_shift >= 0)
+    if (!(p->flags & FLOW_TH_SYN) && fwd->win_shift >= 0)
         return (uint32_t)p->win << fwd->win_shift;
     return p->win;
 }
 
-static void tcp_track_ws_analyze(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
+static void tcp_track_ws_analyze(struct flow *f, enum flow_dir_id dir, const struct decode_seg *p,
                                  uint32_t window, uint16_t *marks)
 {
     struct flow_dir *fwd = &f->d[dir], *rev = &f->d[!dir];
@@ -69,44 +70,45 @@ static void tcp_track_ws_analyze(struct flow *f, enum flow_dir_id dir, const str
     uint16_t m = 0;
 
     if (!fwd->isn_known) {
-        fwd->isn = (flags & TH_SYN) ? seq : seq - 1;
+        fwd->isn = (flags & FLOW_TH_SYN) ? seq : seq - 1;
         fwd->isn_known = 1;
     }
     /* The peer's base comes from the first ACK (the SYN's ack field is junk). */
-    if (!rev->isn_known && (flags & TH_ACK)) {
+    if (!rev->isn_known && (flags & FLOW_TH_ACK)) {
         rev->isn = ack - 1;
         rev->isn_known = 1;
     }
 
     if (seglen == 1 && seq == fwd->next_seq && rev->ws_window == 0) {
-        m |= SEG_ZWP;
+        m |= FLOW_SEG_ZWP;
         goto finished_fwd;
     }
-    if (window == 0 && !(flags & (TH_RST | TH_FIN | TH_SYN)))
-        m |= SEG_ZERO_WIN;
-    if (fwd->next_seq && TCP_TRACK_SEQ_GT(seq, fwd->next_seq) && !(flags & TH_RST))
-        m |= SEG_LOST;
-    if (seglen <= 1 && seq == fwd->next_seq - 1 && !(flags & (TH_SYN | TH_FIN | TH_RST)))
-        m |= SEG_KEEPALIVE;
+    if (window == 0 && !(flags & (FLOW_TH_RST | FLOW_TH_FIN | FLOW_TH_SYN)))
+        m |= FLOW_SEG_ZERO_WIN;
+    if (fwd->next_seq && TCP_TRACK_SEQ_GT(seq, fwd->next_seq) && !(flags & FLOW_TH_RST))
+        m |= FLOW_SEG_LOST;
+    if (seglen <= 1 && seq == fwd->next_seq - 1 &&
+        !(flags & (FLOW_TH_SYN | FLOW_TH_FIN | FLOW_TH_RST)))
+        m |= FLOW_SEG_KEEPALIVE;
     if (seglen == 0 && window && window != fwd->ws_window && seq == fwd->next_seq &&
-        ack == fwd->last_ack && !(flags & (TH_SYN | TH_FIN | TH_RST)))
-        m |= SEG_WIN_UPDATE;
+        ack == fwd->last_ack && !(flags & (FLOW_TH_SYN | FLOW_TH_FIN | FLOW_TH_RST)))
+        m |= FLOW_SEG_WIN_UPDATE;
     if (seglen == 0 && window && window == fwd->ws_window && seq == fwd->next_seq &&
-        ack == fwd->last_ack && (rev->ws_lastsegflags & SEG_KEEPALIVE) &&
-        !(flags & (TH_SYN | TH_FIN | TH_RST))) {
-        m |= SEG_KEEPALIVE_ACK;
+        ack == fwd->last_ack && (rev->ws_lastsegflags & FLOW_SEG_KEEPALIVE) &&
+        !(flags & (FLOW_TH_SYN | FLOW_TH_FIN | FLOW_TH_RST))) {
+        m |= FLOW_SEG_KEEPALIVE_ACK;
         goto finished_fwd;
     }
     if (seglen == 0 && window == 0 && window == fwd->ws_window && seq == fwd->next_seq &&
-        ack == fwd->last_ack && (rev->ws_lastsegflags & SEG_ZWP) &&
-        !(flags & (TH_SYN | TH_FIN | TH_RST))) {
-        m |= SEG_ZWP_ACK;
+        ack == fwd->last_ack && (rev->ws_lastsegflags & FLOW_SEG_ZWP) &&
+        !(flags & (FLOW_TH_SYN | FLOW_TH_FIN | FLOW_TH_RST))) {
+        m |= FLOW_SEG_ZWP_ACK;
         goto finished_fwd;
     }
     if (seglen == 0 && window && window == fwd->ws_window && seq == fwd->next_seq &&
-        ack == fwd->last_ack && !(flags & (TH_SYN | TH_FIN | TH_RST))) {
+        ack == fwd->last_ack && !(flags & (FLOW_TH_SYN | FLOW_TH_FIN | FLOW_TH_RST))) {
         fwd->ws_dupacknum = fwd->ws_dupacknum == -1 ? 1 : fwd->ws_dupacknum + 1;
-        m |= SEG_DUP_ACK;
+        m |= FLOW_SEG_DUP_ACK;
     }
 
 finished_fwd:
@@ -114,54 +116,54 @@ finished_fwd:
         fwd->ws_dupacknum = 0;
 
     /* ACKed unseen segment: only bookkeeping matters to later decisions. */
-    if (rev->max_seq_acked && TCP_TRACK_SEQ_GT(ack, rev->max_seq_acked) && (flags & TH_ACK)) {
+    if (rev->max_seq_acked && TCP_TRACK_SEQ_GT(ack, rev->max_seq_acked) && (flags & FLOW_TH_ACK)) {
         if (rev->max_seq_acked > rev->next_seq)
             rev->max_seq_acked = rev->next_seq;
         else
             rev->ws_dupacknum = -1;
     }
 
-    if (seglen > 0 || (flags & (TH_SYN | TH_FIN))) {
+    if (seglen > 0 || (flags & (FLOW_TH_SYN | FLOW_TH_FIN))) {
         int not_advanced = fwd->next_seq && TCP_TRACK_SEQ_LT(seq, fwd->next_seq);
-        if (m & SEG_KEEPALIVE)
+        if (m & FLOW_SEG_KEEPALIVE)
             goto finished_rexmit;
         if (seglen > 1 && fwd->next_seq - 1 == seq)
             not_advanced = 0;
         if (seglen > 0 && rev->last_ack && TCP_TRACK_SEQ_LE(seq + seglen, rev->last_ack)) {
-            m |= SEG_SPURIOUS | SEG_RETRANS;
+            m |= FLOW_SEG_SPURIOUS | FLOW_SEG_RETRANS;
             goto finished_rexmit;
         }
         uint64_t t = now - rev->ws_lastack_ts_ns;
         if (not_advanced && rev->ws_dupacknum >= 2 && rev->last_ack == seq && t < 20000000) {
-            m |= SEG_FAST_RETRANS | SEG_RETRANS;
+            m |= FLOW_SEG_FAST_RETRANS | FLOW_SEG_RETRANS;
             goto finished_rexmit;
         }
         t = now - fwd->ws_nextseq_ts_ns;
         uint64_t ooo = f->rtt_ns > 0 ? (uint64_t)f->rtt_ns : 3000000;
         if (not_advanced && t < ooo &&
-            fwd->next_seq != seq + seglen + ((flags & (TH_SYN | TH_FIN)) ? 1 : 0)) {
-            m |= SEG_OUT_OF_ORDER;
+            fwd->next_seq != seq + seglen + ((flags & (FLOW_TH_SYN | FLOW_TH_FIN)) ? 1 : 0)) {
+            m |= FLOW_SEG_OUT_OF_ORDER;
             goto finished_rexmit;
         }
         if (not_advanced)
-            m |= SEG_RETRANS;
+            m |= FLOW_SEG_RETRANS;
     }
 finished_rexmit:;
 
     uint32_t nextseq = seq + seglen;
-    if (seglen || (flags & (TH_SYN | TH_FIN))) {
-        if (flags & (TH_SYN | TH_FIN))
+    if (seglen || (flags & (FLOW_TH_SYN | FLOW_TH_FIN))) {
+        if (flags & (FLOW_TH_SYN | FLOW_TH_FIN))
             nextseq++;
     }
     if (TCP_TRACK_SEQ_GT(nextseq, fwd->next_seq) || !fwd->next_seq) {
-        if (!(m & SEG_ZWP)) {
+        if (!(m & FLOW_SEG_ZWP)) {
             fwd->next_seq = nextseq;
             fwd->next_seq_known = 1;
             fwd->ws_nextseq_ts_ns = now;
         }
     }
     if (seq == fwd->max_seq_acked || !fwd->max_seq_acked) {
-        if (!(m & SEG_ZWP))
+        if (!(m & FLOW_SEG_ZWP))
             fwd->max_seq_acked = fwd->next_seq;
     }
     fwd->ws_window = window;
@@ -170,25 +172,25 @@ finished_rexmit:;
     fwd->ws_lastack_ts_ns = now;
     fwd->ws_lastsegflags = m;
 
-    if (m & SEG_RETRANS)
+    if (m & FLOW_SEG_RETRANS)
         fwd->retrans++;
-    if (m & SEG_FAST_RETRANS)
+    if (m & FLOW_SEG_FAST_RETRANS)
         fwd->fast_retrans++;
-    if (m & SEG_SPURIOUS)
+    if (m & FLOW_SEG_SPURIOUS)
         fwd->spurious_retrans++;
-    if (m & SEG_OUT_OF_ORDER)
+    if (m & FLOW_SEG_OUT_OF_ORDER)
         fwd->out_of_order++;
-    if (m & SEG_LOST)
+    if (m & FLOW_SEG_LOST)
         fwd->lost_segments++;
-    if (m & SEG_DUP_ACK)
+    if (m & FLOW_SEG_DUP_ACK)
         fwd->dup_acks++;
-    if (m & SEG_ZERO_WIN)
+    if (m & FLOW_SEG_ZERO_WIN)
         fwd->zero_windows++;
-    if (m & SEG_WIN_UPDATE)
+    if (m & FLOW_SEG_WIN_UPDATE)
         fwd->window_updates++;
-    if (m & SEG_KEEPALIVE)
+    if (m & FLOW_SEG_KEEPALIVE)
         fwd->keep_alives++;
-    if (m & SEG_ZWP)
+    if (m & FLOW_SEG_ZWP)
         fwd->zero_window_probes++;
     *marks |= m;
 }
@@ -197,96 +199,97 @@ finished_rexmit:;
 /* Observer state machine (RFC 9293 states as seen from the wire)          */
 /* ---------------------------------------------------------------------- */
 
-static void tcp_track_set_state(struct flow_dir *d, enum tcp_state s, uint8_t *events)
+static void tcp_track_set_state(struct flow_dir *d, enum flow_tcp_state s, uint8_t *events)
 {
     if (d->state != s) {
         d->state = s;
-        *events |= TCP_EV_STATE;
+        *events |= TCP_TRACK_EV_STATE;
     }
 }
 
-static int tcp_track_is_open(enum tcp_state s)
+static int tcp_track_is_open(enum flow_tcp_state s)
 {
-    return s == TCPS_ESTABLISHED || s == TCPS_SYN_RECEIVED || s == TCPS_SYN_SENT ||
-           s == TCPS_UNKNOWN || s == TCPS_LISTEN;
+    return s == FLOW_TCPS_ESTABLISHED || s == FLOW_TCPS_SYN_RECEIVED || s == FLOW_TCPS_SYN_SENT ||
+           s == FLOW_TCPS_UNKNOWN || s == FLOW_TCPS_LISTEN;
 }
 
-static int tcp_track_is_done(enum tcp_state s)
+static int tcp_track_is_done(enum flow_tcp_state s)
 {
-    return s == TCPS_CLOSED || s == TCPS_TIME_WAIT;
+    return s == FLOW_TCPS_CLOSED || s == FLOW_TCPS_TIME_WAIT;
 }
 
-static void tcp_track_states(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
+static void tcp_track_states(struct flow *f, enum flow_dir_id dir, const struct decode_seg *p,
                              uint8_t *events)
 {
     struct flow_dir *x = &f->d[dir], *y = &f->d[!dir];
     uint8_t fl = p->flags;
 
-    if (fl & TH_RST) {
-        if (x->state != TCPS_CLOSED || y->state != TCPS_CLOSED) {
-            tcp_track_set_state(x, TCPS_CLOSED, events);
-            tcp_track_set_state(y, TCPS_CLOSED, events);
+    if (fl & FLOW_TH_RST) {
+        if (x->state != FLOW_TCPS_CLOSED || y->state != FLOW_TCPS_CLOSED) {
+            tcp_track_set_state(x, FLOW_TCPS_CLOSED, events);
+            tcp_track_set_state(y, FLOW_TCPS_CLOSED, events);
         }
         return;
     }
-    if (fl & TH_SYN) {
-        if (!(fl & TH_ACK)) {
-            if (x->state == TCPS_UNKNOWN || x->state == TCPS_CLOSED || x->state == TCPS_SYN_SENT ||
-                x->state == TCPS_TIME_WAIT)
-                tcp_track_set_state(x, TCPS_SYN_SENT, events);
-            if (y->state == TCPS_UNKNOWN)
-                tcp_track_set_state(y, TCPS_LISTEN, events);
-            else if (y->state == TCPS_SYN_SENT) /* simultaneous open */
-                tcp_track_set_state(y, TCPS_SYN_RECEIVED, events);
+    if (fl & FLOW_TH_SYN) {
+        if (!(fl & FLOW_TH_ACK)) {
+            if (x->state == FLOW_TCPS_UNKNOWN || x->state == FLOW_TCPS_CLOSED ||
+                x->state == FLOW_TCPS_SYN_SENT || x->state == FLOW_TCPS_TIME_WAIT)
+                tcp_track_set_state(x, FLOW_TCPS_SYN_SENT, events);
+            if (y->state == FLOW_TCPS_UNKNOWN)
+                tcp_track_set_state(y, FLOW_TCPS_LISTEN, events);
+            else if (y->state == FLOW_TCPS_SYN_SENT) /* simultaneous open */
+                tcp_track_set_state(y, FLOW_TCPS_SYN_RECEIVED, events);
         } else {
-            if (x->state == TCPS_UNKNOWN || x->state == TCPS_LISTEN || x->state == TCPS_SYN_SENT)
-                tcp_track_set_state(x, TCPS_SYN_RECEIVED, events);
-            if (y->state == TCPS_SYN_SENT || y->state == TCPS_UNKNOWN)
-                tcp_track_set_state(y, TCPS_ESTABLISHED, events);
+            if (x->state == FLOW_TCPS_UNKNOWN || x->state == FLOW_TCPS_LISTEN ||
+                x->state == FLOW_TCPS_SYN_SENT)
+                tcp_track_set_state(x, FLOW_TCPS_SYN_RECEIVED, events);
+            if (y->state == FLOW_TCPS_SYN_SENT || y->state == FLOW_TCPS_UNKNOWN)
+                tcp_track_set_state(y, FLOW_TCPS_ESTABLISHED, events);
         }
-    } else if (x->state == TCPS_UNKNOWN && y->state == TCPS_UNKNOWN) {
+    } else if (x->state == FLOW_TCPS_UNKNOWN && y->state == FLOW_TCPS_UNKNOWN) {
         /* Picked up mid-stream: both sides must have been established. */
         f->midstream = 1;
-        tcp_track_set_state(x, TCPS_ESTABLISHED, events);
-        tcp_track_set_state(y, TCPS_ESTABLISHED, events);
-    } else if (x->state == TCPS_UNKNOWN) {
-        tcp_track_set_state(x, TCPS_ESTABLISHED, events);
+        tcp_track_set_state(x, FLOW_TCPS_ESTABLISHED, events);
+        tcp_track_set_state(y, FLOW_TCPS_ESTABLISHED, events);
+    } else if (x->state == FLOW_TCPS_UNKNOWN) {
+        tcp_track_set_state(x, FLOW_TCPS_ESTABLISHED, events);
     }
 
     /* The ACK part: what of y's sequence space does x acknowledge? */
-    if (fl & TH_ACK) {
-        if (y->state == TCPS_SYN_RECEIVED && !(fl & TH_SYN) && y->isn_known &&
+    if (fl & FLOW_TH_ACK) {
+        if (y->state == FLOW_TCPS_SYN_RECEIVED && !(fl & FLOW_TH_SYN) && y->isn_known &&
             TCP_TRACK_SEQ_GT(p->ack, y->isn)) {
-            tcp_track_set_state(y, TCPS_ESTABLISHED, events);
-            if (x->state == TCPS_SYN_SENT || x->state == TCPS_SYN_RECEIVED)
-                tcp_track_set_state(x, TCPS_ESTABLISHED, events);
+            tcp_track_set_state(y, FLOW_TCPS_ESTABLISHED, events);
+            if (x->state == FLOW_TCPS_SYN_SENT || x->state == FLOW_TCPS_SYN_RECEIVED)
+                tcp_track_set_state(x, FLOW_TCPS_ESTABLISHED, events);
         }
         if (y->fin_seen && TCP_TRACK_SEQ_GT(p->ack, y->fin_seq)) {
-            if (y->state == TCPS_FIN_WAIT_1)
-                tcp_track_set_state(y, TCPS_FIN_WAIT_2, events);
-            else if (y->state == TCPS_CLOSING)
-                tcp_track_set_state(y, TCPS_TIME_WAIT, events);
-            else if (y->state == TCPS_LAST_ACK)
-                tcp_track_set_state(y, TCPS_CLOSED, events);
+            if (y->state == FLOW_TCPS_FIN_WAIT_1)
+                tcp_track_set_state(y, FLOW_TCPS_FIN_WAIT_2, events);
+            else if (y->state == FLOW_TCPS_CLOSING)
+                tcp_track_set_state(y, FLOW_TCPS_TIME_WAIT, events);
+            else if (y->state == FLOW_TCPS_LAST_ACK)
+                tcp_track_set_state(y, FLOW_TCPS_CLOSED, events);
         }
     }
-    if (fl & TH_FIN) {
+    if (fl & FLOW_TH_FIN) {
         /* A FIN that does not acknowledge the peer's FIN crossed it on the
          * wire: a simultaneous close, so x goes through CLOSING. */
-        int crossed = y->fin_seen && (!(fl & TH_ACK) || !TCP_TRACK_SEQ_GT(p->ack, y->fin_seq));
-        if (x->state == TCPS_CLOSE_WAIT && crossed)
-            tcp_track_set_state(x, TCPS_CLOSING, events);
-        else if (x->state == TCPS_CLOSE_WAIT)
-            tcp_track_set_state(x, TCPS_LAST_ACK, events);
+        int crossed = y->fin_seen && (!(fl & FLOW_TH_ACK) || !TCP_TRACK_SEQ_GT(p->ack, y->fin_seq));
+        if (x->state == FLOW_TCPS_CLOSE_WAIT && crossed)
+            tcp_track_set_state(x, FLOW_TCPS_CLOSING, events);
+        else if (x->state == FLOW_TCPS_CLOSE_WAIT)
+            tcp_track_set_state(x, FLOW_TCPS_LAST_ACK, events);
         else if (tcp_track_is_open(x->state))
-            tcp_track_set_state(x, TCPS_FIN_WAIT_1, events);
+            tcp_track_set_state(x, FLOW_TCPS_FIN_WAIT_1, events);
         /* y receives the FIN. */
         if (tcp_track_is_open(y->state))
-            tcp_track_set_state(y, TCPS_CLOSE_WAIT, events);
-        else if (y->state == TCPS_FIN_WAIT_1)
-            tcp_track_set_state(y, TCPS_CLOSING, events);
-        else if (y->state == TCPS_FIN_WAIT_2)
-            tcp_track_set_state(y, TCPS_TIME_WAIT, events);
+            tcp_track_set_state(y, FLOW_TCPS_CLOSE_WAIT, events);
+        else if (y->state == FLOW_TCPS_FIN_WAIT_1)
+            tcp_track_set_state(y, FLOW_TCPS_CLOSING, events);
+        else if (y->state == FLOW_TCPS_FIN_WAIT_2)
+            tcp_track_set_state(y, FLOW_TCPS_TIME_WAIT, events);
     }
 }
 
@@ -310,7 +313,7 @@ static const uint16_t tcp_track_zeek_server_ports[] = {
     5223, 5269, 5353, 5355, 5432, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
 };
 
-int tcp_zeek_likely_server_port(uint16_t port)
+int tcp_track_likely_server_port(uint16_t port)
 {
     for (size_t i = 0;
          i < sizeof(tcp_track_zeek_server_ports) / sizeof(tcp_track_zeek_server_ports[0]); i++)
@@ -365,7 +368,7 @@ static void tcp_track_z_scaled(struct flow *f, enum flow_dir_id dir, int which, 
     }
 }
 
-static void tcp_track_z_set_state(struct flow_dir *d, enum zeek_ep_state s)
+static void tcp_track_z_set_state(struct flow_dir *d, enum flow_zeek_state s)
 {
     if (d->zstate != s) {
         d->zprev_state = d->zstate;
@@ -374,14 +377,15 @@ static void tcp_track_z_set_state(struct flow_dir *d, enum zeek_ep_state s)
 }
 
 /* The first packet decides Zeek's originator (TCPAnalyzer::WantConnection). */
-static void tcp_track_z_first_packet(struct flow *f, enum flow_dir_id dir, const struct decoded *p)
+static void tcp_track_z_first_packet(struct flow *f, enum flow_dir_id dir,
+                                     const struct decode_seg *p)
 {
     f->zeek_orig = (uint8_t)dir;
-    if (!(p->flags & TH_SYN) || (p->flags & TH_ACK)) {
+    if (!(p->flags & FLOW_TH_SYN) || (p->flags & FLOW_TH_ACK)) {
         int flip = 0;
-        if (tcp_zeek_likely_server_port(p->sport)) {
-            if (tcp_zeek_likely_server_port(p->dport))
-                flip = !(p->flags & TH_SYN) && p->sport < p->dport;
+        if (tcp_track_likely_server_port(p->sport)) {
+            if (tcp_track_likely_server_port(p->dport))
+                flip = !(p->flags & FLOW_TH_SYN) && p->sport < p->dport;
             else
                 flip = 1;
         }
@@ -393,80 +397,81 @@ static void tcp_track_z_first_packet(struct flow *f, enum flow_dir_id dir, const
     }
 }
 
-static void tcp_track_z_state_machine(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
-                                      int is_orig)
+static void tcp_track_z_state_machine(struct flow *f, enum flow_dir_id dir,
+                                      const struct decode_seg *p, int is_orig)
 {
     struct flow_dir *ep = &f->d[dir], *peer = &f->d[!dir];
     struct flow_dir *orig = &f->d[f->zeek_orig];
     uint8_t fl = p->flags;
 
     switch (ep->zstate) {
-    case ZEEK_INACTIVE:
-        if (fl & TH_SYN) {
+    case FLOW_ZEEK_INACTIVE:
+        if (fl & FLOW_TH_SYN) {
             if (is_orig) {
-                tcp_track_z_set_state(ep, (fl & TH_ACK) ? ZEEK_SYN_ACK_SENT : ZEEK_SYN_SENT);
+                tcp_track_z_set_state(ep, (fl & FLOW_TH_ACK) ? FLOW_ZEEK_SYN_ACK_SENT
+                                                             : FLOW_ZEEK_SYN_SENT);
             } else {
-                if (!(fl & TH_ACK) && peer->zstate == ZEEK_SYN_ACK_SENT &&
+                if (!(fl & FLOW_TH_ACK) && peer->zstate == FLOW_ZEEK_SYN_ACK_SENT &&
                     p->seq == ep->z_start_seq) {
                     /* SYN / SYN-ACK reversal: Zeek flips the roles. */
                     f->zeek_orig = (uint8_t)dir;
                     f->zeek_flipped = !f->zeek_flipped;
                     tcp_track_z_add(f, '^');
-                    tcp_track_z_set_state(peer, ZEEK_ESTABLISHED);
+                    tcp_track_z_set_state(peer, FLOW_ZEEK_ESTABLISHED);
                 }
-                if (peer->zstate == ZEEK_SYN_SENT)
-                    tcp_track_z_set_state(peer, ZEEK_ESTABLISHED);
-                tcp_track_z_set_state(ep, ZEEK_ESTABLISHED);
+                if (peer->zstate == FLOW_ZEEK_SYN_SENT)
+                    tcp_track_z_set_state(peer, FLOW_ZEEK_ESTABLISHED);
+                tcp_track_z_set_state(ep, FLOW_ZEEK_ESTABLISHED);
             }
         }
-        if (fl & TH_FIN)
-            tcp_track_z_set_state(ep, ZEEK_CLOSED);
-        if (fl & TH_RST)
-            tcp_track_z_set_state(ep, ZEEK_RESET);
-        if (ep->zstate == ZEEK_INACTIVE) {
-            if (!is_orig && p->payload_len == 0 && orig->zstate == ZEEK_SYN_SENT)
+        if (fl & FLOW_TH_FIN)
+            tcp_track_z_set_state(ep, FLOW_ZEEK_CLOSED);
+        if (fl & FLOW_TH_RST)
+            tcp_track_z_set_state(ep, FLOW_ZEEK_RESET);
+        if (ep->zstate == FLOW_ZEEK_INACTIVE) {
+            if (!is_orig && p->payload_len == 0 && orig->zstate == FLOW_ZEEK_SYN_SENT)
                 ; /* an ACK before the SYN reply: not a partial connection */
-            else if ((fl & TH_ACK) && peer->zstate == ZEEK_ESTABLISHED)
-                tcp_track_z_set_state(ep, ZEEK_ESTABLISHED);
+            else if ((fl & FLOW_TH_ACK) && peer->zstate == FLOW_ZEEK_ESTABLISHED)
+                tcp_track_z_set_state(ep, FLOW_ZEEK_ESTABLISHED);
             else
-                tcp_track_z_set_state(ep, ZEEK_PARTIAL);
+                tcp_track_z_set_state(ep, FLOW_ZEEK_PARTIAL);
         }
         break;
-    case ZEEK_SYN_SENT:
-    case ZEEK_SYN_ACK_SENT:
-        if (fl & TH_FIN)
-            tcp_track_z_set_state(ep, ZEEK_CLOSED);
-        if (fl & TH_RST)
-            tcp_track_z_set_state(ep, ZEEK_RESET);
+    case FLOW_ZEEK_SYN_SENT:
+    case FLOW_ZEEK_SYN_ACK_SENT:
+        if (fl & FLOW_TH_FIN)
+            tcp_track_z_set_state(ep, FLOW_ZEEK_CLOSED);
+        if (fl & FLOW_TH_RST)
+            tcp_track_z_set_state(ep, FLOW_ZEEK_RESET);
         break;
-    case ZEEK_ESTABLISHED:
-    case ZEEK_PARTIAL:
-        if ((fl & TH_SYN) && ep->zstate == ZEEK_PARTIAL && peer->zstate == ZEEK_INACTIVE &&
-            !(fl & TH_ACK))
-            tcp_track_z_set_state(ep, ZEEK_SYN_SENT);
-        if ((fl & TH_FIN) && !(fl & TH_RST)) {
-            tcp_track_z_set_state(ep, ZEEK_CLOSED);
-            if (peer->zstate == ZEEK_RESET && peer->zprev_state == ZEEK_CLOSED)
-                tcp_track_z_set_state(peer, ZEEK_CLOSED);
+    case FLOW_ZEEK_ESTABLISHED:
+    case FLOW_ZEEK_PARTIAL:
+        if ((fl & FLOW_TH_SYN) && ep->zstate == FLOW_ZEEK_PARTIAL &&
+            peer->zstate == FLOW_ZEEK_INACTIVE && !(fl & FLOW_TH_ACK))
+            tcp_track_z_set_state(ep, FLOW_ZEEK_SYN_SENT);
+        if ((fl & FLOW_TH_FIN) && !(fl & FLOW_TH_RST)) {
+            tcp_track_z_set_state(ep, FLOW_ZEEK_CLOSED);
+            if (peer->zstate == FLOW_ZEEK_RESET && peer->zprev_state == FLOW_ZEEK_CLOSED)
+                tcp_track_z_set_state(peer, FLOW_ZEEK_CLOSED);
         }
-        if (fl & TH_RST)
-            tcp_track_z_set_state(ep, ZEEK_RESET);
+        if (fl & FLOW_TH_RST)
+            tcp_track_z_set_state(ep, FLOW_ZEEK_RESET);
         break;
-    case ZEEK_CLOSED:
-        if ((fl & TH_RST) && peer->zstate != ZEEK_CLOSED)
-            tcp_track_z_set_state(ep, ZEEK_RESET);
+    case FLOW_ZEEK_CLOSED:
+        if ((fl & FLOW_TH_RST) && peer->zstate != FLOW_ZEEK_CLOSED)
+            tcp_track_z_set_state(ep, FLOW_ZEEK_RESET);
         break;
-    case ZEEK_RESET:
+    case FLOW_ZEEK_RESET:
         break;
     }
 }
 
-static void tcp_track_zeek_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p)
+static void tcp_track_zeek_observe(struct flow *f, enum flow_dir_id dir, const struct decode_seg *p)
 {
     struct flow_dir *ep = &f->d[dir], *peer = &f->d[!dir];
     uint8_t fl = p->flags;
     uint32_t len = p->payload_len;
-    int syn = (fl & TH_SYN) != 0, fin = (fl & TH_FIN) != 0, rst = (fl & TH_RST) != 0;
+    int syn = (fl & FLOW_TH_SYN) != 0, fin = (fl & FLOW_TH_FIN) != 0, rst = (fl & FLOW_TH_RST) != 0;
 
     if (f->d[0].pkts + f->d[1].pkts == 1)
         tcp_track_z_first_packet(f, dir, p);
@@ -477,7 +482,7 @@ static void tcp_track_zeek_observe(struct flow *f, enum flow_dir_id dir, const s
 
     /* init_endpoint */
     switch (ep->zstate) {
-    case ZEEK_INACTIVE:
+    case FLOW_ZEEK_INACTIVE:
         if (syn) {
             ep->z_start_seq = ep->z_ack_seq = p->seq;
             ep->z_last_seq_ep = seq_past;
@@ -486,20 +491,21 @@ static void tcp_track_zeek_observe(struct flow *f, enum flow_dir_id dir, const s
             ep->z_last_seq_ep = p->seq;
         }
         break;
-    case ZEEK_SYN_SENT:
-    case ZEEK_SYN_ACK_SENT:
-    case ZEEK_ESTABLISHED:
-    case ZEEK_PARTIAL:
+    case FLOW_ZEEK_SYN_SENT:
+    case FLOW_ZEEK_SYN_ACK_SENT:
+    case FLOW_ZEEK_ESTABLISHED:
+    case FLOW_ZEEK_PARTIAL:
         if (syn && p->seq != ep->z_start_seq) {
             ep->z_start_seq = ep->z_ack_seq = p->seq;
             ep->z_last_seq_ep = seq_past;
-        } else if (syn && (ep->zstate == ZEEK_ESTABLISHED || ep->zstate == ZEEK_PARTIAL)) {
+        } else if (syn &&
+                   (ep->zstate == FLOW_ZEEK_ESTABLISHED || ep->zstate == FLOW_ZEEK_PARTIAL)) {
             ep->z_start_seq = ep->z_ack_seq = p->seq;
             ep->z_last_seq_ep = seq_past;
         }
         break;
-    case ZEEK_RESET:
-        if (syn && ep->zprev_state == ZEEK_INACTIVE) {
+    case FLOW_ZEEK_RESET:
+        if (syn && ep->zprev_state == FLOW_ZEEK_INACTIVE) {
             ep->z_start_seq = ep->z_ack_seq = p->seq;
             ep->z_last_seq_ep = seq_past;
         }
@@ -520,7 +526,7 @@ static void tcp_track_zeek_observe(struct flow *f, enum flow_dir_id dir, const s
             tcp_track_z_check(f, dir, TCP_TRACK_HIST_MULTI_FLAG, 'Q');
     } else if (bits == 1) {
         if (syn) {
-            char code = (fl & TH_ACK) ? 'H' : 'S';
+            char code = (fl & FLOW_TH_ACK) ? 'H' : 'S';
             if (tcp_track_z_check(f, dir, TCP_TRACK_HIST_SYN, code) && rel_seq != ep->z_last_seq[0])
                 tcp_track_z_add(f, tcp_track_z_code(f, dir, code));
             ep->z_last_seq[0] = rel_seq;
@@ -539,12 +545,12 @@ static void tcp_track_zeek_observe(struct flow *f, enum flow_dir_id dir, const s
     } else {
         if (len)
             tcp_track_z_check(f, dir, TCP_TRACK_HIST_DATA, 'D');
-        else if (fl & TH_ACK)
+        else if (fl & FLOW_TH_ACK)
             tcp_track_z_check(f, dir, TCP_TRACK_HIST_ACK, 'A');
     }
 
     /* update_window: zero windows */
-    if (p->win == 0 && !rst && peer->zstate != ZEEK_CLOSED && ep->zstate != ZEEK_RESET)
+    if (p->win == 0 && !rst && peer->zstate != FLOW_ZEEK_CLOSED && ep->zstate != FLOW_ZEEK_RESET)
         tcp_track_z_scaled(f, dir, TCP_TRACK_ZL_W, 'W');
 
     if (fin) {
@@ -553,8 +559,8 @@ static void tcp_track_zeek_observe(struct flow *f, enum flow_dir_id dir, const s
     }
 
     uint32_t rel_ack = 0;
-    if (fl & TH_ACK) {
-        if (peer->zstate == ZEEK_INACTIVE) {
+    if (fl & FLOW_TH_ACK) {
+        if (peer->zstate == FLOW_ZEEK_INACTIVE) {
             rel_ack = 1;
             peer->z_start_seq = peer->z_ack_seq = peer->z_last_seq_ep = p->ack - 1;
         } else {
@@ -578,7 +584,7 @@ static void tcp_track_zeek_observe(struct flow *f, enum flow_dir_id dir, const s
         ;
     else if (fin && ep->z_last_seq_ep == ep->z_start_seq + 1)
         ep->z_last_seq_ep = seq_past;
-    else if (ep->zstate == ZEEK_RESET)
+    else if (ep->zstate == FLOW_ZEEK_RESET)
         ;
     else if (delta_last > 0)
         ep->z_last_seq_ep = seq_past;
@@ -601,7 +607,7 @@ static void tcp_track_zeek_observe(struct flow *f, enum flow_dir_id dir, const s
             TCP_TRACK_SEQ_GT(data_seq + len, ep->z_reassem))
             ep->z_reassem = data_seq + len;
     }
-    if ((fl & TH_ACK) && f->zeek_reassembling && rel_ack) {
+    if ((fl & FLOW_TH_ACK) && f->zeek_reassembling && rel_ack) {
         uint32_t up_to = rel_ack;
         if (peer->z_fin_cnt > 0) {
             uint32_t fin_rel = peer->z_last_seq[3];
@@ -612,30 +618,30 @@ static void tcp_track_zeek_observe(struct flow *f, enum flow_dir_id dir, const s
             peer->z_reassem = 1;
         if (TCP_TRACK_SEQ_GT(up_to, peer->z_reassem)) {
             int partial_start = up_to <= 2 && (f->midstream || !f->client_by_syn);
-            if (!partial_start && peer->zstate == ZEEK_ESTABLISHED &&
-                ep->zstate == ZEEK_ESTABLISHED)
+            if (!partial_start && peer->zstate == FLOW_ZEEK_ESTABLISHED &&
+                ep->zstate == FLOW_ZEEK_ESTABLISHED)
                 tcp_track_z_scaled(f, (enum flow_dir_id) !dir, TCP_TRACK_ZL_G, 'G');
             peer->z_reassem = up_to;
         }
     }
 }
 
-static const char *tcp_track_zeek_conn_state_of(const struct flow *f)
+const char *tcp_track_conn_state(const struct flow *f)
 {
     const struct flow_dir *o = &f->d[f->zeek_orig], *r = &f->d[!f->zeek_orig];
-    enum zeek_ep_state os = o->zstate, rs = r->zstate;
-    int o_inactive = os == ZEEK_INACTIVE || os == ZEEK_PARTIAL;
-    int r_inactive = rs == ZEEK_INACTIVE || rs == ZEEK_PARTIAL;
+    enum flow_zeek_state os = o->zstate, rs = r->zstate;
+    int o_inactive = os == FLOW_ZEEK_INACTIVE || os == FLOW_ZEEK_PARTIAL;
+    int r_inactive = rs == FLOW_ZEEK_INACTIVE || rs == FLOW_ZEEK_PARTIAL;
 
-    if (rs == ZEEK_RESET) {
-        if (os == ZEEK_SYN_SENT || os == ZEEK_SYN_ACK_SENT ||
-            (os == ZEEK_RESET && o->zsize == 0 && r->zsize == 0))
+    if (rs == FLOW_ZEEK_RESET) {
+        if (os == FLOW_ZEEK_SYN_SENT || os == FLOW_ZEEK_SYN_ACK_SENT ||
+            (os == FLOW_ZEEK_RESET && o->zsize == 0 && r->zsize == 0))
             return "REJ";
         if (o_inactive)
             return "RSTRH";
         return "RSTR";
     }
-    if (os == ZEEK_RESET) {
+    if (os == FLOW_ZEEK_RESET) {
         if (r_inactive) {
             /* /^\^?S[^HAFGIQ]*R.*$/ on the history */
             const char *h = f->history;
@@ -652,15 +658,15 @@ static const char *tcp_track_zeek_conn_state_of(const struct flow *f)
         }
         return "RSTO";
     }
-    if (rs == ZEEK_CLOSED && os == ZEEK_CLOSED)
+    if (rs == FLOW_ZEEK_CLOSED && os == FLOW_ZEEK_CLOSED)
         return "SF";
-    if (os == ZEEK_CLOSED)
+    if (os == FLOW_ZEEK_CLOSED)
         return r_inactive ? "SH" : "S2";
-    if (rs == ZEEK_CLOSED)
+    if (rs == FLOW_ZEEK_CLOSED)
         return o_inactive ? "SHR" : "S3";
-    if (os == ZEEK_SYN_SENT && rs == ZEEK_INACTIVE)
+    if (os == FLOW_ZEEK_SYN_SENT && rs == FLOW_ZEEK_INACTIVE)
         return "S0";
-    if (os == ZEEK_ESTABLISHED && rs == ZEEK_ESTABLISHED)
+    if (os == FLOW_ZEEK_ESTABLISHED && rs == FLOW_ZEEK_ESTABLISHED)
         return "S1";
     return "OTH";
 }
@@ -668,8 +674,8 @@ static const char *tcp_track_zeek_conn_state_of(const struct flow *f)
 /* Zeek's TCP_Endpoint::Size(): bytes of sequence space, SYN/FIN excluded. */
 static uint64_t tcp_track_zeek_size(const struct flow_dir *d, const struct flow_dir *peer)
 {
-    if (d->zprev_state == ZEEK_SYN_SENT && d->zstate == ZEEK_RESET &&
-        peer->zstate == ZEEK_INACTIVE && d->z_ack_seq != d->z_start_seq)
+    if (d->zprev_state == FLOW_ZEEK_SYN_SENT && d->zstate == FLOW_ZEEK_RESET &&
+        peer->zstate == FLOW_ZEEK_INACTIVE && d->z_ack_seq != d->z_start_seq)
         return 0;
     uint32_t last = d->z_last_seq_ep - d->z_start_seq;
     uint32_t ack = d->z_ack_seq - d->z_start_seq;
@@ -681,15 +687,10 @@ static uint64_t tcp_track_zeek_size(const struct flow_dir *d, const struct flow_
     return size;
 }
 
-const char *tcp_zeek_conn_state(const struct flow *f)
-{
-    return tcp_track_zeek_conn_state_of(f);
-}
-
 /* ---------------------------------------------------------------------- */
 
-void tcp_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
-                 struct tcp_seg_info *out)
+void tcp_track_observe(struct flow *f, enum flow_dir_id dir, const struct decode_seg *p,
+                       struct tcp_track_seg *out)
 {
     struct flow_dir *x = &f->d[dir], *y = &f->d[!dir];
     uint8_t fl = p->flags;
@@ -702,7 +703,7 @@ void tcp_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
     x->last_ts_ns = p->ts_ns;
     f->last_ts_ns = p->ts_ns;
 
-    if (fl & TH_SYN)
+    if (fl & FLOW_TH_SYN)
         tcp_track_ws_syn_options(f, dir, p);
     uint32_t win = tcp_track_ws_window(x, p);
     x->win_raw = p->win;
@@ -713,39 +714,39 @@ void tcp_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
 
     /* Handshake times and RTT (SYN -> SYN/ACK -> ACK). */
     const struct flow_dir *cl = &f->d[FLOW_C2S], *sv = &f->d[FLOW_S2C];
-    if ((fl & (TH_SYN | TH_ACK)) == TH_SYN && dir == FLOW_C2S) {
+    if ((fl & (FLOW_TH_SYN | FLOW_TH_ACK)) == FLOW_TH_SYN && dir == FLOW_C2S) {
         if (!x->syn_seen)
             f->syn_ts_ns = p->ts_ns;
         x->syn_seen = 1;
-    } else if ((fl & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK)) {
+    } else if ((fl & (FLOW_TH_SYN | FLOW_TH_ACK)) == (FLOW_TH_SYN | FLOW_TH_ACK)) {
         if (!x->syn_seen) {
             f->synack_ts_ns = p->ts_ns;
             if (cl->syn_seen)
                 f->rtt_server_ns = (int64_t)(p->ts_ns - f->syn_ts_ns);
         }
         x->syn_seen = 1;
-    } else if ((fl & TH_ACK) && !(fl & (TH_SYN | TH_RST)) && dir == FLOW_C2S && sv->syn_seen &&
-               !f->handshake_done && y->isn_known && p->ack == y->isn + 1) {
+    } else if ((fl & FLOW_TH_ACK) && !(fl & (FLOW_TH_SYN | FLOW_TH_RST)) && dir == FLOW_C2S &&
+               sv->syn_seen && !f->handshake_done && y->isn_known && p->ack == y->isn + 1) {
         f->handshake_done = 1;
         f->ack_ts_ns = p->ts_ns;
         if (cl->syn_seen)
             f->rtt_ns = (int64_t)(p->ts_ns - f->syn_ts_ns);
-        out->events |= TCP_EV_HANDSHAKE;
-        out->marks |= SEG_HANDSHAKE_DONE;
+        out->events |= TCP_TRACK_EV_HANDSHAKE;
+        out->marks |= FLOW_SEG_HANDSHAKE_DONE;
     }
 
     tcp_track_states(f, dir, p, &out->events);
 
-    if ((fl & TH_FIN) && !x->fin_seen) {
+    if ((fl & FLOW_TH_FIN) && !x->fin_seen) {
         x->fin_seen = 1;
         x->fin_seq = p->seq + p->payload_len;
-        out->events |= TCP_EV_FIN;
+        out->events |= TCP_TRACK_EV_FIN;
         if (f->closed_by == FLOW_BY_NONE)
             f->closed_by = (int8_t)dir;
     }
-    if ((fl & TH_RST) && !x->rst_seen) {
+    if ((fl & FLOW_TH_RST) && !x->rst_seen) {
         x->rst_seen = 1;
-        out->events |= TCP_EV_RST;
+        out->events |= TCP_TRACK_EV_RST;
         if (f->reset_by == FLOW_BY_NONE)
             f->reset_by = (int8_t)dir;
         if (f->closed_by == FLOW_BY_NONE)
@@ -759,7 +760,7 @@ void tcp_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
     if (f->closed && !f->close_reported && tcp_track_is_done(x->state) &&
         tcp_track_is_done(y->state)) {
         f->close_reported = 1;
-        out->events |= TCP_EV_CLOSED;
+        out->events |= TCP_TRACK_EV_CLOSED;
     }
 
     tcp_track_zeek_observe(f, dir, p);
@@ -767,7 +768,7 @@ void tcp_observe(struct flow *f, enum flow_dir_id dir, const struct decoded *p,
     f->d[1].zsize = tcp_track_zeek_size(&f->d[1], &f->d[0]);
 
     out->rel_seq = x->isn_known ? p->seq - x->isn : p->seq;
-    out->rel_ack = (fl & TH_ACK) && y->isn_known ? p->ack - y->isn : 0;
+    out->rel_ack = (fl & FLOW_TH_ACK) && y->isn_known ? p->ack - y->isn : 0;
     out->win = win;
     x->last_marks = out->marks;
 }

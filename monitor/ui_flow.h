@@ -51,6 +51,6 @@ struct flow *ui_flows_flow(const struct ui_flows *u, uint64_t id);
 void ui_conn_from_flow(struct view_conn *c, const struct flow *f);
 
 /* Map an observer state onto the view's. */
-enum view_tcp_state ui_state_from_tcp(enum tcp_state s);
+enum view_tcp_state ui_state_from_tcp(enum flow_tcp_state s);
 
 #endif

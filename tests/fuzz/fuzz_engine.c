@@ -185,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 check_txn(sniff_get(f->http, i));
         if (getenv("FUZZ_VERBOSE") != NULL) /* to see what a seed exercises */
             fprintf(stderr, "flow %s %s txns %zu\n", f->history,
-                    tcp_state_name(f->d[FLOW_C2S].state), f->http ? sniff_count(f->http) : 0);
+                    flow_tcp_state_name(f->d[FLOW_C2S].state), f->http ? sniff_count(f->http) : 0);
     }
     if (flow_table_count(engine_flows(e)) != count)
         abort();

@@ -78,16 +78,16 @@ static void run_exchange(struct engine *e)
         engine_packet(e, DECODE_LINKTYPE_RAW, b, (uint32_t)n, (uint32_t)n, t);                     \
         t += 1000000;                                                                              \
     } while (0)
-    FEED(0, TH_SYN, C, 0, NULL);
-    FEED(1, TH_SYN | TH_ACK, S, C + 1, NULL);
-    FEED(0, TH_ACK, C + 1, S + 1, NULL);
-    FEED(0, TH_PSH | TH_ACK, C + 1, S + 1, req);
+    FEED(0, FLOW_TH_SYN, C, 0, NULL);
+    FEED(1, FLOW_TH_SYN | FLOW_TH_ACK, S, C + 1, NULL);
+    FEED(0, FLOW_TH_ACK, C + 1, S + 1, NULL);
+    FEED(0, FLOW_TH_PSH | FLOW_TH_ACK, C + 1, S + 1, req);
     uint32_t c2 = C + 1 + (uint32_t)strlen(req);
-    FEED(1, TH_PSH | TH_ACK, S + 1, c2, resp);
+    FEED(1, FLOW_TH_PSH | FLOW_TH_ACK, S + 1, c2, resp);
     uint32_t s2 = S + 1 + (uint32_t)strlen(resp);
-    FEED(0, TH_FIN | TH_ACK, c2, s2, NULL);
-    FEED(1, TH_FIN | TH_ACK, s2, c2 + 1, NULL);
-    FEED(0, TH_ACK, c2 + 1, s2 + 1, NULL);
+    FEED(0, FLOW_TH_FIN | FLOW_TH_ACK, c2, s2, NULL);
+    FEED(1, FLOW_TH_FIN | FLOW_TH_ACK, s2, c2 + 1, NULL);
+    FEED(0, FLOW_TH_ACK, c2 + 1, s2 + 1, NULL);
 #undef FEED
     /* Junk: a truncated frame and a UDP datagram. */
     uint8_t junk[28] = { 0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17 };
@@ -113,9 +113,9 @@ static void test_events_and_counters(void **state)
     struct flow *f = flow_table_next(engine_flows(e), NULL);
     assert_non_null(f);
     assert_int_equal(f->cport, 50000);
-    assert_int_equal(seglog_count(f), 8);
-    assert_true(seglog_get(f, 3)->marks & SEG_HTTP_REQ);
-    assert_true(seglog_get(f, 4)->marks & SEG_HTTP_RESP);
+    assert_int_equal(flow_seglog_count(f), 8);
+    assert_true(flow_seglog_get(f, 3)->marks & FLOW_SEG_HTTP_REQ);
+    assert_true(flow_seglog_get(f, 4)->marks & FLOW_SEG_HTTP_RESP);
     engine_free(e);
 }
 
@@ -174,18 +174,18 @@ static void test_json_and_selectors(void **state)
     assert_non_null(strstr(buf, "\"content_length\":5"));
     free(buf);
 
-    assert_int_equal(output_selector_match("0", f), 1);
-    assert_int_equal(output_selector_match("1", f), 0);
-    assert_int_equal(output_selector_match(":50000", f), 1);
-    assert_int_equal(output_selector_match(":8080", f), 1);
-    assert_int_equal(output_selector_match(":8081", f), 0);
-    assert_int_equal(output_selector_match("192.168.1.10:50000", f), 1);
-    assert_int_equal(output_selector_match("192.168.1.1:8080", f), 1);
-    assert_int_equal(output_selector_match("192.168.1.1:50000", f), 0);
-    assert_int_equal(output_selector_match("[::1]:8080", f), 0);
-    assert_int_equal(output_selector_match("x:1", f), -1);
-    assert_int_equal(output_selector_match(":99999", f), -1);
-    assert_int_equal(output_selector_match("", f), -1);
+    assert_int_equal(output_selector_match("0", f), OUTPUT_MATCH_YES);
+    assert_int_equal(output_selector_match("1", f), OUTPUT_MATCH_NO);
+    assert_int_equal(output_selector_match(":50000", f), OUTPUT_MATCH_YES);
+    assert_int_equal(output_selector_match(":8080", f), OUTPUT_MATCH_YES);
+    assert_int_equal(output_selector_match(":8081", f), OUTPUT_MATCH_NO);
+    assert_int_equal(output_selector_match("192.168.1.10:50000", f), OUTPUT_MATCH_YES);
+    assert_int_equal(output_selector_match("192.168.1.1:8080", f), OUTPUT_MATCH_YES);
+    assert_int_equal(output_selector_match("192.168.1.1:50000", f), OUTPUT_MATCH_NO);
+    assert_int_equal(output_selector_match("[::1]:8080", f), OUTPUT_MATCH_NO);
+    assert_int_equal(output_selector_match("x:1", f), OUTPUT_MATCH_BAD);
+    assert_int_equal(output_selector_match(":99999", f), OUTPUT_MATCH_BAD);
+    assert_int_equal(output_selector_match("", f), OUTPUT_MATCH_BAD);
     engine_free(e);
 }
 
@@ -255,7 +255,7 @@ static void test_retire_keeps_record(void **state)
     /* Retirement runs every 256 segments: push enough unrelated traffic. */
     uint8_t b[64];
     for (uint32_t i = 0; i < 300; i++) {
-        size_t n = frame(b, 0, TH_SYN, i, 0, NULL);
+        size_t n = frame(b, 0, FLOW_TH_SYN, i, 0, NULL);
         b[20] = 0x10; /* another client port: 4096+ */
         b[21] = (uint8_t)i;
         engine_packet(e, DECODE_LINKTYPE_RAW, b, (uint32_t)n, (uint32_t)n,
@@ -264,7 +264,7 @@ static void test_retire_keeps_record(void **state)
     assert_int_equal(evicted, 1);
     /* A late duplicate of the last ACK still finds the retired record. */
     uint64_t created = flow_table_created(engine_flows(e));
-    size_t n = frame(b, 0, TH_ACK, 100 + 1 + 37 + 1, 9000 + 1 + 43 + 1, NULL);
+    size_t n = frame(b, 0, FLOW_TH_ACK, 100 + 1 + 37 + 1, 9000 + 1 + 43 + 1, NULL);
     engine_packet(e, DECODE_LINKTYPE_RAW, b, (uint32_t)n, (uint32_t)n, 1009500000ULL);
     assert_int_equal(flow_table_created(engine_flows(e)), created);
     struct flow *f = flow_table_next(engine_flows(e), NULL);
@@ -272,7 +272,7 @@ static void test_retire_keeps_record(void **state)
     assert_int_equal(f->d[FLOW_C2S].pkts, 6);
     assert_int_equal(flow_table_evicted(engine_flows(e)), 0);
     /* Long after, a new connection takes the retired record's slot. */
-    n = frame(b, 0, TH_SYN, 1, 0, NULL);
+    n = frame(b, 0, FLOW_TH_SYN, 1, 0, NULL);
     b[20] = 0x30;
     engine_packet(e, DECODE_LINKTYPE_RAW, b, (uint32_t)n, (uint32_t)n, 2000000000ULL);
     assert_int_equal(flow_table_evicted(engine_flows(e)), 1);

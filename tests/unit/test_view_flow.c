@@ -20,7 +20,7 @@ static const uint8_t cli[4] = { 127, 0, 0, 1 }, srv[4] = { 127, 0, 0, 2 };
 static struct flow *new_flow(struct flow_table *t, uint16_t cport, uint64_t ts)
 {
     enum flow_dir_id dir;
-    struct flow *f = flow_table_lookup(t, 4, cli, srv, cport, 8080, TH_SYN, 1000, ts, &dir);
+    struct flow *f = flow_table_lookup(t, 4, cli, srv, cport, 8080, FLOW_TH_SYN, 1000, ts, &dir);
 
     assert_non_null(f);
     assert_int_equal(dir, FLOW_C2S);
@@ -29,9 +29,9 @@ static struct flow *new_flow(struct flow_table *t, uint16_t cport, uint64_t ts)
 
 /* Log a segment the way the engine would, updating the flow's counters and states. */
 static void seg(struct flow *f, enum flow_dir_id dir, uint64_t ts, uint8_t flags, uint32_t len,
-                uint16_t marks, enum tcp_state cs, enum tcp_state ss)
+                uint16_t marks, enum flow_tcp_state cs, enum flow_tcp_state ss)
 {
-    struct seg_entry e = { 0 };
+    struct flow_seg e = { 0 };
 
     e.ts_ns = ts;
     e.dir = (uint8_t)dir;
@@ -40,28 +40,30 @@ static void seg(struct flow *f, enum flow_dir_id dir, uint64_t ts, uint8_t flags
     e.marks = marks;
     e.cstate = (uint8_t)cs;
     e.sstate = (uint8_t)ss;
-    seglog_append(f, &e);
+    flow_seglog_append(f, &e);
     f->d[dir].pkts++;
     f->d[dir].bytes += len;
     f->d[FLOW_C2S].state = cs;
     f->d[FLOW_S2C].state = ss;
     f->last_ts_ns = ts;
-    if (flags & TH_FIN)
+    if (flags & FLOW_TH_FIN)
         f->d[dir].fin_seen = 1;
-    if (flags & TH_RST) {
+    if (flags & FLOW_TH_RST) {
         f->d[dir].rst_seen = 1;
         if (f->reset_by == FLOW_BY_NONE)
             f->reset_by = (int8_t)dir;
     }
-    if ((f->d[0].fin_seen && f->d[1].fin_seen) || (flags & TH_RST))
+    if ((f->d[0].fin_seen && f->d[1].fin_seen) || (flags & FLOW_TH_RST))
         f->closed = 1;
 }
 
 static void handshake(struct flow *f, uint64_t t)
 {
-    seg(f, FLOW_C2S, t, TH_SYN, 0, 0, TCPS_SYN_SENT, TCPS_SYN_RECEIVED);
-    seg(f, FLOW_S2C, t + MS, TH_SYN | TH_ACK, 0, 0, TCPS_SYN_SENT, TCPS_SYN_RECEIVED);
-    seg(f, FLOW_C2S, t + 2 * MS, TH_ACK, 0, SEG_HANDSHAKE_DONE, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
+    seg(f, FLOW_C2S, t, FLOW_TH_SYN, 0, 0, FLOW_TCPS_SYN_SENT, FLOW_TCPS_SYN_RECEIVED);
+    seg(f, FLOW_S2C, t + MS, FLOW_TH_SYN | FLOW_TH_ACK, 0, 0, FLOW_TCPS_SYN_SENT,
+        FLOW_TCPS_SYN_RECEIVED);
+    seg(f, FLOW_C2S, t + 2 * MS, FLOW_TH_ACK, 0, FLOW_SEG_HANDSHAKE_DONE, FLOW_TCPS_ESTABLISHED,
+        FLOW_TCPS_ESTABLISHED);
     f->syn_ts_ns = t;
     f->ack_ts_ns = t + 2 * MS;
     f->rtt_ns = (int64_t)(2 * MS);
@@ -70,9 +72,11 @@ static void handshake(struct flow *f, uint64_t t)
 
 static void fin_close(struct flow *f, uint64_t t)
 {
-    seg(f, FLOW_S2C, t, TH_FIN | TH_ACK, 0, 0, TCPS_CLOSE_WAIT, TCPS_FIN_WAIT_1);
-    seg(f, FLOW_C2S, t + MS, TH_FIN | TH_ACK, 0, 0, TCPS_LAST_ACK, TCPS_TIME_WAIT);
-    seg(f, FLOW_S2C, t + 2 * MS, TH_ACK, 0, 0, TCPS_CLOSED, TCPS_TIME_WAIT);
+    seg(f, FLOW_S2C, t, FLOW_TH_FIN | FLOW_TH_ACK, 0, 0, FLOW_TCPS_CLOSE_WAIT,
+        FLOW_TCPS_FIN_WAIT_1);
+    seg(f, FLOW_C2S, t + MS, FLOW_TH_FIN | FLOW_TH_ACK, 0, 0, FLOW_TCPS_LAST_ACK,
+        FLOW_TCPS_TIME_WAIT);
+    seg(f, FLOW_S2C, t + 2 * MS, FLOW_TH_ACK, 0, 0, FLOW_TCPS_CLOSED, FLOW_TCPS_TIME_WAIT);
 }
 
 static int32_t pid_calls;
@@ -99,11 +103,14 @@ static void test_rows_from_flows(void **state)
     ui_flows_set_pid_lookup(u, fake_pid, NULL);
     a = new_flow(t, 5001, T0);
     handshake(a, T0);
-    seg(a, FLOW_C2S, T0 + 3 * MS, TH_PSH | TH_ACK, 300, 0, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
-    seg(a, FLOW_S2C, T0 + 5 * MS, TH_ACK, 60000, 0, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
-    seg(a, FLOW_S2C, T0 + 5 * MS + 100000, TH_ACK, 60000, SEG_RETRANS, TCPS_ESTABLISHED,
-        TCPS_ESTABLISHED);
-    seg(a, FLOW_C2S, T0 + 9 * MS, TH_ACK, 0, SEG_WIN_UPDATE, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
+    seg(a, FLOW_C2S, T0 + 3 * MS, FLOW_TH_PSH | FLOW_TH_ACK, 300, 0, FLOW_TCPS_ESTABLISHED,
+        FLOW_TCPS_ESTABLISHED);
+    seg(a, FLOW_S2C, T0 + 5 * MS, FLOW_TH_ACK, 60000, 0, FLOW_TCPS_ESTABLISHED,
+        FLOW_TCPS_ESTABLISHED);
+    seg(a, FLOW_S2C, T0 + 5 * MS + 100000, FLOW_TH_ACK, 60000, FLOW_SEG_RETRANS,
+        FLOW_TCPS_ESTABLISHED, FLOW_TCPS_ESTABLISHED);
+    seg(a, FLOW_C2S, T0 + 9 * MS, FLOW_TH_ACK, 0, FLOW_SEG_WIN_UPDATE, FLOW_TCPS_ESTABLISHED,
+        FLOW_TCPS_ESTABLISHED);
     b = new_flow(t, 5002, T0 + MS);
     handshake(b, T0 + MS);
 
@@ -133,7 +140,8 @@ static void test_rows_from_flows(void **state)
 
     /* Later: a FIN close on a, a reset on b. Only the new log entries are folded in. */
     fin_close(a, T0 + 20 * MS);
-    seg(b, FLOW_C2S, T0 + 30 * MS, TH_RST | TH_ACK, 0, 0, TCPS_CLOSED, TCPS_CLOSED);
+    seg(b, FLOW_C2S, T0 + 30 * MS, FLOW_TH_RST | FLOW_TH_ACK, 0, 0, FLOW_TCPS_CLOSED,
+        FLOW_TCPS_CLOSED);
     ui_flows_sync(u, t);
     cs = ui_flows_conns(u, &n);
     assert_int_equal(cs[0]->nspan, 2);
@@ -232,16 +240,19 @@ static void test_http_requests(void **state)
     handshake(f, T0);
     f->http = sniff_new();
     feed(f->http, FLOW_C2S, &cseq, "GET /cn/Lab2.html HTTP/1.1\r\nHost: x\r\n\r\n", T0 + 3 * MS);
-    seg(f, FLOW_C2S, T0 + 3 * MS, TH_PSH | TH_ACK, 40, 0, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
+    seg(f, FLOW_C2S, T0 + 3 * MS, FLOW_TH_PSH | FLOW_TH_ACK, 40, 0, FLOW_TCPS_ESTABLISHED,
+        FLOW_TCPS_ESTABLISHED);
     ui_flows_sync(u, t);
     cs = ui_flows_conns(u, &n);
     assert_int_equal(cs[0]->nreq, 1);
     assert_string_equal(cs[0]->req[0].uri, "/cn/Lab2.html");
     assert_int_equal(cs[0]->req[0].status, 0);
     feed(f->http, FLOW_S2C, &sseq, "HTTP/1.1 304 Not Modified\r\n\r\n", T0 + 4 * MS);
-    seg(f, FLOW_S2C, T0 + 4 * MS, TH_PSH | TH_ACK, 30, 0, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
+    seg(f, FLOW_S2C, T0 + 4 * MS, FLOW_TH_PSH | FLOW_TH_ACK, 30, 0, FLOW_TCPS_ESTABLISHED,
+        FLOW_TCPS_ESTABLISHED);
     feed(f->http, FLOW_C2S, &cseq, "GET /a.mp3 HTTP/1.1\r\nRange: bytes=0-\r\n\r\n", T0 + 5 * MS);
-    seg(f, FLOW_C2S, T0 + 5 * MS, TH_PSH | TH_ACK, 40, 0, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
+    seg(f, FLOW_C2S, T0 + 5 * MS, FLOW_TH_PSH | FLOW_TH_ACK, 40, 0, FLOW_TCPS_ESTABLISHED,
+        FLOW_TCPS_ESTABLISHED);
     ui_flows_sync(u, t);
     cs = ui_flows_conns(u, &n);
     assert_int_equal(cs[0]->nreq, 2);
@@ -253,7 +264,8 @@ static void test_http_requests(void **state)
          "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/10\r\nContent-Length: "
          "10\r\n\r\n0123456789",
          T0 + 6 * MS);
-    seg(f, FLOW_S2C, T0 + 6 * MS, TH_PSH | TH_ACK, 80, 0, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
+    seg(f, FLOW_S2C, T0 + 6 * MS, FLOW_TH_PSH | FLOW_TH_ACK, 80, 0, FLOW_TCPS_ESTABLISHED,
+        FLOW_TCPS_ESTABLISHED);
     ui_flows_sync(u, t);
     cs = ui_flows_conns(u, &n);
     assert_int_equal(cs[0]->req[1].status, 206);
@@ -297,12 +309,12 @@ static void test_log_overflow(void **state)
     handshake(f, T0);
     ui_flows_sync(u, t);
     for (int i = 0; i < 200; i++)
-        seg(f, FLOW_S2C, T0 + 3 * MS + (uint64_t)i * 10000, TH_ACK, 1000, 0, TCPS_ESTABLISHED,
-            TCPS_ESTABLISHED);
+        seg(f, FLOW_S2C, T0 + 3 * MS + (uint64_t)i * 10000, FLOW_TH_ACK, 1000, 0,
+            FLOW_TCPS_ESTABLISHED, FLOW_TCPS_ESTABLISHED);
     ui_flows_sync(u, t);
     for (int i = 0; i < 5; i++)
-        seg(f, FLOW_S2C, T0 + 10 * MS + (uint64_t)i * 10 * MS, TH_ACK, 1000, 0, TCPS_ESTABLISHED,
-            TCPS_ESTABLISHED);
+        seg(f, FLOW_S2C, T0 + 10 * MS + (uint64_t)i * 10 * MS, FLOW_TH_ACK, 1000, 0,
+            FLOW_TCPS_ESTABLISHED, FLOW_TCPS_ESTABLISHED);
     fin_close(f, T0 + 100 * MS);
     ui_flows_sync(u, t);
     cs = ui_flows_conns(u, &n);
