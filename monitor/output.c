@@ -9,32 +9,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Byte c as it stands in a JSON string, written to e: its length (1, 2 or 6). */
+static size_t output_escape(unsigned char c, char e[6])
+{
+    static const char hex[] = "0123456789abcdef";
+
+    switch (c) {
+    case '"':
+    case '\\':
+        e[1] = (char)c;
+        break;
+    case '\n':
+        e[1] = 'n';
+        break;
+    case '\r':
+        e[1] = 'r';
+        break;
+    case '\t':
+        e[1] = 't';
+        break;
+    default:
+        if (c >= 0x20 && c != 0x7f) {
+            e[0] = (char)c;
+            return 1;
+        }
+        memcpy(e, "\\u00", 4);
+        e[4] = hex[c >> 4];
+        e[5] = hex[c & 15];
+        return 6;
+    }
+    e[0] = '\\';
+    return 2;
+}
+
 void output_json_string(FILE *out, const char *s)
 {
+    char e[6];
+    size_t n;
+
     putc('"', out);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                fprintf(out, "\\u%04x", *p);
-            else
-                putc(*p, out);
-        }
+        n = output_escape(*p, e);
+        if (n == 1)
+            putc(e[0], out);
+        else
+            fwrite(e, 1, n, out);
     }
     putc('"', out);
 }
@@ -212,10 +231,9 @@ static void output_jb_scaled(struct output_jbuf *j, uint64_t v, int digits, doub
         j->n += (size_t)w < 64 ? (size_t)w : 63;
 }
 
-/* Same escaping as output_json_string(). */
+/* output_json_string() into the buffer. */
 static void output_jb_json_string(struct output_jbuf *j, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *c = (const unsigned char *)s;
     size_t n = 0;
     /* Most strings need no escape: copied in one piece up to the first byte that does. */
@@ -233,36 +251,8 @@ static void output_jb_json_string(struct output_jbuf *j, const char *s)
     while (*c) {
         /* At most 256 input bytes per round, 6 output bytes each. */
         char *p = output_jb_room(j, 6 * 256), *start = p;
-        for (int k = 0; k < 256 && *c; k++, c++) {
-            switch (*c) {
-            case '"':
-            case '\\':
-                *p++ = '\\';
-                *p++ = (char)*c;
-                break;
-            case '\n':
-                *p++ = '\\';
-                *p++ = 'n';
-                break;
-            case '\r':
-                *p++ = '\\';
-                *p++ = 'r';
-                break;
-            case '\t':
-                *p++ = '\\';
-                *p++ = 't';
-                break;
-            default:
-                if (*c < 0x20 || *c == 0x7f) {
-                    memcpy(p, "\\u00", 4);
-                    p[4] = hex[*c >> 4];
-                    p[5] = hex[*c & 15];
-                    p += 6;
-                } else {
-                    *p++ = (char)*c;
-                }
-            }
-        }
+        for (int k = 0; k < 256 && *c; k++, c++)
+            p += output_escape(*c, p);
         j->n += (size_t)(p - start);
     }
     output_jb_mem(j, "\"", 1);
@@ -287,23 +277,203 @@ static const char *output_bool(int b)
     return b ? "true" : "false";
 }
 
+/* How output_jb_fields() writes a field's value. */
+enum output_kind {
+    OUTPUT_NUM,         /* unsigned number, 1 to 8 bytes wide */
+    OUTPUT_SERVER,      /* the same, of the second struct (the server's struct flow_dir) */
+    OUTPUT_SUM,         /* the same, of both structs added */
+    OUTPUT_BOOL,        /* uint8_t: true or false */
+    OUTPUT_TS,          /* uint64_t nanoseconds as seconds */
+    OUTPUT_TS_OR_NULL,  /* the same, 0 as null */
+    OUTPUT_STR,         /* char[]: a JSON string */
+    OUTPUT_STR_OR_NULL, /* the same, "" as null */
+    OUTPUT_STATUS,      /* int: a number, 0 as null */
+    OUTPUT_LENGTH,      /* int64_t: a number, negative as null */
+};
+
+/* A field of a struct in the JSON: its key with what precedes it, where it is, how it is written.
+ */
+struct output_field {
+    const char *key;
+    uint16_t off;
+    uint16_t size;
+    uint8_t kind; /* enum output_kind */
+};
+
+#define OUTPUT_FIELD(type, key, member, kind)                                                      \
+    {                                                                                              \
+        key, offsetof(type, member), sizeof(((type *)0)->member), kind                             \
+    }
+#define OUTPUT_DIR(key, member)         OUTPUT_FIELD(struct flow_dir, key, member, OUTPUT_NUM)
+#define OUTPUT_TOTAL(key, member, kind) OUTPUT_FIELD(struct flow_dir, key, member, kind)
+#define OUTPUT_FLAG(key, member)        OUTPUT_FIELD(struct flow, key, member, OUTPUT_BOOL)
+#define OUTPUT_TXN(kind, key, member)   OUTPUT_FIELD(struct sniff_txn, key, member, kind)
+#define OUTPUT_TXN_TEXT(key, member)    OUTPUT_TXN(OUTPUT_STR_OR_NULL, key, member)
+
+/* Per direction, in the order of the "c2s" and "s2c" objects. */
+static const struct output_field output_dir_fields[] = {
+    OUTPUT_DIR("{\"pkts\":", pkts),
+    OUTPUT_DIR(",\"bytes\":", bytes),
+    OUTPUT_DIR(",\"retransmissions\":", retrans),
+    OUTPUT_DIR(",\"fast_retransmissions\":", fast_retrans),
+    OUTPUT_DIR(",\"spurious_retransmissions\":", spurious_retrans),
+    OUTPUT_DIR(",\"out_of_order\":", out_of_order),
+    OUTPUT_DIR(",\"lost_segments\":", lost_segments),
+    OUTPUT_DIR(",\"dup_acks\":", dup_acks),
+    OUTPUT_DIR(",\"window_updates\":", window_updates),
+    OUTPUT_DIR(",\"zero_windows\":", zero_windows),
+    OUTPUT_DIR(",\"keep_alives\":", keep_alives),
+    OUTPUT_DIR(",\"zero_window_probes\":", zero_window_probes),
+    OUTPUT_DIR(",\"win\":", win),
+};
+
+/* Both directions of a flow (client's struct flow_dir first), after "handshake". */
+static const struct output_field output_total_fields[] = {
+    OUTPUT_TOTAL(",\"pkts_c2s\":", pkts, OUTPUT_NUM),
+    OUTPUT_TOTAL(",\"pkts_s2c\":", pkts, OUTPUT_SERVER),
+    OUTPUT_TOTAL(",\"bytes_c2s\":", bytes, OUTPUT_NUM),
+    OUTPUT_TOTAL(",\"bytes_s2c\":", bytes, OUTPUT_SERVER),
+    OUTPUT_TOTAL(",\"retransmissions\":", retrans, OUTPUT_SUM),
+    OUTPUT_TOTAL(",\"dup_acks\":", dup_acks, OUTPUT_SUM),
+    OUTPUT_TOTAL(",\"window_updates\":", window_updates, OUTPUT_SUM),
+    OUTPUT_TOTAL(",\"zero_windows\":", zero_windows, OUTPUT_SUM),
+    OUTPUT_TOTAL(",\"keep_alives\":", keep_alives, OUTPUT_SUM),
+    OUTPUT_TOTAL(",\"out_of_order\":", out_of_order, OUTPUT_SUM),
+};
+
+/* The flow's flags, after "reset_by". */
+static const struct output_field output_flag_fields[] = {
+    OUTPUT_FLAG(",\"half_closed\":", half_closed),
+    OUTPUT_FLAG(",\"midstream\":", midstream),
+    OUTPUT_FLAG(",\"client_by_syn\":", client_by_syn),
+    OUTPUT_FLAG(",\"handshake\":", handshake_done),
+};
+
+/* One HTTP transaction (a response whose request was not seen has method null). */
+static const struct output_field output_txn_fields[] = {
+    OUTPUT_TXN_TEXT("{\"method\":", method),
+    OUTPUT_TXN_TEXT(",\"uri\":", uri),
+    OUTPUT_TXN_TEXT(",\"version\":", version),
+    OUTPUT_TXN_TEXT(",\"range\":", range),
+    OUTPUT_TXN(OUTPUT_STATUS, ",\"status\":", status),
+    OUTPUT_TXN(OUTPUT_STR, ",\"reason\":", reason),
+    OUTPUT_TXN(OUTPUT_LENGTH, ",\"content_length\":", content_length),
+    OUTPUT_TXN_TEXT(",\"content_range\":", content_range),
+    OUTPUT_TXN_TEXT(",\"content_type\":", content_type),
+    OUTPUT_TXN(OUTPUT_TS, ",\"req_ts\":", req_ts_ns),
+    OUTPUT_TXN(OUTPUT_TS_OR_NULL, ",\"resp_ts\":", resp_ts_ns),
+    OUTPUT_TXN(OUTPUT_BOOL, ",\"unknown_response\":", unknown_response),
+};
+
+/* The unsigned number of field f in the struct at base. */
+static uint64_t output_num(const void *base, const struct output_field *f)
+{
+    const char *p = (const char *)base + f->off;
+    uint64_t v8;
+    uint32_t v4;
+    uint16_t v2;
+
+    switch (f->size) {
+    case 1:
+        return *(const uint8_t *)p;
+    case 2:
+        memcpy(&v2, p, 2);
+        return v2;
+    case 4:
+        memcpy(&v4, p, 4);
+        return v4;
+    default:
+        memcpy(&v8, p, 8);
+        return v8;
+    }
+}
+
+/* A signed number (as printf would write it), or null when `null` holds. */
+static void output_jb_signed(struct output_jbuf *j, int64_t v, int null)
+{
+    if (null) {
+        output_jb_str(j, "null");
+        return;
+    }
+    if (v < 0) {
+        output_jb_str(j, "-");
+        v = -v;
+    }
+    output_jb_u64(j, (uint64_t)v);
+}
+
+/* Writes n fields of the struct at base (OUTPUT_SERVER and OUTPUT_SUM: also of base2). */
+static void output_jb_fields(struct output_jbuf *j, const struct output_field *f, size_t n,
+                             const void *base, const void *base2)
+{
+    int64_t v;
+    int status;
+
+    for (; n > 0; n--, f++) {
+        const char *p = (const char *)base + f->off;
+
+        output_jb_str(j, f->key);
+        switch ((enum output_kind)f->kind) {
+        case OUTPUT_NUM:
+            output_jb_u64(j, output_num(base, f));
+            break;
+        case OUTPUT_SERVER:
+            output_jb_u64(j, output_num(base2, f));
+            break;
+        case OUTPUT_SUM:
+            output_jb_u64(j, output_num(base, f) + output_num(base2, f));
+            break;
+        case OUTPUT_BOOL:
+            output_jb_str(j, output_bool(*(const uint8_t *)p));
+            break;
+        case OUTPUT_TS:
+        case OUTPUT_TS_OR_NULL:
+            if (output_num(base, f) == 0 && f->kind == OUTPUT_TS_OR_NULL)
+                output_jb_str(j, "null");
+            else
+                output_jb_ts(j, output_num(base, f));
+            break;
+        case OUTPUT_STR:
+            output_jb_json_string(j, p);
+            break;
+        case OUTPUT_STR_OR_NULL:
+            output_jb_string_or_null(j, p);
+            break;
+        case OUTPUT_STATUS: /* never negative from the sniffer (uint16_t) */
+            memcpy(&status, p, sizeof(status));
+            output_jb_signed(j, status, status == 0);
+            break;
+        case OUTPUT_LENGTH:
+            memcpy(&v, p, sizeof(v));
+            output_jb_signed(j, v, v < 0);
+            break;
+        }
+    }
+}
+
+#define OUTPUT_NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+
+/* A number that may be absent ("null"). */
+static void output_jb_u64_or_null(struct output_jbuf *j, int present, uint64_t v)
+{
+    if (present)
+        output_jb_u64(j, v);
+    else
+        output_jb_str(j, "null");
+}
+
 static void output_synopts_json(struct output_jbuf *j, const struct flow_dir *d)
 {
     const struct flow_synopts *s = &d->syn;
+
     if (!d->syn_seen) {
         output_jb_str(j, "null");
         return;
     }
     output_jb_str(j, "{\"mss\":");
-    if (s->present & FLOW_SYNOPT_MSS)
-        output_jb_u64(j, s->mss);
-    else
-        output_jb_str(j, "null");
+    output_jb_u64_or_null(j, s->present & FLOW_SYNOPT_MSS, s->mss);
     output_jb_str(j, ",\"wscale\":");
-    if (s->present & FLOW_SYNOPT_WS)
-        output_jb_u64(j, s->wscale);
-    else
-        output_jb_str(j, "null");
+    output_jb_u64_or_null(j, s->present & FLOW_SYNOPT_WS, s->wscale);
     output_jb_str(j, ",\"sack_perm\":");
     output_jb_str(j, output_bool(s->present & FLOW_SYNOPT_SACK_PERM));
     output_jb_str(j, ",\"ts\":");
@@ -320,19 +490,7 @@ static void output_synopts_json(struct output_jbuf *j, const struct flow_dir *d)
 
 static void output_dir_json(struct output_jbuf *j, const struct flow_dir *d)
 {
-    output_jb_key_u64(j, "{\"pkts\":", d->pkts);
-    output_jb_key_u64(j, ",\"bytes\":", d->bytes);
-    output_jb_key_u64(j, ",\"retransmissions\":", d->retrans);
-    output_jb_key_u64(j, ",\"fast_retransmissions\":", d->fast_retrans);
-    output_jb_key_u64(j, ",\"spurious_retransmissions\":", d->spurious_retrans);
-    output_jb_key_u64(j, ",\"out_of_order\":", d->out_of_order);
-    output_jb_key_u64(j, ",\"lost_segments\":", d->lost_segments);
-    output_jb_key_u64(j, ",\"dup_acks\":", d->dup_acks);
-    output_jb_key_u64(j, ",\"window_updates\":", d->window_updates);
-    output_jb_key_u64(j, ",\"zero_windows\":", d->zero_windows);
-    output_jb_key_u64(j, ",\"keep_alives\":", d->keep_alives);
-    output_jb_key_u64(j, ",\"zero_window_probes\":", d->zero_window_probes);
-    output_jb_key_u64(j, ",\"win\":", d->win);
+    output_jb_fields(j, output_dir_fields, OUTPUT_NFIELDS(output_dir_fields), d, NULL);
     output_jb_str(j, ",\"state\":\"");
     output_jb_str(j, flow_tcp_state_name(d->state));
     output_jb_str(j, "\"}");
@@ -340,76 +498,52 @@ static void output_dir_json(struct output_jbuf *j, const struct flow_dir *d)
 
 static void output_http_json(struct output_jbuf *j, const struct flow *f)
 {
-    output_jb_str(j, "\"http\":[");
-    size_t n = f->http ? sniff_count(f->http) : 0;
     static struct sniff_txn copy; /* a copy: the sniffer then needs no view of its own */
-    const struct sniff_txn *t = &copy;
-    for (size_t i = 0; i < n; i++) {
+    size_t n = f->http ? sniff_count(f->http) : 0, i;
+
+    output_jb_str(j, "\"http\":[");
+    for (i = 0; i < n; i++) {
         if (sniff_get_copy(f->http, i, &copy) != 0)
             continue;
-        /* A response whose request was not seen has an empty method: null. */
-        output_jb_str(j, i ? ",{\"method\":" : "{\"method\":");
-        output_jb_string_or_null(j, t->method);
-        output_jb_str(j, ",\"uri\":");
-        output_jb_string_or_null(j, t->uri);
-        output_jb_str(j, ",\"version\":");
-        output_jb_string_or_null(j, t->version);
-        output_jb_str(j, ",\"range\":");
-        output_jb_string_or_null(j, t->range);
-        output_jb_str(j, ",\"status\":");
-        if (t->status > 0) {
-            output_jb_u64(j, (uint64_t)t->status);
-        } else if (t->status < 0) { /* never from the sniffer (uint16_t); as printf would */
-            output_jb_str(j, "-");
-            output_jb_u64(j, (uint64_t) - (int64_t)t->status);
-        } else {
-            output_jb_str(j, "null");
-        }
-        output_jb_str(j, ",\"reason\":");
-        output_jb_json_string(j, t->reason);
-        output_jb_str(j, ",\"content_length\":");
-        if (t->content_length >= 0)
-            output_jb_u64(j, (uint64_t)t->content_length);
-        else
-            output_jb_str(j, "null");
-        output_jb_str(j, ",\"content_range\":");
-        output_jb_string_or_null(j, t->content_range);
-        output_jb_str(j, ",\"content_type\":");
-        output_jb_string_or_null(j, t->content_type);
-        output_jb_str(j, ",\"req_ts\":");
-        output_jb_ts(j, t->req_ts_ns);
-        output_jb_str(j, ",\"resp_ts\":");
-        if (t->resp_ts_ns)
-            output_jb_ts(j, t->resp_ts_ns);
-        else
-            output_jb_str(j, "null");
-        output_jb_str(j, ",\"unknown_response\":");
-        output_jb_str(j, output_bool(t->unknown_response));
+        output_jb_str(j, i ? "," : "");
+        output_jb_fields(j, output_txn_fields, OUTPUT_NFIELDS(output_txn_fields), &copy, NULL);
         output_jb_str(j, "}");
     }
     output_jb_key_u64(j, "],\"http_dropped\":", f->http ? sniff_dropped(f->http) : 0);
 }
 
+/* "client":"ADDR:PORT" (brackets around IPv6), before it the text lead. */
+static void output_jb_endpoint(struct output_jbuf *j, const char *lead, const struct flow *f,
+                               const char *addr, uint16_t port)
+{
+    output_jb_str(j, lead);
+    output_jb_str(j, f->af == 6 ? "[" : "");
+    output_jb_str(j, addr);
+    output_jb_key_u64(j, f->af == 6 ? "]:" : ":", port);
+}
+
 void output_flow_json(FILE *out, const struct flow *f)
 {
     static struct output_jbuf jb; /* 16 KiB: not on the stack of a callback */
+    const struct flow_dir *c = &f->d[FLOW_C2S], *s = &f->d[FLOW_S2C];
     struct output_jbuf *j = &jb;
     char ca[64], sa[64];
+    const char *text[][2] = {
+        { ",\"zeek_orig\":\"", f->zeek_orig == FLOW_C2S ? "client" : "server" },
+        { "\",\"client_state\":\"", flow_tcp_state_name(c->state) },
+        { "\",\"server_state\":\"", flow_tcp_state_name(s->state) },
+        { "\",\"closed_by\":", output_by_name(f->closed_by) },
+        { ",\"reset_by\":", output_by_name(f->reset_by) },
+    };
+    size_t i;
+
     j->out = out;
     j->n = 0;
     output_addr_str(f, f->client, ca, sizeof(ca));
     output_addr_str(f, f->server, sa, sizeof(sa));
-    const struct flow_dir *c = &f->d[FLOW_C2S], *s = &f->d[FLOW_S2C];
-    const char *lb = f->af == 6 ? "[" : "", *rb = f->af == 6 ? "]:" : ":";
     output_jb_key_u64(j, "{\"stream\":", f->id);
-    output_jb_str(j, ",\"client\":\"");
-    output_jb_str(j, lb);
-    output_jb_str(j, ca);
-    output_jb_key_u64(j, rb, f->cport);
-    output_jb_str(j, "\",\"server\":\"");
-    output_jb_str(j, lb);
-    output_jb_str(j, sa);
-    output_jb_key_u64(j, rb, f->sport);
+    output_jb_endpoint(j, ",\"client\":\"", f, ca, f->cport);
+    output_jb_endpoint(j, "\",\"server\":\"", f, sa, f->sport);
     output_jb_str(j, "\",\"client_addr\":\"");
     output_jb_str(j, ca);
     output_jb_key_u64(j, "\",\"client_port\":", f->cport);
@@ -426,34 +560,12 @@ void output_flow_json(FILE *out, const struct flow *f)
     output_jb_str(j, tcp_track_conn_state(f));
     output_jb_str(j, "\",\"history\":");
     output_jb_json_string(j, f->history);
-    output_jb_str(j, ",\"zeek_orig\":\"");
-    output_jb_str(j, f->zeek_orig == FLOW_C2S ? "client" : "server");
-    output_jb_str(j, "\",\"client_state\":\"");
-    output_jb_str(j, flow_tcp_state_name(c->state));
-    output_jb_str(j, "\",\"server_state\":\"");
-    output_jb_str(j, flow_tcp_state_name(s->state));
-    output_jb_str(j, "\",\"closed_by\":");
-    output_jb_str(j, output_by_name(f->closed_by));
-    output_jb_str(j, ",\"reset_by\":");
-    output_jb_str(j, output_by_name(f->reset_by));
-    output_jb_str(j, ",\"half_closed\":");
-    output_jb_str(j, output_bool(f->half_closed));
-    output_jb_str(j, ",\"midstream\":");
-    output_jb_str(j, output_bool(f->midstream));
-    output_jb_str(j, ",\"client_by_syn\":");
-    output_jb_str(j, output_bool(f->client_by_syn));
-    output_jb_str(j, ",\"handshake\":");
-    output_jb_str(j, output_bool(f->handshake_done));
-    output_jb_key_u64(j, ",\"pkts_c2s\":", c->pkts);
-    output_jb_key_u64(j, ",\"pkts_s2c\":", s->pkts);
-    output_jb_key_u64(j, ",\"bytes_c2s\":", c->bytes);
-    output_jb_key_u64(j, ",\"bytes_s2c\":", s->bytes);
-    output_jb_key_u64(j, ",\"retransmissions\":", (uint64_t)c->retrans + s->retrans);
-    output_jb_key_u64(j, ",\"dup_acks\":", (uint64_t)c->dup_acks + s->dup_acks);
-    output_jb_key_u64(j, ",\"window_updates\":", (uint64_t)c->window_updates + s->window_updates);
-    output_jb_key_u64(j, ",\"zero_windows\":", (uint64_t)c->zero_windows + s->zero_windows);
-    output_jb_key_u64(j, ",\"keep_alives\":", (uint64_t)c->keep_alives + s->keep_alives);
-    output_jb_key_u64(j, ",\"out_of_order\":", (uint64_t)c->out_of_order + s->out_of_order);
+    for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+        output_jb_str(j, text[i][0]);
+        output_jb_str(j, text[i][1]);
+    }
+    output_jb_fields(j, output_flag_fields, OUTPUT_NFIELDS(output_flag_fields), f, NULL);
+    output_jb_fields(j, output_total_fields, OUTPUT_NFIELDS(output_total_fields), c, s);
     output_jb_str(j, ",\"rtt_ms\":");
     if (f->rtt_ns >= 0)
         output_jb_scaled(j, (uint64_t)f->rtt_ns, 6, 1e6);
