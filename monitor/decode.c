@@ -190,13 +190,24 @@ static enum decode_status decode_tcp(const uint8_t *p, uint32_t avail, uint32_t 
     return DECODE_OK;
 }
 
+/* The fixed part of an IP header: len bytes captured, and the version it should claim. */
+static enum decode_status decode_ip_fixed(const uint8_t *p, uint32_t avail, uint32_t len,
+                                          int version)
+{
+    if (avail < len)
+        return DECODE_TRUNC_IP;
+    if (p[0] >> 4 != version)
+        return DECODE_BAD_IP;
+    return DECODE_OK;
+}
+
 static enum decode_status decode_ipv4(const uint8_t *p, uint32_t avail, uint32_t wire,
                                       struct decode_seg *d)
 {
-    if (avail < 20)
-        return DECODE_TRUNC_IP;
-    if (p[0] >> 4 != 4)
-        return DECODE_BAD_IP;
+    enum decode_status st = decode_ip_fixed(p, avail, 20, 4);
+
+    if (st != DECODE_OK)
+        return st;
     uint32_t hlen = (uint32_t)(p[0] & 0x0f) * 4;
     if (hlen < 20)
         return DECODE_BAD_IP;
@@ -223,10 +234,10 @@ static enum decode_status decode_ipv4(const uint8_t *p, uint32_t avail, uint32_t
 static enum decode_status decode_ipv6(const uint8_t *p, uint32_t avail, uint32_t wire,
                                       struct decode_seg *d)
 {
-    if (avail < 40)
-        return DECODE_TRUNC_IP;
-    if (p[0] >> 4 != 6)
-        return DECODE_BAD_IP;
+    enum decode_status st = decode_ip_fixed(p, avail, 40, 6);
+
+    if (st != DECODE_OK)
+        return st;
     uint32_t plen = decode_rd16(p + 4);
     /* Payload length 0 (jumbogram or GSO): use what the frame carried. */
     if (plen == 0 && wire > 40)
@@ -278,6 +289,17 @@ static enum decode_status decode_ipv6(const uint8_t *p, uint32_t avail, uint32_t
     return DECODE_BAD_IPV6_EXT;
 }
 
+/* IP version 4 or 6 at p; any other version is not IP. */
+static enum decode_status decode_ip(int version, const uint8_t *p, uint32_t avail, uint32_t wire,
+                                    struct decode_seg *d)
+{
+    if (version == 4)
+        return decode_ipv4(p, avail, wire, d);
+    if (version == 6)
+        return decode_ipv6(p, avail, wire, d);
+    return DECODE_NOT_IP;
+}
+
 /* Dispatch on an ethertype (after any VLAN tags). */
 static enum decode_status decode_ethertype(uint16_t type, const uint8_t *p, uint32_t avail,
                                            uint32_t wire, struct decode_seg *d)
@@ -293,11 +315,7 @@ static enum decode_status decode_ethertype(uint16_t type, const uint8_t *p, uint
         avail -= 4;
         wire = wire >= 4 ? wire - 4 : 0;
     }
-    if (type == 0x0800)
-        return decode_ipv4(p, avail, wire, d);
-    if (type == 0x86dd)
-        return decode_ipv6(p, avail, wire, d);
-    return DECODE_NOT_IP;
+    return decode_ip(type == 0x0800 ? 4 : type == 0x86dd ? 6 : 0, p, avail, wire, d);
 }
 
 /* Raw IP: the version nibble says which. */
@@ -306,11 +324,7 @@ static enum decode_status decode_raw(const uint8_t *p, uint32_t avail, uint32_t 
 {
     if (avail < 1)
         return DECODE_TRUNC_IP;
-    if (p[0] >> 4 == 4)
-        return decode_ipv4(p, avail, wire, d);
-    if (p[0] >> 4 == 6)
-        return decode_ipv6(p, avail, wire, d);
-    return DECODE_NOT_IP;
+    return decode_ip(p[0] >> 4, p, avail, wire, d);
 }
 
 /* BSD loopback: a 4-byte address family, host order (NULL) or network order (LOOP). */
@@ -326,12 +340,11 @@ static enum decode_status decode_null(const uint8_t *p, uint32_t avail, uint32_t
     p += 4;
     avail -= 4;
     wire = wire >= 4 ? wire - 4 : 0;
-    if (af == 2)
-        return decode_ipv4(p, avail, wire, d);
     /* AF_INET6 is 10 (Linux), 24 (NetBSD/OpenBSD), 28 (FreeBSD), 30 (macOS). */
-    if (af == 10 || af == 24 || af == 28 || af == 30)
-        return decode_ipv6(p, avail, wire, d);
-    return DECODE_NOT_IP;
+    return decode_ip(af == 2                                          ? 4
+                     : (af == 10 || af == 24 || af == 28 || af == 30) ? 6
+                                                                      : 0,
+                     p, avail, wire, d);
 }
 
 enum decode_status decode_packet(int dlt, const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,

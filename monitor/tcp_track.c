@@ -6,6 +6,7 @@
  */
 #include "monitor/tcp_track.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define TCP_TRACK_SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
@@ -58,6 +59,35 @@ static uint32_t tcp_track_ws_window(const struct flow_dir *fwd, const struct dec
     if (!(p->flags & FLOW_TH_SYN) && fwd->win_shift >= 0)
         return (uint32_t)p->win << fwd->win_shift;
     return p->win;
+}
+
+/* The expert counter each mark adds to (Wireshark's tcp.analysis.* counts). */
+static const struct tcp_track_counter {
+    uint16_t mark;
+    uint16_t off; /* of a uint32_t in struct flow_dir */
+} tcp_track_counters[] = {
+    { FLOW_SEG_RETRANS, offsetof(struct flow_dir, retrans) },
+    { FLOW_SEG_FAST_RETRANS, offsetof(struct flow_dir, fast_retrans) },
+    { FLOW_SEG_SPURIOUS, offsetof(struct flow_dir, spurious_retrans) },
+    { FLOW_SEG_OUT_OF_ORDER, offsetof(struct flow_dir, out_of_order) },
+    { FLOW_SEG_LOST, offsetof(struct flow_dir, lost_segments) },
+    { FLOW_SEG_DUP_ACK, offsetof(struct flow_dir, dup_acks) },
+    { FLOW_SEG_ZERO_WIN, offsetof(struct flow_dir, zero_windows) },
+    { FLOW_SEG_WIN_UPDATE, offsetof(struct flow_dir, window_updates) },
+    { FLOW_SEG_KEEPALIVE, offsetof(struct flow_dir, keep_alives) },
+    { FLOW_SEG_ZWP, offsetof(struct flow_dir, zero_window_probes) },
+};
+
+static void tcp_track_count(struct flow_dir *d, uint16_t marks)
+{
+    uint32_t *n;
+    size_t i;
+
+    for (i = 0; marks != 0 && i < sizeof(tcp_track_counters) / sizeof(tcp_track_counters[0]); i++)
+        if (marks & tcp_track_counters[i].mark) {
+            n = (uint32_t *)(void *)((char *)d + tcp_track_counters[i].off);
+            (*n)++;
+        }
 }
 
 static void tcp_track_ws_analyze(struct flow *f, enum flow_dir_id dir, const struct decode_seg *p,
@@ -172,26 +202,7 @@ finished_rexmit:;
     fwd->ws_lastack_ts_ns = now;
     fwd->ws_lastsegflags = m;
 
-    if (m & FLOW_SEG_RETRANS)
-        fwd->retrans++;
-    if (m & FLOW_SEG_FAST_RETRANS)
-        fwd->fast_retrans++;
-    if (m & FLOW_SEG_SPURIOUS)
-        fwd->spurious_retrans++;
-    if (m & FLOW_SEG_OUT_OF_ORDER)
-        fwd->out_of_order++;
-    if (m & FLOW_SEG_LOST)
-        fwd->lost_segments++;
-    if (m & FLOW_SEG_DUP_ACK)
-        fwd->dup_acks++;
-    if (m & FLOW_SEG_ZERO_WIN)
-        fwd->zero_windows++;
-    if (m & FLOW_SEG_WIN_UPDATE)
-        fwd->window_updates++;
-    if (m & FLOW_SEG_KEEPALIVE)
-        fwd->keep_alives++;
-    if (m & FLOW_SEG_ZWP)
-        fwd->zero_window_probes++;
+    tcp_track_count(fwd, m);
     *marks |= m;
 }
 
@@ -466,139 +477,135 @@ static void tcp_track_z_state_machine(struct flow *f, enum flow_dir_id dir,
     }
 }
 
-static void tcp_track_zeek_observe(struct flow *f, enum flow_dir_id dir, const struct decode_seg *p)
+/* Zeek's init_endpoint: where the endpoint's sequence space starts (again, after a new SYN). */
+static void tcp_track_z_init(struct flow_dir *ep, const struct decode_seg *p, int syn,
+                             uint32_t seq_past)
 {
-    struct flow_dir *ep = &f->d[dir], *peer = &f->d[!dir];
-    uint8_t fl = p->flags;
-    uint32_t len = p->payload_len;
-    int syn = (fl & FLOW_TH_SYN) != 0, fin = (fl & FLOW_TH_FIN) != 0, rst = (fl & FLOW_TH_RST) != 0;
+    int restart;
 
-    if (f->d[0].pkts + f->d[1].pkts == 1)
-        tcp_track_z_first_packet(f, dir, p);
-    int is_orig = tcp_track_z_is_orig(f, dir);
-
-    int32_t seg_len = (int32_t)len + syn + fin - (rst ? (int32_t)len : 0);
-    uint32_t seq_past = p->seq + (uint32_t)seg_len;
-
-    /* init_endpoint */
     switch (ep->zstate) {
     case FLOW_ZEEK_INACTIVE:
-        if (syn) {
-            ep->z_start_seq = ep->z_ack_seq = p->seq;
-            ep->z_last_seq_ep = seq_past;
-        } else {
+        if (!syn) {
             ep->z_start_seq = ep->z_ack_seq = p->seq - 1;
             ep->z_last_seq_ep = p->seq;
+            return;
         }
+        restart = 1;
         break;
     case FLOW_ZEEK_SYN_SENT:
     case FLOW_ZEEK_SYN_ACK_SENT:
+        restart = syn && p->seq != ep->z_start_seq;
+        break;
     case FLOW_ZEEK_ESTABLISHED:
     case FLOW_ZEEK_PARTIAL:
-        if (syn && p->seq != ep->z_start_seq) {
-            ep->z_start_seq = ep->z_ack_seq = p->seq;
-            ep->z_last_seq_ep = seq_past;
-        } else if (syn &&
-                   (ep->zstate == FLOW_ZEEK_ESTABLISHED || ep->zstate == FLOW_ZEEK_PARTIAL)) {
-            ep->z_start_seq = ep->z_ack_seq = p->seq;
-            ep->z_last_seq_ep = seq_past;
-        }
+        restart = syn;
         break;
     case FLOW_ZEEK_RESET:
-        if (syn && ep->zprev_state == FLOW_ZEEK_INACTIVE) {
-            ep->z_start_seq = ep->z_ack_seq = p->seq;
-            ep->z_last_seq_ep = seq_past;
-        }
+        restart = syn && ep->zprev_state == FLOW_ZEEK_INACTIVE;
         break;
     default:
+        restart = 0;
         break;
     }
+    if (restart) {
+        ep->z_start_seq = ep->z_ack_seq = p->seq;
+        ep->z_last_seq_ep = seq_past;
+    }
+}
 
-    int32_t rel = (int32_t)(p->seq - ep->z_start_seq);
-    uint32_t rel_seq = (uint32_t)rel;
+/* Zeek's update_history: the flag and data letters, a repeated SYN, FIN or RST recorded again. */
+static void tcp_track_z_history(struct flow *f, enum flow_dir_id dir, const struct decode_seg *p,
+                                uint32_t rel_seq)
+{
+    struct flow_dir *ep = &f->d[dir];
+    uint8_t fl = p->flags;
+    uint32_t len = p->payload_len;
+    int syn = (fl & FLOW_TH_SYN) != 0, fin = (fl & FLOW_TH_FIN) != 0, rst = (fl & FLOW_TH_RST) != 0;
+    char code;
 
-    /* update_history */
-    int bits = syn + fin + rst;
-    if (bits > 1) {
+    if (syn + fin + rst > 1) {
         if (fin && rst)
             tcp_track_z_check(f, dir, TCP_TRACK_HIST_FIN_RST, 'I');
         else
             tcp_track_z_check(f, dir, TCP_TRACK_HIST_MULTI_FLAG, 'Q');
-    } else if (bits == 1) {
-        if (syn) {
-            char code = (fl & FLOW_TH_ACK) ? 'H' : 'S';
-            if (tcp_track_z_check(f, dir, TCP_TRACK_HIST_SYN, code) && rel_seq != ep->z_last_seq[0])
-                tcp_track_z_add(f, tcp_track_z_code(f, dir, code));
-            ep->z_last_seq[0] = rel_seq;
-        }
-        if (fin) {
-            if (tcp_track_z_check(f, dir, TCP_TRACK_HIST_FIN, 'F') &&
-                rel_seq + len != ep->z_last_seq[1])
-                tcp_track_z_add(f, tcp_track_z_code(f, dir, 'F'));
-            ep->z_last_seq[1] = rel_seq + len;
-        }
-        if (rst) {
-            if (tcp_track_z_check(f, dir, TCP_TRACK_HIST_RST, 'R') && rel_seq != ep->z_last_seq[2])
-                tcp_track_z_add(f, tcp_track_z_code(f, dir, 'R'));
-            ep->z_last_seq[2] = rel_seq;
-        }
-    } else {
-        if (len)
-            tcp_track_z_check(f, dir, TCP_TRACK_HIST_DATA, 'D');
-        else if (fl & FLOW_TH_ACK)
-            tcp_track_z_check(f, dir, TCP_TRACK_HIST_ACK, 'A');
+    } else if (syn) {
+        code = (fl & FLOW_TH_ACK) ? 'H' : 'S';
+        if (tcp_track_z_check(f, dir, TCP_TRACK_HIST_SYN, code) && rel_seq != ep->z_last_seq[0])
+            tcp_track_z_add(f, tcp_track_z_code(f, dir, code));
+        ep->z_last_seq[0] = rel_seq;
+    } else if (fin) {
+        if (tcp_track_z_check(f, dir, TCP_TRACK_HIST_FIN, 'F') &&
+            rel_seq + len != ep->z_last_seq[1])
+            tcp_track_z_add(f, tcp_track_z_code(f, dir, 'F'));
+        ep->z_last_seq[1] = rel_seq + len;
+    } else if (rst) {
+        if (tcp_track_z_check(f, dir, TCP_TRACK_HIST_RST, 'R') && rel_seq != ep->z_last_seq[2])
+            tcp_track_z_add(f, tcp_track_z_code(f, dir, 'R'));
+        ep->z_last_seq[2] = rel_seq;
+    } else if (len) {
+        tcp_track_z_check(f, dir, TCP_TRACK_HIST_DATA, 'D');
+    } else if (fl & FLOW_TH_ACK) {
+        tcp_track_z_check(f, dir, TCP_TRACK_HIST_ACK, 'A');
     }
+}
 
-    /* update_window: zero windows */
-    if (p->win == 0 && !rst && peer->zstate != FLOW_ZEEK_CLOSED && ep->zstate != FLOW_ZEEK_RESET)
-        tcp_track_z_scaled(f, dir, TCP_TRACK_ZL_W, 'W');
+/* The peer's acknowledged sequence space; returns the ack relative to the peer's start (0: none).
+ */
+static uint32_t tcp_track_z_ack(struct flow_dir *peer, const struct decode_seg *p, int rst)
+{
+    int32_t ra, da;
 
-    if (fin) {
-        ep->z_fin_cnt++;
-        ep->z_last_seq[3] = rel_seq + (uint32_t)seg_len; /* Zeek's FIN_seq */
+    if (!(p->flags & FLOW_TH_ACK))
+        return 0;
+    if (peer->zstate == FLOW_ZEEK_INACTIVE) {
+        peer->z_start_seq = peer->z_ack_seq = peer->z_last_seq_ep = p->ack - 1;
+        return 1;
     }
-
-    uint32_t rel_ack = 0;
-    if (fl & FLOW_TH_ACK) {
-        if (peer->zstate == FLOW_ZEEK_INACTIVE) {
-            rel_ack = 1;
-            peer->z_start_seq = peer->z_ack_seq = peer->z_last_seq_ep = p->ack - 1;
-        } else {
-            int32_t ra = (int32_t)(p->ack - peer->z_start_seq);
-            if (ra < 0) {
-                rel_ack = 0;
-            } else {
-                rel_ack = (uint32_t)ra;
-                if (!rst) {
-                    int32_t da = (int32_t)(p->ack - peer->z_ack_seq);
-                    if (!(p->ack == 0 && da > 1048576) && da > 0)
-                        peer->z_ack_seq = p->ack;
-                }
-            }
-        }
+    ra = (int32_t)(p->ack - peer->z_start_seq);
+    if (ra < 0)
+        return 0;
+    if (!rst) {
+        da = (int32_t)(p->ack - peer->z_ack_seq);
+        if (!(p->ack == 0 && da > 1048576) && da > 0)
+            peer->z_ack_seq = p->ack;
     }
+    return (uint32_t)ra;
+}
 
-    /* update_last_seq */
+/* Zeek's update_last_seq: the highest sequence sent; data below it is retransmitted ('T'). */
+static void tcp_track_z_last_seq(struct flow *f, enum flow_dir_id dir, const struct decode_seg *p,
+                                 uint32_t seq_past)
+{
+    struct flow_dir *ep = &f->d[dir];
     int32_t delta_last = (int32_t)(seq_past - ep->z_last_seq_ep);
-    if ((syn || rst) && (delta_last > 1048576 || delta_last < -1048576))
-        ;
-    else if (fin && ep->z_last_seq_ep == ep->z_start_seq + 1)
+
+    if ((p->flags & (FLOW_TH_SYN | FLOW_TH_RST)) && (delta_last > 1048576 || delta_last < -1048576))
+        return;
+    if ((p->flags & FLOW_TH_FIN) && ep->z_last_seq_ep == ep->z_start_seq + 1)
         ep->z_last_seq_ep = seq_past;
     else if (ep->zstate == FLOW_ZEEK_RESET)
-        ;
+        return;
     else if (delta_last > 0)
         ep->z_last_seq_ep = seq_past;
-    else if (len > 0)
+    else if (p->payload_len > 0)
         tcp_track_z_scaled(f, dir, TCP_TRACK_ZL_T, 'T');
+}
 
-    tcp_track_z_state_machine(f, dir, p, is_orig);
+/*
+ * Content gaps: the peer acknowledged data of ours never seen. Zeek
+ * reassembles only once there is payload, and ignores gaps revealed at the
+ * close (FIN/RST) and the faked first byte of partial connections.
+ */
+static void tcp_track_z_gaps(struct flow *f, enum flow_dir_id dir, const struct decode_seg *p,
+                             uint32_t rel_seq, uint32_t rel_ack)
+{
+    struct flow_dir *ep = &f->d[dir], *peer = &f->d[!dir];
+    uint32_t len = p->payload_len, up_to;
+    int rst = (p->flags & FLOW_TH_RST) != 0;
+    uint32_t data_seq = (p->flags & FLOW_TH_SYN) ? rel_seq + 1 : rel_seq;
 
-    /* Content gaps: the peer acknowledged data of ours never seen. Zeek
-     * reassembles only once there is payload, and ignores gaps revealed at
-     * the close (FIN/RST) and the faked first byte of partial connections. */
     if (len > 0 && !rst)
         f->zeek_reassembling = 1;
-    uint32_t data_seq = syn ? rel_seq + 1 : rel_seq;
     /* Only payload actually captured reaches Zeek's reassembler. */
     if (len > 0 && !rst && p->payload_caplen >= len) {
         if (ep->z_reassem == 0)
@@ -607,23 +614,50 @@ static void tcp_track_zeek_observe(struct flow *f, enum flow_dir_id dir, const s
             TCP_TRACK_SEQ_GT(data_seq + len, ep->z_reassem))
             ep->z_reassem = data_seq + len;
     }
-    if ((fl & FLOW_TH_ACK) && f->zeek_reassembling && rel_ack) {
-        uint32_t up_to = rel_ack;
-        if (peer->z_fin_cnt > 0) {
-            uint32_t fin_rel = peer->z_last_seq[3];
-            if (TCP_TRACK_SEQ_GE(up_to, fin_rel))
-                up_to = fin_rel - 1;
-        }
-        if (peer->z_reassem == 0)
-            peer->z_reassem = 1;
-        if (TCP_TRACK_SEQ_GT(up_to, peer->z_reassem)) {
-            int partial_start = up_to <= 2 && (f->midstream || !f->client_by_syn);
-            if (!partial_start && peer->zstate == FLOW_ZEEK_ESTABLISHED &&
-                ep->zstate == FLOW_ZEEK_ESTABLISHED)
-                tcp_track_z_scaled(f, (enum flow_dir_id) !dir, TCP_TRACK_ZL_G, 'G');
-            peer->z_reassem = up_to;
-        }
+    if (!(p->flags & FLOW_TH_ACK) || !f->zeek_reassembling || !rel_ack)
+        return;
+    up_to = rel_ack;
+    if (peer->z_fin_cnt > 0 && TCP_TRACK_SEQ_GE(up_to, peer->z_last_seq[3]))
+        up_to = peer->z_last_seq[3] - 1;
+    if (peer->z_reassem == 0)
+        peer->z_reassem = 1;
+    if (TCP_TRACK_SEQ_GT(up_to, peer->z_reassem)) {
+        int partial_start = up_to <= 2 && (f->midstream || !f->client_by_syn);
+        if (!partial_start && peer->zstate == FLOW_ZEEK_ESTABLISHED &&
+            ep->zstate == FLOW_ZEEK_ESTABLISHED)
+            tcp_track_z_scaled(f, (enum flow_dir_id) !dir, TCP_TRACK_ZL_G, 'G');
+        peer->z_reassem = up_to;
     }
+}
+
+/* One segment as Zeek's TCP analyzer sees it, in its order of steps. */
+static void tcp_track_zeek_observe(struct flow *f, enum flow_dir_id dir, const struct decode_seg *p)
+{
+    struct flow_dir *ep = &f->d[dir], *peer = &f->d[!dir];
+    uint8_t fl = p->flags;
+    uint32_t len = p->payload_len, rel_seq, rel_ack;
+    int syn = (fl & FLOW_TH_SYN) != 0, fin = (fl & FLOW_TH_FIN) != 0, rst = (fl & FLOW_TH_RST) != 0;
+    int32_t seg_len = (int32_t)len + syn + fin - (rst ? (int32_t)len : 0);
+    uint32_t seq_past = p->seq + (uint32_t)seg_len;
+    int is_orig;
+
+    if (f->d[0].pkts + f->d[1].pkts == 1)
+        tcp_track_z_first_packet(f, dir, p);
+    is_orig = tcp_track_z_is_orig(f, dir);
+    tcp_track_z_init(ep, p, syn, seq_past);
+    rel_seq = p->seq - ep->z_start_seq;
+    tcp_track_z_history(f, dir, p, rel_seq);
+    /* update_window: zero windows */
+    if (p->win == 0 && !rst && peer->zstate != FLOW_ZEEK_CLOSED && ep->zstate != FLOW_ZEEK_RESET)
+        tcp_track_z_scaled(f, dir, TCP_TRACK_ZL_W, 'W');
+    if (fin) {
+        ep->z_fin_cnt++;
+        ep->z_last_seq[3] = rel_seq + (uint32_t)seg_len; /* Zeek's FIN_seq */
+    }
+    rel_ack = tcp_track_z_ack(peer, p, rst);
+    tcp_track_z_last_seq(f, dir, p, seq_past);
+    tcp_track_z_state_machine(f, dir, p, is_orig);
+    tcp_track_z_gaps(f, dir, p, rel_seq, rel_ack);
 }
 
 const char *tcp_track_conn_state(const struct flow *f)
