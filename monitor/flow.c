@@ -1,7 +1,8 @@
 /*
  * The bounded flow table: all records allocated up front, a chained hash on
- * the direction-independent 4-tuple, an idle list for open flows and one for
- * closed flows (evicted first), and a creation-order list for the outputs.
+ * the direction-independent 4-tuple, idle lists for open, closed and retired
+ * flows (retired, then closed, evicted first), and a creation-order list for
+ * the outputs. The lists are <sys/queue.h> tail queues through the records.
  */
 #include "monitor/flow.h"
 
@@ -9,12 +10,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define FLOW_NIL UINT32_MAX
+#define FLOW_NIL UINT32_MAX /* end of a hash chain or of the free list */
 
-/* A doubly linked list threaded through the records by index. */
-struct flow_list {
-    uint32_t head, tail;
-};
+TAILQ_HEAD(flow_list, flow);
 
 struct flow_table {
     struct flow *slots;
@@ -33,63 +31,15 @@ struct flow_table {
     void *evict_ctx, *release_ctx;
 };
 
-static const char *const flow_tcp_state_names[FLOW_TCPS_COUNT] = {
-    [FLOW_TCPS_UNKNOWN] = "UNKNOWN",
-    [FLOW_TCPS_CLOSED] = "CLOSED",
-    [FLOW_TCPS_LISTEN] = "LISTEN",
-    [FLOW_TCPS_SYN_SENT] = "SYN_SENT",
-    [FLOW_TCPS_SYN_RECEIVED] = "SYN_RECEIVED",
-    [FLOW_TCPS_ESTABLISHED] = "ESTABLISHED",
-    [FLOW_TCPS_FIN_WAIT_1] = "FIN_WAIT_1",
-    [FLOW_TCPS_FIN_WAIT_2] = "FIN_WAIT_2",
-    [FLOW_TCPS_CLOSING] = "CLOSING",
-    [FLOW_TCPS_TIME_WAIT] = "TIME_WAIT",
-    [FLOW_TCPS_CLOSE_WAIT] = "CLOSE_WAIT",
-    [FLOW_TCPS_LAST_ACK] = "LAST_ACK",
-};
+#define FLOW_TCPS_NAME(name) #name,
+static const char *const flow_tcp_state_names[FLOW_TCPS_COUNT] = { FLOW_TCP_STATES(
+    FLOW_TCPS_NAME) };
 
 const char *flow_tcp_state_name(enum flow_tcp_state s)
 {
     if ((unsigned)s >= FLOW_TCPS_COUNT)
         return "?";
     return flow_tcp_state_names[s];
-}
-
-/* List helpers: prev/next live in the record, chosen by `age`. */
-static uint32_t *flow_link_prev(struct flow *f, int age)
-{
-    return age ? &f->age_prev : &f->lru_prev;
-}
-
-static uint32_t *flow_link_next(struct flow *f, int age)
-{
-    return age ? &f->age_next : &f->lru_next;
-}
-
-static void flow_list_push_tail(struct flow_table *t, struct flow_list *l, uint32_t i, int age)
-{
-    struct flow *f = &t->slots[i];
-    *flow_link_prev(f, age) = l->tail;
-    *flow_link_next(f, age) = FLOW_NIL;
-    if (l->tail != FLOW_NIL)
-        *flow_link_next(&t->slots[l->tail], age) = i;
-    else
-        l->head = i;
-    l->tail = i;
-}
-
-static void flow_list_remove(struct flow_table *t, struct flow_list *l, uint32_t i, int age)
-{
-    struct flow *f = &t->slots[i];
-    uint32_t p = *flow_link_prev(f, age), n = *flow_link_next(f, age);
-    if (p != FLOW_NIL)
-        *flow_link_next(&t->slots[p], age) = n;
-    else
-        l->head = n;
-    if (n != FLOW_NIL)
-        *flow_link_prev(&t->slots[n], age) = p;
-    else
-        l->tail = p;
 }
 
 static size_t flow_addr_len(uint8_t af)
@@ -135,6 +85,18 @@ static void flow_advise_huge(void *p, size_t n)
 #endif
 }
 
+void flow_table_set_evict_cb(struct flow_table *t, flow_evict_fn fn, void *ctx)
+{
+    t->evict_cb = fn;
+    t->evict_ctx = ctx;
+}
+
+void flow_table_set_release_cb(struct flow_table *t, flow_evict_fn fn, void *ctx)
+{
+    t->release_cb = fn;
+    t->release_ctx = ctx;
+}
+
 struct flow_table *flow_table_new(uint32_t max_flows, uint32_t seglog_cap)
 {
     struct flow_table *t = calloc(1, sizeof(*t));
@@ -142,6 +104,14 @@ struct flow_table *flow_table_new(uint32_t max_flows, uint32_t seglog_cap)
         return NULL;
     t->max = max_flows;
     t->seglog_cap = seglog_cap;
+    /* Slots never used are handed out in order (fresh_next), so creating a
+     * big table touches no memory until flows arrive. */
+    t->free_head = FLOW_NIL;
+    t->fresh_next = 0;
+    TAILQ_INIT(&t->open_idle);
+    TAILQ_INIT(&t->closed_idle);
+    TAILQ_INIT(&t->retired_idle);
+    TAILQ_INIT(&t->age);
     t->nbuckets = 16;
     while (t->nbuckets < 2 * (uint64_t)max_flows && t->nbuckets < (1u << 30))
         t->nbuckets <<= 1;
@@ -154,14 +124,6 @@ struct flow_table *flow_table_new(uint32_t max_flows, uint32_t seglog_cap)
     flow_advise_huge(t->slots, (size_t)(max_flows ? max_flows : 1) * sizeof(struct flow));
     for (uint32_t i = 0; i < t->nbuckets; i++)
         t->buckets[i] = FLOW_NIL;
-    /* Slots never used are handed out in order (fresh_next), so creating a
-     * big table touches no memory until flows arrive. */
-    t->free_head = FLOW_NIL;
-    t->fresh_next = 0;
-    t->open_idle.head = t->open_idle.tail = FLOW_NIL;
-    t->closed_idle.head = t->closed_idle.tail = FLOW_NIL;
-    t->retired_idle.head = t->retired_idle.tail = FLOW_NIL;
-    t->age.head = t->age.tail = FLOW_NIL;
     return t;
 }
 
@@ -175,42 +137,15 @@ static void flow_release(struct flow_table *t, struct flow *f)
 
 void flow_table_free(struct flow_table *t)
 {
-    if (!t)
+    struct flow *f;
+
+    if (t == NULL)
         return;
-    if (t->slots)
-        for (uint32_t i = 0; i < t->fresh_next; i++)
-            if (t->slots[i].in_use)
-                flow_release(t, &t->slots[i]);
+    for (f = TAILQ_FIRST(&t->age); f != NULL; f = TAILQ_NEXT(f, age)) /* every record in use */
+        flow_release(t, f);
     free(t->slots);
     free(t->buckets);
     free(t);
-}
-
-void flow_table_set_evict_cb(struct flow_table *t, flow_evict_fn fn, void *ctx)
-{
-    t->evict_cb = fn;
-    t->evict_ctx = ctx;
-}
-
-void flow_table_set_release_cb(struct flow_table *t, flow_evict_fn fn, void *ctx)
-{
-    t->release_cb = fn;
-    t->release_ctx = ctx;
-}
-
-uint32_t flow_table_count(const struct flow_table *t)
-{
-    return t->count;
-}
-
-uint64_t flow_table_created(const struct flow_table *t)
-{
-    return t->created;
-}
-
-uint64_t flow_table_evicted(const struct flow_table *t)
-{
-    return t->evicted;
 }
 
 static uint32_t flow_index(const struct flow_table *t, const struct flow *f)
@@ -243,18 +178,17 @@ static struct flow_list *flow_idle_list(struct flow_table *t, struct flow *f)
     return f->on_closed_list ? &t->closed_idle : &t->open_idle;
 }
 
-static void flow_evict_index(struct flow_table *t, uint32_t i)
+static void flow_evict(struct flow_table *t, struct flow *f)
 {
-    struct flow *f = &t->slots[i];
     if (t->evict_cb)
         t->evict_cb(t->evict_ctx, f);
     flow_hash_unlink(t, f);
-    flow_list_remove(t, flow_idle_list(t, f), i, 0);
-    flow_list_remove(t, &t->age, i, 1);
+    TAILQ_REMOVE(flow_idle_list(t, f), f, lru);
+    TAILQ_REMOVE(&t->age, f, age);
     flow_release(t, f);
     f->in_use = 0;
     f->hnext = t->free_head;
-    t->free_head = i;
+    t->free_head = flow_index(t, f);
     t->count--;
     t->evicted++;
 }
@@ -262,34 +196,41 @@ static void flow_evict_index(struct flow_table *t, uint32_t i)
 /* Free the oldest retired flow, else the oldest closed, else the longest idle. */
 static void flow_evict_one(struct flow_table *t)
 {
-    uint32_t i = t->retired_idle.head;
-    if (i == FLOW_NIL)
-        i = t->closed_idle.head != FLOW_NIL ? t->closed_idle.head : t->open_idle.head;
-    if (i != FLOW_NIL)
-        flow_evict_index(t, i);
+    struct flow *f = TAILQ_FIRST(&t->retired_idle);
+
+    if (f == NULL)
+        f = TAILQ_FIRST(&t->closed_idle);
+    if (f == NULL)
+        f = TAILQ_FIRST(&t->open_idle);
+    if (f != NULL)
+        flow_evict(t, f);
+}
+
+uint64_t flow_table_evicted(const struct flow_table *t)
+{
+    return t->evicted;
 }
 
 uint32_t flow_table_retire(struct flow_table *t, uint64_t now_ns, uint64_t idle_ns,
                            flow_evict_fn fn, void *ctx)
 {
+    struct flow *f, *next;
     uint32_t n = 0;
+
     t->reuse_after_ns = 4 * idle_ns;
-    while (t->closed_idle.head != FLOW_NIL) {
-        uint32_t i = t->closed_idle.head;
-        struct flow *f = &t->slots[i];
-        if (f->last_ts_ns + idle_ns > now_ns)
-            break;
+    while ((f = TAILQ_FIRST(&t->closed_idle)) != NULL && f->last_ts_ns + idle_ns <= now_ns) {
         /* Reporting reads the whole record, idle (and out of the cache) for
          * idle_ns: the next one starts loading while this one is reported. */
-        if (f->lru_next != FLOW_NIL)
+        next = TAILQ_NEXT(f, lru);
+        if (next != NULL)
             for (size_t k = 0; k < sizeof(struct flow); k += 64)
-                __builtin_prefetch((const char *)&t->slots[f->lru_next] + k);
+                __builtin_prefetch((const char *)next + k);
         if (fn)
             fn(ctx, f);
         f->retired = 1;
-        flow_list_remove(t, &t->closed_idle, i, 0);
+        TAILQ_REMOVE(&t->closed_idle, f, lru);
         f->on_closed_list = 2;
-        flow_list_push_tail(t, &t->retired_idle, i, 0);
+        TAILQ_INSERT_TAIL(&t->retired_idle, f, lru);
         n++;
     }
     return n;
@@ -404,9 +345,9 @@ struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *
     uint32_t i;
     /* A retired flow's slot is warm in the cache: reuse it first, once it
      * has been quiet long enough that late segments are unlikely. */
-    if (t->free_head == FLOW_NIL && t->retired_idle.head != FLOW_NIL &&
-        t->slots[t->retired_idle.head].last_ts_ns + t->reuse_after_ns <= ts_ns)
-        flow_evict_index(t, t->retired_idle.head);
+    if (t->free_head == FLOW_NIL && !TAILQ_EMPTY(&t->retired_idle) &&
+        TAILQ_FIRST(&t->retired_idle)->last_ts_ns + t->reuse_after_ns <= ts_ns)
+        flow_evict(t, TAILQ_FIRST(&t->retired_idle));
     if (t->free_head == FLOW_NIL && t->fresh_next < t->max) {
         i = t->fresh_next++;
     } else {
@@ -431,28 +372,36 @@ struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *
     f->in_hash = 1;
     f->hnext = t->buckets[h];
     t->buckets[h] = i;
-    flow_list_push_tail(t, &t->open_idle, i, 0);
-    flow_list_push_tail(t, &t->age, i, 1);
+    TAILQ_INSERT_TAIL(&t->open_idle, f, lru);
+    TAILQ_INSERT_TAIL(&t->age, f, age);
     return f;
+}
+
+uint64_t flow_table_created(const struct flow_table *t)
+{
+    return t->created;
 }
 
 void flow_table_touch(struct flow_table *t, struct flow *f)
 {
-    uint32_t i = flow_index(t, f);
     uint8_t list = f->retired ? 2 : f->closed != 0;
     /* Already the most recent of its list (often: segments of one connection
      * come in runs): moving it would touch two other records for nothing. */
-    if (list == f->on_closed_list && flow_idle_list(t, f)->tail == i)
+    if (list == f->on_closed_list && TAILQ_NEXT(f, lru) == NULL)
         return;
-    flow_list_remove(t, flow_idle_list(t, f), i, 0);
+    TAILQ_REMOVE(flow_idle_list(t, f), f, lru);
     f->on_closed_list = list;
-    flow_list_push_tail(t, flow_idle_list(t, f), i, 0);
+    TAILQ_INSERT_TAIL(flow_idle_list(t, f), f, lru);
 }
 
 struct flow *flow_table_next(struct flow_table *t, struct flow *f)
 {
-    uint32_t i = f ? f->age_next : t->age.head;
-    return i == FLOW_NIL ? NULL : &t->slots[i];
+    return f ? TAILQ_NEXT(f, age) : TAILQ_FIRST(&t->age);
+}
+
+uint32_t flow_table_count(const struct flow_table *t)
+{
+    return t->count;
 }
 
 uint32_t flow_seglog_count(const struct flow *f)

@@ -9,28 +9,28 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 struct sniff;
 
 /* Direction of a segment relative to the connection: client to server or back. */
 enum flow_dir_id { FLOW_C2S = 0, FLOW_S2C = 1 };
 
-/* An endpoint's TCP state as an observer of the wire infers it (RFC 9293 names). */
-enum flow_tcp_state {
-    FLOW_TCPS_UNKNOWN = 0, /* nothing seen from / about this endpoint yet */
-    FLOW_TCPS_CLOSED,
-    FLOW_TCPS_LISTEN,
-    FLOW_TCPS_SYN_SENT,
-    FLOW_TCPS_SYN_RECEIVED,
-    FLOW_TCPS_ESTABLISHED,
-    FLOW_TCPS_FIN_WAIT_1,
-    FLOW_TCPS_FIN_WAIT_2,
-    FLOW_TCPS_CLOSING,
-    FLOW_TCPS_TIME_WAIT,
-    FLOW_TCPS_CLOSE_WAIT,
-    FLOW_TCPS_LAST_ACK,
-    FLOW_TCPS_COUNT
-};
+/*
+ * An endpoint's TCP state as an observer of the wire infers it (RFC 9293
+ * names; UNKNOWN: nothing seen from or about this endpoint yet). One list
+ * makes both the enum (FLOW_TCPS_UNKNOWN = 0, ...) and the names.
+ */
+#define FLOW_TCP_STATES(X)                                                                         \
+    X(UNKNOWN)                                                                                     \
+    X(CLOSED)                                                                                      \
+    X(LISTEN)                                                                                      \
+    X(SYN_SENT)                                                                                    \
+    X(SYN_RECEIVED)                                                                                \
+    X(ESTABLISHED) X(FIN_WAIT_1) X(FIN_WAIT_2) X(CLOSING) X(TIME_WAIT) X(CLOSE_WAIT) X(LAST_ACK)
+#define FLOW_TCPS_ENUM(name) FLOW_TCPS_##name,
+
+enum flow_tcp_state { FLOW_TCP_STATES(FLOW_TCPS_ENUM) FLOW_TCPS_COUNT };
 
 /* Zeek's endpoint states (TCP_Endpoint), kept to derive conn_state exactly. */
 enum flow_zeek_state {
@@ -222,8 +222,8 @@ struct flow {
     struct flow_seglog log;
 
     /* Table bookkeeping (flow.c only). */
-    uint32_t lru_prev, lru_next; /* idle order within the open or closed list */
-    uint32_t age_prev, age_next; /* creation order */
+    TAILQ_ENTRY(flow) lru; /* idle order within the open, closed or retired list */
+    TAILQ_ENTRY(flow) age; /* creation order */
     uint8_t in_use;
     uint8_t in_hash;        /* 0 once a newer flow took over the same 4-tuple */
     uint8_t on_closed_list; /* 1: closed list, 2: retired list, 0: open list */

@@ -6,6 +6,32 @@
 #include <stdio.h>
 #include <string.h>
 
+/* What a bit of a set is called in the ladder. */
+struct ladder_name {
+    uint16_t bit;
+    const char *text;
+};
+
+/* TCP flags, in Wireshark's order. */
+static const struct ladder_name ladder_flags[] = {
+    { FLOW_TH_SYN, "SYN" }, { FLOW_TH_FIN, "FIN" }, { FLOW_TH_RST, "RST" }, { FLOW_TH_PSH, "PSH" },
+    { FLOW_TH_ACK, "ACK" }, { FLOW_TH_URG, "URG" }, { FLOW_TH_ECE, "ECE" }, { FLOW_TH_CWR, "CWR" },
+};
+
+/* Expert marks, as Wireshark words them (a plain retransmission is noted apart). */
+static const struct ladder_name ladder_marks[] = {
+    { FLOW_SEG_FAST_RETRANS, "Fast Retransmission" },
+    { FLOW_SEG_SPURIOUS, "Spurious Retransmission" },
+    { FLOW_SEG_OUT_OF_ORDER, "Out-Of-Order" },
+    { FLOW_SEG_LOST, "Previous segment not captured" },
+    { FLOW_SEG_DUP_ACK, "Dup ACK" },
+    { FLOW_SEG_WIN_UPDATE, "Window Update" },
+    { FLOW_SEG_ZERO_WIN, "Zero Window" },
+    { FLOW_SEG_ZWP, "Zero Window Probe" },
+    { FLOW_SEG_KEEPALIVE, "Keep-Alive" },
+    { FLOW_SEG_KEEPALIVE_ACK, "Keep-Alive ACK" },
+};
+
 void ladder_endpoint_str(uint8_t af, const uint8_t *addr, uint16_t port, char *buf, size_t n)
 {
     char a[INET6_ADDRSTRLEN] = "?";
@@ -18,18 +44,12 @@ void ladder_endpoint_str(uint8_t af, const uint8_t *addr, uint16_t port, char *b
 
 void ladder_flags_str(uint8_t flags, char *buf, size_t n)
 {
-    static const struct {
-        uint8_t bit;
-        const char *name;
-    } names[] = { { FLOW_TH_SYN, "SYN" }, { FLOW_TH_FIN, "FIN" }, { FLOW_TH_RST, "RST" },
-                  { FLOW_TH_PSH, "PSH" }, { FLOW_TH_ACK, "ACK" }, { FLOW_TH_URG, "URG" },
-                  { FLOW_TH_ECE, "ECE" }, { FLOW_TH_CWR, "CWR" } };
     size_t off = 0;
     buf[0] = 0;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (!(flags & names[i].bit))
+    for (size_t i = 0; i < sizeof(ladder_flags) / sizeof(ladder_flags[0]); i++) {
+        if (!(flags & ladder_flags[i].bit))
             continue;
-        int w = snprintf(buf + off, n - off, "%s%s", off ? "," : "", names[i].name);
+        int w = snprintf(buf + off, n - off, "%s%s", off ? "," : "", ladder_flags[i].text);
         if (w < 0 || (size_t)w >= n - off)
             break;
         off += (size_t)w;
@@ -106,26 +126,11 @@ static void ladder_fill_note(const struct flow *f, const struct flow_seg *e,
             snprintf(buf, sizeof(buf), "3-way handshake done");
         ladder_note_add(r->note, buf);
     }
-    static const struct {
-        uint16_t bit;
-        const char *text;
-    } marks[] = {
-        { FLOW_SEG_FAST_RETRANS, "Fast Retransmission" },
-        { FLOW_SEG_SPURIOUS, "Spurious Retransmission" },
-        { FLOW_SEG_OUT_OF_ORDER, "Out-Of-Order" },
-        { FLOW_SEG_LOST, "Previous segment not captured" },
-        { FLOW_SEG_DUP_ACK, "Dup ACK" },
-        { FLOW_SEG_WIN_UPDATE, "Window Update" },
-        { FLOW_SEG_ZERO_WIN, "Zero Window" },
-        { FLOW_SEG_ZWP, "Zero Window Probe" },
-        { FLOW_SEG_KEEPALIVE, "Keep-Alive" },
-        { FLOW_SEG_KEEPALIVE_ACK, "Keep-Alive ACK" },
-    };
     if ((e->marks & FLOW_SEG_RETRANS) && !(e->marks & (FLOW_SEG_FAST_RETRANS | FLOW_SEG_SPURIOUS)))
         ladder_note_add(r->note, "Retransmission");
-    for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
-        if (e->marks & marks[i].bit)
-            ladder_note_add(r->note, marks[i].text);
+    for (size_t i = 0; i < sizeof(ladder_marks) / sizeof(ladder_marks[0]); i++)
+        if (e->marks & ladder_marks[i].bit)
+            ladder_note_add(r->note, ladder_marks[i].text);
     if (e->marks & FLOW_SEG_HTTP_REQ) {
         const struct sniff_txn *t = ladder_txn_at(f, e->ts_ns, 0);
         if (t) {
