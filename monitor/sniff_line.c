@@ -1,5 +1,5 @@
 /*
- * The sniffer's line grammar: start lines (RFC 9112 §3, §4) byte by byte,
+ * The sniffer's line grammar: start lines (RFC 9112 §3, §4) checked as they come,
  * and the header fields and chunk-size lines that frame a message.
  */
 #include "monitor/sniff_line.h"
@@ -15,9 +15,19 @@ static int sniff_line_is_digit(int c)
 /* ---- start lines ---- */
 
 /* Method bytes: upper-case letters, '-' and '_' (what clients send). */
+static const uint8_t sniff_line_method_byte[256] = { ['A' ... 'Z'] = 1, ['-'] = 1, ['_'] = 1 };
+
+/* Request-target bytes after the first: visible bytes and obs-text, no blanks. */
+static const uint8_t sniff_line_target_byte[256] = { [0x21 ... 0x7e] = 1, [0x80 ... 0xff] = 1 };
+
+/* Reason phrase bytes: HTAB, SP, visible bytes, obs-text. */
+static const uint8_t sniff_line_reason_byte[256] = { ['\t'] = 1,
+                                                     [0x20 ... 0x7e] = 1,
+                                                     [0x80 ... 0xff] = 1 };
+
 static int sniff_line_is_method(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+    return sniff_line_method_byte[c];
 }
 
 /* First byte of a request-target: origin form '/', '*', or a scheme or host letter. */
@@ -26,147 +36,154 @@ static int sniff_line_is_target_first(unsigned char c)
     return c == '/' || c == '*' || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
-/* The rest of a request-target: visible bytes (obs-text too), no blanks. */
 static int sniff_line_is_target(unsigned char c)
 {
-    return c > 0x20 && c != 0x7f;
+    return sniff_line_target_byte[c];
 }
 
-/* Reason phrase bytes: HTAB, SP, visible bytes, obs-text. */
 static int sniff_line_is_reason(unsigned char c)
 {
-    return (c >= 0x20 && c != 0x7f) || c == '\t';
+    return sniff_line_reason_byte[c];
 }
 
-static enum sniff_line_verdict sniff_line_next(struct sniff_line *l, enum sniff_line_phase phase)
+/*
+ * The grammar, one function per phase. Each takes as many bytes of p[0..len)
+ * as belong to its phase and, if the byte after them moves the line on to
+ * the next phase, that byte too; it returns how many it took. Where it
+ * stops without a phase change, the next byte cannot be there (or is the
+ * LF, which only the caller judges). So a line is checked the same whether
+ * it comes whole, in pieces or byte by byte (tests/fuzz/fuzz_sniff_line.c
+ * holds sniff_line_scan() to that).
+ */
+
+static size_t sniff_line_next(struct sniff_line *l, enum sniff_line_phase phase, size_t taken)
 {
     l->phase = (uint8_t)phase;
     l->n = 0;
-    return SNIFF_LINE_MORE;
+    return taken + 1;
 }
 
-/* Byte n of "HTTP/d.d" (n < 8); the digits are kept as the version. */
-static int sniff_line_version_byte(struct sniff_line *l, unsigned char c)
+/* The method token (at most SNIFF_METHOD_MAX - 1 bytes, at least 3), then SP. */
+static inline __attribute__((always_inline)) size_t sniff_line_method(struct sniff_line *l,
+                                                                      const uint8_t *p, size_t len)
+{
+    size_t i = 0, max = SNIFF_METHOD_MAX - 1 - l->n;
+
+    while (i < len && i < max && sniff_line_is_method(p[i]))
+        i++;
+    l->n = (uint16_t)(l->n + i);
+    if (i < len && p[i] == ' ' && l->n >= 3)
+        return sniff_line_next(l, SNIFF_LINE_TARGET, i);
+    return i;
+}
+
+/* The request-target (its length saturates at UINT16_MAX), then SP. */
+static inline __attribute__((always_inline)) size_t sniff_line_target(struct sniff_line *l,
+                                                                      const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+
+    if (l->n == 0) { /* the first byte has its own class */
+        if (len == 0 || !sniff_line_is_target_first(p[0]))
+            return 0;
+        i = 1;
+    }
+    while (i < len && sniff_line_is_target(p[i]))
+        i++;
+    l->n = (uint16_t)(l->n + i > UINT16_MAX ? UINT16_MAX : l->n + i);
+    if (i < len && p[i] == ' ')
+        return sniff_line_next(l, SNIFF_LINE_VERSION, i);
+    return i;
+}
+
+/* "HTTP/d.d" (digits kept), then CR to end a request line or SP to go on to a status code. */
+static inline __attribute__((always_inline)) size_t
+sniff_line_version(struct sniff_line *l, int request, const uint8_t *p, size_t len)
 {
     static const char http[] = "HTTP/";
+    size_t i = 0;
+    unsigned char c;
 
-    if (l->n < 5)
-        return c == (unsigned char)http[l->n];
-    if (l->n == 6)
-        return c == '.';
-    if (!sniff_line_is_digit(c))
-        return 0;
-    l->ver[l->n == 7] = (char)c;
-    return 1;
+    if (l->n == 0 && len >= 8 && memcmp(p, http, 5) == 0 && sniff_line_is_digit(p[5]) &&
+        p[6] == '.' && sniff_line_is_digit(p[7])) { /* all here: the loop's checks in one go */
+        l->ver[0] = (char)p[5];
+        l->ver[1] = (char)p[7];
+        l->n = 8;
+        i = 8;
+    }
+    for (; i < len && l->n < 8; i++, l->n++) {
+        c = p[i];
+        if (l->n < 5    ? c != (unsigned char)http[l->n]
+            : l->n == 6 ? c != '.'
+                        : !sniff_line_is_digit(c))
+            return i;
+        if (l->n == 5 || l->n == 7)
+            l->ver[l->n == 7] = (char)c;
+    }
+    if (i < len && p[i] == (request ? '\r' : ' '))
+        return sniff_line_next(l, request ? SNIFF_LINE_END : SNIFF_LINE_STATUS, i);
+    return i;
 }
 
-/* The grammar, one byte: the body of sniff_line_byte(), inlined into sniff_line_scan(). */
-static inline __attribute__((always_inline)) enum sniff_line_verdict
-sniff_line_step(struct sniff_line *l, int request, unsigned char c)
+/* Three digits, 100-599 (RFC 9110 §15), then SP and a reason, or CR. */
+static inline __attribute__((always_inline)) size_t
+sniff_line_status_code(struct sniff_line *l, const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+
+    if (l->n == 0 && len >= 3 && p[0] >= '1' && p[0] <= '5' && sniff_line_is_digit(p[1]) &&
+        sniff_line_is_digit(p[2])) { /* all here: the loop's checks in one go */
+        l->n = 3;
+        i = 3;
+    }
+    while (i < len && l->n < 3 && sniff_line_is_digit(p[i]) &&
+           (l->n > 0 || (p[i] >= '1' && p[i] <= '5'))) {
+        i++;
+        l->n++;
+    }
+    if (l->n == 3 && i < len && (p[i] == ' ' || p[i] == '\r'))
+        return sniff_line_next(l, p[i] == ' ' ? SNIFF_LINE_REASON : SNIFF_LINE_END, i);
+    return i;
+}
+
+/* The reason phrase, then CR. */
+static inline __attribute__((always_inline)) size_t sniff_line_reason(struct sniff_line *l,
+                                                                      const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && sniff_line_is_reason(p[i]))
+        i++;
+    if (i < len && p[i] == '\r')
+        return sniff_line_next(l, SNIFF_LINE_END, i);
+    return i;
+}
+
+/* The bytes the current phase takes (after a CR, none: only the LF may follow). */
+static inline __attribute__((always_inline)) size_t
+sniff_line_phase(struct sniff_line *l, int request, const uint8_t *p, size_t len)
 {
     switch ((enum sniff_line_phase)l->phase) {
     case SNIFF_LINE_METHOD:
-        if (c == ' ' && l->n >= 3)
-            return sniff_line_next(l, SNIFF_LINE_TARGET);
-        if (!sniff_line_is_method(c) || l->n >= SNIFF_METHOD_MAX - 1)
-            return SNIFF_LINE_BAD;
-        break;
+        return sniff_line_method(l, p, len);
     case SNIFF_LINE_TARGET:
-        if (c == ' ' && l->n > 0)
-            return sniff_line_next(l, SNIFF_LINE_VERSION);
-        if (!(l->n > 0 ? sniff_line_is_target(c) : sniff_line_is_target_first(c)))
-            return SNIFF_LINE_BAD;
-        if (l->n < UINT16_MAX)
-            l->n++;
-        return SNIFF_LINE_MORE;
+        return sniff_line_target(l, p, len);
     case SNIFF_LINE_VERSION:
-        if (l->n == 8) { /* after the version: CR ends a request line, SP goes on to a status */
-            if (request && c == '\r')
-                return sniff_line_next(l, SNIFF_LINE_END);
-            if (!request && c == ' ')
-                return sniff_line_next(l, SNIFF_LINE_STATUS);
-            return SNIFF_LINE_BAD;
-        }
-        if (!sniff_line_version_byte(l, c))
-            return SNIFF_LINE_BAD;
-        break;
+        return sniff_line_version(l, request, p, len);
     case SNIFF_LINE_STATUS:
-        if (l->n == 3) {
-            if (c == ' ')
-                return sniff_line_next(l, SNIFF_LINE_REASON);
-            if (c == '\r')
-                return sniff_line_next(l, SNIFF_LINE_END);
-            return SNIFF_LINE_BAD;
-        }
-        /* RFC 9110 §15: codes outside 100-599 are invalid. */
-        if (!sniff_line_is_digit(c) || (l->n == 0 && (c < '1' || c > '5')))
-            return SNIFF_LINE_BAD;
-        break;
+        return sniff_line_status_code(l, p, len);
     case SNIFF_LINE_REASON:
-        if (c == '\r')
-            return sniff_line_next(l, SNIFF_LINE_END);
-        return sniff_line_is_reason(c) ? SNIFF_LINE_MORE : SNIFF_LINE_BAD;
-    default: /* SNIFF_LINE_END: only the LF, which the caller handles */
-        return SNIFF_LINE_BAD;
+        return sniff_line_reason(l, p, len);
+    default:
+        return 0;
     }
-    l->n++;
-    return SNIFF_LINE_MORE;
 }
 
 enum sniff_line_verdict sniff_line_byte(struct sniff_line *l, int request, unsigned char c)
 {
-    return sniff_line_step(l, request, c);
-}
-
-/*
- * The fast path: how many bytes at p sniff_line_step() would accept one by
- * one without leaving the phase, taken in one loop (method, target and
- * reason bytes) or one comparison (a whole version or status code); 0
- * where the next byte needs sniff_line_step(). Never takes an LF.
- */
-static inline __attribute__((always_inline)) size_t sniff_line_run(struct sniff_line *l,
-                                                                   const uint8_t *p, size_t len)
-{
-    size_t i = 0, max;
-
-    switch ((enum sniff_line_phase)l->phase) {
-    case SNIFF_LINE_METHOD:
-        max = SNIFF_METHOD_MAX - 1 - l->n;
-        while (i < len && i < max && sniff_line_is_method(p[i]))
-            i++;
-        l->n = (uint16_t)(l->n + i);
-        return i;
-    case SNIFF_LINE_TARGET:
-        if (l->n == 0) { /* the first byte has its own class */
-            if (len == 0 || !sniff_line_is_target_first(p[0]))
-                return 0;
-            i = 1;
-        }
-        while (i < len && sniff_line_is_target(p[i]))
-            i++;
-        l->n = (uint16_t)(l->n + i > UINT16_MAX ? UINT16_MAX : l->n + i);
-        return i;
-    case SNIFF_LINE_VERSION:
-        if (l->n != 0 || len < 8 || memcmp(p, "HTTP/", 5) != 0 || !sniff_line_is_digit(p[5]) ||
-            p[6] != '.' || !sniff_line_is_digit(p[7]))
-            return 0;
-        l->ver[0] = (char)p[5];
-        l->ver[1] = (char)p[7];
-        l->n = 8;
-        return 8;
-    case SNIFF_LINE_STATUS:
-        if (l->n != 0 || len < 3 || p[0] < '1' || p[0] > '5' || !sniff_line_is_digit(p[1]) ||
-            !sniff_line_is_digit(p[2]))
-            return 0;
-        l->n = 3;
-        return 3;
-    case SNIFF_LINE_REASON:
-        while (i < len && sniff_line_is_reason(p[i]))
-            i++;
-        return i;
-    default:
-        return 0;
-    }
+    if (c == '\n')
+        return SNIFF_LINE_BAD; /* line ends are the caller's */
+    return sniff_line_phase(l, request, &c, 1) == 1 ? SNIFF_LINE_MORE : SNIFF_LINE_BAD;
 }
 
 size_t sniff_line_scan(struct sniff_line *l, int request, const uint8_t *p, size_t len,
@@ -174,22 +191,37 @@ size_t sniff_line_scan(struct sniff_line *l, int request, const uint8_t *p, size
 {
     size_t i = 0;
 
-    while (i < len) {
-        i += sniff_line_run(l, p + i, len - i);
-        if (i == len)
-            break;
-        if (p[i] == '\n') {
-            *v = SNIFF_LINE_LF;
-            return i;
-        }
-        if (sniff_line_step(l, request, p[i]) == SNIFF_LINE_BAD) {
-            *v = SNIFF_LINE_BAD;
-            return i;
-        }
-        i++;
+    /* Phases only go forward: from the current one, each phase that is
+     * reached takes its bytes in turn (a phase not reached takes none). */
+    switch ((enum sniff_line_phase)l->phase) {
+    case SNIFF_LINE_METHOD:
+        i += sniff_line_method(l, p, len);
+        /* fall through */
+    case SNIFF_LINE_TARGET:
+        if (l->phase == SNIFF_LINE_TARGET)
+            i += sniff_line_target(l, p + i, len - i);
+        /* fall through */
+    case SNIFF_LINE_VERSION:
+        if (l->phase == SNIFF_LINE_VERSION)
+            i += sniff_line_version(l, request, p + i, len - i);
+        /* fall through */
+    case SNIFF_LINE_STATUS:
+        if (l->phase == SNIFF_LINE_STATUS)
+            i += sniff_line_status_code(l, p + i, len - i);
+        /* fall through */
+    case SNIFF_LINE_REASON:
+        if (l->phase == SNIFF_LINE_REASON)
+            i += sniff_line_reason(l, p + i, len - i);
+        /* fall through */
+    default:
+        break;
     }
-    *v = SNIFF_LINE_MORE;
-    return len;
+    /* Stopped short: at the LF, or at a byte no phase could take. */
+    if (i < len)
+        *v = p[i] == '\n' ? SNIFF_LINE_LF : SNIFF_LINE_BAD;
+    else
+        *v = SNIFF_LINE_MORE;
+    return i;
 }
 
 int sniff_line_request(const char *p, size_t n, struct sniff_line_request *out)

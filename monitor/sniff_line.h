@@ -44,21 +44,20 @@ static inline void sniff_line_start(struct sniff_line *l, int request)
 }
 
 /*
- * The grammar, one byte (not LF): SNIFF_LINE_MORE if the byte can continue
- * the line, else SNIFF_LINE_BAD. Checking every byte rejects a binary
- * stream at its first bytes instead of at a line end that may never come.
- */
-enum sniff_line_verdict sniff_line_byte(struct sniff_line *l, int request, unsigned char c);
-
-/*
- * The same grammar over p[0..len): returns how many bytes it accepted and
- * in *v why it stopped (at an LF, at a bad byte, or at len). Bytes that do
- * not change the phase (the rest of a request-target or of a reason phrase)
- * are taken in runs, a speed-up tests/fuzz/fuzz_sniff_line.c proves equal
- * to calling sniff_line_byte() on each byte.
+ * The grammar over p[0..len), the bytes that follow those already checked:
+ * returns how many it accepted and in *v why it stopped (at an LF, at a
+ * byte no start line can hold there, or at len). Checking as bytes come
+ * rejects a binary stream at its first bytes instead of at a line end that
+ * may never come. Each phase takes its bytes in a run (and a whole version
+ * or status code in one comparison); tests/fuzz/fuzz_sniff_line.c holds
+ * that to the same result for every split of the bytes, down to one at a
+ * time.
  */
 size_t sniff_line_scan(struct sniff_line *l, int request, const uint8_t *p, size_t len,
                        enum sniff_line_verdict *v);
+
+/* One byte (an LF is SNIFF_LINE_BAD: line ends are the caller's): MORE or BAD. */
+enum sniff_line_verdict sniff_line_byte(struct sniff_line *l, int request, unsigned char c);
 
 /* Whether a line that ends here (at its LF) is a whole start line. */
 static inline int sniff_line_complete(const struct sniff_line *l, int request)

@@ -1,10 +1,11 @@
 /*
- * libFuzzer target: the start-line grammar of monitor/sniff_line.c, its
- * fast path against itself. sniff_line_scan() takes runs of bytes in one
- * loop; this feeds the same bytes, split at arbitrary points, through
- * sniff_line_scan() and, one byte at a time, through sniff_line_byte(), and
- * aborts unless both stop at the same byte for the same reason with the
- * same grammar state, at every split point and at the end.
+ * libFuzzer target: the start-line grammar of monitor/sniff_line.c against
+ * its fast paths. sniff_line_scan() takes each phase's bytes in a run and a
+ * whole version or status code in one comparison; this feeds the same
+ * bytes, split at arbitrary points, through sniff_line_scan() and, one byte
+ * at a time, through sniff_line_byte() (where no run or block comparison
+ * can apply), and aborts unless both stop at the same byte for the same
+ * reason with the same grammar state, at every split point and at the end.
  *
  * Input: a flags byte (bit 0: a request line, else a status line), a count
  * k (at most 32, taken mod 33), k chunk lengths (0: the rest), then the
