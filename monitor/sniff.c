@@ -227,7 +227,7 @@ static void sniff_header(struct sniff *s, struct sniff_dir *d, int request, cons
     int64_t len;
 
     switch (sniff_line_header(p, n, &v, &vn)) {
-    case SNIFF_HDR_CONTENT_LENGTH:
+    case SNIFF_LINE_HDR_CONTENT_LENGTH:
         len = d->line_over ? -1 : sniff_line_length(v, vn);
         if (len < 0 || (d->cl >= 0 && len != d->cl))
             d->cl_bad = 1;
@@ -238,17 +238,17 @@ static void sniff_header(struct sniff *s, struct sniff_dir *d, int request, cons
         if (!request && d->txn_live)
             sniff_store_set_length(&s->store, d->txn_id, d->cl_bad ? -1 : d->cl);
         return;
-    case SNIFF_HDR_TRANSFER_ENCODING:
+    case SNIFF_LINE_HDR_TRANSFER_ENCODING:
         d->chunked = (uint8_t)(!d->line_over && sniff_line_chunked(v, vn));
         d->te_other = !d->chunked;
         return;
-    case SNIFF_HDR_CONTENT_TYPE: /* recorded with responses */
+    case SNIFF_LINE_HDR_CONTENT_TYPE: /* recorded with responses */
         f = SNIFF_STORE_CTYPE;
         break;
-    case SNIFF_HDR_CONTENT_RANGE:
+    case SNIFF_LINE_HDR_CONTENT_RANGE:
         f = SNIFF_STORE_CRANGE;
         break;
-    case SNIFF_HDR_RANGE: /* recorded with requests */
+    case SNIFF_LINE_HDR_RANGE: /* recorded with requests */
         if (request && d->txn_live)
             sniff_store_set(&s->store, d->txn_id, SNIFF_STORE_RANGE, v, vn, SNIFF_VALUE_MAX);
         return;

@@ -292,11 +292,11 @@ static const struct sniff_line_field {
     enum sniff_line_header h;
     const char *name;
 } sniff_line_fields[] = {
-    { 14, SNIFF_HDR_CONTENT_LENGTH, "content-length" },
-    { 12, SNIFF_HDR_CONTENT_TYPE, "content-type" },
-    { 13, SNIFF_HDR_CONTENT_RANGE, "content-range" },
-    { 17, SNIFF_HDR_TRANSFER_ENCODING, "transfer-encoding" },
-    { 5, SNIFF_HDR_RANGE, "range" },
+    { 14, SNIFF_LINE_HDR_CONTENT_LENGTH, "content-length" },
+    { 12, SNIFF_LINE_HDR_CONTENT_TYPE, "content-type" },
+    { 13, SNIFF_LINE_HDR_CONTENT_RANGE, "content-range" },
+    { 17, SNIFF_LINE_HDR_TRANSFER_ENCODING, "transfer-encoding" },
+    { 5, SNIFF_LINE_HDR_RANGE, "range" },
 };
 
 /*
@@ -310,7 +310,7 @@ enum sniff_line_header sniff_line_header(const char *p, size_t n, const char **v
     const struct sniff_line_field *f, *end;
 
     if (n == 0)
-        return SNIFF_HDR_OTHER;
+        return SNIFF_LINE_HDR_OTHER;
     switch (p[0] | 0x20) { /* the letter from either case; no other byte maps to one */
     case 'c':
         f = &sniff_line_fields[0];
@@ -325,7 +325,7 @@ enum sniff_line_header sniff_line_header(const char *p, size_t n, const char **v
         end = f + 1;
         break;
     default:
-        return SNIFF_HDR_OTHER;
+        return SNIFF_LINE_HDR_OTHER;
     }
     for (; f < end; f++) {
         if (n <= f->len || p[f->len] != ':')
@@ -338,7 +338,7 @@ enum sniff_line_header sniff_line_header(const char *p, size_t n, const char **v
         sniff_line_trim(v, vn);
         return f->h;
     }
-    return SNIFF_HDR_OTHER;
+    return SNIFF_LINE_HDR_OTHER;
 }
 
 int64_t sniff_line_length(const char *p, size_t n)

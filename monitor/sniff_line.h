@@ -91,17 +91,17 @@ uint16_t sniff_line_status(const char *p, size_t n, const char **reason, size_t 
 
 /* The header fields that matter to the sniffer. */
 enum sniff_line_header {
-    SNIFF_HDR_OTHER,
-    SNIFF_HDR_CONTENT_LENGTH,
-    SNIFF_HDR_CONTENT_TYPE,
-    SNIFF_HDR_CONTENT_RANGE,
-    SNIFF_HDR_TRANSFER_ENCODING,
-    SNIFF_HDR_RANGE,
+    SNIFF_LINE_HDR_OTHER,
+    SNIFF_LINE_HDR_CONTENT_LENGTH,
+    SNIFF_LINE_HDR_CONTENT_TYPE,
+    SNIFF_LINE_HDR_CONTENT_RANGE,
+    SNIFF_LINE_HDR_TRANSFER_ENCODING,
+    SNIFF_LINE_HDR_RANGE,
 };
 
 /*
  * Which field the header line p[0..n) is (without CR LF), and its value with
- * blanks trimmed in *v, *vn (unset for SNIFF_HDR_OTHER).
+ * blanks trimmed in *v, *vn (unset for SNIFF_LINE_HDR_OTHER).
  */
 enum sniff_line_header sniff_line_header(const char *p, size_t n, const char **v, size_t *vn);
 

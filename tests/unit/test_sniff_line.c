@@ -163,21 +163,21 @@ static void test_headers(void **state)
         enum sniff_line_header h;
         const char *value;
     } cases[] = {
-        { "Content-Length: 42", SNIFF_HDR_CONTENT_LENGTH, "42" },
-        { "content-LENGTH:\t 7 \t", SNIFF_HDR_CONTENT_LENGTH, "7" },
-        { "Content-Type: text/html; charset=utf-8", SNIFF_HDR_CONTENT_TYPE,
+        { "Content-Length: 42", SNIFF_LINE_HDR_CONTENT_LENGTH, "42" },
+        { "content-LENGTH:\t 7 \t", SNIFF_LINE_HDR_CONTENT_LENGTH, "7" },
+        { "Content-Type: text/html; charset=utf-8", SNIFF_LINE_HDR_CONTENT_TYPE,
           "text/html; charset=utf-8" },
-        { "Content-Range: bytes 0-1/2", SNIFF_HDR_CONTENT_RANGE, "bytes 0-1/2" },
-        { "Transfer-Encoding: chunked", SNIFF_HDR_TRANSFER_ENCODING, "chunked" },
-        { "RANGE: bytes=0-", SNIFF_HDR_RANGE, "bytes=0-" },
-        { "Range:", SNIFF_HDR_RANGE, "" },
-        { "Content-Length : 4", SNIFF_HDR_OTHER, NULL },
-        { "Content_Length: 4", SNIFF_HDR_OTHER, NULL },
-        { " Content-Length: 4", SNIFF_HDR_OTHER, NULL }, /* a folded line */
-        { "Content-Lengths: 4", SNIFF_HDR_OTHER, NULL },
-        { "Connection: close", SNIFF_HDR_OTHER, NULL },
-        { "Rang: x", SNIFF_HDR_OTHER, NULL },
-        { "", SNIFF_HDR_OTHER, NULL },
+        { "Content-Range: bytes 0-1/2", SNIFF_LINE_HDR_CONTENT_RANGE, "bytes 0-1/2" },
+        { "Transfer-Encoding: chunked", SNIFF_LINE_HDR_TRANSFER_ENCODING, "chunked" },
+        { "RANGE: bytes=0-", SNIFF_LINE_HDR_RANGE, "bytes=0-" },
+        { "Range:", SNIFF_LINE_HDR_RANGE, "" },
+        { "Content-Length : 4", SNIFF_LINE_HDR_OTHER, NULL },
+        { "Content_Length: 4", SNIFF_LINE_HDR_OTHER, NULL },
+        { " Content-Length: 4", SNIFF_LINE_HDR_OTHER, NULL }, /* a folded line */
+        { "Content-Lengths: 4", SNIFF_LINE_HDR_OTHER, NULL },
+        { "Connection: close", SNIFF_LINE_HDR_OTHER, NULL },
+        { "Rang: x", SNIFF_LINE_HDR_OTHER, NULL },
+        { "", SNIFF_LINE_HDR_OTHER, NULL },
     };
 
     (void)state;
