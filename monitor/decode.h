@@ -73,7 +73,7 @@ struct decode_seg {
     uint8_t af; /* 4 or 6 */
     uint8_t nvlan;
     uint8_t ttl;
-    uint8_t flags;    /* TCP flags byte (TH_*) */
+    uint8_t flags;    /* TCP flags byte (FLOW_TH_* in flow.h) */
     uint8_t flags_hi; /* low 4 bits of byte 12: the AE/NS bit and reserved bits */
     uint8_t src[16], dst[16];
     uint16_t sport, dport;

@@ -51,7 +51,7 @@ enum flow_zeek_state {
 #define FLOW_SYNOPT_TFO       0x10
 
 struct flow_synopts {
-    uint8_t present;        /* SYNOPT_* bits */
+    uint8_t present;        /* FLOW_SYNOPT_* bits */
     uint8_t wscale;         /* shift as sent (RFC 7323 caps the use at 14) */
     uint8_t tfo_cookie_len; /* 0 = TFO cookie request */
     uint16_t mss;
@@ -91,8 +91,8 @@ struct flow_seg {
     uint32_t rel_ack; /* relative to the peer's ISN; 0 without ACK */
     uint32_t len;     /* TCP payload bytes (from the IP length) */
     uint32_t win;     /* scaled window */
-    uint16_t marks;   /* SEG_* */
-    uint8_t flags;    /* TH_* */
+    uint16_t marks;   /* FLOW_SEG_* */
+    uint8_t flags;    /* FLOW_TH_* */
     uint8_t dir;      /* enum flow_dir_id */
     uint8_t cstate;   /* client's enum flow_tcp_state after this segment */
     uint8_t sstate;   /* server's enum flow_tcp_state after this segment */
@@ -135,7 +135,7 @@ struct flow_dir {
     uint8_t win_known;
     uint8_t syn_seen, fin_seen, rst_seen;
     uint32_t fin_seq;        /* seq of the FIN (its sequence slot) */
-    uint16_t last_marks;     /* SEG_* of the last segment from this side */
+    uint16_t last_marks;     /* FLOW_SEG_* of the last segment from this side */
     uint32_t dup_ack_run;    /* consecutive duplicate ACKs (Wireshark dupacknum) */
     uint64_t next_seq_ts_ns; /* when next_seq last advanced */
 
@@ -259,7 +259,7 @@ uint64_t flow_table_evicted(const struct flow_table *t);
 /*
  * Find the flow of a segment, or create it. src/dst are the packet's
  * addresses (af 4: 4 bytes, af 6: 16 bytes). *dir receives the segment's
- * direction. flags are TH_*: a SYN without ACK on a finished flow (or with a
+ * direction. flags are FLOW_TH_*: a SYN without ACK on a finished flow (or with a
  * different ISN than the flow's SYN) starts a new record. Returns NULL only
  * when max_flows is 0.
  */

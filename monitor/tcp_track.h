@@ -10,7 +10,7 @@
 #include "monitor/decode.h"
 #include "monitor/flow.h"
 
-/* Things that happened on this segment (bits of tcp_seg_info.events). */
+/* Things that happened on this segment (bits of tcp_track_seg.events). */
 #define TCP_TRACK_EV_HANDSHAKE 0x01 /* the ACK completing the three-way handshake */
 #define TCP_TRACK_EV_FIN       0x02 /* first FIN from this direction */
 #define TCP_TRACK_EV_RST       0x04 /* first RST from this direction */
@@ -18,8 +18,8 @@
 #define TCP_TRACK_EV_STATE     0x10 /* an endpoint state changed */
 
 struct tcp_track_seg {
-    uint16_t marks; /* SEG_* expert marks */
-    uint8_t events; /* TCP_EV_* */
+    uint16_t marks; /* FLOW_SEG_* expert marks */
+    uint8_t events; /* TCP_TRACK_EV_* */
     uint32_t rel_seq, rel_ack;
     uint32_t win; /* scaled window as Wireshark computes it */
 };
