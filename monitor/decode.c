@@ -8,17 +8,17 @@
 
 #include <string.h>
 
-static uint16_t rd16(const uint8_t *p)
+static uint16_t decode_rd16(const uint8_t *p)
 {
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t rd32(const uint8_t *p)
+static uint32_t decode_rd32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static const char *const status_names[DECODE_STATUS_COUNT] = {
+static const char *const decode_status_names[DECODE_STATUS_COUNT] = {
     [DECODE_OK] = "ok",
     [DECODE_NOT_IP] = "not_ip",
     [DECODE_NOT_TCP] = "not_tcp",
@@ -34,10 +34,10 @@ static const char *const status_names[DECODE_STATUS_COUNT] = {
 
 const char *decode_status_name(enum decode_status s)
 {
-    return (unsigned)s < DECODE_STATUS_COUNT ? status_names[s] : "?";
+    return (unsigned)s < DECODE_STATUS_COUNT ? decode_status_names[s] : "?";
 }
 
-int decode_status_class(enum decode_status s)
+enum decode_class decode_status_class(enum decode_status s)
 {
     switch (s) {
     case DECODE_OK:
@@ -74,14 +74,14 @@ int decode_dlt_supported(int dlt)
     }
 }
 
-void decode_tcp_options(const uint8_t *p, uint32_t len, struct tcp_opts *o)
+void decode_tcp_options(const uint8_t *p, uint32_t len, struct decode_tcp_opts *o)
 {
     uint32_t i = 0;
     /* NOP NOP TS: what Linux puts on nearly every segment, decoded as the loop would. */
     if (len == 12 && p[0] == 1 && p[1] == 1 && p[2] == 8 && p[3] == 10) {
-        o->present |= TCPOPT_F_TS;
-        o->tsval = rd32(p + 4);
-        o->tsecr = rd32(p + 8);
+        o->present |= DECODE_OPT_TS;
+        o->tsval = decode_rd32(p + 4);
+        o->tsecr = decode_rd32(p + 8);
         return;
     }
     while (i < len) {
@@ -106,31 +106,31 @@ void decode_tcp_options(const uint8_t *p, uint32_t len, struct tcp_opts *o)
         switch (kind) {
         case 2: /* MSS */
             if (vlen == 2) {
-                o->present |= TCPOPT_F_MSS;
-                o->mss = rd16(v);
+                o->present |= DECODE_OPT_MSS;
+                o->mss = decode_rd16(v);
             } else
                 o->malformed = 1;
             break;
         case 3: /* window scale */
             if (vlen == 1) {
-                o->present |= TCPOPT_F_WS;
+                o->present |= DECODE_OPT_WS;
                 o->wscale = v[0];
             } else
                 o->malformed = 1;
             break;
         case 4: /* SACK permitted */
             if (vlen == 0)
-                o->present |= TCPOPT_F_SACK_PERM;
+                o->present |= DECODE_OPT_SACK_PERM;
             else
                 o->malformed = 1;
             break;
         case 5: /* SACK blocks */
             if (vlen % 8 == 0 && vlen > 0) {
-                o->present |= TCPOPT_F_SACK;
+                o->present |= DECODE_OPT_SACK;
                 o->nsack = 0;
-                for (uint32_t k = 0; k + 8 <= vlen && o->nsack < TCPOPT_SACK_MAX; k += 8) {
-                    o->sack[o->nsack][0] = rd32(v + k);
-                    o->sack[o->nsack][1] = rd32(v + k + 4);
+                for (uint32_t k = 0; k + 8 <= vlen && o->nsack < DECODE_SACK_MAX; k += 8) {
+                    o->sack[o->nsack][0] = decode_rd32(v + k);
+                    o->sack[o->nsack][1] = decode_rd32(v + k + 4);
                     o->nsack++;
                 }
             } else
@@ -138,18 +138,18 @@ void decode_tcp_options(const uint8_t *p, uint32_t len, struct tcp_opts *o)
             break;
         case 8: /* timestamps */
             if (vlen == 8) {
-                o->present |= TCPOPT_F_TS;
-                o->tsval = rd32(v);
-                o->tsecr = rd32(v + 4);
+                o->present |= DECODE_OPT_TS;
+                o->tsval = decode_rd32(v);
+                o->tsecr = decode_rd32(v + 4);
             } else
                 o->malformed = 1;
             break;
         case 30: /* MPTCP */
-            o->present |= TCPOPT_F_MPTCP;
+            o->present |= DECODE_OPT_MPTCP;
             break;
         case 34: /* TCP Fast Open cookie (RFC 7413): empty = request */
             if (vlen <= 16 && (vlen == 0 || vlen >= 4)) {
-                o->present |= TCPOPT_F_TFO;
+                o->present |= DECODE_OPT_TFO;
                 o->tfo_len = (uint8_t)vlen;
                 memcpy(o->tfo_cookie, v, vlen);
             } else
@@ -164,7 +164,7 @@ void decode_tcp_options(const uint8_t *p, uint32_t len, struct tcp_opts *o)
 
 /* TCP header at p; ip_plen is the IP payload length (from the IP header). */
 static enum decode_status decode_tcp(const uint8_t *p, uint32_t avail, uint32_t ip_plen,
-                                     struct decoded *d)
+                                     struct decode_seg *d)
 {
     if (avail < 20)
         return ip_plen < 20 ? DECODE_BAD_TCP : DECODE_TRUNC_TCP;
@@ -173,14 +173,14 @@ static enum decode_status decode_tcp(const uint8_t *p, uint32_t avail, uint32_t 
         return DECODE_BAD_TCP;
     if (hlen > avail)
         return DECODE_TRUNC_TCP;
-    d->sport = rd16(p);
-    d->dport = rd16(p + 2);
-    d->seq = rd32(p + 4);
-    d->ack = rd32(p + 8);
+    d->sport = decode_rd16(p);
+    d->dport = decode_rd16(p + 2);
+    d->seq = decode_rd32(p + 4);
+    d->ack = decode_rd32(p + 8);
     d->flags_hi = p[12] & 0x0f;
     d->flags = p[13];
-    d->win = rd16(p + 14);
-    d->urp = rd16(p + 18);
+    d->win = decode_rd16(p + 14);
+    d->urp = decode_rd16(p + 18);
     d->tcp_hlen = (uint16_t)hlen;
     decode_tcp_options(p + 20, hlen - 20, &d->opts);
     d->payload = p + hlen;
@@ -190,19 +190,30 @@ static enum decode_status decode_tcp(const uint8_t *p, uint32_t avail, uint32_t 
     return DECODE_OK;
 }
 
-static enum decode_status decode_ipv4(const uint8_t *p, uint32_t avail, uint32_t wire,
-                                      struct decoded *d)
+/* The fixed part of an IP header: len bytes captured, and the version it should claim. */
+static enum decode_status decode_ip_fixed(const uint8_t *p, uint32_t avail, uint32_t len,
+                                          int version)
 {
-    if (avail < 20)
+    if (avail < len)
         return DECODE_TRUNC_IP;
-    if (p[0] >> 4 != 4)
+    if (p[0] >> 4 != version)
         return DECODE_BAD_IP;
+    return DECODE_OK;
+}
+
+static enum decode_status decode_ipv4(const uint8_t *p, uint32_t avail, uint32_t wire,
+                                      struct decode_seg *d)
+{
+    enum decode_status st = decode_ip_fixed(p, avail, 20, 4);
+
+    if (st != DECODE_OK)
+        return st;
     uint32_t hlen = (uint32_t)(p[0] & 0x0f) * 4;
     if (hlen < 20)
         return DECODE_BAD_IP;
     if (hlen > avail)
         return DECODE_TRUNC_IP;
-    uint32_t tot = rd16(p + 2);
+    uint32_t tot = decode_rd16(p + 2);
     /* Total length 0: a TSO/GSO super-packet; the frame length is the truth. */
     if (tot == 0)
         tot = wire;
@@ -212,7 +223,7 @@ static enum decode_status decode_ipv4(const uint8_t *p, uint32_t avail, uint32_t
     d->ttl = p[8];
     memcpy(d->src, p + 12, 4);
     memcpy(d->dst, p + 16, 4);
-    uint16_t frag = rd16(p + 6);
+    uint16_t frag = decode_rd16(p + 6);
     if (frag & 0x1fff)
         return DECODE_FRAGMENT;
     if (p[9] != 6)
@@ -221,13 +232,13 @@ static enum decode_status decode_ipv4(const uint8_t *p, uint32_t avail, uint32_t
 }
 
 static enum decode_status decode_ipv6(const uint8_t *p, uint32_t avail, uint32_t wire,
-                                      struct decoded *d)
+                                      struct decode_seg *d)
 {
-    if (avail < 40)
-        return DECODE_TRUNC_IP;
-    if (p[0] >> 4 != 6)
-        return DECODE_BAD_IP;
-    uint32_t plen = rd16(p + 4);
+    enum decode_status st = decode_ip_fixed(p, avail, 40, 6);
+
+    if (st != DECODE_OK)
+        return st;
+    uint32_t plen = decode_rd16(p + 4);
     /* Payload length 0 (jumbogram or GSO): use what the frame carried. */
     if (plen == 0 && wire > 40)
         plen = wire - 40;
@@ -256,7 +267,7 @@ static enum decode_status decode_ipv6(const uint8_t *p, uint32_t avail, uint32_t
         case 44: /* fragment */
             if (off + 8 > avail)
                 return off + 8 > end ? DECODE_BAD_IPV6_EXT : DECODE_TRUNC_IP;
-            if (rd16(p + off + 2) & 0xfff8)
+            if (decode_rd16(p + off + 2) & 0xfff8)
                 return DECODE_FRAGMENT;
             elen = 8;
             break;
@@ -278,66 +289,68 @@ static enum decode_status decode_ipv6(const uint8_t *p, uint32_t avail, uint32_t
     return DECODE_BAD_IPV6_EXT;
 }
 
+/* IP version 4 or 6 at p; any other version is not IP. */
+static enum decode_status decode_ip(int version, const uint8_t *p, uint32_t avail, uint32_t wire,
+                                    struct decode_seg *d)
+{
+    if (version == 4)
+        return decode_ipv4(p, avail, wire, d);
+    if (version == 6)
+        return decode_ipv6(p, avail, wire, d);
+    return DECODE_NOT_IP;
+}
+
 /* Dispatch on an ethertype (after any VLAN tags). */
 static enum decode_status decode_ethertype(uint16_t type, const uint8_t *p, uint32_t avail,
-                                           uint32_t wire, struct decoded *d)
+                                           uint32_t wire, struct decode_seg *d)
 {
     while (type == 0x8100 || type == 0x88a8 || type == 0x9100) {
         if (avail < 4)
             return DECODE_TRUNC_LINK;
         if (d->nvlan < 2)
-            d->vlan[d->nvlan] = rd16(p) & 0x0fff;
+            d->vlan[d->nvlan] = decode_rd16(p) & 0x0fff;
         d->nvlan++;
-        type = rd16(p + 2);
+        type = decode_rd16(p + 2);
         p += 4;
         avail -= 4;
         wire = wire >= 4 ? wire - 4 : 0;
     }
-    if (type == 0x0800)
-        return decode_ipv4(p, avail, wire, d);
-    if (type == 0x86dd)
-        return decode_ipv6(p, avail, wire, d);
-    return DECODE_NOT_IP;
+    return decode_ip(type == 0x0800 ? 4 : type == 0x86dd ? 6 : 0, p, avail, wire, d);
 }
 
 /* Raw IP: the version nibble says which. */
 static enum decode_status decode_raw(const uint8_t *p, uint32_t avail, uint32_t wire,
-                                     struct decoded *d)
+                                     struct decode_seg *d)
 {
     if (avail < 1)
         return DECODE_TRUNC_IP;
-    if (p[0] >> 4 == 4)
-        return decode_ipv4(p, avail, wire, d);
-    if (p[0] >> 4 == 6)
-        return decode_ipv6(p, avail, wire, d);
-    return DECODE_NOT_IP;
+    return decode_ip(p[0] >> 4, p, avail, wire, d);
 }
 
 /* BSD loopback: a 4-byte address family, host order (NULL) or network order (LOOP). */
 static enum decode_status decode_null(const uint8_t *p, uint32_t avail, uint32_t wire,
-                                      struct decoded *d)
+                                      struct decode_seg *d)
 {
     if (avail < 4)
         return DECODE_TRUNC_LINK;
-    uint32_t be = rd32(p);
+    uint32_t be = decode_rd32(p);
     uint32_t le = (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
     /* The value is small: whichever byte order gives a small number is the one. */
     uint32_t af = be < 0x10000 ? be : le;
     p += 4;
     avail -= 4;
     wire = wire >= 4 ? wire - 4 : 0;
-    if (af == 2)
-        return decode_ipv4(p, avail, wire, d);
     /* AF_INET6 is 10 (Linux), 24 (NetBSD/OpenBSD), 28 (FreeBSD), 30 (macOS). */
-    if (af == 10 || af == 24 || af == 28 || af == 30)
-        return decode_ipv6(p, avail, wire, d);
-    return DECODE_NOT_IP;
+    return decode_ip(af == 2                                          ? 4
+                     : (af == 10 || af == 24 || af == 28 || af == 30) ? 6
+                                                                      : 0,
+                     p, avail, wire, d);
 }
 
 enum decode_status decode_packet(int dlt, const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
-                                 uint64_t ts_ns, struct decoded *out)
+                                 uint64_t ts_ns, struct decode_seg *out)
 {
-    libc_memset(out, 0, sizeof(*out));
+    libc_mem_set(out, 0, sizeof(*out));
     out->ts_ns = ts_ns;
     out->caplen = caplen;
     out->wirelen = wirelen < caplen ? caplen : wirelen;
@@ -347,15 +360,15 @@ enum decode_status decode_packet(int dlt, const uint8_t *pkt, uint32_t caplen, u
     case DECODE_DLT_EN10MB:
         if (caplen < 14)
             return DECODE_TRUNC_LINK;
-        return decode_ethertype(rd16(pkt + 12), pkt + 14, caplen - 14, wire - 14, out);
+        return decode_ethertype(decode_rd16(pkt + 12), pkt + 14, caplen - 14, wire - 14, out);
     case DECODE_DLT_SLL:
         if (caplen < 16)
             return DECODE_TRUNC_LINK;
-        return decode_ethertype(rd16(pkt + 14), pkt + 16, caplen - 16, wire - 16, out);
+        return decode_ethertype(decode_rd16(pkt + 14), pkt + 16, caplen - 16, wire - 16, out);
     case DECODE_DLT_SLL2:
         if (caplen < 20)
             return DECODE_TRUNC_LINK;
-        return decode_ethertype(rd16(pkt), pkt + 20, caplen - 20, wire - 20, out);
+        return decode_ethertype(decode_rd16(pkt), pkt + 20, caplen - 20, wire - 20, out);
     case DECODE_DLT_NULL:
     case DECODE_DLT_LOOP:
         return decode_null(pkt, caplen, wire, out);

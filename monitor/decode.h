@@ -36,25 +36,27 @@ enum decode_status {
     DECODE_STATUS_COUNT
 };
 
-/* Classes of decode_status for the counters: */
-#define DECODE_CLASS_OK        0
-#define DECODE_CLASS_NOT_TCP   1 /* NOT_IP, NOT_TCP, FRAGMENT, BAD_LINK */
-#define DECODE_CLASS_TRUNCATED 2
-#define DECODE_CLASS_MALFORMED 3
+/* Classes of decode_status for the counters. */
+enum decode_class {
+    DECODE_CLASS_OK,
+    DECODE_CLASS_NOT_TCP, /* NOT_IP, NOT_TCP, FRAGMENT, BAD_LINK */
+    DECODE_CLASS_TRUNCATED,
+    DECODE_CLASS_MALFORMED,
+};
 
-/* Option bits of struct tcp_opts.present. */
-#define TCPOPT_F_MSS       0x01
-#define TCPOPT_F_WS        0x02
-#define TCPOPT_F_SACK_PERM 0x04
-#define TCPOPT_F_TS        0x08
-#define TCPOPT_F_TFO       0x10
-#define TCPOPT_F_SACK      0x20
-#define TCPOPT_F_MPTCP     0x40
+/* Option bits of struct decode_tcp_opts.present. */
+#define DECODE_OPT_MSS       0x01
+#define DECODE_OPT_WS        0x02
+#define DECODE_OPT_SACK_PERM 0x04
+#define DECODE_OPT_TS        0x08
+#define DECODE_OPT_TFO       0x10
+#define DECODE_OPT_SACK      0x20
+#define DECODE_OPT_MPTCP     0x40
 
-#define TCPOPT_SACK_MAX 4
+#define DECODE_SACK_MAX 4
 
-struct tcp_opts {
-    uint8_t present;   /* TCPOPT_F_* */
+struct decode_tcp_opts {
+    uint8_t present;   /* DECODE_OPT_* */
     uint8_t malformed; /* an option's length was bad: parsing stopped there */
     uint8_t wscale;    /* shift as sent */
     uint8_t nsack;
@@ -62,16 +64,16 @@ struct tcp_opts {
     uint8_t tfo_len; /* cookie length (0 = cookie request) */
     uint8_t tfo_cookie[16];
     uint32_t tsval, tsecr;
-    uint32_t sack[TCPOPT_SACK_MAX][2];
+    uint32_t sack[DECODE_SACK_MAX][2];
 };
 
-struct decoded {
+struct decode_seg {
     uint64_t ts_ns;
     uint32_t caplen, wirelen;
     uint8_t af; /* 4 or 6 */
     uint8_t nvlan;
     uint8_t ttl;
-    uint8_t flags;    /* TCP flags byte (TH_*) */
+    uint8_t flags;    /* TCP flags byte (FLOW_TH_* in flow.h) */
     uint8_t flags_hi; /* low 4 bits of byte 12: the AE/NS bit and reserved bits */
     uint8_t src[16], dst[16];
     uint16_t sport, dport;
@@ -80,7 +82,7 @@ struct decoded {
     uint16_t urp;
     uint16_t vlan[2];
     uint16_t tcp_hlen;
-    struct tcp_opts opts;
+    struct decode_tcp_opts opts;
     const uint8_t *payload;  /* start of the TCP payload in the captured bytes */
     uint32_t payload_len;    /* from the IP length: what was on the wire */
     uint32_t payload_caplen; /* how much of it was captured (<= payload_len) */
@@ -91,12 +93,12 @@ struct decoded {
  * On DECODE_OK, *out describes the TCP segment; otherwise *out is partial.
  */
 enum decode_status decode_packet(int dlt, const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
-                                 uint64_t ts_ns, struct decoded *out);
+                                 uint64_t ts_ns, struct decode_seg *out);
 
 /* Parse TCP options (bytes after the fixed header). Never reads past len. */
-void decode_tcp_options(const uint8_t *p, uint32_t len, struct tcp_opts *o);
+void decode_tcp_options(const uint8_t *p, uint32_t len, struct decode_tcp_opts *o);
 
-int decode_status_class(enum decode_status s);
+enum decode_class decode_status_class(enum decode_status s);
 const char *decode_status_name(enum decode_status s);
 /* Whether the decoder handles this link type. */
 int decode_dlt_supported(int dlt);

@@ -16,7 +16,7 @@ struct engine {
     uint32_t since_expire;
 };
 
-static const char *const event_names[ENGINE_EV_COUNT] = {
+static const char *const engine_event_names[ENGINE_EV_COUNT] = {
     [ENGINE_EV_OPENED] = "opened",   [ENGINE_EV_HANDSHAKE] = "handshake",
     [ENGINE_EV_REQUEST] = "request", [ENGINE_EV_RESPONSE] = "response",
     [ENGINE_EV_FIN] = "fin",         [ENGINE_EV_RST] = "rst",
@@ -25,14 +25,14 @@ static const char *const event_names[ENGINE_EV_COUNT] = {
 
 const char *engine_event_name(enum engine_event_type t)
 {
-    return (unsigned)t < ENGINE_EV_COUNT ? event_names[t] : "?";
+    return (unsigned)t < ENGINE_EV_COUNT ? engine_event_names[t] : "?";
 }
 
-static void release_flow(void *ctx, struct flow *f)
+static void engine_release_flow(void *ctx, struct flow *f)
 {
     (void)ctx;
     if (f->http) {
-        http_sniff_free(f->http);
+        sniff_free(f->http);
         f->http = NULL;
     }
 }
@@ -50,7 +50,7 @@ struct engine *engine_new(const struct engine_config *cfg)
         free(e);
         return NULL;
     }
-    flow_table_set_release_cb(e->flows, release_flow, e);
+    flow_table_set_release_cb(e->flows, engine_release_flow, e);
     if (cfg->on_evict)
         flow_table_set_evict_cb(e->flows, cfg->on_evict, cfg->evict_ctx);
     return e;
@@ -75,16 +75,16 @@ const struct engine_counters *engine_get_counters(const struct engine *e)
 }
 
 /* A closed, idle flow: let the outputs report it, then drop its HTTP state. */
-static void retire_flow(void *ctx, struct flow *f)
+static void engine_retire_flow(void *ctx, struct flow *f)
 {
     struct engine *e = ctx;
     if (e->cfg.on_retire)
         e->cfg.on_retire(e->cfg.retire_ctx, f);
-    release_flow(e, f);
+    engine_release_flow(e, f);
 }
 
-static void emit(struct engine *e, enum engine_event_type t, struct flow *f, enum flow_dir_id dir,
-                 uint64_t ts, const struct http_txn *txn)
+static void engine_emit(struct engine *e, enum engine_event_type t, struct flow *f,
+                        enum flow_dir_id dir, uint64_t ts, const struct sniff_txn *txn)
 {
     if (!e->cfg.on_event)
         return;
@@ -92,23 +92,23 @@ static void emit(struct engine *e, enum engine_event_type t, struct flow *f, enu
     e->cfg.on_event(e->cfg.event_ctx, &ev);
 }
 
-static void on_http_request(void *ctx, const struct http_txn *txn)
+static void engine_on_request(void *ctx, const struct sniff_txn *txn)
 {
     struct engine *e = ctx;
-    e->cur_marks |= SEG_HTTP_REQ;
+    e->cur_marks |= FLOW_SEG_HTTP_REQ;
     if (txn)
-        emit(e, ENGINE_EV_REQUEST, e->cur_flow, e->cur_dir, txn->req_ts_ns, txn);
+        engine_emit(e, ENGINE_EV_REQUEST, e->cur_flow, e->cur_dir, txn->req_ts_ns, txn);
 }
 
-static void on_http_response(void *ctx, const struct http_txn *txn)
+static void engine_on_response(void *ctx, const struct sniff_txn *txn)
 {
     struct engine *e = ctx;
-    e->cur_marks |= SEG_HTTP_RESP;
+    e->cur_marks |= FLOW_SEG_HTTP_RESP;
     if (txn)
-        emit(e, ENGINE_EV_RESPONSE, e->cur_flow, e->cur_dir, txn->resp_ts_ns, txn);
+        engine_emit(e, ENGINE_EV_RESPONSE, e->cur_flow, e->cur_dir, txn->resp_ts_ns, txn);
 }
 
-void engine_segment(struct engine *e, const struct decoded *p)
+void engine_segment(struct engine *e, const struct decode_seg *p)
 {
     enum flow_dir_id dir;
     uint64_t created = flow_table_created(e->flows);
@@ -116,47 +116,46 @@ void engine_segment(struct engine *e, const struct decoded *p)
                                        p->flags, p->seq, p->ts_ns, &dir);
     if (!f)
         return;
-    struct tcp_seg_info si;
-    tcp_observe(f, dir, p, &si);
+    struct tcp_track_seg si;
+    tcp_track_observe(f, dir, p, &si);
     flow_table_touch(e->flows, f);
     if (flow_table_created(e->flows) != created) {
         if (e->cfg.select && !e->cfg.select(e->cfg.select_ctx, f)) {
             f->ignored = 1;
             f->log.cap = 0;
         }
-        emit(e, ENGINE_EV_OPENED, f, dir, p->ts_ns, NULL);
+        engine_emit(e, ENGINE_EV_OPENED, f, dir, p->ts_ns, NULL);
     }
 
     e->cur_flow = f;
     e->cur_dir = dir;
     e->cur_marks = si.marks;
 
-    if (si.events & TCP_EV_HANDSHAKE)
-        emit(e, ENGINE_EV_HANDSHAKE, f, dir, p->ts_ns, NULL);
+    if (si.events & TCP_TRACK_EV_HANDSHAKE)
+        engine_emit(e, ENGINE_EV_HANDSHAKE, f, dir, p->ts_ns, NULL);
 
     /* HTTP: only captured payload is handed on; RST payload is no stream data. */
-    if (!e->cfg.no_http && !f->ignored && p->payload_caplen > 0 && !(p->flags & TH_RST)) {
+    if (!e->cfg.no_http && !f->ignored && p->payload_caplen > 0 && !(p->flags & FLOW_TH_RST)) {
         if (!f->http)
-            f->http = http_sniff_new();
+            f->http = sniff_new();
         if (f->http) {
             /* Without an event consumer only the segment marks are needed. */
-            struct http_sniff_cb cb = { on_http_request, on_http_response, e,
-                                        e->cfg.on_event == NULL };
-            uint32_t seq = p->seq + ((p->flags & TH_SYN) ? 1 : 0);
-            http_sniff_segment(f->http, dir == FLOW_C2S ? HTTP_C2S : HTTP_S2C, seq, p->payload,
-                               p->payload_caplen, p->ts_ns, &cb);
+            struct sniff_cb cb = { engine_on_request, engine_on_response, e,
+                                   e->cfg.on_event == NULL };
+            uint32_t seq = p->seq + ((p->flags & FLOW_TH_SYN) ? 1 : 0);
+            sniff_segment(f->http, dir, seq, p->payload, p->payload_caplen, p->ts_ns, &cb);
         }
     }
 
-    if (si.events & TCP_EV_FIN)
-        emit(e, ENGINE_EV_FIN, f, dir, p->ts_ns, NULL);
-    if (si.events & TCP_EV_RST)
-        emit(e, ENGINE_EV_RST, f, dir, p->ts_ns, NULL);
-    if (si.events & TCP_EV_CLOSED)
-        emit(e, ENGINE_EV_CLOSED, f, dir, p->ts_ns, NULL);
+    if (si.events & TCP_TRACK_EV_FIN)
+        engine_emit(e, ENGINE_EV_FIN, f, dir, p->ts_ns, NULL);
+    if (si.events & TCP_TRACK_EV_RST)
+        engine_emit(e, ENGINE_EV_RST, f, dir, p->ts_ns, NULL);
+    if (si.events & TCP_TRACK_EV_CLOSED)
+        engine_emit(e, ENGINE_EV_CLOSED, f, dir, p->ts_ns, NULL);
 
     if (f->log.cap) {
-        struct seg_entry se = {
+        struct flow_seg se = {
             .ts_ns = p->ts_ns,
             .rel_seq = si.rel_seq,
             .rel_ack = si.rel_ack,
@@ -168,20 +167,20 @@ void engine_segment(struct engine *e, const struct decoded *p)
             .cstate = (uint8_t)f->d[FLOW_C2S].state,
             .sstate = (uint8_t)f->d[FLOW_S2C].state,
         };
-        seglog_append(f, &se);
+        flow_seglog_append(f, &se);
     }
     e->cur_flow = NULL;
 
     if (e->cfg.retire_closed_ns && ++e->since_expire >= 256) {
         e->since_expire = 0;
-        flow_table_retire(e->flows, p->ts_ns, e->cfg.retire_closed_ns, retire_flow, e);
+        flow_table_retire(e->flows, p->ts_ns, e->cfg.retire_closed_ns, engine_retire_flow, e);
     }
 }
 
 void engine_packet(struct engine *e, int dlt, const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
                    uint64_t ts_ns)
 {
-    struct decoded d;
+    struct decode_seg d;
     e->c.packets++;
     enum decode_status st = decode_packet(dlt, pkt, caplen, wirelen, ts_ns, &d);
     e->c.by_status[st]++;

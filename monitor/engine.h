@@ -10,7 +10,7 @@
 
 #include "monitor/decode.h"
 #include "monitor/flow.h"
-#include "monitor/http_sniff.h"
+#include "monitor/sniff.h"
 
 enum engine_event_type {
     ENGINE_EV_OPENED = 0, /* a new connection record (first segment seen) */
@@ -28,7 +28,7 @@ struct engine_event {
     struct flow *f;
     enum flow_dir_id dir;
     uint64_t ts_ns;
-    const struct http_txn *txn; /* REQUEST / RESPONSE only; valid during the call */
+    const struct sniff_txn *txn; /* REQUEST / RESPONSE only; valid during the call */
 };
 
 typedef void (*engine_event_fn)(void *ctx, const struct engine_event *ev);
@@ -74,7 +74,7 @@ void engine_packet(struct engine *e, int dlt, const uint8_t *pkt, uint32_t caple
                    uint64_t ts_ns);
 
 /* Feed an already decoded segment (used by engine_packet and by tests). */
-void engine_segment(struct engine *e, const struct decoded *p);
+void engine_segment(struct engine *e, const struct decode_seg *p);
 
 struct flow_table *engine_flows(struct engine *e);
 const struct engine_counters *engine_get_counters(const struct engine *e);

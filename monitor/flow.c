@@ -1,7 +1,8 @@
 /*
  * The bounded flow table: all records allocated up front, a chained hash on
- * the direction-independent 4-tuple, an idle list for open flows and one for
- * closed flows (evicted first), and a creation-order list for the outputs.
+ * the direction-independent 4-tuple, idle lists for open, closed and retired
+ * flows (retired, then closed, evicted first), and a creation-order list for
+ * the outputs. The lists are <sys/queue.h> tail queues through the records.
  */
 #include "monitor/flow.h"
 
@@ -9,12 +10,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define NIL UINT32_MAX
+#define FLOW_NIL UINT32_MAX /* end of a hash chain or of the free list */
 
-/* A doubly linked list threaded through the records by index. */
-struct flow_list {
-    uint32_t head, tail;
-};
+TAILQ_HEAD(flow_list, flow);
 
 struct flow_table {
     struct flow *slots;
@@ -33,74 +31,27 @@ struct flow_table {
     void *evict_ctx, *release_ctx;
 };
 
-static const char *const tcp_state_names[TCPS_COUNT] = {
-    [TCPS_UNKNOWN] = "UNKNOWN",
-    [TCPS_CLOSED] = "CLOSED",
-    [TCPS_LISTEN] = "LISTEN",
-    [TCPS_SYN_SENT] = "SYN_SENT",
-    [TCPS_SYN_RECEIVED] = "SYN_RECEIVED",
-    [TCPS_ESTABLISHED] = "ESTABLISHED",
-    [TCPS_FIN_WAIT_1] = "FIN_WAIT_1",
-    [TCPS_FIN_WAIT_2] = "FIN_WAIT_2",
-    [TCPS_CLOSING] = "CLOSING",
-    [TCPS_TIME_WAIT] = "TIME_WAIT",
-    [TCPS_CLOSE_WAIT] = "CLOSE_WAIT",
-    [TCPS_LAST_ACK] = "LAST_ACK",
-};
+#define FLOW_TCPS_NAME(name) #name,
+static const char *const flow_tcp_state_names[FLOW_TCPS_COUNT] = { FLOW_TCP_STATES(
+    FLOW_TCPS_NAME) };
 
-const char *tcp_state_name(enum tcp_state s)
+const char *flow_tcp_state_name(enum flow_tcp_state s)
 {
-    if ((unsigned)s >= TCPS_COUNT)
+    if ((unsigned)s >= FLOW_TCPS_COUNT)
         return "?";
-    return tcp_state_names[s];
+    return flow_tcp_state_names[s];
 }
 
-/* List helpers: prev/next live in the record, chosen by `age`. */
-static uint32_t *link_prev(struct flow *f, int age)
-{
-    return age ? &f->age_prev : &f->lru_prev;
-}
-
-static uint32_t *link_next(struct flow *f, int age)
-{
-    return age ? &f->age_next : &f->lru_next;
-}
-
-static void list_push_tail(struct flow_table *t, struct flow_list *l, uint32_t i, int age)
-{
-    struct flow *f = &t->slots[i];
-    *link_prev(f, age) = l->tail;
-    *link_next(f, age) = NIL;
-    if (l->tail != NIL)
-        *link_next(&t->slots[l->tail], age) = i;
-    else
-        l->head = i;
-    l->tail = i;
-}
-
-static void list_remove(struct flow_table *t, struct flow_list *l, uint32_t i, int age)
-{
-    struct flow *f = &t->slots[i];
-    uint32_t p = *link_prev(f, age), n = *link_next(f, age);
-    if (p != NIL)
-        *link_next(&t->slots[p], age) = n;
-    else
-        l->head = n;
-    if (n != NIL)
-        *link_prev(&t->slots[n], age) = p;
-    else
-        l->tail = p;
-}
-
-static size_t addr_len(uint8_t af)
+static size_t flow_addr_len(uint8_t af)
 {
     return af == 6 ? 16 : 4;
 }
 
 /* Order-independent hash of the 4-tuple (both directions hash alike). */
-static uint32_t tuple_hash(uint8_t af, const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
+static uint32_t flow_tuple_hash(uint8_t af, const uint8_t *a, uint16_t pa, const uint8_t *b,
+                                uint16_t pb)
 {
-    size_t n = addr_len(af);
+    size_t n = flow_addr_len(af);
     uint64_t ha = 0x9e3779b97f4a7c15ULL ^ pa, hb = 0x9e3779b97f4a7c15ULL ^ pb;
     for (size_t i = 0; i < n; i += 4) {
         uint32_t wa, wb;
@@ -121,7 +72,7 @@ static uint32_t tuple_hash(uint8_t af, const uint8_t *a, uint16_t pa, const uint
  * 30 000-connection capture took ~6 000 page faults and a TLB miss per
  * lookup. Transparent huge pages where the kernel offers them on request.
  */
-static void advise_huge(void *p, size_t n)
+static void flow_advise_huge(void *p, size_t n)
 {
 #ifdef MADV_HUGEPAGE
     uintptr_t huge = (uintptr_t)2 << 20, a = ((uintptr_t)p + huge - 1) & ~(huge - 1),
@@ -132,57 +83,6 @@ static void advise_huge(void *p, size_t n)
     (void)p;
     (void)n;
 #endif
-}
-
-struct flow_table *flow_table_new(uint32_t max_flows, uint32_t seglog_cap)
-{
-    struct flow_table *t = calloc(1, sizeof(*t));
-    if (!t)
-        return NULL;
-    t->max = max_flows;
-    t->seglog_cap = seglog_cap;
-    t->nbuckets = 16;
-    while (t->nbuckets < 2 * (uint64_t)max_flows && t->nbuckets < (1u << 30))
-        t->nbuckets <<= 1;
-    t->slots = calloc(max_flows ? max_flows : 1, sizeof(struct flow));
-    t->buckets = malloc(t->nbuckets * sizeof(uint32_t));
-    if (!t->slots || !t->buckets) {
-        flow_table_free(t);
-        return NULL;
-    }
-    advise_huge(t->slots, (size_t)(max_flows ? max_flows : 1) * sizeof(struct flow));
-    for (uint32_t i = 0; i < t->nbuckets; i++)
-        t->buckets[i] = NIL;
-    /* Slots never used are handed out in order (fresh_next), so creating a
-     * big table touches no memory until flows arrive. */
-    t->free_head = NIL;
-    t->fresh_next = 0;
-    t->open_idle.head = t->open_idle.tail = NIL;
-    t->closed_idle.head = t->closed_idle.tail = NIL;
-    t->retired_idle.head = t->retired_idle.tail = NIL;
-    t->age.head = t->age.tail = NIL;
-    return t;
-}
-
-static void flow_release(struct flow_table *t, struct flow *f)
-{
-    if (t->release_cb)
-        t->release_cb(t->release_ctx, f);
-    free(f->log.e);
-    f->log.e = NULL;
-}
-
-void flow_table_free(struct flow_table *t)
-{
-    if (!t)
-        return;
-    if (t->slots)
-        for (uint32_t i = 0; i < t->fresh_next; i++)
-            if (t->slots[i].in_use)
-                flow_release(t, &t->slots[i]);
-    free(t->slots);
-    free(t->buckets);
-    free(t);
 }
 
 void flow_table_set_evict_cb(struct flow_table *t, flow_evict_fn fn, void *ctx)
@@ -197,19 +97,55 @@ void flow_table_set_release_cb(struct flow_table *t, flow_evict_fn fn, void *ctx
     t->release_ctx = ctx;
 }
 
-uint32_t flow_table_count(const struct flow_table *t)
+struct flow_table *flow_table_new(uint32_t max_flows, uint32_t seglog_cap)
 {
-    return t->count;
+    struct flow_table *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->max = max_flows;
+    t->seglog_cap = seglog_cap;
+    /* Slots never used are handed out in order (fresh_next), so creating a
+     * big table touches no memory until flows arrive. */
+    t->free_head = FLOW_NIL;
+    t->fresh_next = 0;
+    TAILQ_INIT(&t->open_idle);
+    TAILQ_INIT(&t->closed_idle);
+    TAILQ_INIT(&t->retired_idle);
+    TAILQ_INIT(&t->age);
+    t->nbuckets = 16;
+    while (t->nbuckets < 2 * (uint64_t)max_flows && t->nbuckets < (1u << 30))
+        t->nbuckets <<= 1;
+    t->slots = calloc(max_flows ? max_flows : 1, sizeof(struct flow));
+    t->buckets = malloc(t->nbuckets * sizeof(uint32_t));
+    if (!t->slots || !t->buckets) {
+        flow_table_free(t);
+        return NULL;
+    }
+    flow_advise_huge(t->slots, (size_t)(max_flows ? max_flows : 1) * sizeof(struct flow));
+    for (uint32_t i = 0; i < t->nbuckets; i++)
+        t->buckets[i] = FLOW_NIL;
+    return t;
 }
 
-uint64_t flow_table_created(const struct flow_table *t)
+static void flow_release(struct flow_table *t, struct flow *f)
 {
-    return t->created;
+    if (t->release_cb)
+        t->release_cb(t->release_ctx, f);
+    free(f->log.e);
+    f->log.e = NULL;
 }
 
-uint64_t flow_table_evicted(const struct flow_table *t)
+void flow_table_free(struct flow_table *t)
 {
-    return t->evicted;
+    struct flow *f;
+
+    if (t == NULL)
+        return;
+    for (f = TAILQ_FIRST(&t->age); f != NULL; f = TAILQ_NEXT(f, age)) /* every record in use */
+        flow_release(t, f);
+    free(t->slots);
+    free(t->buckets);
+    free(t);
 }
 
 static uint32_t flow_index(const struct flow_table *t, const struct flow *f)
@@ -217,14 +153,14 @@ static uint32_t flow_index(const struct flow_table *t, const struct flow *f)
     return (uint32_t)(f - t->slots);
 }
 
-static void hash_unlink(struct flow_table *t, struct flow *f)
+static void flow_hash_unlink(struct flow_table *t, struct flow *f)
 {
     if (!f->in_hash)
         return;
     uint32_t i = flow_index(t, f);
-    uint32_t *pp = &t->buckets[tuple_hash(f->af, f->client, f->cport, f->server, f->sport) &
+    uint32_t *pp = &t->buckets[flow_tuple_hash(f->af, f->client, f->cport, f->server, f->sport) &
                                (t->nbuckets - 1)];
-    while (*pp != NIL) {
+    while (*pp != FLOW_NIL) {
         if (*pp == i) {
             *pp = f->hnext;
             break;
@@ -232,63 +168,69 @@ static void hash_unlink(struct flow_table *t, struct flow *f)
         pp = &t->slots[*pp].hnext;
     }
     f->in_hash = 0;
-    f->hnext = NIL;
+    f->hnext = FLOW_NIL;
 }
 
-static struct flow_list *idle_list(struct flow_table *t, struct flow *f)
+static struct flow_list *flow_idle_list(struct flow_table *t, struct flow *f)
 {
     if (f->on_closed_list == 2)
         return &t->retired_idle;
     return f->on_closed_list ? &t->closed_idle : &t->open_idle;
 }
 
-static void evict_index(struct flow_table *t, uint32_t i)
+static void flow_evict(struct flow_table *t, struct flow *f)
 {
-    struct flow *f = &t->slots[i];
     if (t->evict_cb)
         t->evict_cb(t->evict_ctx, f);
-    hash_unlink(t, f);
-    list_remove(t, idle_list(t, f), i, 0);
-    list_remove(t, &t->age, i, 1);
+    flow_hash_unlink(t, f);
+    TAILQ_REMOVE(flow_idle_list(t, f), f, lru);
+    TAILQ_REMOVE(&t->age, f, age);
     flow_release(t, f);
     f->in_use = 0;
     f->hnext = t->free_head;
-    t->free_head = i;
+    t->free_head = flow_index(t, f);
     t->count--;
     t->evicted++;
 }
 
 /* Free the oldest retired flow, else the oldest closed, else the longest idle. */
-static void evict_one(struct flow_table *t)
+static void flow_evict_one(struct flow_table *t)
 {
-    uint32_t i = t->retired_idle.head;
-    if (i == NIL)
-        i = t->closed_idle.head != NIL ? t->closed_idle.head : t->open_idle.head;
-    if (i != NIL)
-        evict_index(t, i);
+    struct flow *f = TAILQ_FIRST(&t->retired_idle);
+
+    if (f == NULL)
+        f = TAILQ_FIRST(&t->closed_idle);
+    if (f == NULL)
+        f = TAILQ_FIRST(&t->open_idle);
+    if (f != NULL)
+        flow_evict(t, f);
+}
+
+uint64_t flow_table_evicted(const struct flow_table *t)
+{
+    return t->evicted;
 }
 
 uint32_t flow_table_retire(struct flow_table *t, uint64_t now_ns, uint64_t idle_ns,
                            flow_evict_fn fn, void *ctx)
 {
+    struct flow *f, *next;
     uint32_t n = 0;
+
     t->reuse_after_ns = 4 * idle_ns;
-    while (t->closed_idle.head != NIL) {
-        uint32_t i = t->closed_idle.head;
-        struct flow *f = &t->slots[i];
-        if (f->last_ts_ns + idle_ns > now_ns)
-            break;
+    while ((f = TAILQ_FIRST(&t->closed_idle)) != NULL && f->last_ts_ns + idle_ns <= now_ns) {
         /* Reporting reads the whole record, idle (and out of the cache) for
          * idle_ns: the next one starts loading while this one is reported. */
-        if (f->lru_next != NIL)
+        next = TAILQ_NEXT(f, lru);
+        if (next != NULL)
             for (size_t k = 0; k < sizeof(struct flow); k += 64)
-                __builtin_prefetch((const char *)&t->slots[f->lru_next] + k);
+                __builtin_prefetch((const char *)next + k);
         if (fn)
             fn(ctx, f);
         f->retired = 1;
-        list_remove(t, &t->closed_idle, i, 0);
+        TAILQ_REMOVE(&t->closed_idle, f, lru);
         f->on_closed_list = 2;
-        list_push_tail(t, &t->retired_idle, i, 0);
+        TAILQ_INSERT_TAIL(&t->retired_idle, f, lru);
         n++;
     }
     return n;
@@ -301,8 +243,8 @@ static void flow_init(struct flow *f, uint64_t id, uint8_t af, const uint8_t *cl
     memset(f, 0, sizeof(*f));
     f->id = id;
     f->af = af;
-    memcpy(f->client, client, addr_len(af));
-    memcpy(f->server, server, addr_len(af));
+    memcpy(f->client, client, flow_addr_len(af));
+    memcpy(f->server, server, flow_addr_len(af));
     f->cport = cport;
     f->sport = sport;
     f->first_ts_ns = f->last_ts_ns = ts_ns;
@@ -312,14 +254,14 @@ static void flow_init(struct flow *f, uint64_t id, uint8_t af, const uint8_t *cl
     f->rtt_server_ns = -1;
     for (int d = 0; d < 2; d++) {
         f->d[d].win_shift = -1;
-        f->d[d].state = TCPS_UNKNOWN;
+        f->d[d].state = FLOW_TCPS_UNKNOWN;
     }
     f->log.cap = seglog_cap;
     f->in_use = 1;
 }
 
 /* Equal addresses of family af, compared as words (memcmp of a variable length is a call). */
-static int addr_eq(uint8_t af, const uint8_t *a, const uint8_t *b)
+static int flow_addr_eq(uint8_t af, const uint8_t *a, const uint8_t *b)
 {
     if (af != 6) {
         uint32_t x, y;
@@ -339,13 +281,13 @@ static int flow_matches(const struct flow *f, uint8_t af, const uint8_t *src, co
 {
     if (f->af != af)
         return 0;
-    if (f->cport == sport && f->sport == dport && addr_eq(af, f->client, src) &&
-        addr_eq(af, f->server, dst)) {
+    if (f->cport == sport && f->sport == dport && flow_addr_eq(af, f->client, src) &&
+        flow_addr_eq(af, f->server, dst)) {
         *dir = FLOW_C2S;
         return 1;
     }
-    if (f->cport == dport && f->sport == sport && addr_eq(af, f->client, dst) &&
-        addr_eq(af, f->server, src)) {
+    if (f->cport == dport && f->sport == sport && flow_addr_eq(af, f->client, dst) &&
+        flow_addr_eq(af, f->server, src)) {
         *dir = FLOW_S2C;
         return 1;
     }
@@ -356,8 +298,8 @@ struct flow *flow_table_find(struct flow_table *t, uint8_t af, const uint8_t *sr
                              const uint8_t *dst, uint16_t sport, uint16_t dport)
 {
     enum flow_dir_id dir;
-    uint32_t h = tuple_hash(af, src, sport, dst, dport) & (t->nbuckets - 1);
-    for (uint32_t i = t->buckets[h]; i != NIL; i = t->slots[i].hnext)
+    uint32_t h = flow_tuple_hash(af, src, sport, dst, dport) & (t->nbuckets - 1);
+    for (uint32_t i = t->buckets[h]; i != FLOW_NIL; i = t->slots[i].hnext)
         if (flow_matches(&t->slots[i], af, src, dst, sport, dport, &dir))
             return &t->slots[i];
     return NULL;
@@ -369,10 +311,10 @@ struct flow *flow_table_find(struct flow_table *t, uint8_t af, const uint8_t *sr
  * since servers usually sit on the lower, well-known one; on equal ports,
  * the sender of the first packet seen.
  */
-static int sender_is_client(uint8_t flags, uint16_t sport, uint16_t dport)
+static int flow_sender_is_client(uint8_t flags, uint16_t sport, uint16_t dport)
 {
-    if (flags & TH_SYN)
-        return !(flags & TH_ACK);
+    if (flags & FLOW_TH_SYN)
+        return !(flags & FLOW_TH_ACK);
     if (sport != dport)
         return sport > dport;
     return 1;
@@ -384,16 +326,17 @@ struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *
 {
     if (t->max == 0)
         return NULL;
-    uint32_t h = tuple_hash(af, src, sport, dst, dport) & (t->nbuckets - 1);
-    for (uint32_t i = t->buckets[h]; i != NIL; i = t->slots[i].hnext) {
+    uint32_t h = flow_tuple_hash(af, src, sport, dst, dport) & (t->nbuckets - 1);
+    for (uint32_t i = t->buckets[h]; i != FLOW_NIL; i = t->slots[i].hnext) {
         struct flow *f = &t->slots[i];
         if (!flow_matches(f, af, src, dst, sport, dport, dir))
             continue;
         /* Port reuse, as Wireshark decides it: a SYN whose seq differs from
          * the base seq its sender already used in this flow is a new one. */
         const struct flow_dir *fd = &f->d[*dir];
-        if ((flags & (TH_SYN | TH_ACK)) == TH_SYN && fd->isn_known && seq != fd->isn) {
-            hash_unlink(t, f);
+        if ((flags & (FLOW_TH_SYN | FLOW_TH_ACK)) == FLOW_TH_SYN && fd->isn_known &&
+            seq != fd->isn) {
+            flow_hash_unlink(t, f);
             break;
         }
         return f;
@@ -402,70 +345,78 @@ struct flow *flow_table_lookup(struct flow_table *t, uint8_t af, const uint8_t *
     uint32_t i;
     /* A retired flow's slot is warm in the cache: reuse it first, once it
      * has been quiet long enough that late segments are unlikely. */
-    if (t->free_head == NIL && t->retired_idle.head != NIL &&
-        t->slots[t->retired_idle.head].last_ts_ns + t->reuse_after_ns <= ts_ns)
-        evict_index(t, t->retired_idle.head);
-    if (t->free_head == NIL && t->fresh_next < t->max) {
+    if (t->free_head == FLOW_NIL && !TAILQ_EMPTY(&t->retired_idle) &&
+        TAILQ_FIRST(&t->retired_idle)->last_ts_ns + t->reuse_after_ns <= ts_ns)
+        flow_evict(t, TAILQ_FIRST(&t->retired_idle));
+    if (t->free_head == FLOW_NIL && t->fresh_next < t->max) {
         i = t->fresh_next++;
     } else {
-        if (t->free_head == NIL)
-            evict_one(t);
+        if (t->free_head == FLOW_NIL)
+            flow_evict_one(t);
         i = t->free_head;
-        if (i == NIL)
+        if (i == FLOW_NIL)
             return NULL;
         t->free_head = t->slots[i].hnext;
     }
     struct flow *f = &t->slots[i];
-    if (sender_is_client(flags, sport, dport)) {
+    if (flow_sender_is_client(flags, sport, dport)) {
         flow_init(f, t->created, af, src, sport, dst, dport, ts_ns, t->seglog_cap);
         *dir = FLOW_C2S;
     } else {
         flow_init(f, t->created, af, dst, dport, src, sport, ts_ns, t->seglog_cap);
         *dir = FLOW_S2C;
     }
-    f->client_by_syn = (flags & TH_SYN) != 0;
+    f->client_by_syn = (flags & FLOW_TH_SYN) != 0;
     t->created++;
     t->count++;
     f->in_hash = 1;
     f->hnext = t->buckets[h];
     t->buckets[h] = i;
-    list_push_tail(t, &t->open_idle, i, 0);
-    list_push_tail(t, &t->age, i, 1);
+    TAILQ_INSERT_TAIL(&t->open_idle, f, lru);
+    TAILQ_INSERT_TAIL(&t->age, f, age);
     return f;
+}
+
+uint64_t flow_table_created(const struct flow_table *t)
+{
+    return t->created;
 }
 
 void flow_table_touch(struct flow_table *t, struct flow *f)
 {
-    uint32_t i = flow_index(t, f);
     uint8_t list = f->retired ? 2 : f->closed != 0;
     /* Already the most recent of its list (often: segments of one connection
      * come in runs): moving it would touch two other records for nothing. */
-    if (list == f->on_closed_list && idle_list(t, f)->tail == i)
+    if (list == f->on_closed_list && TAILQ_NEXT(f, lru) == NULL)
         return;
-    list_remove(t, idle_list(t, f), i, 0);
+    TAILQ_REMOVE(flow_idle_list(t, f), f, lru);
     f->on_closed_list = list;
-    list_push_tail(t, idle_list(t, f), i, 0);
+    TAILQ_INSERT_TAIL(flow_idle_list(t, f), f, lru);
 }
 
 struct flow *flow_table_next(struct flow_table *t, struct flow *f)
 {
-    uint32_t i = f ? f->age_next : t->age.head;
-    return i == NIL ? NULL : &t->slots[i];
+    return f ? TAILQ_NEXT(f, age) : TAILQ_FIRST(&t->age);
 }
 
-uint32_t seglog_count(const struct flow *f)
+uint32_t flow_table_count(const struct flow_table *t)
+{
+    return t->count;
+}
+
+uint32_t flow_seglog_count(const struct flow *f)
 {
     return f->log.n;
 }
 
-uint32_t seglog_gap_index(const struct flow *f)
+uint32_t flow_seglog_gap_index(const struct flow *f)
 {
     return f->log.skipped ? f->log.cap / 2 : f->log.n;
 }
 
-const struct seg_entry *seglog_get(const struct flow *f, uint32_t i)
+const struct flow_seg *flow_seglog_get(const struct flow *f, uint32_t i)
 {
-    const struct seglog *l = &f->log;
+    const struct flow_seglog *l = &f->log;
     if (i >= l->n)
         return NULL;
     uint32_t keep = l->cap / 2;
@@ -477,9 +428,9 @@ const struct seg_entry *seglog_get(const struct flow *f, uint32_t i)
     return &l->e[keep + k];
 }
 
-void seglog_append(struct flow *f, const struct seg_entry *e)
+void flow_seglog_append(struct flow *f, const struct flow_seg *e)
 {
-    struct seglog *l = &f->log;
+    struct flow_seglog *l = &f->log;
     if (l->cap == 0)
         return;
     if (l->n < l->cap) {
@@ -487,7 +438,7 @@ void seglog_append(struct flow *f, const struct seg_entry *e)
             uint32_t na = l->alloc ? l->alloc * 2 : 16;
             if (na > l->cap)
                 na = l->cap;
-            struct seg_entry *ne = realloc(l->e, na * sizeof(*ne));
+            struct flow_seg *ne = realloc(l->e, na * sizeof(*ne));
             if (!ne) {
                 l->skipped++;
                 return;

@@ -9,103 +9,103 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
-struct http_sniff;
+struct sniff;
 
 /* Direction of a segment relative to the connection: client to server or back. */
 enum flow_dir_id { FLOW_C2S = 0, FLOW_S2C = 1 };
 
-/* An endpoint's TCP state as an observer of the wire infers it (RFC 9293 names). */
-enum tcp_state {
-    TCPS_UNKNOWN = 0, /* nothing seen from / about this endpoint yet */
-    TCPS_CLOSED,
-    TCPS_LISTEN,
-    TCPS_SYN_SENT,
-    TCPS_SYN_RECEIVED,
-    TCPS_ESTABLISHED,
-    TCPS_FIN_WAIT_1,
-    TCPS_FIN_WAIT_2,
-    TCPS_CLOSING,
-    TCPS_TIME_WAIT,
-    TCPS_CLOSE_WAIT,
-    TCPS_LAST_ACK,
-    TCPS_COUNT
-};
+/*
+ * An endpoint's TCP state as an observer of the wire infers it (RFC 9293
+ * names; UNKNOWN: nothing seen from or about this endpoint yet). One list
+ * makes both the enum (FLOW_TCPS_UNKNOWN = 0, ...) and the names.
+ */
+#define FLOW_TCP_STATES(X)                                                                         \
+    X(UNKNOWN)                                                                                     \
+    X(CLOSED)                                                                                      \
+    X(LISTEN)                                                                                      \
+    X(SYN_SENT)                                                                                    \
+    X(SYN_RECEIVED)                                                                                \
+    X(ESTABLISHED) X(FIN_WAIT_1) X(FIN_WAIT_2) X(CLOSING) X(TIME_WAIT) X(CLOSE_WAIT) X(LAST_ACK)
+#define FLOW_TCPS_ENUM(name) FLOW_TCPS_##name,
+
+enum flow_tcp_state { FLOW_TCP_STATES(FLOW_TCPS_ENUM) FLOW_TCPS_COUNT };
 
 /* Zeek's endpoint states (TCP_Endpoint), kept to derive conn_state exactly. */
-enum zeek_ep_state {
-    ZEEK_INACTIVE = 0,
-    ZEEK_SYN_SENT,
-    ZEEK_SYN_ACK_SENT,
-    ZEEK_PARTIAL,
-    ZEEK_ESTABLISHED,
-    ZEEK_CLOSED,
-    ZEEK_RESET,
+enum flow_zeek_state {
+    FLOW_ZEEK_INACTIVE = 0,
+    FLOW_ZEEK_SYN_SENT,
+    FLOW_ZEEK_SYN_ACK_SENT,
+    FLOW_ZEEK_PARTIAL,
+    FLOW_ZEEK_ESTABLISHED,
+    FLOW_ZEEK_CLOSED,
+    FLOW_ZEEK_RESET,
 };
 
 /* SYN options of one side (from its SYN or SYN/ACK). */
-#define SYNOPT_MSS       0x01
-#define SYNOPT_WS        0x02
-#define SYNOPT_SACK_PERM 0x04
-#define SYNOPT_TS        0x08
-#define SYNOPT_TFO       0x10
+#define FLOW_SYNOPT_MSS       0x01
+#define FLOW_SYNOPT_WS        0x02
+#define FLOW_SYNOPT_SACK_PERM 0x04
+#define FLOW_SYNOPT_TS        0x08
+#define FLOW_SYNOPT_TFO       0x10
 
-struct tcp_synopts {
-    uint8_t present;        /* SYNOPT_* bits */
+struct flow_synopts {
+    uint8_t present;        /* FLOW_SYNOPT_* bits */
     uint8_t wscale;         /* shift as sent (RFC 7323 caps the use at 14) */
     uint8_t tfo_cookie_len; /* 0 = TFO cookie request */
     uint16_t mss;
 };
 
 /* Wireshark-style expert marks on a segment (tcp.analysis.*). */
-#define SEG_RETRANS        0x0001 /* tcp.analysis.retransmission (incl. fast/spurious) */
-#define SEG_FAST_RETRANS   0x0002
-#define SEG_DUP_ACK        0x0004
-#define SEG_WIN_UPDATE     0x0008
-#define SEG_ZERO_WIN       0x0010
-#define SEG_KEEPALIVE      0x0020
-#define SEG_OUT_OF_ORDER   0x0040
-#define SEG_LOST           0x0080 /* previous segment not captured */
-#define SEG_ZWP            0x0100 /* zero window probe */
-#define SEG_SPURIOUS       0x0200 /* spurious retransmission */
-#define SEG_HTTP_REQ       0x0400 /* the segment holding a request line */
-#define SEG_HTTP_RESP      0x0800 /* the segment holding a status line */
-#define SEG_KEEPALIVE_ACK  0x1000
-#define SEG_ZWP_ACK        0x2000
-#define SEG_HANDSHAKE_DONE 0x4000 /* the ACK completing SYN, SYN/ACK, ACK */
+#define FLOW_SEG_RETRANS        0x0001 /* tcp.analysis.retransmission (incl. fast/spurious) */
+#define FLOW_SEG_FAST_RETRANS   0x0002
+#define FLOW_SEG_DUP_ACK        0x0004
+#define FLOW_SEG_WIN_UPDATE     0x0008
+#define FLOW_SEG_ZERO_WIN       0x0010
+#define FLOW_SEG_KEEPALIVE      0x0020
+#define FLOW_SEG_OUT_OF_ORDER   0x0040
+#define FLOW_SEG_LOST           0x0080 /* previous segment not captured */
+#define FLOW_SEG_ZWP            0x0100 /* zero window probe */
+#define FLOW_SEG_SPURIOUS       0x0200 /* spurious retransmission */
+#define FLOW_SEG_HTTP_REQ       0x0400 /* the segment holding a request line */
+#define FLOW_SEG_HTTP_RESP      0x0800 /* the segment holding a status line */
+#define FLOW_SEG_KEEPALIVE_ACK  0x1000
+#define FLOW_SEG_ZWP_ACK        0x2000
+#define FLOW_SEG_HANDSHAKE_DONE 0x4000 /* the ACK completing SYN, SYN/ACK, ACK */
 
 /* TCP header flag bits as on the wire (byte 13), plus ECN bits. */
-#define TH_FIN 0x01
-#define TH_SYN 0x02
-#define TH_RST 0x04
-#define TH_PSH 0x08
-#define TH_ACK 0x10
-#define TH_URG 0x20
-#define TH_ECE 0x40
-#define TH_CWR 0x80
+#define FLOW_TH_FIN 0x01
+#define FLOW_TH_SYN 0x02
+#define FLOW_TH_RST 0x04
+#define FLOW_TH_PSH 0x08
+#define FLOW_TH_ACK 0x10
+#define FLOW_TH_URG 0x20
+#define FLOW_TH_ECE 0x40
+#define FLOW_TH_CWR 0x80
 
 /* One entry of the per-flow segment log (the ladder's raw material). */
-struct seg_entry {
+struct flow_seg {
     uint64_t ts_ns;
     uint32_t rel_seq; /* relative to the sender's ISN (0 = SYN) */
     uint32_t rel_ack; /* relative to the peer's ISN; 0 without ACK */
     uint32_t len;     /* TCP payload bytes (from the IP length) */
     uint32_t win;     /* scaled window */
-    uint16_t marks;   /* SEG_* */
-    uint8_t flags;    /* TH_* */
+    uint16_t marks;   /* FLOW_SEG_* */
+    uint8_t flags;    /* FLOW_TH_* */
     uint8_t dir;      /* enum flow_dir_id */
-    uint8_t cstate;   /* client's enum tcp_state after this segment */
-    uint8_t sstate;   /* server's enum tcp_state after this segment */
+    uint8_t cstate;   /* client's enum flow_tcp_state after this segment */
+    uint8_t sstate;   /* server's enum flow_tcp_state after this segment */
 };
 
 /*
  * Bounded segment log: the first `cap / 2` entries are kept for good (the
  * handshake and the first requests), then the most recent ones in a ring.
- * seglog_get() hides the layout; `skipped` entries between the two halves
+ * flow_seglog_get() hides the layout; `skipped` entries between the two halves
  * were dropped. cap == 0 disables logging.
  */
-struct seglog {
-    struct seg_entry *e;
+struct flow_seglog {
+    struct flow_seg *e;
     uint32_t n;     /* entries stored (<= cap) */
     uint32_t alloc; /* entries allocated (grows by doubling up to cap) */
     uint32_t cap;
@@ -135,11 +135,11 @@ struct flow_dir {
     uint8_t win_known;
     uint8_t syn_seen, fin_seen, rst_seen;
     uint32_t fin_seq;        /* seq of the FIN (its sequence slot) */
-    uint16_t last_marks;     /* SEG_* of the last segment from this side */
+    uint16_t last_marks;     /* FLOW_SEG_* of the last segment from this side */
     uint32_t dup_ack_run;    /* consecutive duplicate ACKs (Wireshark dupacknum) */
     uint64_t next_seq_ts_ns; /* when next_seq last advanced */
 
-    struct tcp_synopts syn;
+    struct flow_synopts syn;
 
     /* Expert counters (Wireshark's definitions). */
     uint32_t retrans; /* every retransmission incl. fast and spurious */
@@ -153,10 +153,10 @@ struct flow_dir {
     uint32_t keep_alives;
     uint32_t zero_window_probes;
 
-    enum tcp_state state;
+    enum flow_tcp_state state;
 
     /* Zeek bookkeeping. */
-    enum zeek_ep_state zstate;
+    enum flow_zeek_state zstate;
     uint64_t zsize;          /* Zeek's endpoint size: bytes by sequence space */
     uint32_t z_last_seq[4];  /* last seq per flag letter s h f r (repeat rule) */
     uint8_t z_seen_letter;   /* bit per letter s h f r already recorded */
@@ -166,7 +166,7 @@ struct flow_dir {
     uint32_t z_start_seq;
     uint32_t z_last_seq_ep; /* Zeek's LastSeq of the endpoint */
     uint8_t z_seq_init;
-    enum zeek_ep_state zprev_state;
+    enum flow_zeek_state zprev_state;
     uint32_t z_ack_seq; /* Zeek's AckSeq: highest ack the peer sent for us */
     uint32_t z_fin_cnt;
     uint32_t z_reassem; /* next in-order relative data seq (gap detection) */
@@ -218,12 +218,12 @@ struct flow {
     char history[32];
     uint8_t history_len;
 
-    struct http_sniff *http; /* NULL until the first payload */
-    struct seglog log;
+    struct sniff *http; /* NULL until the first payload */
+    struct flow_seglog log;
 
     /* Table bookkeeping (flow.c only). */
-    uint32_t lru_prev, lru_next; /* idle order within the open or closed list */
-    uint32_t age_prev, age_next; /* creation order */
+    TAILQ_ENTRY(flow) lru; /* idle order within the open, closed or retired list */
+    TAILQ_ENTRY(flow) age; /* creation order */
     uint8_t in_use;
     uint8_t in_hash;        /* 0 once a newer flow took over the same 4-tuple */
     uint8_t on_closed_list; /* 1: closed list, 2: retired list, 0: open list */
@@ -259,7 +259,7 @@ uint64_t flow_table_evicted(const struct flow_table *t);
 /*
  * Find the flow of a segment, or create it. src/dst are the packet's
  * addresses (af 4: 4 bytes, af 6: 16 bytes). *dir receives the segment's
- * direction. flags are TH_*: a SYN without ACK on a finished flow (or with a
+ * direction. flags are FLOW_TH_*: a SYN without ACK on a finished flow (or with a
  * different ISN than the flow's SYN) starts a new record. Returns NULL only
  * when max_flows is 0.
  */
@@ -288,14 +288,14 @@ uint32_t flow_table_retire(struct flow_table *t, uint64_t now_ns, uint64_t idle_
 /* Mark activity (moves f to the young end of the idle list). */
 void flow_table_touch(struct flow_table *t, struct flow *f);
 
-/* Segment log access: i from 0 (oldest kept) to seglog_count() - 1. */
-uint32_t seglog_count(const struct flow *f);
-const struct seg_entry *seglog_get(const struct flow *f, uint32_t i);
+/* Segment log access: i from 0 (oldest kept) to flow_seglog_count() - 1. */
+uint32_t flow_seglog_count(const struct flow *f);
+const struct flow_seg *flow_seglog_get(const struct flow *f, uint32_t i);
 /* Index of the first entry after the dropped middle part (== count if none). */
-uint32_t seglog_gap_index(const struct flow *f);
+uint32_t flow_seglog_gap_index(const struct flow *f);
 /* Append an entry; never fails (drops the oldest ring entry when full). */
-void seglog_append(struct flow *f, const struct seg_entry *e);
+void flow_seglog_append(struct flow *f, const struct flow_seg *e);
 
-const char *tcp_state_name(enum tcp_state s);
+const char *flow_tcp_state_name(enum flow_tcp_state s);
 
 #endif

@@ -1,10 +1,36 @@
 /* Ladder rows and their text rendering, from a flow's segment log. */
 #include "monitor/ladder.h"
-#include "monitor/http_sniff.h"
+#include "monitor/sniff.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+
+/* What a bit of a set is called in the ladder. */
+struct ladder_name {
+    uint16_t bit;
+    const char *text;
+};
+
+/* TCP flags, in Wireshark's order. */
+static const struct ladder_name ladder_flags[] = {
+    { FLOW_TH_SYN, "SYN" }, { FLOW_TH_FIN, "FIN" }, { FLOW_TH_RST, "RST" }, { FLOW_TH_PSH, "PSH" },
+    { FLOW_TH_ACK, "ACK" }, { FLOW_TH_URG, "URG" }, { FLOW_TH_ECE, "ECE" }, { FLOW_TH_CWR, "CWR" },
+};
+
+/* Expert marks, as Wireshark words them (a plain retransmission is noted apart). */
+static const struct ladder_name ladder_marks[] = {
+    { FLOW_SEG_FAST_RETRANS, "Fast Retransmission" },
+    { FLOW_SEG_SPURIOUS, "Spurious Retransmission" },
+    { FLOW_SEG_OUT_OF_ORDER, "Out-Of-Order" },
+    { FLOW_SEG_LOST, "Previous segment not captured" },
+    { FLOW_SEG_DUP_ACK, "Dup ACK" },
+    { FLOW_SEG_WIN_UPDATE, "Window Update" },
+    { FLOW_SEG_ZERO_WIN, "Zero Window" },
+    { FLOW_SEG_ZWP, "Zero Window Probe" },
+    { FLOW_SEG_KEEPALIVE, "Keep-Alive" },
+    { FLOW_SEG_KEEPALIVE_ACK, "Keep-Alive ACK" },
+};
 
 void ladder_endpoint_str(uint8_t af, const uint8_t *addr, uint16_t port, char *buf, size_t n)
 {
@@ -18,17 +44,12 @@ void ladder_endpoint_str(uint8_t af, const uint8_t *addr, uint16_t port, char *b
 
 void ladder_flags_str(uint8_t flags, char *buf, size_t n)
 {
-    static const struct {
-        uint8_t bit;
-        const char *name;
-    } names[] = { { TH_SYN, "SYN" }, { TH_FIN, "FIN" }, { TH_RST, "RST" }, { TH_PSH, "PSH" },
-                  { TH_ACK, "ACK" }, { TH_URG, "URG" }, { TH_ECE, "ECE" }, { TH_CWR, "CWR" } };
     size_t off = 0;
     buf[0] = 0;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (!(flags & names[i].bit))
+    for (size_t i = 0; i < sizeof(ladder_flags) / sizeof(ladder_flags[0]); i++) {
+        if (!(flags & ladder_flags[i].bit))
             continue;
-        int w = snprintf(buf + off, n - off, "%s%s", off ? "," : "", names[i].name);
+        int w = snprintf(buf + off, n - off, "%s%s", off ? "," : "", ladder_flags[i].text);
         if (w < 0 || (size_t)w >= n - off)
             break;
         off += (size_t)w;
@@ -37,12 +58,12 @@ void ladder_flags_str(uint8_t flags, char *buf, size_t n)
 
 size_t ladder_count(const struct flow *f)
 {
-    uint32_t n = seglog_count(f);
+    uint32_t n = flow_seglog_count(f);
     return n + (f->log.skipped ? 1 : 0);
 }
 
 /* Append text to a note, never overflowing. */
-static void note_add(char *note, const char *text)
+static void ladder_note_add(char *note, const char *text)
 {
     size_t used = strlen(note);
     if (used && used + 2 < LADDER_NOTE_MAX) {
@@ -56,112 +77,99 @@ static void note_add(char *note, const char *text)
     note[used + len] = 0;
 }
 
-static void syn_note(const struct tcp_synopts *s, char *note)
+static void ladder_syn_note(const struct flow_synopts *s, char *note)
 {
     char buf[96] = "";
     size_t off = 0;
-    if (s->present & SYNOPT_MSS)
+    if (s->present & FLOW_SYNOPT_MSS)
         off += (size_t)snprintf(buf + off, sizeof(buf) - off, "MSS=%u ", s->mss);
-    if (s->present & SYNOPT_WS)
+    if (s->present & FLOW_SYNOPT_WS)
         off += (size_t)snprintf(buf + off, sizeof(buf) - off, "WS=%u ",
                                 1u << (s->wscale > 14 ? 14 : s->wscale));
-    if (s->present & SYNOPT_SACK_PERM)
+    if (s->present & FLOW_SYNOPT_SACK_PERM)
         off += (size_t)snprintf(buf + off, sizeof(buf) - off, "SACK_PERM ");
-    if (s->present & SYNOPT_TS)
+    if (s->present & FLOW_SYNOPT_TS)
         off += (size_t)snprintf(buf + off, sizeof(buf) - off, "TS ");
-    if (s->present & SYNOPT_TFO)
+    if (s->present & FLOW_SYNOPT_TFO)
         off += (size_t)snprintf(buf + off, sizeof(buf) - off, "TFO ");
     if (off && buf[off - 1] == ' ')
         buf[off - 1] = 0;
     if (*buf)
-        note_add(note, buf);
+        ladder_note_add(note, buf);
 }
 
 /* The HTTP transaction whose request (or response) rode on this segment. */
-static const struct http_txn *txn_at(const struct flow *f, uint64_t ts, int response)
+static const struct sniff_txn *ladder_txn_at(const struct flow *f, uint64_t ts, int response)
 {
     if (!f->http)
         return NULL;
-    size_t n = http_sniff_count(f->http);
+    size_t n = sniff_count(f->http);
     for (size_t i = 0; i < n; i++) {
-        const struct http_txn *t = http_sniff_get(f->http, i);
+        const struct sniff_txn *t = sniff_get(f->http, i);
         if (t && (response ? t->resp_ts_ns : t->req_ts_ns) == ts)
             return t;
     }
     return NULL;
 }
 
-static void fill_note(const struct flow *f, const struct seg_entry *e, const struct seg_entry *prev,
-                      struct ladder_row *r)
+static void ladder_fill_note(const struct flow *f, const struct flow_seg *e,
+                             const struct flow_seg *prev, struct ladder_row *r)
 {
     char buf[512];
     const char *side = e->dir == FLOW_C2S ? "client" : "server";
-    if (e->flags & TH_SYN)
-        syn_note(&f->d[e->dir].syn, r->note);
-    if (e->marks & SEG_HANDSHAKE_DONE) {
+    if (e->flags & FLOW_TH_SYN)
+        ladder_syn_note(&f->d[e->dir].syn, r->note);
+    if (e->marks & FLOW_SEG_HANDSHAKE_DONE) {
         if (f->rtt_ns >= 0)
             snprintf(buf, sizeof(buf), "3-way handshake done, RTT %.3f ms", f->rtt_ns / 1e6);
         else
             snprintf(buf, sizeof(buf), "3-way handshake done");
-        note_add(r->note, buf);
+        ladder_note_add(r->note, buf);
     }
-    static const struct {
-        uint16_t bit;
-        const char *text;
-    } marks[] = {
-        { SEG_FAST_RETRANS, "Fast Retransmission" },
-        { SEG_SPURIOUS, "Spurious Retransmission" },
-        { SEG_OUT_OF_ORDER, "Out-Of-Order" },
-        { SEG_LOST, "Previous segment not captured" },
-        { SEG_DUP_ACK, "Dup ACK" },
-        { SEG_WIN_UPDATE, "Window Update" },
-        { SEG_ZERO_WIN, "Zero Window" },
-        { SEG_ZWP, "Zero Window Probe" },
-        { SEG_KEEPALIVE, "Keep-Alive" },
-        { SEG_KEEPALIVE_ACK, "Keep-Alive ACK" },
-    };
-    if ((e->marks & SEG_RETRANS) && !(e->marks & (SEG_FAST_RETRANS | SEG_SPURIOUS)))
-        note_add(r->note, "Retransmission");
-    for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
-        if (e->marks & marks[i].bit)
-            note_add(r->note, marks[i].text);
-    if (e->marks & SEG_HTTP_REQ) {
-        const struct http_txn *t = txn_at(f, e->ts_ns, 0);
+    if ((e->marks & FLOW_SEG_RETRANS) && !(e->marks & (FLOW_SEG_FAST_RETRANS | FLOW_SEG_SPURIOUS)))
+        ladder_note_add(r->note, "Retransmission");
+    for (size_t i = 0; i < sizeof(ladder_marks) / sizeof(ladder_marks[0]); i++)
+        if (e->marks & ladder_marks[i].bit)
+            ladder_note_add(r->note, ladder_marks[i].text);
+    if (e->marks & FLOW_SEG_HTTP_REQ) {
+        const struct sniff_txn *t = ladder_txn_at(f, e->ts_ns, 0);
         if (t) {
             snprintf(buf, sizeof(buf), "%s %s%s%s", t->method, t->uri, *t->range ? " Range: " : "",
                      t->range);
-            note_add(r->note, buf);
+            ladder_note_add(r->note, buf);
         }
     }
-    if (e->marks & SEG_HTTP_RESP) {
-        const struct http_txn *t = txn_at(f, e->ts_ns, 1);
+    if (e->marks & FLOW_SEG_HTTP_RESP) {
+        const struct sniff_txn *t = ladder_txn_at(f, e->ts_ns, 1);
         if (t) {
             snprintf(buf, sizeof(buf), "%d %s%s%s", t->status, t->reason,
                      *t->content_range ? " " : "", t->content_range);
-            note_add(r->note, buf);
+            ladder_note_add(r->note, buf);
         }
     }
-    uint8_t pc = prev ? prev->cstate : TCPS_UNKNOWN, ps = prev ? prev->sstate : TCPS_UNKNOWN;
-    if ((e->flags & (TH_FIN | TH_RST)) || (prev && (pc != e->cstate || ps != e->sstate) &&
-                                           e->cstate >= TCPS_FIN_WAIT_1 && !(e->flags & TH_SYN))) {
-        if (e->flags & TH_RST)
+    uint8_t pc = prev ? prev->cstate : FLOW_TCPS_UNKNOWN,
+            ps = prev ? prev->sstate : FLOW_TCPS_UNKNOWN;
+    if ((e->flags & (FLOW_TH_FIN | FLOW_TH_RST)) ||
+        (prev && (pc != e->cstate || ps != e->sstate) && e->cstate >= FLOW_TCPS_FIN_WAIT_1 &&
+         !(e->flags & FLOW_TH_SYN))) {
+        if (e->flags & FLOW_TH_RST)
             snprintf(buf, sizeof(buf), "RST from %s: client %s, server %s", side,
-                     tcp_state_name(e->cstate), tcp_state_name(e->sstate));
-        else if (e->flags & TH_FIN)
+                     flow_tcp_state_name(e->cstate), flow_tcp_state_name(e->sstate));
+        else if (e->flags & FLOW_TH_FIN)
             snprintf(buf, sizeof(buf), "FIN from %s: client %s, server %s", side,
-                     tcp_state_name(e->cstate), tcp_state_name(e->sstate));
+                     flow_tcp_state_name(e->cstate), flow_tcp_state_name(e->sstate));
         else
-            snprintf(buf, sizeof(buf), "client %s, server %s", tcp_state_name(e->cstate),
-                     tcp_state_name(e->sstate));
-        note_add(r->note, buf);
+            snprintf(buf, sizeof(buf), "client %s, server %s", flow_tcp_state_name(e->cstate),
+                     flow_tcp_state_name(e->sstate));
+        ladder_note_add(r->note, buf);
     }
 }
 
 size_t ladder_build(const struct flow *f, struct ladder_row *rows, size_t max)
 {
-    uint32_t n = seglog_count(f), gap = seglog_gap_index(f);
+    uint32_t n = flow_seglog_count(f), gap = flow_seglog_gap_index(f);
     size_t out = 0;
-    const struct seg_entry *prev = NULL;
+    const struct flow_seg *prev = NULL;
     for (uint32_t i = 0; i < n && out < max; i++) {
         if (i == gap && f->log.skipped) {
             struct ladder_row *g = &rows[out++];
@@ -174,7 +182,7 @@ size_t ladder_build(const struct flow *f, struct ladder_row *rows, size_t max)
                 break;
             prev = NULL;
         }
-        const struct seg_entry *e = seglog_get(f, i);
+        const struct flow_seg *e = flow_seglog_get(f, i);
         struct ladder_row *r = &rows[out++];
         memset(r, 0, sizeof(*r));
         r->kind = LADDER_SEGMENT;
@@ -189,7 +197,7 @@ size_t ladder_build(const struct flow *f, struct ladder_row *rows, size_t max)
         r->marks = e->marks;
         r->cstate = e->cstate;
         r->sstate = e->sstate;
-        fill_note(f, e, prev, r);
+        ladder_fill_note(f, e, prev, r);
         prev = e;
     }
     return out;

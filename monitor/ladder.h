@@ -25,7 +25,7 @@ struct ladder_row {
     double rel_s;   /* seconds since the flow's first segment */
     char flags[12]; /* "SYN", "SYN,ACK", "FIN,ACK", "PSH,ACK", ... */
     uint32_t seq, ack, len, win;
-    uint16_t marks; /* SEG_* */
+    uint16_t marks; /* FLOW_SEG_* */
     uint8_t cstate, sstate;
     char note[LADDER_NOTE_MAX];
 };

@@ -12,13 +12,13 @@
 #include <stddef.h>
 #include <string.h>
 
-static inline void *libc_memcpy(void *dst, const void *src, size_t n)
+static inline void *libc_mem_copy(void *dst, const void *src, size_t n)
 {
     __asm__("" : "+r"(n)); /* the optimiser no longer knows n */
     return memcpy(dst, src, n);
 }
 
-static inline void *libc_memset(void *dst, int c, size_t n)
+static inline void *libc_mem_set(void *dst, int c, size_t n)
 {
     __asm__("" : "+r"(n));
     return memset(dst, c, n);

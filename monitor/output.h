@@ -33,12 +33,18 @@ void output_counters(FILE *out, const struct engine_counters *c, uint64_t flows,
 /* Write s as a JSON string literal (with quotes). */
 void output_json_string(FILE *out, const char *s);
 
+/* Whether a flow matches a --ladder selector (values as the callers compare them). */
+enum output_match {
+    OUTPUT_MATCH_BAD = -1, /* the selector is malformed */
+    OUTPUT_MATCH_NO = 0,
+    OUTPUT_MATCH_YES = 1,
+};
+
 /*
  * Does flow f match a --ladder selector? "N" = stream index N, ":P" = a
  * connection with client (or server) port P, "ADDR:PORT" = client or
- * server endpoint ADDR:PORT ("[v6]:port" for IPv6). Returns 1 on match;
- * -1 when the selector is malformed.
+ * server endpoint ADDR:PORT ("[v6]:port" for IPv6).
  */
-int output_selector_match(const char *sel, const struct flow *f);
+enum output_match output_selector_match(const char *sel, const struct flow *f);
 
 #endif

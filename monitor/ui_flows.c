@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/http_sniff.h"
+#include "monitor/sniff.h"
 
 /* Payload closer than this in time is drawn as one data span. */
 #define UI_FLOWS_DATA_MERGE_NS 200000ULL
@@ -107,28 +107,28 @@ void ui_flows_retire(struct ui_flows *u, struct flow *f)
         ui_flows_rec_update(r, f);
 }
 
-enum view_tcp_state ui_flows_state_from_tcp(enum tcp_state s)
+enum view_tcp_state ui_flows_state_from_tcp(enum flow_tcp_state s)
 {
     switch (s) {
-    case TCPS_SYN_SENT:
+    case FLOW_TCPS_SYN_SENT:
         return VIEW_ST_SYN_SENT;
-    case TCPS_SYN_RECEIVED:
+    case FLOW_TCPS_SYN_RECEIVED:
         return VIEW_ST_SYN_RECEIVED;
-    case TCPS_ESTABLISHED:
+    case FLOW_TCPS_ESTABLISHED:
         return VIEW_ST_ESTABLISHED;
-    case TCPS_FIN_WAIT_1:
+    case FLOW_TCPS_FIN_WAIT_1:
         return VIEW_ST_FIN_WAIT_1;
-    case TCPS_FIN_WAIT_2:
+    case FLOW_TCPS_FIN_WAIT_2:
         return VIEW_ST_FIN_WAIT_2;
-    case TCPS_CLOSING:
+    case FLOW_TCPS_CLOSING:
         return VIEW_ST_CLOSING;
-    case TCPS_TIME_WAIT:
+    case FLOW_TCPS_TIME_WAIT:
         return VIEW_ST_TIME_WAIT;
-    case TCPS_CLOSE_WAIT:
+    case FLOW_TCPS_CLOSE_WAIT:
         return VIEW_ST_CLOSE_WAIT;
-    case TCPS_LAST_ACK:
+    case FLOW_TCPS_LAST_ACK:
         return VIEW_ST_LAST_ACK;
-    case TCPS_CLOSED:
+    case FLOW_TCPS_CLOSED:
         return VIEW_ST_CLOSED;
     default:
         return VIEW_ST_NONE;
@@ -137,26 +137,26 @@ enum view_tcp_state ui_flows_state_from_tcp(enum tcp_state s)
 
 static int ui_flows_state_final(uint8_t s)
 {
-    return s == TCPS_TIME_WAIT || s == TCPS_CLOSED;
+    return s == FLOW_TCPS_TIME_WAIT || s == FLOW_TCPS_CLOSED;
 }
 
 /* Fold one logged segment into the record: data spans, marks, FIN/RST times. */
-static void ui_flows_rec_segment(struct ui_flows_rec *r, const struct seg_entry *e)
+static void ui_flows_rec_segment(struct ui_flows_rec *r, const struct flow_seg *e)
 {
     struct view_conn *c = &r->c;
 
     if (e->len)
         view_conn_add_data(c, e->ts_ns, UI_FLOWS_DATA_MERGE_NS);
-    if (e->marks & SEG_RETRANS)
+    if (e->marks & FLOW_SEG_RETRANS)
         view_conn_add_mark(c, e->ts_ns, VIEW_MARK_RETRANS);
-    else if (e->marks & SEG_WIN_UPDATE)
+    else if (e->marks & FLOW_SEG_WIN_UPDATE)
         view_conn_add_mark(c, e->ts_ns, VIEW_MARK_WINUPD);
-    if ((e->flags & TH_FIN) && e->dir < 2 && !r->fin_ts[e->dir]) {
+    if ((e->flags & FLOW_TH_FIN) && e->dir < 2 && !r->fin_ts[e->dir]) {
         r->fin_ts[e->dir] = e->ts_ns;
         if (!c->fin_ns)
             c->fin_ns = e->ts_ns;
     }
-    if ((e->flags & TH_RST) && c->end != VIEW_END_RST) {
+    if ((e->flags & FLOW_TH_RST) && c->end != VIEW_END_RST) {
         c->end = VIEW_END_RST;
         c->end_ns = e->ts_ns;
     }
@@ -170,7 +170,7 @@ static void ui_flows_rec_segment(struct ui_flows_rec *r, const struct seg_entry 
 
 static void ui_flows_rec_log(struct ui_flows_rec *r, const struct flow *f)
 {
-    uint32_t n = seglog_count(f);
+    uint32_t n = flow_seglog_count(f);
     uint64_t total = (uint64_t)f->log.n + f->log.skipped;
     uint64_t fresh = total - r->log_total;
     uint32_t start = fresh >= n ? 0 : n - (uint32_t)fresh;
@@ -179,7 +179,7 @@ static void ui_flows_rec_log(struct ui_flows_rec *r, const struct flow *f)
     if (f->log.skipped && r->log_total >= f->log.cap / 2 && start < f->log.cap / 2)
         start = f->log.cap / 2 < n ? f->log.cap / 2 : n;
     for (uint32_t i = start; i < n; i++) {
-        const struct seg_entry *e = seglog_get(f, i);
+        const struct flow_seg *e = flow_seglog_get(f, i);
         if (e)
             ui_flows_rec_segment(r, e);
     }
@@ -189,8 +189,8 @@ static void ui_flows_rec_log(struct ui_flows_rec *r, const struct flow *f)
 static void ui_flows_rec_http(struct ui_flows_rec *r, const struct flow *f)
 {
     struct view_conn *c = &r->c;
-    size_t n = f->http ? http_sniff_count(f->http) : 0;
-    uint64_t dropped = f->http ? http_sniff_dropped(f->http) : 0;
+    size_t n = f->http ? sniff_count(f->http) : 0;
+    uint64_t dropped = f->http ? sniff_dropped(f->http) : 0;
     size_t start = r->http_done > dropped ? (size_t)(r->http_done - dropped) : 0;
 
     /*
@@ -198,7 +198,7 @@ static void ui_flows_rec_http(struct ui_flows_rec *r, const struct flow *f)
      * Those before http_done have their final status already.
      */
     for (size_t i = start; i < n; i++) {
-        const struct http_txn *t = http_sniff_get(f->http, i);
+        const struct sniff_txn *t = sniff_get(f->http, i);
         uint64_t abs = dropped + i;
         struct view_req *q;
         if (!t)

@@ -48,6 +48,6 @@ struct flow *ui_flows_flow(const struct ui_flows *u, uint64_t id);
 void ui_flows_conn_from_flow(struct view_conn *c, const struct flow *f);
 
 /* Map an observer state onto the view's. */
-enum view_tcp_state ui_flows_state_from_tcp(enum tcp_state s);
+enum view_tcp_state ui_flows_state_from_tcp(enum flow_tcp_state s);
 
 #endif

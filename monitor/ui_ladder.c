@@ -46,9 +46,9 @@ static uint8_t ui_ladder_attr(const struct ladder_row *r)
         return VIEW_A_DIM;
     if (strstr(r->flags, "RST"))
         return VIEW_A_RST;
-    if (r->marks & SEG_RETRANS)
+    if (r->marks & FLOW_SEG_RETRANS)
         return VIEW_A_RETRANS;
-    if (r->marks & SEG_WIN_UPDATE)
+    if (r->marks & FLOW_SEG_WIN_UPDATE)
         return VIEW_A_WINUPD;
     return r->dir == FLOW_C2S ? VIEW_A_C2S : VIEW_A_S2C;
 }

@@ -20,8 +20,8 @@ static const int dlts[] = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct decoded d;
-    struct tcp_opts o;
+    struct decode_seg d;
+    struct decode_tcp_opts o;
     enum decode_status st;
     const uint8_t *pkt;
     uint32_t caplen, wirelen;
@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (d.af != 4 && d.af != 6)
             abort();
-        if (d.payload_caplen > d.payload_len || d.tcp_hlen < 20 || d.opts.nsack > TCPOPT_SACK_MAX)
+        if (d.payload_caplen > d.payload_len || d.tcp_hlen < 20 || d.opts.nsack > DECODE_SACK_MAX)
             abort();
         if (d.payload_caplen > 0 &&
             (d.payload < pkt || d.payload + d.payload_caplen > pkt + caplen))
@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The option parser on its own, over the same bytes. */
     memset(&o, 0, sizeof(o));
     decode_tcp_options(pkt, caplen > 40 ? 40 : caplen, &o);
-    if (o.nsack > TCPOPT_SACK_MAX)
+    if (o.nsack > DECODE_SACK_MAX)
         abort();
     free(copy);
     return 0;

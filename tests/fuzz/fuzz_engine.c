@@ -26,7 +26,7 @@ static const int raw_dlts[] = {
     DECODE_DLT_NULL,   DECODE_LINKTYPE_RAW, DECODE_DLT_LOOP,
 };
 
-static void check_txn(const struct http_txn *t)
+static void check_txn(const struct sniff_txn *t)
 {
     if (t == NULL || strnlen(t->uri, sizeof(t->uri)) == sizeof(t->uri) ||
         strnlen(t->method, sizeof(t->method)) == sizeof(t->method) ||
@@ -181,11 +181,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             strlen(f->history) != f->history_len)
             abort();
         if (f->http != NULL)
-            for (i = 0; i < http_sniff_count(f->http); i++)
-                check_txn(http_sniff_get(f->http, i));
+            for (i = 0; i < sniff_count(f->http); i++)
+                check_txn(sniff_get(f->http, i));
         if (getenv("FUZZ_VERBOSE") != NULL) /* to see what a seed exercises */
             fprintf(stderr, "flow %s %s txns %zu\n", f->history,
-                    tcp_state_name(f->d[FLOW_C2S].state), f->http ? http_sniff_count(f->http) : 0);
+                    flow_tcp_state_name(f->d[FLOW_C2S].state), f->http ? sniff_count(f->http) : 0);
     }
     if (flow_table_count(engine_flows(e)) != count)
         abort();

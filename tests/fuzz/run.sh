@@ -25,19 +25,20 @@ esac
 
 # The sources each target links (besides its harness).
 declare -A SRCS=(
-    [http_sniff]="monitor/http_sniff.c"
+    [sniff]="monitor/sniff.c monitor/sniff_line.c monitor/sniff_store.c"
+    [sniff_line]="monitor/sniff_line.c"
     [http_parse]="worker/http_parse.c"
     [range]="worker/range.c worker/httpdate.c"
     [cond]="worker/cond.c worker/httpdate.c"
     [path]="worker/path.c"
     [decode]="monitor/decode.c"
-    [engine]="monitor/engine.c monitor/decode.c monitor/flow.c monitor/tcp_track.c monitor/http_sniff.c"
+    [engine]="monitor/engine.c monitor/decode.c monitor/flow.c monitor/tcp_track.c monitor/sniff.c monitor/sniff_line.c monitor/sniff_store.c"
     [pcapfile]="monitor/capture.c monitor/pcapfile.c monitor/decode.c"
 )
 # Libraries a target links besides its sources.
 declare -A LIBS=([pcapfile]="-lpcap")
 # Inputs longer than this are not tried (streams of segments need more room).
-declare -A MAXLEN=([http_sniff]=65536 [engine]=65536 [pcapfile]=65536)
+declare -A MAXLEN=([sniff]=65536 [engine]=65536 [pcapfile]=65536)
 
 OUT=build/fuzz
 CC_FUZZ=${CC_FUZZ:-clang}

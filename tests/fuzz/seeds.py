@@ -196,7 +196,7 @@ def streams(path):
 
 
 def sniff_seed(segs, init=None):
-    """Encode segments in fuzz_http_sniff's record format."""
+    """Encode segments in fuzz_sniff's record format."""
     nxt = list(init) if init else [segs_first(segs, 0), segs_first(segs, 1)]
     out = bytearray(struct.pack('<II', nxt[0], nxt[1]))
     for d, seq, p in segs:
@@ -216,6 +216,14 @@ def sniff_seed(segs, init=None):
         if ((seq + len(p) - nxt[d]) & 0xffffffff) < 0x80000000:
             nxt[d] = (seq + len(p)) & 0xffffffff
     return bytes(out)
+
+
+def line_seeds(outdir, text):
+    """fuzz_sniff_line inputs for the first line of text: whole, and cut in small pieces."""
+    line = text.split(b'\n', 1)[0][:512] + b'\n'
+    request = 0 if line.startswith(b'HTTP/') else 1
+    write(outdir, 'sniff_line', bytes([request, 0]) + line)
+    write(outdir, 'sniff_line', bytes([request, 4, 1, 3, 5, 2]) + line)
 
 
 def segs_first(segs, d):
@@ -243,14 +251,18 @@ def main():
     use = lambda t: not want or t in want
     unit = lambda m: literals_by_function(os.path.join(root, 'tests', 'unit', 'test_%s.c' % m))
 
-    if use('http_sniff'):
-        for lits in unit('http_sniff'):
+    if use('sniff'):
+        for lits in unit('sniff'):
             segs, seq = [], [1000, 0xfffffff0]
             for lit in lits:
                 d = 1 if lit.startswith(b'HTTP/') else 0
                 segs.append((d, seq[d], lit))
                 seq[d] = (seq[d] + len(lit)) & 0xffffffff
-            write(outdir, 'http_sniff', sniff_seed(segs, (1000, 0xfffffff0)))
+            write(outdir, 'sniff', sniff_seed(segs, (1000, 0xfffffff0)))
+    if use('sniff_line'):
+        for lits in unit('sniff') + unit('sniff_line'):
+            for lit in lits:
+                line_seeds(outdir, lit)
     if use('http_parse'):
         for lits in unit('http_parse'):
             for lit in lits:
@@ -272,7 +284,7 @@ def main():
 
     if use('engine'):
         # Whole connections, synthesised: handshake, the unit tests' exchanges, close.
-        for lits in unit('http_sniff'):
+        for lits in unit('sniff'):
             recs = bytearray(b'\x80\x4f')
 
             def seg(d, flags, payload=b'', synopts=0):
@@ -314,8 +326,11 @@ def main():
         for segs in conns:
             if not segs:
                 continue
-            if use('http_sniff'):
-                write(outdir, 'http_sniff', sniff_seed(segs))
+            if use('sniff'):
+                write(outdir, 'sniff', sniff_seed(segs))
+            if use('sniff_line'):
+                for d, _, p in segs[:4]:
+                    line_seeds(outdir, p)
             c2s = b''.join(p for d, _, p in sorted((s for s in segs if s[0] == 0),
                                                     key=lambda s: s[1]))[:8192]
             if not re.match(rb'[A-Z]{3,10} ', c2s):

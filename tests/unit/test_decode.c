@@ -93,7 +93,7 @@ static void build_eth_v4(struct frame *f, uint8_t flags, size_t paylen)
     put_tcp(f, flags, NULL, 0, paylen);
 }
 
-static enum decode_status dec(int dlt, const struct frame *f, size_t caplen, struct decoded *d)
+static enum decode_status dec(int dlt, const struct frame *f, size_t caplen, struct decode_seg *d)
 {
     /* A heap copy of exactly caplen bytes, so ASan catches any overread. */
     uint8_t *copy = malloc(caplen ? caplen : 1);
@@ -107,8 +107,8 @@ static void test_ethernet_ipv4(void **state)
 {
     (void)state;
     struct frame f;
-    struct decoded d;
-    build_eth_v4(&f, TH_PSH | TH_ACK, 10);
+    struct decode_seg d;
+    build_eth_v4(&f, FLOW_TH_PSH | FLOW_TH_ACK, 10);
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, f.n, &d), DECODE_OK);
     assert_int_equal(d.af, 4);
     assert_int_equal(d.sport, 40000);
@@ -116,7 +116,7 @@ static void test_ethernet_ipv4(void **state)
     assert_int_equal(d.seq, 1000);
     assert_int_equal(d.ack, 2000);
     assert_int_equal(d.win, 512);
-    assert_int_equal(d.flags, TH_PSH | TH_ACK);
+    assert_int_equal(d.flags, FLOW_TH_PSH | FLOW_TH_ACK);
     assert_int_equal(d.payload_len, 10);
     assert_int_equal(d.payload_caplen, 10);
     assert_int_equal(d.ts_ns, 7);
@@ -127,8 +127,8 @@ static void test_ethernet_padding_ignored(void **state)
 {
     (void)state;
     struct frame f;
-    struct decoded d;
-    build_eth_v4(&f, TH_ACK, 0);
+    struct decode_seg d;
+    build_eth_v4(&f, FLOW_TH_ACK, 0);
     for (int i = 0; i < 6; i++) /* minimum frame padding */
         put8(&f, 0);
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, f.n, &d), DECODE_OK);
@@ -139,8 +139,8 @@ static void test_snaplen_truncated_payload(void **state)
 {
     (void)state;
     struct frame f;
-    struct decoded d;
-    build_eth_v4(&f, TH_ACK, 1000);
+    struct decode_seg d;
+    build_eth_v4(&f, FLOW_TH_ACK, 1000);
     /* Captured 14+20+20+100 bytes of it: length from IP, captured part separate. */
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, 154, &d), DECODE_OK);
     assert_int_equal(d.payload_len, 1000);
@@ -151,14 +151,14 @@ static void test_vlan_and_qinq(void **state)
 {
     (void)state;
     struct frame f = { .n = 0 };
-    struct decoded d;
+    struct decode_seg d;
     put_eth(&f, 0x88a8);
     put16(&f, 100);
     put16(&f, 0x8100);
     put16(&f, 200);
     put16(&f, 0x0800);
     put_ipv4(&f, 40, 6);
-    put_tcp(&f, TH_SYN, NULL, 0, 0);
+    put_tcp(&f, FLOW_TH_SYN, NULL, 0, 0);
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, f.n, &d), DECODE_OK);
     assert_int_equal(d.nvlan, 2);
     assert_int_equal(d.vlan[0], 100);
@@ -171,13 +171,13 @@ static void test_sll_sll2_null_loop_raw(void **state)
 {
     (void)state;
     struct frame f = { .n = 0 };
-    struct decoded d;
+    struct decode_seg d;
     /* Linux cooked v1: 16 bytes, protocol at 14. */
     for (int i = 0; i < 14; i++)
         put8(&f, 0);
     put16(&f, 0x0800);
     put_ipv4(&f, 40, 6);
-    put_tcp(&f, TH_ACK, NULL, 0, 0);
+    put_tcp(&f, FLOW_TH_ACK, NULL, 0, 0);
     assert_int_equal(dec(DECODE_DLT_SLL, &f, f.n, &d), DECODE_OK);
     /* Linux cooked v2: protocol first, 20 bytes. */
     f.n = 0;
@@ -185,23 +185,23 @@ static void test_sll_sll2_null_loop_raw(void **state)
     for (int i = 0; i < 18; i++)
         put8(&f, 0);
     put_ipv4(&f, 40, 6);
-    put_tcp(&f, TH_ACK, NULL, 0, 0);
+    put_tcp(&f, FLOW_TH_ACK, NULL, 0, 0);
     assert_int_equal(dec(DECODE_DLT_SLL2, &f, f.n, &d), DECODE_OK);
     /* BSD NULL, little-endian AF_INET, and LOOP, big-endian AF_INET6 (30). */
     f.n = 0;
     put32(&f, 0x02000000);
     put_ipv4(&f, 40, 6);
-    put_tcp(&f, TH_ACK, NULL, 0, 0);
+    put_tcp(&f, FLOW_TH_ACK, NULL, 0, 0);
     assert_int_equal(dec(DECODE_DLT_NULL, &f, f.n, &d), DECODE_OK);
     f.n = 0;
     put32(&f, 2);
     put_ipv4(&f, 40, 6);
-    put_tcp(&f, TH_ACK, NULL, 0, 0);
+    put_tcp(&f, FLOW_TH_ACK, NULL, 0, 0);
     assert_int_equal(dec(DECODE_DLT_LOOP, &f, f.n, &d), DECODE_OK);
     /* Raw IPv4 under every raw link type. */
     f.n = 0;
     put_ipv4(&f, 40, 6);
-    put_tcp(&f, TH_ACK, NULL, 0, 0);
+    put_tcp(&f, FLOW_TH_ACK, NULL, 0, 0);
     assert_int_equal(dec(DECODE_DLT_RAW, &f, f.n, &d), DECODE_OK);
     assert_int_equal(dec(DECODE_LINKTYPE_RAW, &f, f.n, &d), DECODE_OK);
     assert_int_equal(dec(DECODE_LINKTYPE_IPV4, &f, f.n, &d), DECODE_OK);
@@ -235,14 +235,14 @@ static void build_v6(struct frame *f, int frag_offset)
     put8(f, 0);
     put16(f, (uint16_t)(frag_offset << 3));
     put32(f, 0x1234);
-    put_tcp(f, TH_PSH | TH_ACK, NULL, 0, 5);
+    put_tcp(f, FLOW_TH_PSH | FLOW_TH_ACK, NULL, 0, 5);
 }
 
 static void test_ipv6_extension_headers(void **state)
 {
     (void)state;
     struct frame f;
-    struct decoded d;
+    struct decode_seg d;
     build_v6(&f, 0);
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, f.n, &d), DECODE_OK);
     assert_int_equal(d.af, 6);
@@ -263,7 +263,7 @@ static void test_ipv6_ext_length_beyond_packet(void **state)
 {
     (void)state;
     struct frame f;
-    struct decoded d;
+    struct decode_seg d;
     build_v6(&f, 0);
     f.b[14 + 40 + 1] = 200; /* hop-by-hop claims 1608 bytes */
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, f.n, &d), DECODE_BAD_IPV6_EXT);
@@ -273,24 +273,24 @@ static void test_ipv4_hostile_lengths(void **state)
 {
     (void)state;
     struct frame f;
-    struct decoded d;
-    build_eth_v4(&f, TH_ACK, 0);
+    struct decode_seg d;
+    build_eth_v4(&f, FLOW_TH_ACK, 0);
     f.b[14] = 0x44; /* IHL 4: below minimum */
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, f.n, &d), DECODE_BAD_IP);
-    build_eth_v4(&f, TH_ACK, 0);
+    build_eth_v4(&f, FLOW_TH_ACK, 0);
     f.b[14] = 0x4f; /* IHL 15 = 60 bytes, only 40 captured */
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, f.n, &d), DECODE_TRUNC_IP);
-    build_eth_v4(&f, TH_ACK, 0);
+    build_eth_v4(&f, FLOW_TH_ACK, 0);
     f.b[16] = 0;
     f.b[17] = 10; /* total length smaller than the header */
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, f.n, &d), DECODE_BAD_IP);
-    build_eth_v4(&f, TH_ACK, 0);
+    build_eth_v4(&f, FLOW_TH_ACK, 0);
     f.b[14 + 20 + 12] = 0x40; /* TCP data offset 4 */
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, f.n, &d), DECODE_BAD_TCP);
-    build_eth_v4(&f, TH_ACK, 0);
+    build_eth_v4(&f, FLOW_TH_ACK, 0);
     f.b[14 + 20 + 12] = 0xf0; /* TCP header of 60 bytes in a 40-byte IP packet */
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, f.n, &d), DECODE_BAD_TCP);
-    build_eth_v4(&f, TH_ACK, 0);
+    build_eth_v4(&f, FLOW_TH_ACK, 0);
     f.b[14] = 0x65; /* version 6 in an IPv4 ethertype */
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, f.n, &d), DECODE_BAD_IP);
     /* UDP and later fragments are not TCP. */
@@ -307,7 +307,7 @@ static void test_ipv4_hostile_lengths(void **state)
     put_eth(&f, 0x0806); /* ARP */
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, f.n, &d), DECODE_NOT_IP);
     /* Every cut of a valid frame is classified, never over-read (ASan). */
-    build_eth_v4(&f, TH_ACK, 0);
+    build_eth_v4(&f, FLOW_TH_ACK, 0);
     for (size_t cut = 0; cut < 54; cut++) {
         enum decode_status st = dec(DECODE_DLT_EN10MB, &f, cut, &d);
         assert_int_equal(decode_status_class(st), DECODE_CLASS_TRUNCATED);
@@ -323,13 +323,13 @@ static void test_syn_options(void **state)
                                     8,  10, 0,    0,    0, 1, 0, 0, 0, 2, /* TS 1, 2 */
                                     34, 2 };                              /* TFO cookie request */
     struct frame f = { .n = 0 };
-    struct decoded d;
+    struct decode_seg d;
     put_eth(&f, 0x0800);
     put_ipv4(&f, (uint16_t)(20 + 20 + 24), 6);
-    put_tcp(&f, TH_SYN, opts, sizeof(opts), 0);
+    put_tcp(&f, FLOW_TH_SYN, opts, sizeof(opts), 0);
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, f.n, &d), DECODE_OK);
-    assert_int_equal(d.opts.present,
-                     TCPOPT_F_MSS | TCPOPT_F_WS | TCPOPT_F_SACK_PERM | TCPOPT_F_TS | TCPOPT_F_TFO);
+    assert_int_equal(d.opts.present, DECODE_OPT_MSS | DECODE_OPT_WS | DECODE_OPT_SACK_PERM |
+                                         DECODE_OPT_TS | DECODE_OPT_TFO);
     assert_int_equal(d.opts.mss, 1460);
     assert_int_equal(d.opts.wscale, 7);
     assert_int_equal(d.opts.tsval, 1);
@@ -341,7 +341,7 @@ static void test_syn_options(void **state)
 static void test_hostile_options(void **state)
 {
     (void)state;
-    struct tcp_opts o;
+    struct decode_tcp_opts o;
     /* Length 0 would loop forever; length past the end must stop parsing. */
     static const uint8_t zero_len[] = { 2, 0, 5, 0xb4 };
     memset(&o, 0, sizeof(o));
@@ -360,8 +360,8 @@ static void test_hostile_options(void **state)
     static const uint8_t bad_mss[] = { 2, 3, 5, 3, 3, 9 };
     memset(&o, 0, sizeof(o));
     decode_tcp_options(bad_mss, sizeof(bad_mss), &o);
-    assert_false(o.present & TCPOPT_F_MSS);
-    assert_true(o.present & TCPOPT_F_WS);
+    assert_false(o.present & DECODE_OPT_MSS);
+    assert_true(o.present & DECODE_OPT_WS);
     assert_int_equal(o.wscale, 9);
     /* SACK blocks: at most four kept. */
     uint8_t sack[2 + 8 * 4] = { 5, 34 };
@@ -382,13 +382,13 @@ static void test_hostile_options(void **state)
     static const uint8_t nop_ts[12] = { 1, 1, 8, 10, 0, 0, 1, 2, 3, 4, 5, 6 };
     memset(&o, 0, sizeof(o));
     decode_tcp_options(nop_ts, sizeof(nop_ts), &o);
-    assert_int_equal(o.present, TCPOPT_F_TS);
+    assert_int_equal(o.present, DECODE_OPT_TS);
     assert_int_equal(o.tsval, 0x0102);
     assert_int_equal(o.tsecr, 0x03040506);
     assert_false(o.malformed);
     memset(&o, 0, sizeof(o));
     decode_tcp_options(nop_ts + 2, 10, &o);
-    assert_int_equal(o.present, TCPOPT_F_TS);
+    assert_int_equal(o.present, DECODE_OPT_TS);
     assert_int_equal(o.tsecr, 0x03040506);
     static const uint8_t nop_ts_bad[12] = { 1, 1, 8, 11, 0, 0, 1, 2, 3, 4, 5, 6 };
     memset(&o, 0, sizeof(o));
@@ -404,7 +404,7 @@ static void test_hostile_options(void **state)
             buf[i] = (uint8_t)rand();
         memset(&o, 0, sizeof(o));
         decode_tcp_options(buf, len, &o);
-        assert_true(o.nsack <= TCPOPT_SACK_MAX);
+        assert_true(o.nsack <= DECODE_SACK_MAX);
         free(buf);
     }
 }
@@ -413,8 +413,8 @@ static void test_gso_total_length_zero(void **state)
 {
     (void)state;
     struct frame f;
-    struct decoded d;
-    build_eth_v4(&f, TH_ACK, 100);
+    struct decode_seg d;
+    build_eth_v4(&f, FLOW_TH_ACK, 100);
     f.b[16] = 0;
     f.b[17] = 0; /* TSO: length from the frame */
     assert_int_equal(dec(DECODE_DLT_EN10MB, &f, f.n, &d), DECODE_OK);

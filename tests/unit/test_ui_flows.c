@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/http_sniff.h"
+#include "monitor/sniff.h"
 #include "monitor/ui_flows.h"
 
 #define TEST_UI_FLOWS_MS 1000000ULL
@@ -22,7 +22,7 @@ static struct flow *test_ui_flows_new_flow(struct flow_table *t, uint16_t cport,
 {
     enum flow_dir_id dir;
     struct flow *f = flow_table_lookup(t, 4, test_ui_flows_cli, test_ui_flows_srv, cport, 8080,
-                                       TH_SYN, 1000, ts, &dir);
+                                       FLOW_TH_SYN, 1000, ts, &dir);
 
     assert_non_null(f);
     assert_int_equal(dir, FLOW_C2S);
@@ -31,9 +31,10 @@ static struct flow *test_ui_flows_new_flow(struct flow_table *t, uint16_t cport,
 
 /* Log a segment the way the engine would, updating the flow's counters and states. */
 static void test_ui_flows_seg(struct flow *f, enum flow_dir_id dir, uint64_t ts, uint8_t flags,
-                              uint32_t len, uint16_t marks, enum tcp_state cs, enum tcp_state ss)
+                              uint32_t len, uint16_t marks, enum flow_tcp_state cs,
+                              enum flow_tcp_state ss)
 {
-    struct seg_entry e = { 0 };
+    struct flow_seg e = { 0 };
 
     e.ts_ns = ts;
     e.dir = (uint8_t)dir;
@@ -42,30 +43,31 @@ static void test_ui_flows_seg(struct flow *f, enum flow_dir_id dir, uint64_t ts,
     e.marks = marks;
     e.cstate = (uint8_t)cs;
     e.sstate = (uint8_t)ss;
-    seglog_append(f, &e);
+    flow_seglog_append(f, &e);
     f->d[dir].pkts++;
     f->d[dir].bytes += len;
     f->d[FLOW_C2S].state = cs;
     f->d[FLOW_S2C].state = ss;
     f->last_ts_ns = ts;
-    if (flags & TH_FIN)
+    if (flags & FLOW_TH_FIN)
         f->d[dir].fin_seen = 1;
-    if (flags & TH_RST) {
+    if (flags & FLOW_TH_RST) {
         f->d[dir].rst_seen = 1;
         if (f->reset_by == FLOW_BY_NONE)
             f->reset_by = (int8_t)dir;
     }
-    if ((f->d[0].fin_seen && f->d[1].fin_seen) || (flags & TH_RST))
+    if ((f->d[0].fin_seen && f->d[1].fin_seen) || (flags & FLOW_TH_RST))
         f->closed = 1;
 }
 
 static void test_ui_flows_handshake(struct flow *f, uint64_t t)
 {
-    test_ui_flows_seg(f, FLOW_C2S, t, TH_SYN, 0, 0, TCPS_SYN_SENT, TCPS_SYN_RECEIVED);
-    test_ui_flows_seg(f, FLOW_S2C, t + TEST_UI_FLOWS_MS, TH_SYN | TH_ACK, 0, 0, TCPS_SYN_SENT,
-                      TCPS_SYN_RECEIVED);
-    test_ui_flows_seg(f, FLOW_C2S, t + 2 * TEST_UI_FLOWS_MS, TH_ACK, 0, SEG_HANDSHAKE_DONE,
-                      TCPS_ESTABLISHED, TCPS_ESTABLISHED);
+    test_ui_flows_seg(f, FLOW_C2S, t, FLOW_TH_SYN, 0, 0, FLOW_TCPS_SYN_SENT,
+                      FLOW_TCPS_SYN_RECEIVED);
+    test_ui_flows_seg(f, FLOW_S2C, t + TEST_UI_FLOWS_MS, FLOW_TH_SYN | FLOW_TH_ACK, 0, 0,
+                      FLOW_TCPS_SYN_SENT, FLOW_TCPS_SYN_RECEIVED);
+    test_ui_flows_seg(f, FLOW_C2S, t + 2 * TEST_UI_FLOWS_MS, FLOW_TH_ACK, 0,
+                      FLOW_SEG_HANDSHAKE_DONE, FLOW_TCPS_ESTABLISHED, FLOW_TCPS_ESTABLISHED);
     f->syn_ts_ns = t;
     f->ack_ts_ns = t + 2 * TEST_UI_FLOWS_MS;
     f->rtt_ns = (int64_t)(2 * TEST_UI_FLOWS_MS);
@@ -74,11 +76,12 @@ static void test_ui_flows_handshake(struct flow *f, uint64_t t)
 
 static void test_ui_flows_fin_close(struct flow *f, uint64_t t)
 {
-    test_ui_flows_seg(f, FLOW_S2C, t, TH_FIN | TH_ACK, 0, 0, TCPS_CLOSE_WAIT, TCPS_FIN_WAIT_1);
-    test_ui_flows_seg(f, FLOW_C2S, t + TEST_UI_FLOWS_MS, TH_FIN | TH_ACK, 0, 0, TCPS_LAST_ACK,
-                      TCPS_TIME_WAIT);
-    test_ui_flows_seg(f, FLOW_S2C, t + 2 * TEST_UI_FLOWS_MS, TH_ACK, 0, 0, TCPS_CLOSED,
-                      TCPS_TIME_WAIT);
+    test_ui_flows_seg(f, FLOW_S2C, t, FLOW_TH_FIN | FLOW_TH_ACK, 0, 0, FLOW_TCPS_CLOSE_WAIT,
+                      FLOW_TCPS_FIN_WAIT_1);
+    test_ui_flows_seg(f, FLOW_C2S, t + TEST_UI_FLOWS_MS, FLOW_TH_FIN | FLOW_TH_ACK, 0, 0,
+                      FLOW_TCPS_LAST_ACK, FLOW_TCPS_TIME_WAIT);
+    test_ui_flows_seg(f, FLOW_S2C, t + 2 * TEST_UI_FLOWS_MS, FLOW_TH_ACK, 0, 0, FLOW_TCPS_CLOSED,
+                      FLOW_TCPS_TIME_WAIT);
 }
 
 static int32_t test_ui_flows_pid_calls;
@@ -105,14 +108,15 @@ static void test_ui_flows_rows_from_flows(void **state)
     (void)state;
     a = test_ui_flows_new_flow(t, 5001, TEST_UI_FLOWS_T0);
     test_ui_flows_handshake(a, TEST_UI_FLOWS_T0);
-    test_ui_flows_seg(a, FLOW_C2S, TEST_UI_FLOWS_T0 + 3 * TEST_UI_FLOWS_MS, TH_PSH | TH_ACK, 300, 0,
-                      TCPS_ESTABLISHED, TCPS_ESTABLISHED);
-    test_ui_flows_seg(a, FLOW_S2C, TEST_UI_FLOWS_T0 + 5 * TEST_UI_FLOWS_MS, TH_ACK, 60000, 0,
-                      TCPS_ESTABLISHED, TCPS_ESTABLISHED);
-    test_ui_flows_seg(a, FLOW_S2C, TEST_UI_FLOWS_T0 + 5 * TEST_UI_FLOWS_MS + 100000, TH_ACK, 60000,
-                      SEG_RETRANS, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
-    test_ui_flows_seg(a, FLOW_C2S, TEST_UI_FLOWS_T0 + 9 * TEST_UI_FLOWS_MS, TH_ACK, 0,
-                      SEG_WIN_UPDATE, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
+    test_ui_flows_seg(a, FLOW_C2S, TEST_UI_FLOWS_T0 + 3 * TEST_UI_FLOWS_MS,
+                      FLOW_TH_PSH | FLOW_TH_ACK, 300, 0, FLOW_TCPS_ESTABLISHED,
+                      FLOW_TCPS_ESTABLISHED);
+    test_ui_flows_seg(a, FLOW_S2C, TEST_UI_FLOWS_T0 + 5 * TEST_UI_FLOWS_MS, FLOW_TH_ACK, 60000, 0,
+                      FLOW_TCPS_ESTABLISHED, FLOW_TCPS_ESTABLISHED);
+    test_ui_flows_seg(a, FLOW_S2C, TEST_UI_FLOWS_T0 + 5 * TEST_UI_FLOWS_MS + 100000, FLOW_TH_ACK,
+                      60000, FLOW_SEG_RETRANS, FLOW_TCPS_ESTABLISHED, FLOW_TCPS_ESTABLISHED);
+    test_ui_flows_seg(a, FLOW_C2S, TEST_UI_FLOWS_T0 + 9 * TEST_UI_FLOWS_MS, FLOW_TH_ACK, 0,
+                      FLOW_SEG_WIN_UPDATE, FLOW_TCPS_ESTABLISHED, FLOW_TCPS_ESTABLISHED);
     b = test_ui_flows_new_flow(t, 5002, TEST_UI_FLOWS_T0 + TEST_UI_FLOWS_MS);
     test_ui_flows_handshake(b, TEST_UI_FLOWS_T0 + TEST_UI_FLOWS_MS);
 
@@ -142,8 +146,8 @@ static void test_ui_flows_rows_from_flows(void **state)
 
     /* Later: a FIN close on a, a reset on b. Only the new log entries are folded in. */
     test_ui_flows_fin_close(a, TEST_UI_FLOWS_T0 + 20 * TEST_UI_FLOWS_MS);
-    test_ui_flows_seg(b, FLOW_C2S, TEST_UI_FLOWS_T0 + 30 * TEST_UI_FLOWS_MS, TH_RST | TH_ACK, 0, 0,
-                      TCPS_CLOSED, TCPS_CLOSED);
+    test_ui_flows_seg(b, FLOW_C2S, TEST_UI_FLOWS_T0 + 30 * TEST_UI_FLOWS_MS,
+                      FLOW_TH_RST | FLOW_TH_ACK, 0, 0, FLOW_TCPS_CLOSED, FLOW_TCPS_CLOSED);
     ui_flows_sync(u, t);
     cs = ui_flows_conns(u, &n);
     assert_int_equal(cs[0]->nspan, 2);
@@ -236,10 +240,10 @@ static void test_ui_flows_eviction(void **state)
     flow_table_free(t);
 }
 
-static void test_ui_flows_feed(struct http_sniff *s, enum http_dir d, uint32_t *seq,
-                               const char *text, uint64_t ts)
+static void test_ui_flows_feed(struct sniff *s, enum flow_dir_id d, uint32_t *seq, const char *text,
+                               uint64_t ts)
 {
-    http_sniff_segment(s, d, *seq, (const uint8_t *)text, strlen(text), ts, NULL);
+    sniff_segment(s, d, *seq, (const uint8_t *)text, strlen(text), ts, NULL);
     *seq += (uint32_t)strlen(text);
 }
 
@@ -255,24 +259,27 @@ static void test_ui_flows_http_requests(void **state)
     (void)state;
     f = test_ui_flows_new_flow(t, 7000, TEST_UI_FLOWS_T0);
     test_ui_flows_handshake(f, TEST_UI_FLOWS_T0);
-    f->http = http_sniff_new();
-    test_ui_flows_feed(f->http, HTTP_C2S, &cseq, "GET /cn/Lab2.html HTTP/1.1\r\nHost: x\r\n\r\n",
+    f->http = sniff_new();
+    test_ui_flows_feed(f->http, FLOW_C2S, &cseq, "GET /cn/Lab2.html HTTP/1.1\r\nHost: x\r\n\r\n",
                        TEST_UI_FLOWS_T0 + 3 * TEST_UI_FLOWS_MS);
-    test_ui_flows_seg(f, FLOW_C2S, TEST_UI_FLOWS_T0 + 3 * TEST_UI_FLOWS_MS, TH_PSH | TH_ACK, 40, 0,
-                      TCPS_ESTABLISHED, TCPS_ESTABLISHED);
+    test_ui_flows_seg(f, FLOW_C2S, TEST_UI_FLOWS_T0 + 3 * TEST_UI_FLOWS_MS,
+                      FLOW_TH_PSH | FLOW_TH_ACK, 40, 0, FLOW_TCPS_ESTABLISHED,
+                      FLOW_TCPS_ESTABLISHED);
     ui_flows_sync(u, t);
     cs = ui_flows_conns(u, &n);
     assert_int_equal(cs[0]->nreq, 1);
     assert_string_equal(cs[0]->req[0].uri, "/cn/Lab2.html");
     assert_int_equal(cs[0]->req[0].status, 0);
-    test_ui_flows_feed(f->http, HTTP_S2C, &sseq, "HTTP/1.1 304 Not Modified\r\n\r\n",
+    test_ui_flows_feed(f->http, FLOW_S2C, &sseq, "HTTP/1.1 304 Not Modified\r\n\r\n",
                        TEST_UI_FLOWS_T0 + 4 * TEST_UI_FLOWS_MS);
-    test_ui_flows_seg(f, FLOW_S2C, TEST_UI_FLOWS_T0 + 4 * TEST_UI_FLOWS_MS, TH_PSH | TH_ACK, 30, 0,
-                      TCPS_ESTABLISHED, TCPS_ESTABLISHED);
-    test_ui_flows_feed(f->http, HTTP_C2S, &cseq, "GET /a.mp3 HTTP/1.1\r\nRange: bytes=0-\r\n\r\n",
+    test_ui_flows_seg(f, FLOW_S2C, TEST_UI_FLOWS_T0 + 4 * TEST_UI_FLOWS_MS,
+                      FLOW_TH_PSH | FLOW_TH_ACK, 30, 0, FLOW_TCPS_ESTABLISHED,
+                      FLOW_TCPS_ESTABLISHED);
+    test_ui_flows_feed(f->http, FLOW_C2S, &cseq, "GET /a.mp3 HTTP/1.1\r\nRange: bytes=0-\r\n\r\n",
                        TEST_UI_FLOWS_T0 + 5 * TEST_UI_FLOWS_MS);
-    test_ui_flows_seg(f, FLOW_C2S, TEST_UI_FLOWS_T0 + 5 * TEST_UI_FLOWS_MS, TH_PSH | TH_ACK, 40, 0,
-                      TCPS_ESTABLISHED, TCPS_ESTABLISHED);
+    test_ui_flows_seg(f, FLOW_C2S, TEST_UI_FLOWS_T0 + 5 * TEST_UI_FLOWS_MS,
+                      FLOW_TH_PSH | FLOW_TH_ACK, 40, 0, FLOW_TCPS_ESTABLISHED,
+                      FLOW_TCPS_ESTABLISHED);
     ui_flows_sync(u, t);
     cs = ui_flows_conns(u, &n);
     assert_int_equal(cs[0]->nreq, 2);
@@ -281,31 +288,32 @@ static void test_ui_flows_http_requests(void **state)
     assert_int_equal(cs[0]->req[0].resp_ns, TEST_UI_FLOWS_T0 + 4 * TEST_UI_FLOWS_MS);
     assert_string_equal(cs[0]->req[1].uri, "/a.mp3");
     test_ui_flows_feed(
-        f->http, HTTP_S2C, &sseq,
+        f->http, FLOW_S2C, &sseq,
         "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/10\r\nContent-Length: "
         "10\r\n\r\n0123456789",
         TEST_UI_FLOWS_T0 + 6 * TEST_UI_FLOWS_MS);
-    test_ui_flows_seg(f, FLOW_S2C, TEST_UI_FLOWS_T0 + 6 * TEST_UI_FLOWS_MS, TH_PSH | TH_ACK, 80, 0,
-                      TCPS_ESTABLISHED, TCPS_ESTABLISHED);
+    test_ui_flows_seg(f, FLOW_S2C, TEST_UI_FLOWS_T0 + 6 * TEST_UI_FLOWS_MS,
+                      FLOW_TH_PSH | FLOW_TH_ACK, 80, 0, FLOW_TCPS_ESTABLISHED,
+                      FLOW_TCPS_ESTABLISHED);
     ui_flows_sync(u, t);
     cs = ui_flows_conns(u, &n);
     assert_int_equal(cs[0]->req[1].status, 206);
     assert_int_equal(cs[0]->nreq_total, 2);
-    http_sniff_free(f->http);
+    sniff_free(f->http);
     f->http = NULL;
 
     /* Opened, served, closed and retired between two frames: the row keeps its request. */
     f = test_ui_flows_new_flow(t, 7001, TEST_UI_FLOWS_T0 + 10 * TEST_UI_FLOWS_MS);
     test_ui_flows_handshake(f, TEST_UI_FLOWS_T0 + 10 * TEST_UI_FLOWS_MS);
-    f->http = http_sniff_new();
+    f->http = sniff_new();
     cseq = sseq = 1;
-    test_ui_flows_feed(f->http, HTTP_C2S, &cseq, "GET /favicon.ico HTTP/1.1\r\n\r\n",
+    test_ui_flows_feed(f->http, FLOW_C2S, &cseq, "GET /favicon.ico HTTP/1.1\r\n\r\n",
                        TEST_UI_FLOWS_T0 + 13 * TEST_UI_FLOWS_MS);
-    test_ui_flows_feed(f->http, HTTP_S2C, &sseq, "HTTP/1.1 404 Not Found\r\n\r\n",
+    test_ui_flows_feed(f->http, FLOW_S2C, &sseq, "HTTP/1.1 404 Not Found\r\n\r\n",
                        TEST_UI_FLOWS_T0 + 14 * TEST_UI_FLOWS_MS);
     test_ui_flows_fin_close(f, TEST_UI_FLOWS_T0 + 15 * TEST_UI_FLOWS_MS);
     ui_flows_retire(u, f);
-    http_sniff_free(f->http); /* what the engine does after the retire callback */
+    sniff_free(f->http); /* what the engine does after the retire callback */
     f->http = NULL;
     ui_flows_sync(u, t);
     cs = ui_flows_conns(u, &n);
@@ -333,14 +341,14 @@ static void test_ui_flows_log_overflow(void **state)
     ui_flows_sync(u, t);
     for (int i = 0; i < 200; i++)
         test_ui_flows_seg(f, FLOW_S2C,
-                          TEST_UI_FLOWS_T0 + 3 * TEST_UI_FLOWS_MS + (uint64_t)i * 10000, TH_ACK,
-                          1000, 0, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
+                          TEST_UI_FLOWS_T0 + 3 * TEST_UI_FLOWS_MS + (uint64_t)i * 10000,
+                          FLOW_TH_ACK, 1000, 0, FLOW_TCPS_ESTABLISHED, FLOW_TCPS_ESTABLISHED);
     ui_flows_sync(u, t);
     for (int i = 0; i < 5; i++)
         test_ui_flows_seg(f, FLOW_S2C,
                           TEST_UI_FLOWS_T0 + 10 * TEST_UI_FLOWS_MS +
                               (uint64_t)i * 10 * TEST_UI_FLOWS_MS,
-                          TH_ACK, 1000, 0, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
+                          FLOW_TH_ACK, 1000, 0, FLOW_TCPS_ESTABLISHED, FLOW_TCPS_ESTABLISHED);
     test_ui_flows_fin_close(f, TEST_UI_FLOWS_T0 + 100 * TEST_UI_FLOWS_MS);
     ui_flows_sync(u, t);
     cs = ui_flows_conns(u, &n);

@@ -1,5 +1,6 @@
 /*
- * libFuzzer target: monitor/http_sniff.c fed a sequence of TCP segments.
+ * libFuzzer target: the sniff module (monitor/sniff.c, sniff_line.c,
+ * sniff_store.c) fed a sequence of TCP segments.
  *
  * Input: 8 bytes of initial sequence numbers (client, server, little-endian),
  * then records: flags byte, [seq field], 2-byte length, payload.
@@ -12,18 +13,19 @@
  * and, while neither direction lost sync (a desynchronised stream resyncs
  * only at segment boundaries, so there splitting legitimately differs), that
  * a second sniffer fed the same segments one byte at a time agrees on every
- * transaction: lines parsed in place equal lines assembled piecewise.
+ * transaction: lines parsed in place equal lines assembled piecewise (the
+ * start-line grammar's own fast path is checked by fuzz_sniff_line.c).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/http_sniff.h"
+#include "monitor/sniff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_txn(const struct http_txn *t)
+static void check_txn(const struct sniff_txn *t)
 {
     if (strnlen(t->method, sizeof(t->method)) >= sizeof(t->method) ||
         strnlen(t->uri, sizeof(t->uri)) >= sizeof(t->uri) ||
@@ -41,13 +43,13 @@ static void check_txn(const struct http_txn *t)
         abort(); /* a transaction with neither a request nor a response */
 }
 
-static void on_txn(void *ctx, const struct http_txn *t)
+static void on_txn(void *ctx, const struct sniff_txn *t)
 {
     (void)ctx;
     check_txn(t);
 }
 
-static void same_txn(const struct http_txn *a, const struct http_txn *b)
+static void same_txn(const struct sniff_txn *a, const struct sniff_txn *b)
 {
     if (strcmp(a->method, b->method) != 0 || strcmp(a->uri, b->uri) != 0 ||
         strcmp(a->version, b->version) != 0 || strcmp(a->range, b->range) != 0 ||
@@ -70,9 +72,9 @@ static uint32_t le(const uint8_t *p, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct http_sniff_cb cb = { on_txn, on_txn, NULL, 0 };
-    struct http_sniff *s, *bytes;
-    struct http_txn copy, other;
+    struct sniff_cb cb = { on_txn, on_txn, NULL, 0 };
+    struct sniff *s, *bytes;
+    struct sniff_txn copy, other;
     uint32_t next[2];
     uint64_t ts = 1;
     size_t i, n, len;
@@ -83,11 +85,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     next[1] = le(data + 4, 4);
     data += 8;
     size -= 8;
-    s = http_sniff_new();
-    bytes = http_sniff_new();
+    s = sniff_new();
+    bytes = sniff_new();
     if (s == NULL || bytes == NULL) {
-        http_sniff_free(s);
-        http_sniff_free(bytes);
+        sniff_free(s);
+        sniff_free(bytes);
         return 0;
     }
     while (size > 0) {
@@ -113,33 +115,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             len = size;
         if (!(flags & 8))
             ts += 1000;
-        http_sniff_segment(s, dir ? HTTP_S2C : HTTP_C2S, seq, data, len, ts, &cb);
+        sniff_segment(s, dir ? FLOW_S2C : FLOW_C2S, seq, data, len, ts, &cb);
         for (i = 0; i < len; i++)
-            http_sniff_segment(bytes, dir ? HTTP_S2C : HTTP_C2S, seq + (uint32_t)i, data + i, 1, ts,
-                               NULL);
+            sniff_segment(bytes, dir ? FLOW_S2C : FLOW_C2S, seq + (uint32_t)i, data + i, 1, ts,
+                          NULL);
         if (seq + (uint32_t)len - next[dir] < 0x80000000u)
             next[dir] = seq + (uint32_t)len;
         data += len;
         size -= len;
     }
-    n = http_sniff_count(s);
+    n = sniff_count(s);
     for (i = 0; i < n; i++) {
-        check_txn(http_sniff_get(s, i));
-        if (http_sniff_get_copy(s, i, &copy) != 0)
+        check_txn(sniff_get(s, i));
+        if (sniff_get_copy(s, i, &copy) != 0)
             abort();
     }
-    if (http_sniff_get(s, n) != NULL || n > 64)
+    if (sniff_get(s, n) != NULL || n > 64)
         abort();
-    if (!http_sniff_had_gap(s, HTTP_C2S) && !http_sniff_had_gap(s, HTTP_S2C)) {
-        if (http_sniff_count(bytes) != n)
+    if (!sniff_had_gap(s, FLOW_C2S) && !sniff_had_gap(s, FLOW_S2C)) {
+        if (sniff_count(bytes) != n)
             abort();
         for (i = 0; i < n; i++) {
-            if (http_sniff_get_copy(s, i, &copy) != 0 || http_sniff_get_copy(bytes, i, &other) != 0)
+            if (sniff_get_copy(s, i, &copy) != 0 || sniff_get_copy(bytes, i, &other) != 0)
                 abort();
             same_txn(&copy, &other);
         }
     }
-    http_sniff_free(s);
-    http_sniff_free(bytes);
+    sniff_free(s);
+    sniff_free(bytes);
     return 0;
 }

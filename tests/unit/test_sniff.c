@@ -1,4 +1,5 @@
-/* Unit tests for monitor/http_sniff.c: framing, matching, gaps, hostile input. */
+/* Unit tests for the sniff module (monitor/sniff.c and its parts): framing, matching, gaps, hostile
+ * input. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,19 +9,19 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "monitor/http_sniff.h"
+#include "monitor/sniff.h"
 
 /* A connection under test: sequence numbers advance as text is "sent". */
 struct conn {
-    struct http_sniff *s;
+    struct sniff *s;
     uint32_t seq[2];
     uint64_t ts;
     int requests, responses;
-    char last_req_uri[HTTP_URI_MAX];
+    char last_req_uri[SNIFF_URI_MAX];
     int last_resp_status;
 };
 
-static void on_req(void *ctx, const struct http_txn *t)
+static void on_req(void *ctx, const struct sniff_txn *t)
 {
     struct conn *c = ctx;
 
@@ -28,7 +29,7 @@ static void on_req(void *ctx, const struct http_txn *t)
     snprintf(c->last_req_uri, sizeof(c->last_req_uri), "%s", t->uri);
 }
 
-static void on_resp(void *ctx, const struct http_txn *t)
+static void on_resp(void *ctx, const struct sniff_txn *t)
 {
     struct conn *c = ctx;
 
@@ -39,40 +40,40 @@ static void on_resp(void *ctx, const struct http_txn *t)
 static void conn_init(struct conn *c, uint32_t cseq, uint32_t sseq)
 {
     memset(c, 0, sizeof(*c));
-    c->s = http_sniff_new();
+    c->s = sniff_new();
     assert_non_null(c->s);
-    c->seq[HTTP_C2S] = cseq;
-    c->seq[HTTP_S2C] = sseq;
+    c->seq[FLOW_C2S] = cseq;
+    c->seq[FLOW_S2C] = sseq;
     c->ts = 1000;
 }
 
 /* Sends n bytes as one segment at the current sequence number. */
-static void send_n(struct conn *c, enum http_dir dir, const void *p, size_t n)
+static void send_n(struct conn *c, enum flow_dir_id dir, const void *p, size_t n)
 {
-    struct http_sniff_cb cb = { on_req, on_resp, c, 0 };
+    struct sniff_cb cb = { on_req, on_resp, c, 0 };
 
-    http_sniff_segment(c->s, dir, c->seq[dir], p, n, c->ts, &cb);
+    sniff_segment(c->s, dir, c->seq[dir], p, n, c->ts, &cb);
     c->seq[dir] += (uint32_t)n;
     c->ts += 10;
 }
 
-static void send_s(struct conn *c, enum http_dir dir, const char *text)
+static void send_s(struct conn *c, enum flow_dir_id dir, const char *text)
 {
     send_n(c, dir, text, strlen(text));
 }
 
 /* Re-sends bytes at an explicit sequence number, without advancing. */
-static void send_at(struct conn *c, enum http_dir dir, uint32_t seq, const char *text)
+static void send_at(struct conn *c, enum flow_dir_id dir, uint32_t seq, const char *text)
 {
-    struct http_sniff_cb cb = { on_req, on_resp, c, 0 };
+    struct sniff_cb cb = { on_req, on_resp, c, 0 };
 
-    http_sniff_segment(c->s, dir, seq, (const uint8_t *)text, strlen(text), c->ts, &cb);
+    sniff_segment(c->s, dir, seq, (const uint8_t *)text, strlen(text), c->ts, &cb);
     c->ts += 10;
 }
 
-static const struct http_txn *txn(struct conn *c, size_t i)
+static const struct sniff_txn *txn(struct conn *c, size_t i)
 {
-    const struct http_txn *t = http_sniff_get(c->s, i);
+    const struct sniff_txn *t = sniff_get(c->s, i);
 
     assert_non_null(t);
     return t;
@@ -80,7 +81,7 @@ static const struct http_txn *txn(struct conn *c, size_t i)
 
 static void conn_free(struct conn *c)
 {
-    http_sniff_free(c->s);
+    sniff_free(c->s);
 }
 
 static const char REQ1[] = "GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
@@ -91,18 +92,18 @@ static const char RESP1[] = "HTTP/1.1 200 OK\r\nServer: labd\r\nContent-Type: te
 static void test_single(void **state)
 {
     struct conn c;
-    const struct http_txn *t;
+    const struct sniff_txn *t;
 
     (void)state;
     conn_init(&c, 100, 5000);
-    send_s(&c, HTTP_C2S, REQ1);
+    send_s(&c, FLOW_C2S, REQ1);
     assert_int_equal(c.requests, 1);
-    assert_int_equal(http_sniff_count(c.s), 1);
+    assert_int_equal(sniff_count(c.s), 1);
     assert_int_equal(txn(&c, 0)->status, 0);
-    send_s(&c, HTTP_S2C, RESP1);
+    send_s(&c, FLOW_S2C, RESP1);
     assert_int_equal(c.responses, 1);
     assert_int_equal(c.last_resp_status, 200);
-    assert_int_equal(http_sniff_count(c.s), 1);
+    assert_int_equal(sniff_count(c.s), 1);
     t = txn(&c, 0);
     assert_string_equal(t->method, "GET");
     assert_string_equal(t->uri, "/index.html");
@@ -117,9 +118,9 @@ static void test_single(void **state)
     assert_int_equal(t->resp_ts_ns, 1010);
     assert_false(t->uri_truncated);
     assert_false(t->unknown_response);
-    assert_false(http_sniff_had_gap(c.s, HTTP_C2S));
-    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
-    assert_int_equal(http_sniff_dropped(c.s), 0);
+    assert_false(sniff_had_gap(c.s, FLOW_C2S));
+    assert_false(sniff_had_gap(c.s, FLOW_S2C));
+    assert_int_equal(sniff_dropped(c.s), 0);
     conn_free(&c);
 }
 
@@ -129,14 +130,14 @@ static void test_keepalive3(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n");
-    send_s(&c, HTTP_S2C, "abc");
-    send_s(&c, HTTP_C2S, "GET /b HTTP/1.1\r\nIf-None-Match: \"x\"\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n");
-    send_s(&c, HTTP_C2S, "GET /c HTTP/1.0\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.0 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found");
-    assert_int_equal(http_sniff_count(c.s), 3);
+    send_s(&c, FLOW_C2S, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n");
+    send_s(&c, FLOW_S2C, "abc");
+    send_s(&c, FLOW_C2S, "GET /b HTTP/1.1\r\nIf-None-Match: \"x\"\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n");
+    send_s(&c, FLOW_C2S, "GET /c HTTP/1.0\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.0 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found");
+    assert_int_equal(sniff_count(c.s), 3);
     assert_string_equal(txn(&c, 0)->uri, "/a");
     assert_int_equal(txn(&c, 0)->status, 200);
     assert_string_equal(txn(&c, 1)->uri, "/b");
@@ -157,18 +158,18 @@ static void test_pipelined(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S,
+    send_s(&c, FLOW_C2S,
            "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: x\r\n\r\n"
            "GET /3 HTTP/1.1\r\nRange: bytes=0-1\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 3);
+    assert_int_equal(sniff_count(c.s), 3);
     /* The HEAD response announces a length but carries no body. */
-    send_s(&c, HTTP_S2C,
+    send_s(&c, FLOW_S2C,
            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
            "5\r\nhello\r\n0\r\n\r\n"
            "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n"
            "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-1/10\r\n"
            "Content-Length: 2\r\n\r\nab");
-    assert_int_equal(http_sniff_count(c.s), 3);
+    assert_int_equal(sniff_count(c.s), 3);
     assert_int_equal(txn(&c, 0)->status, 200);
     assert_int_equal(txn(&c, 1)->status, 200);
     assert_string_equal(txn(&c, 1)->method, "HEAD");
@@ -177,7 +178,7 @@ static void test_pipelined(void **state)
     assert_string_equal(txn(&c, 2)->range, "bytes=0-1");
     assert_string_equal(txn(&c, 2)->content_range, "bytes 0-1/10");
     assert_int_equal(c.responses, 3);
-    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_false(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
 }
 
@@ -189,9 +190,9 @@ static const char SPLIT_RESP[] = "HTTP/1.1 206 Partial Content\r\nContent-Type: 
 
 static void check_split_result(struct conn *c)
 {
-    const struct http_txn *t;
+    const struct sniff_txn *t;
 
-    assert_int_equal(http_sniff_count(c->s), 2);
+    assert_int_equal(sniff_count(c->s), 2);
     t = txn(c, 0);
     assert_string_equal(t->method, "GET");
     assert_string_equal(t->uri, "/cn/Lab2.html");
@@ -203,8 +204,8 @@ static void check_split_result(struct conn *c)
     t = txn(c, 1);
     assert_string_equal(t->uri, "/cn/Lab2.html");
     assert_int_equal(t->status, 206);
-    assert_false(http_sniff_had_gap(c->s, HTTP_C2S));
-    assert_false(http_sniff_had_gap(c->s, HTTP_S2C));
+    assert_false(sniff_had_gap(c->s, FLOW_C2S));
+    assert_false(sniff_had_gap(c->s, FLOW_S2C));
     assert_int_equal(c->requests, 2);
     assert_int_equal(c->responses, 2);
 }
@@ -220,15 +221,15 @@ static void test_every_split(void **state)
         size_t a = k <= rl ? k : rl, b = k <= sl ? k : sl;
 
         conn_init(&c, 7, 9);
-        send_n(&c, HTTP_C2S, SPLIT_REQ, a);
-        send_n(&c, HTTP_C2S, SPLIT_REQ + a, rl - a);
-        send_n(&c, HTTP_S2C, SPLIT_RESP, b);
-        send_n(&c, HTTP_S2C, SPLIT_RESP + b, sl - b);
+        send_n(&c, FLOW_C2S, SPLIT_REQ, a);
+        send_n(&c, FLOW_C2S, SPLIT_REQ + a, rl - a);
+        send_n(&c, FLOW_S2C, SPLIT_RESP, b);
+        send_n(&c, FLOW_S2C, SPLIT_RESP + b, sl - b);
         /* A second exchange proves the first one ended exactly. */
-        send_n(&c, HTTP_C2S, SPLIT_REQ, a);
-        send_n(&c, HTTP_C2S, SPLIT_REQ + a, rl - a);
-        send_n(&c, HTTP_S2C, SPLIT_RESP, b);
-        send_n(&c, HTTP_S2C, SPLIT_RESP + b, sl - b);
+        send_n(&c, FLOW_C2S, SPLIT_REQ, a);
+        send_n(&c, FLOW_C2S, SPLIT_REQ + a, rl - a);
+        send_n(&c, FLOW_S2C, SPLIT_RESP, b);
+        send_n(&c, FLOW_S2C, SPLIT_RESP + b, sl - b);
         check_split_result(&c);
         conn_free(&c);
     }
@@ -243,9 +244,9 @@ static void test_byte_by_byte(void **state)
     conn_init(&c, 0xfffffff0u, 0xffffff00u);
     for (round = 0; round < 2; round++) {
         for (i = 0; SPLIT_REQ[i]; i++)
-            send_n(&c, HTTP_C2S, SPLIT_REQ + i, 1);
+            send_n(&c, FLOW_C2S, SPLIT_REQ + i, 1);
         for (i = 0; SPLIT_RESP[i]; i++)
-            send_n(&c, HTTP_S2C, SPLIT_RESP + i, 1);
+            send_n(&c, FLOW_S2C, SPLIT_RESP + i, 1);
     }
     check_split_result(&c);
     conn_free(&c);
@@ -257,18 +258,18 @@ static void test_chunked_ext_trailers(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "GET /c HTTP/1.1\r\n\r\nGET /d HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C,
+    send_s(&c, FLOW_C2S, "GET /c HTTP/1.1\r\n\r\nGET /d HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C,
            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
            "1A ; name=\"va;lue\"\r\n");
-    send_s(&c, HTTP_S2C,
+    send_s(&c, FLOW_S2C,
            "abcdefghijklmnopqrstuvwxyz\r\n10;x\r\nHTTP/1.1 500 Oop\r\n"
            "0;last\r\nExpires: never\r\nX-Checksum: 1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 204 No Content\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 2);
+    send_s(&c, FLOW_S2C, "HTTP/1.1 204 No Content\r\n\r\n");
+    assert_int_equal(sniff_count(c.s), 2);
     assert_int_equal(txn(&c, 0)->status, 200);
     assert_int_equal(txn(&c, 1)->status, 204);
-    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_false(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
 }
 
@@ -278,11 +279,11 @@ static void test_chunked_request_body(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S,
+    send_s(&c, FLOW_C2S,
            "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
            "4\r\nGET \r\n0\r\n\r\nPUT /x HTTP/1.1\r\nContent-Length: 4\r\n\r\nGET ");
-    send_s(&c, HTTP_C2S, "DELETE /y HTTP/1.1\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 3);
+    send_s(&c, FLOW_C2S, "DELETE /y HTTP/1.1\r\n\r\n");
+    assert_int_equal(sniff_count(c.s), 3);
     assert_string_equal(txn(&c, 0)->method, "POST");
     assert_string_equal(txn(&c, 1)->method, "PUT");
     assert_string_equal(txn(&c, 2)->method, "DELETE");
@@ -296,22 +297,22 @@ static void test_head_and_304(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "HEAD /big.mp3 HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C,
+    send_s(&c, FLOW_C2S, "HEAD /big.mp3 HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C,
            "HTTP/1.1 200 OK\r\nContent-Type: audio/mpeg\r\n"
            "Content-Length: 7416366\r\n\r\n");
-    send_s(&c, HTTP_C2S, "GET /big.mp3 HTTP/1.1\r\nIf-Modified-Since: x\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 304 Not Modified\r\nContent-Length: 7416366\r\n\r\n");
-    send_s(&c, HTTP_C2S, "GET /x HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 3);
+    send_s(&c, FLOW_C2S, "GET /big.mp3 HTTP/1.1\r\nIf-Modified-Since: x\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 304 Not Modified\r\nContent-Length: 7416366\r\n\r\n");
+    send_s(&c, FLOW_C2S, "GET /x HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(sniff_count(c.s), 3);
     assert_int_equal(txn(&c, 0)->status, 200);
     assert_int_equal(txn(&c, 0)->content_length, 7416366);
     assert_string_equal(txn(&c, 0)->content_type, "audio/mpeg");
     assert_int_equal(txn(&c, 1)->status, 304);
     assert_int_equal(txn(&c, 2)->status, 200);
     assert_int_equal(txn(&c, 2)->content_length, 0);
-    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_false(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
 }
 
@@ -328,10 +329,10 @@ static void test_multipart_byteranges(void **state)
              "Content-Type: multipart/byteranges; boundary=B\r\nContent-Length: %zu\r\n\r\n%s",
              strlen(body), body);
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "GET /f HTTP/1.1\r\nRange: bytes=0-0,5-5\r\n\r\nGET /g HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, resp);
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz");
-    assert_int_equal(http_sniff_count(c.s), 2);
+    send_s(&c, FLOW_C2S, "GET /f HTTP/1.1\r\nRange: bytes=0-0,5-5\r\n\r\nGET /g HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, resp);
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz");
+    assert_int_equal(sniff_count(c.s), 2);
     assert_string_equal(txn(&c, 0)->range, "bytes=0-0,5-5");
     assert_string_equal(txn(&c, 0)->content_type, "multipart/byteranges; boundary=B");
     assert_string_equal(txn(&c, 0)->content_range, ""); /* only inside the body parts */
@@ -346,13 +347,13 @@ static void test_1xx_continue(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "PUT /u HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 100 Continue\r\n\r\n");
-    send_s(&c, HTTP_C2S, "abc");
-    send_s(&c, HTTP_S2C,
+    send_s(&c, FLOW_C2S, "PUT /u HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 100 Continue\r\n\r\n");
+    send_s(&c, FLOW_C2S, "abc");
+    send_s(&c, FLOW_S2C,
            "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
            "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 1);
+    assert_int_equal(sniff_count(c.s), 1);
     assert_int_equal(txn(&c, 0)->status, 201);
     assert_string_equal(txn(&c, 0)->reason, "Created");
     assert_int_equal(c.responses, 1);
@@ -366,27 +367,27 @@ static void test_retransmission(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    s0 = c.seq[HTTP_C2S];
-    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\n");
-    send_at(&c, HTTP_C2S, s0, "GET /a HTTP/1.1\r\n\r\n"); /* exact duplicate */
+    s0 = c.seq[FLOW_C2S];
+    send_s(&c, FLOW_C2S, "GET /a HTTP/1.1\r\n\r\n");
+    send_at(&c, FLOW_C2S, s0, "GET /a HTTP/1.1\r\n\r\n"); /* exact duplicate */
     /* Overlap: the old request again plus the start of a new one. */
-    send_at(&c, HTTP_C2S, s0, "GET /a HTTP/1.1\r\n\r\nGET /b HT");
-    c.seq[HTTP_C2S] += 9;
-    send_s(&c, HTTP_C2S, "TP/1.1\r\n\r\n");
-    s0 = c.seq[HTTP_S2C];
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-    send_at(&c, HTTP_S2C, s0, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-    send_at(&c, HTTP_S2C, s0 + 5, "1.1 200 OK");
-    assert_int_equal(http_sniff_count(c.s), 2);
+    send_at(&c, FLOW_C2S, s0, "GET /a HTTP/1.1\r\n\r\nGET /b HT");
+    c.seq[FLOW_C2S] += 9;
+    send_s(&c, FLOW_C2S, "TP/1.1\r\n\r\n");
+    s0 = c.seq[FLOW_S2C];
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    send_at(&c, FLOW_S2C, s0, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    send_at(&c, FLOW_S2C, s0 + 5, "1.1 200 OK");
+    assert_int_equal(sniff_count(c.s), 2);
     assert_string_equal(txn(&c, 0)->uri, "/a");
     assert_int_equal(txn(&c, 0)->status, 200);
     assert_string_equal(txn(&c, 1)->uri, "/b");
     assert_int_equal(txn(&c, 1)->status, 404);
     assert_int_equal(c.requests, 2);
     assert_int_equal(c.responses, 2);
-    assert_false(http_sniff_had_gap(c.s, HTTP_C2S));
-    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_false(sniff_had_gap(c.s, FLOW_C2S));
+    assert_false(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
 }
 
@@ -397,20 +398,20 @@ static void test_gap_resync(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n100\r\nxx");
-    c.seq[HTTP_S2C] += 300; /* lost: the rest of the chunk and the end of the body */
-    send_s(&c, HTTP_S2C, "yyyyHTTP/1.1 500 Garbage\r\n\r\n"); /* not at a boundary: ignored */
-    assert_true(http_sniff_had_gap(c.s, HTTP_S2C));
-    send_s(&c, HTTP_C2S, "GET /b HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 2);
+    send_s(&c, FLOW_C2S, "GET /a HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n100\r\nxx");
+    c.seq[FLOW_S2C] += 300; /* lost: the rest of the chunk and the end of the body */
+    send_s(&c, FLOW_S2C, "yyyyHTTP/1.1 500 Garbage\r\n\r\n"); /* not at a boundary: ignored */
+    assert_true(sniff_had_gap(c.s, FLOW_S2C));
+    send_s(&c, FLOW_C2S, "GET /b HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(sniff_count(c.s), 2);
     assert_int_equal(txn(&c, 0)->status, 200);
     assert_false(txn(&c, 0)->unknown_response);
     assert_string_equal(txn(&c, 1)->uri, "/b");
     assert_int_equal(txn(&c, 1)->status, 404);
     assert_false(txn(&c, 1)->unknown_response);
-    assert_false(http_sniff_had_gap(c.s, HTTP_C2S));
+    assert_false(sniff_had_gap(c.s, FLOW_C2S));
     conn_free(&c);
 }
 
@@ -421,13 +422,13 @@ static void test_gap_in_length_body(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nabc");
-    c.seq[HTTP_S2C] += 990;
-    send_s(&c, HTTP_S2C, "1234567HTTP/1.1 304 Not Modified\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 2);
+    send_s(&c, FLOW_C2S, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nabc");
+    c.seq[FLOW_S2C] += 990;
+    send_s(&c, FLOW_S2C, "1234567HTTP/1.1 304 Not Modified\r\n\r\n");
+    assert_int_equal(sniff_count(c.s), 2);
     assert_int_equal(txn(&c, 1)->status, 304);
-    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_false(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
 }
 
@@ -438,14 +439,14 @@ static void test_gap_ambiguous(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab");
-    c.seq[HTTP_S2C] += 50; /* may have held the answer to /b */
-    send_s(&c, HTTP_S2C, "zzz");
-    send_s(&c, HTTP_C2S, "GET /c HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 5);
+    send_s(&c, FLOW_C2S, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab");
+    c.seq[FLOW_S2C] += 50; /* may have held the answer to /b */
+    send_s(&c, FLOW_S2C, "zzz");
+    send_s(&c, FLOW_C2S, "GET /c HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(sniff_count(c.s), 5);
     assert_int_equal(txn(&c, 0)->status, 200);
     assert_int_equal(txn(&c, 1)->status, 0);
     assert_true(txn(&c, 1)->unknown_response);
@@ -466,14 +467,14 @@ static void test_gap_then_pipelined(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab");
-    c.seq[HTTP_S2C] += 50;
-    send_s(&c, HTTP_S2C, "zzz");
-    send_s(&c, HTTP_C2S, "GET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 3);
+    send_s(&c, FLOW_C2S, "GET /a HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab");
+    c.seq[FLOW_S2C] += 50;
+    send_s(&c, FLOW_S2C, "zzz");
+    send_s(&c, FLOW_C2S, "GET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(sniff_count(c.s), 3);
     assert_int_equal(txn(&c, 1)->status, 200);
     assert_int_equal(txn(&c, 2)->status, 404);
     assert_false(txn(&c, 2)->unknown_response);
@@ -487,20 +488,20 @@ static void test_gap_in_request_line(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "GET /very/long/pa");
-    c.seq[HTTP_C2S] += 40;
-    send_s(&c, HTTP_C2S, "th HTTP/1.1\r\n\r\n"); /* mid-line: stays unknown */
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-    send_s(&c, HTTP_C2S, "GET /next HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 304 Not Modified\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 2);
+    send_s(&c, FLOW_C2S, "GET /very/long/pa");
+    c.seq[FLOW_C2S] += 40;
+    send_s(&c, FLOW_C2S, "th HTTP/1.1\r\n\r\n"); /* mid-line: stays unknown */
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    send_s(&c, FLOW_C2S, "GET /next HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 304 Not Modified\r\n\r\n");
+    assert_int_equal(sniff_count(c.s), 2);
     assert_string_equal(txn(&c, 0)->uri, "/very/long/pa");
     assert_true(txn(&c, 0)->uri_truncated);
     assert_string_equal(txn(&c, 0)->version, "");
     assert_int_equal(txn(&c, 0)->status, 200);
     assert_string_equal(txn(&c, 1)->uri, "/next");
     assert_int_equal(txn(&c, 1)->status, 304);
-    assert_true(http_sniff_had_gap(c.s, HTTP_C2S));
+    assert_true(sniff_had_gap(c.s, FLOW_C2S));
     conn_free(&c);
 }
 
@@ -511,16 +512,16 @@ static void test_midstream_start(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_S2C, "ello world"); /* the middle of a body */
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-    send_s(&c, HTTP_C2S, "GET /late HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 2);
+    send_s(&c, FLOW_S2C, "ello world"); /* the middle of a body */
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    send_s(&c, FLOW_C2S, "GET /late HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(sniff_count(c.s), 2);
     assert_string_equal(txn(&c, 0)->method, "");
     assert_int_equal(txn(&c, 0)->status, 200);
     assert_string_equal(txn(&c, 1)->uri, "/late");
     assert_int_equal(txn(&c, 1)->status, 404);
-    assert_true(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_true(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
 }
 
@@ -531,22 +532,22 @@ static void test_seq_wrap(void **state)
 
     (void)state;
     conn_init(&c, 0xfffffff8u, 0xfffffffeu);
-    s0 = c.seq[HTTP_C2S];
-    send_s(&c, HTTP_C2S, "GET /wrap HTTP/1.1\r\n");
-    assert_true(c.seq[HTTP_C2S] < s0);                   /* the stream crossed 2^32 */
-    send_at(&c, HTTP_C2S, s0 + 4, "/wrap HTTP/1.1\r\n"); /* retransmission across the wrap */
-    send_s(&c, HTTP_C2S, "\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
-    c.seq[HTTP_S2C] += 3; /* a hole inside the body, across nothing special */
-    send_s(&c, HTTP_S2C, "89");
-    send_s(&c, HTTP_C2S, "GET /two HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 301 Moved Permanently\r\nContent-Length: 0\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 2);
+    s0 = c.seq[FLOW_C2S];
+    send_s(&c, FLOW_C2S, "GET /wrap HTTP/1.1\r\n");
+    assert_true(c.seq[FLOW_C2S] < s0);                   /* the stream crossed 2^32 */
+    send_at(&c, FLOW_C2S, s0 + 4, "/wrap HTTP/1.1\r\n"); /* retransmission across the wrap */
+    send_s(&c, FLOW_C2S, "\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
+    c.seq[FLOW_S2C] += 3; /* a hole inside the body, across nothing special */
+    send_s(&c, FLOW_S2C, "89");
+    send_s(&c, FLOW_C2S, "GET /two HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 301 Moved Permanently\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(sniff_count(c.s), 2);
     assert_string_equal(txn(&c, 0)->uri, "/wrap");
     assert_int_equal(txn(&c, 0)->status, 200);
     assert_int_equal(txn(&c, 1)->status, 301);
-    assert_false(http_sniff_had_gap(c.s, HTTP_C2S));
-    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_false(sniff_had_gap(c.s, FLOW_C2S));
+    assert_false(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
 }
 
@@ -562,20 +563,20 @@ static void test_garbage_tls(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_n(&c, HTTP_C2S, hello, sizeof(hello));
-    send_n(&c, HTTP_S2C, server, sizeof(server));
+    send_n(&c, FLOW_C2S, hello, sizeof(hello));
+    send_n(&c, FLOW_S2C, server, sizeof(server));
     for (i = 0; i < sizeof(junk); i++) {
         x = x * 1103515245u + 12345u;
         junk[i] = (uint8_t)(x >> 16);
     }
     for (i = 0; i < sizeof(junk); i += 512) {
-        send_n(&c, HTTP_C2S, junk + i, 512);
-        send_n(&c, HTTP_S2C, junk + i, 512);
+        send_n(&c, FLOW_C2S, junk + i, 512);
+        send_n(&c, FLOW_S2C, junk + i, 512);
     }
-    assert_int_equal(http_sniff_count(c.s), 0);
+    assert_int_equal(sniff_count(c.s), 0);
     assert_int_equal(c.requests + c.responses, 0);
-    assert_true(http_sniff_had_gap(c.s, HTTP_C2S));
-    assert_true(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_true(sniff_had_gap(c.s, FLOW_C2S));
+    assert_true(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
 }
 
@@ -599,21 +600,21 @@ static void test_not_http(void **state)
     (void)state;
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         conn_init(&c, 1, 1);
-        send_s(&c, HTTP_C2S, bad[i]);
-        send_s(&c, HTTP_S2C, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-        send_s(&c, HTTP_S2C, "HTTP/1.1 4000 Bad\r\n\r\n");
-        send_s(&c, HTTP_S2C, "HTTP/1.1 026 Low\r\n\r\n");
-        send_s(&c, HTTP_S2C, "HTTP/1.1 600 High\r\n\r\n");
-        assert_int_equal(http_sniff_count(c.s), 1);
+        send_s(&c, FLOW_C2S, bad[i]);
+        send_s(&c, FLOW_S2C, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        send_s(&c, FLOW_S2C, "HTTP/1.1 4000 Bad\r\n\r\n");
+        send_s(&c, FLOW_S2C, "HTTP/1.1 026 Low\r\n\r\n");
+        send_s(&c, FLOW_S2C, "HTTP/1.1 600 High\r\n\r\n");
+        assert_int_equal(sniff_count(c.s), 1);
         assert_string_equal(txn(&c, 0)->method, "");
-        assert_true(http_sniff_had_gap(c.s, HTTP_C2S));
+        assert_true(sniff_had_gap(c.s, FLOW_C2S));
         conn_free(&c);
     }
 }
 
 static void test_long_uri(void **state)
 {
-    char req[3000], want[HTTP_URI_MAX];
+    char req[3000], want[SNIFF_URI_MAX];
     struct conn c;
     size_t n;
 
@@ -624,29 +625,29 @@ static void test_long_uri(void **state)
     memcpy(req, "GET /", 5);
     memset(req + 5, 'a', 299);
     strcat(req, " HTTP/1.1\r\nRange: bytes=1-2\r\n\r\n");
-    send_s(&c, HTTP_C2S, req);
+    send_s(&c, FLOW_C2S, req);
     /* 2900 characters: longer than the line buffer; the version is still known. */
     n = snprintf(req, sizeof(req), "GET /");
     memset(req + n, 'b', 2900);
     req[n + 2900] = '\0';
     strcat(req, " HTTP/1.0\r\nRange: bytes=3-4\r\n\r\n");
-    send_s(&c, HTTP_C2S, req);
-    send_s(&c, HTTP_C2S, "GET /short HTTP/1.1\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 3);
+    send_s(&c, FLOW_C2S, req);
+    send_s(&c, FLOW_C2S, "GET /short HTTP/1.1\r\n\r\n");
+    assert_int_equal(sniff_count(c.s), 3);
     want[0] = '/';
-    memset(want + 1, 'a', HTTP_URI_MAX - 2);
-    want[HTTP_URI_MAX - 1] = '\0';
+    memset(want + 1, 'a', SNIFF_URI_MAX - 2);
+    want[SNIFF_URI_MAX - 1] = '\0';
     assert_string_equal(txn(&c, 0)->uri, want);
     assert_true(txn(&c, 0)->uri_truncated);
     assert_string_equal(txn(&c, 0)->version, "HTTP/1.1");
     assert_string_equal(txn(&c, 0)->range, "bytes=1-2");
-    assert_int_equal(strlen(txn(&c, 1)->uri), HTTP_URI_MAX - 1);
+    assert_int_equal(strlen(txn(&c, 1)->uri), SNIFF_URI_MAX - 1);
     assert_true(txn(&c, 1)->uri_truncated);
     assert_string_equal(txn(&c, 1)->version, "HTTP/1.0");
     assert_string_equal(txn(&c, 1)->range, "bytes=3-4");
     assert_string_equal(txn(&c, 2)->uri, "/short");
     assert_false(txn(&c, 2)->uri_truncated);
-    assert_false(http_sniff_had_gap(c.s, HTTP_C2S));
+    assert_false(sniff_had_gap(c.s, FLOW_C2S));
     conn_free(&c);
 }
 
@@ -659,21 +660,21 @@ static void test_huge_header_block(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "GET /h HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Type: text/css\r\n");
+    send_s(&c, FLOW_C2S, "GET /h HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Type: text/css\r\n");
     memset(line, 'v', sizeof(line) - 3);
     memcpy(line, "X-Big: ", 7);
     memcpy(line + sizeof(line) - 3, "\r\n", 3);
     for (i = 0; i < 40; i++)
-        send_s(&c, HTTP_S2C, line);
-    send_s(&c, HTTP_S2C, "Content-Length: 4\r\n\r\nbody");
-    send_s(&c, HTTP_C2S, "GET /i HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 2);
+        send_s(&c, FLOW_S2C, line);
+    send_s(&c, FLOW_S2C, "Content-Length: 4\r\n\r\nbody");
+    send_s(&c, FLOW_C2S, "GET /i HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(sniff_count(c.s), 2);
     assert_string_equal(txn(&c, 0)->content_type, "text/css");
     assert_int_equal(txn(&c, 0)->content_length, 4);
     assert_int_equal(txn(&c, 1)->status, 200);
-    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_false(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
 }
 
@@ -685,18 +686,18 @@ static void test_huge_content_length(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "GET /huge HTTP/1.1\r\n\r\nGET /next HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n");
+    send_s(&c, FLOW_C2S, "GET /huge HTTP/1.1\r\n\r\nGET /next HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n");
     memset(body, 'x', sizeof(body));
     memcpy(body, "HTTP/1.1 200 OK\r\n\r\n", 19);
     for (i = 0; i < 100; i++)
-        send_n(&c, HTTP_S2C, body, sizeof(body));
-    c.seq[HTTP_S2C] += 0x7fff0000u; /* a body this large may skip far ahead */
-    send_n(&c, HTTP_S2C, body, sizeof(body));
-    assert_int_equal(http_sniff_count(c.s), 2);
+        send_n(&c, FLOW_S2C, body, sizeof(body));
+    c.seq[FLOW_S2C] += 0x7fff0000u; /* a body this large may skip far ahead */
+    send_n(&c, FLOW_S2C, body, sizeof(body));
+    assert_int_equal(sniff_count(c.s), 2);
     assert_int_equal(txn(&c, 0)->content_length, INT64_MAX);
     assert_int_equal(txn(&c, 1)->status, 0);
-    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_false(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
 }
 
@@ -712,34 +713,34 @@ static void test_invalid_content_length(void **state)
     (void)state;
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         conn_init(&c, 1, 1);
-        send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\n");
+        send_s(&c, FLOW_C2S, "GET /a HTTP/1.1\r\n\r\n");
         snprintf(resp, sizeof(resp),
                  "HTTP/1.1 200 OK\r\nContent-Length: %s\r\n\r\nHTTP/1.1 555 Inside\r\n\r\n",
                  bad[i]);
-        send_s(&c, HTTP_S2C, resp);
+        send_s(&c, FLOW_S2C, resp);
         assert_int_equal(txn(&c, 0)->status, 200);
         assert_int_equal(txn(&c, 0)->content_length, -1);
-        assert_true(http_sniff_had_gap(c.s, HTTP_S2C));
+        assert_true(sniff_had_gap(c.s, FLOW_S2C));
         /* The next response starting a segment is trusted again. */
-        send_s(&c, HTTP_C2S, "GET /b HTTP/1.1\r\n\r\n");
-        send_s(&c, HTTP_S2C, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n");
-        assert_int_equal(http_sniff_count(c.s), 2);
+        send_s(&c, FLOW_C2S, "GET /b HTTP/1.1\r\n\r\n");
+        send_s(&c, FLOW_S2C, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n");
+        assert_int_equal(sniff_count(c.s), 2);
         assert_int_equal(txn(&c, 1)->status, 302);
         conn_free(&c);
     }
     /* Conflicting lengths (a smuggling pattern) are just as unknown. */
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\n");
+    send_s(&c, FLOW_C2S, "GET /a HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\n");
     assert_int_equal(txn(&c, 0)->content_length, -1);
-    assert_true(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_true(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
     /* The same value twice is fine. */
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "GET /a HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2, 2\r\n\r\nok");
+    send_s(&c, FLOW_C2S, "GET /a HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2, 2\r\n\r\nok");
     assert_int_equal(txn(&c, 0)->content_length, 2);
-    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_false(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
 }
 
@@ -749,14 +750,14 @@ static void test_close_delimited(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "GET /old HTTP/1.0\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nline one\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 404 Not Found\r\n\r\n"); /* still body */
-    assert_int_equal(http_sniff_count(c.s), 1);
+    send_s(&c, FLOW_C2S, "GET /old HTTP/1.0\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nline one\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 404 Not Found\r\n\r\n"); /* still body */
+    assert_int_equal(sniff_count(c.s), 1);
     assert_int_equal(txn(&c, 0)->status, 200);
     assert_int_equal(txn(&c, 0)->content_length, -1);
     assert_int_equal(c.responses, 1);
-    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_false(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
 }
 
@@ -766,22 +767,22 @@ static void test_connect_tunnel(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 Connection Established\r\n\r\n");
-    send_s(&c, HTTP_C2S, "\x16\x03\x01GET / HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "\x16\x03\x03HTTP/1.1 200 OK\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 1);
+    send_s(&c, FLOW_C2S, "CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 Connection Established\r\n\r\n");
+    send_s(&c, FLOW_C2S, "\x16\x03\x01GET / HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "\x16\x03\x03HTTP/1.1 200 OK\r\n\r\n");
+    assert_int_equal(sniff_count(c.s), 1);
     assert_string_equal(txn(&c, 0)->uri, "example.org:443");
-    assert_false(http_sniff_had_gap(c.s, HTTP_C2S));
-    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_false(sniff_had_gap(c.s, FLOW_C2S));
+    assert_false(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
     /* Refused: HTTP continues. */
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "CONNECT example.org:443 HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
-    send_s(&c, HTTP_C2S, "GET / HTTP/1.1\r\n\r\n");
-    send_s(&c, HTTP_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-    assert_int_equal(http_sniff_count(c.s), 2);
+    send_s(&c, FLOW_C2S, "CONNECT example.org:443 HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
+    send_s(&c, FLOW_C2S, "GET / HTTP/1.1\r\n\r\n");
+    send_s(&c, FLOW_S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(sniff_count(c.s), 2);
     assert_int_equal(txn(&c, 1)->status, 200);
     conn_free(&c);
 }
@@ -796,13 +797,13 @@ static void test_ring_bound(void **state)
     conn_init(&c, 1, 1);
     for (i = 0; i < 200; i++) {
         snprintf(buf, sizeof(buf), "GET /item/%zu HTTP/1.1\r\nHost: x\r\n\r\n", i);
-        send_s(&c, HTTP_C2S, buf);
+        send_s(&c, FLOW_C2S, buf);
         snprintf(buf, sizeof(buf), "HTTP/1.1 %zu OK\r\nContent-Length: 0\r\n\r\n", 200 + i);
-        send_s(&c, HTTP_S2C, buf);
+        send_s(&c, FLOW_S2C, buf);
     }
-    n = http_sniff_count(c.s);
+    n = sniff_count(c.s);
     assert_true(n >= 32 && n < 200);
-    assert_int_equal(http_sniff_dropped(c.s) + n, 200);
+    assert_int_equal(sniff_dropped(c.s) + n, 200);
     for (i = 0; i < n; i++) {
         snprintf(buf, sizeof(buf), "/item/%zu", 200 - n + i);
         assert_string_equal(txn(&c, i)->uri, buf);
@@ -810,7 +811,7 @@ static void test_ring_bound(void **state)
     }
     assert_int_equal(c.requests, 200);
     assert_int_equal(c.responses, 200);
-    assert_null(http_sniff_get(c.s, n));
+    assert_null(sniff_get(c.s, n));
     conn_free(&c);
 }
 
@@ -843,18 +844,18 @@ static void test_growth(void **state)
         for (k = i; k < i + 2; k++) {
             growth_uri(uri, sizeof(uri), k);
             snprintf(buf, sizeof(buf), "GET %s HTTP/1.1\r\nRange: bytes=%zu-\r\n\r\n", uri, k);
-            send_s(&c, HTTP_C2S, buf);
+            send_s(&c, FLOW_C2S, buf);
         }
         for (k = i; k < i + 2; k++) {
             snprintf(buf, sizeof(buf),
                      "HTTP/1.1 206 R%zu\r\nContent-Type: t/%zu\r\nContent-Length: 0\r\n\r\n", k, k);
-            send_s(&c, HTTP_S2C, buf);
+            send_s(&c, FLOW_S2C, buf);
         }
-        n = http_sniff_count(c.s);
-        assert_int_equal(n + http_sniff_dropped(c.s), i + 2);
+        n = sniff_count(c.s);
+        assert_int_equal(n + sniff_dropped(c.s), i + 2);
         assert_true(n <= 48);
         for (k = i + 2 - n; k < i + 2; k++) {
-            const struct http_txn *t = txn(&c, k - (i + 2 - n));
+            const struct sniff_txn *t = txn(&c, k - (i + 2 - n));
 
             growth_uri(want, sizeof(want), k);
             assert_string_equal(t->uri, want);
@@ -868,7 +869,7 @@ static void test_growth(void **state)
         }
     }
     /* The arena (4 KiB), not the ring, bounded this connection. */
-    assert_true(http_sniff_count(c.s) < 48);
+    assert_true(sniff_count(c.s) < 48);
     conn_free(&c);
 }
 
@@ -883,15 +884,15 @@ static void test_pipeline_overflow(void **state)
     conn_init(&c, 1, 1);
     for (i = 0; i < 100; i++) {
         snprintf(buf, sizeof(buf), "GET /p/%zu HTTP/1.1\r\n\r\n", i);
-        send_s(&c, HTTP_C2S, buf);
+        send_s(&c, FLOW_C2S, buf);
     }
     for (i = 0; i < 100; i++) {
         snprintf(buf, sizeof(buf), "HTTP/1.1 200 R%zu\r\nContent-Length: 0\r\n\r\n", i);
-        send_s(&c, HTTP_S2C, buf);
+        send_s(&c, FLOW_S2C, buf);
     }
-    n = http_sniff_count(c.s);
+    n = sniff_count(c.s);
     for (i = 0; i < n; i++) {
-        const struct http_txn *t = txn(&c, i);
+        const struct sniff_txn *t = txn(&c, i);
         char want[32];
 
         if (t->status == 0)
@@ -905,27 +906,27 @@ static void test_pipeline_overflow(void **state)
 
 static void test_memory_and_nulls(void **state)
 {
-    struct http_txn out;
-    struct http_sniff *s;
+    struct sniff_txn out;
+    struct sniff *s;
 
     (void)state;
-    assert_true(http_sniff_size() < 9 * 1024);
-    s = http_sniff_new();
-    http_sniff_segment(s, HTTP_C2S, 1, NULL, 10, 0, NULL);
-    http_sniff_segment(s, (enum http_dir)7, 1, (const uint8_t *)"GET", 3, 0, NULL);
-    http_sniff_segment(s, HTTP_C2S, 1, (const uint8_t *)"GET / HTTP/1.1\r\n\r\n", 18, 0, NULL);
-    assert_int_equal(http_sniff_count(s), 1);
-    assert_int_equal(http_sniff_get_copy(s, 0, &out), 0);
+    assert_true(sniff_size() < 9 * 1024);
+    s = sniff_new();
+    sniff_segment(s, FLOW_C2S, 1, NULL, 10, 0, NULL);
+    sniff_segment(s, (enum flow_dir_id)7, 1, (const uint8_t *)"GET", 3, 0, NULL);
+    sniff_segment(s, FLOW_C2S, 1, (const uint8_t *)"GET / HTTP/1.1\r\n\r\n", 18, 0, NULL);
+    assert_int_equal(sniff_count(s), 1);
+    assert_int_equal(sniff_get_copy(s, 0, &out), 0);
     assert_string_equal(out.uri, "/");
-    assert_int_equal(http_sniff_get_copy(s, 1, &out), -1);
-    assert_int_equal(http_sniff_count(NULL), 0);
-    assert_null(http_sniff_get(NULL, 0));
-    http_sniff_free(s);
-    http_sniff_free(NULL);
+    assert_int_equal(sniff_get_copy(s, 1, &out), -1);
+    assert_int_equal(sniff_count(NULL), 0);
+    assert_null(sniff_get(NULL, 0));
+    sniff_free(s);
+    sniff_free(NULL);
 }
 
 /* Counts callbacks of a sniffer fed with no_txn set: txn must be NULL. */
-static void on_bare(void *ctx, const struct http_txn *t)
+static void on_bare(void *ctx, const struct sniff_txn *t)
 {
     int *n = ctx;
 
@@ -943,46 +944,45 @@ static void test_runs_and_no_txn(void **state)
 {
     char stream[2][1400];
     char longuri[400];
-    struct http_sniff *whole = http_sniff_new(), *bytes = http_sniff_new(),
-                      *bare = http_sniff_new();
+    struct sniff *whole = sniff_new(), *bytes = sniff_new(), *bare = sniff_new();
     struct conn c;
     int nbare = 0;
-    struct http_sniff_cb bare_cb = { on_bare, on_bare, &nbare, 1 };
+    struct sniff_cb bare_cb = { on_bare, on_bare, &nbare, 1 };
 
     (void)state;
     memset(&c, 0, sizeof(c));
     memset(longuri, 'a', sizeof(longuri) - 1);
     longuri[0] = '/';
     longuri[sizeof(longuri) - 1] = '\0';
-    snprintf(stream[HTTP_C2S], sizeof(stream[0]),
+    snprintf(stream[FLOW_C2S], sizeof(stream[0]),
              "GET /a%%20b?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"
              "GET %s HTTP/1.0\r\n\r\n"
              "HEAD /t\tab HTTP/1.1\r\n\r\n",
              longuri);
-    snprintf(stream[HTTP_S2C], sizeof(stream[0]),
+    snprintf(stream[FLOW_S2C], sizeof(stream[0]),
              "HTTP/1.1 404 Not\tFound here\r\nContent-Length: 0\r\n\r\n"
              "HTTP/1.1 200 \r\nContent-Length: 2\r\n\r\nok");
     for (int d = 0; d < 2; d++) {
         size_t n = strlen(stream[d]);
-        struct http_sniff_cb cb = { on_req, on_resp, &c, 0 };
+        struct sniff_cb cb = { on_req, on_resp, &c, 0 };
 
-        http_sniff_segment(whole, (enum http_dir)d, 1, (const uint8_t *)stream[d], n, 5, &cb);
-        http_sniff_segment(bare, (enum http_dir)d, 1, (const uint8_t *)stream[d], n, 5, &bare_cb);
+        sniff_segment(whole, (enum flow_dir_id)d, 1, (const uint8_t *)stream[d], n, 5, &cb);
+        sniff_segment(bare, (enum flow_dir_id)d, 1, (const uint8_t *)stream[d], n, 5, &bare_cb);
         for (size_t i = 0; i < n; i++)
-            http_sniff_segment(bytes, (enum http_dir)d, 1 + (uint32_t)i,
-                               (const uint8_t *)stream[d] + i, 1, 5, NULL);
+            sniff_segment(bytes, (enum flow_dir_id)d, 1 + (uint32_t)i,
+                          (const uint8_t *)stream[d] + i, 1, 5, NULL);
     }
     assert_int_equal(c.requests, 2); /* the tab in the third target desyncs */
     assert_int_equal(c.responses, 2);
     assert_int_equal(nbare, c.requests + c.responses);
-    assert_int_equal(http_sniff_count(whole), http_sniff_count(bytes));
-    assert_int_equal(http_sniff_count(whole), http_sniff_count(bare));
-    for (size_t i = 0; i < http_sniff_count(whole); i++) {
-        struct http_txn a, b, e;
+    assert_int_equal(sniff_count(whole), sniff_count(bytes));
+    assert_int_equal(sniff_count(whole), sniff_count(bare));
+    for (size_t i = 0; i < sniff_count(whole); i++) {
+        struct sniff_txn a, b, e;
 
-        assert_int_equal(http_sniff_get_copy(whole, i, &a), 0);
-        assert_int_equal(http_sniff_get_copy(bytes, i, &b), 0);
-        assert_int_equal(http_sniff_get_copy(bare, i, &e), 0);
+        assert_int_equal(sniff_get_copy(whole, i, &a), 0);
+        assert_int_equal(sniff_get_copy(bytes, i, &b), 0);
+        assert_int_equal(sniff_get_copy(bare, i, &e), 0);
         assert_string_equal(a.uri, b.uri);
         assert_string_equal(a.uri, e.uri);
         assert_string_equal(a.reason, b.reason);
@@ -990,12 +990,12 @@ static void test_runs_and_no_txn(void **state)
         assert_int_equal(a.status, b.status);
         assert_int_equal(a.uri_truncated, b.uri_truncated);
     }
-    assert_string_equal(http_sniff_get(whole, 0)->reason, "Not\tFound here");
-    assert_string_equal(http_sniff_get(whole, 0)->uri, "/a%20b?x=1");
-    assert_int_equal(strlen(http_sniff_get(whole, 1)->uri), HTTP_URI_MAX - 1);
-    http_sniff_free(whole);
-    http_sniff_free(bytes);
-    http_sniff_free(bare);
+    assert_string_equal(sniff_get(whole, 0)->reason, "Not\tFound here");
+    assert_string_equal(sniff_get(whole, 0)->uri, "/a%20b?x=1");
+    assert_int_equal(strlen(sniff_get(whole, 1)->uri), SNIFF_URI_MAX - 1);
+    sniff_free(whole);
+    sniff_free(bytes);
+    sniff_free(bare);
 }
 
 /* Header names match in any case, and only the exact letters and dashes. */
@@ -1016,9 +1016,9 @@ static void test_header_names(void **state)
 
     (void)state;
     conn_init(&c, 1, 1);
-    send_s(&c, HTTP_C2S, "GET / HTTP/1.1\r\nRANGE: bytes=1-\r\nRange\r: no\r\n\r\n");
-    send_s(&c, HTTP_S2C, resp);
-    assert_int_equal(http_sniff_count(c.s), 1);
+    send_s(&c, FLOW_C2S, "GET / HTTP/1.1\r\nRANGE: bytes=1-\r\nRange\r: no\r\n\r\n");
+    send_s(&c, FLOW_S2C, resp);
+    assert_int_equal(sniff_count(c.s), 1);
     assert_string_equal(txn(&c, 0)->range, "bytes=1-");
     assert_string_equal(txn(&c, 0)->content_type, "a");
     assert_string_equal(txn(&c, 0)->content_range, "yes");
@@ -1026,21 +1026,21 @@ static void test_header_names(void **state)
     assert_int_equal(c.responses, 1);
     /* Chunked framing, from the upper-case Transfer-Encoding: "ok" is no
      * chunk size, so the stream desynchronises at its line end. */
-    assert_false(http_sniff_had_gap(c.s, HTTP_S2C));
-    send_s(&c, HTTP_S2C, "\r\n");
-    assert_true(http_sniff_had_gap(c.s, HTTP_S2C));
+    assert_false(sniff_had_gap(c.s, FLOW_S2C));
+    send_s(&c, FLOW_S2C, "\r\n");
+    assert_true(sniff_had_gap(c.s, FLOW_S2C));
     conn_free(&c);
 }
 
 /* Every field of every transaction of a and b is the same. */
-static void assert_same_txns(const struct http_sniff *a, const struct http_sniff *b)
+static void assert_same_txns(const struct sniff *a, const struct sniff *b)
 {
-    assert_int_equal(http_sniff_count(a), http_sniff_count(b));
-    for (size_t i = 0; i < http_sniff_count(a); i++) {
-        struct http_txn x, y;
+    assert_int_equal(sniff_count(a), sniff_count(b));
+    for (size_t i = 0; i < sniff_count(a); i++) {
+        struct sniff_txn x, y;
 
-        assert_int_equal(http_sniff_get_copy(a, i, &x), 0);
-        assert_int_equal(http_sniff_get_copy(b, i, &y), 0);
+        assert_int_equal(sniff_get_copy(a, i, &x), 0);
+        assert_int_equal(sniff_get_copy(b, i, &y), 0);
         assert_string_equal(x.method, y.method);
         assert_string_equal(x.uri, y.uri);
         assert_string_equal(x.version, y.version);
@@ -1055,8 +1055,8 @@ static void assert_same_txns(const struct http_sniff *a, const struct http_sniff
         assert_int_equal(x.uri_truncated, y.uri_truncated);
         assert_int_equal(x.unknown_response, y.unknown_response);
     }
-    assert_int_equal(http_sniff_had_gap(a, HTTP_C2S), http_sniff_had_gap(b, HTTP_C2S));
-    assert_int_equal(http_sniff_had_gap(a, HTTP_S2C), http_sniff_had_gap(b, HTTP_S2C));
+    assert_int_equal(sniff_had_gap(a, FLOW_C2S), sniff_had_gap(b, FLOW_C2S));
+    assert_int_equal(sniff_had_gap(a, FLOW_S2C), sniff_had_gap(b, FLOW_S2C));
 }
 
 /*
@@ -1094,49 +1094,49 @@ static void test_in_place_equals_split(void **state)
         "\r\n\r\nok",
     };
     char longv[700];
-    struct http_sniff *whole = http_sniff_new(), *bytes = http_sniff_new();
+    struct sniff *whole = sniff_new(), *bytes = sniff_new();
 
     (void)state;
     memset(longv, 'v', sizeof(longv) - 1);
     longv[sizeof(longv) - 1] = '\0';
     for (int d = 0; d < 2; d++) {
-        const char *const *part = d == HTTP_C2S ? req : resp;
+        const char *const *part = d == FLOW_C2S ? req : resp;
         size_t parts =
-            d == HTTP_C2S ? sizeof(req) / sizeof(req[0]) : sizeof(resp) / sizeof(resp[0]);
+            d == FLOW_C2S ? sizeof(req) / sizeof(req[0]) : sizeof(resp) / sizeof(resp[0]);
         uint32_t seq = 100;
 
         for (size_t k = 0; k < parts; k++) {
             const char *text = part[k] ? part[k] : longv;
             size_t n = strlen(text);
 
-            http_sniff_segment(whole, (enum http_dir)d, seq, (const uint8_t *)text, n, 100 * d + k,
-                               NULL);
+            sniff_segment(whole, (enum flow_dir_id)d, seq, (const uint8_t *)text, n, 100 * d + k,
+                          NULL);
             for (size_t i = 0; i < n; i++)
-                http_sniff_segment(bytes, (enum http_dir)d, seq + (uint32_t)i,
-                                   (const uint8_t *)text + i, 1, 100 * d + k, NULL);
+                sniff_segment(bytes, (enum flow_dir_id)d, seq + (uint32_t)i,
+                              (const uint8_t *)text + i, 1, 100 * d + k, NULL);
             seq += (uint32_t)n;
         }
     }
     assert_same_txns(whole, bytes);
-    assert_int_equal(http_sniff_count(whole), 7);
-    assert_string_equal(http_sniff_get(whole, 0)->range, "bytes=0-9");
-    assert_string_equal(http_sniff_get(whole, 0)->content_range, "bytes 0-9/100");
-    assert_string_equal(http_sniff_get(whole, 0)->content_type, "text/plain");
-    assert_int_equal(http_sniff_get(whole, 0)->content_length, 10);
-    assert_string_equal(http_sniff_get(whole, 1)->range, "bytes=5-");
-    assert_int_equal(http_sniff_get(whole, 1)->content_length, 7);
-    assert_string_equal(http_sniff_get(whole, 1)->reason, "");
-    assert_string_equal(http_sniff_get(whole, 2)->range, "x");
-    assert_string_equal(http_sniff_get(whole, 2)->content_type, "a");
-    assert_int_equal(http_sniff_get(whole, 3)->status, 204);
-    assert_string_equal(http_sniff_get(whole, 4)->uri, "http://x/");
-    assert_int_equal(http_sniff_get(whole, 4)->content_length, 0);
-    assert_string_equal(http_sniff_get(whole, 5)->reason, "Not\tFound");
-    assert_int_equal(http_sniff_get(whole, 5)->content_length, 3);
-    assert_string_equal(http_sniff_get(whole, 6)->version, "HTTP/2.0");
-    assert_int_equal(strlen(http_sniff_get(whole, 6)->content_range), HTTP_VALUE_MAX - 1);
-    http_sniff_free(whole);
-    http_sniff_free(bytes);
+    assert_int_equal(sniff_count(whole), 7);
+    assert_string_equal(sniff_get(whole, 0)->range, "bytes=0-9");
+    assert_string_equal(sniff_get(whole, 0)->content_range, "bytes 0-9/100");
+    assert_string_equal(sniff_get(whole, 0)->content_type, "text/plain");
+    assert_int_equal(sniff_get(whole, 0)->content_length, 10);
+    assert_string_equal(sniff_get(whole, 1)->range, "bytes=5-");
+    assert_int_equal(sniff_get(whole, 1)->content_length, 7);
+    assert_string_equal(sniff_get(whole, 1)->reason, "");
+    assert_string_equal(sniff_get(whole, 2)->range, "x");
+    assert_string_equal(sniff_get(whole, 2)->content_type, "a");
+    assert_int_equal(sniff_get(whole, 3)->status, 204);
+    assert_string_equal(sniff_get(whole, 4)->uri, "http://x/");
+    assert_int_equal(sniff_get(whole, 4)->content_length, 0);
+    assert_string_equal(sniff_get(whole, 5)->reason, "Not\tFound");
+    assert_int_equal(sniff_get(whole, 5)->content_length, 3);
+    assert_string_equal(sniff_get(whole, 6)->version, "HTTP/2.0");
+    assert_int_equal(strlen(sniff_get(whole, 6)->content_range), SNIFF_VALUE_MAX - 1);
+    sniff_free(whole);
+    sniff_free(bytes);
 }
 
 int main(void)
