@@ -25,14 +25,21 @@ void lab_stats_link_fill(struct lab_stats_link *l, uint32_t net, const char *ifn
     lab_opts_describe(o, l->knobs, sizeof(l->knobs));
 }
 
-void lab_stats_status_line(const struct lab_stats_link *l, char *out, size_t n)
+void lab_stats_url(const struct lab_stats_link *l, char *out, size_t n)
 {
     struct in_addr labd = { htonl(l->net + 2) }; /* labd is .2 of the /30 */
     char a[INET_ADDRSTRLEN];
 
     inet_ntop(AF_INET, &labd, a, sizeof(a));
-    snprintf(out, n, "lab: http://%s:%u/ via %.16s (MTU %u, %.128s)", a, l->port, l->ifname, l->mtu,
-             l->knobs);
+    snprintf(out, n, "http://%s:%u/", a, l->port);
+}
+
+void lab_stats_status_line(const struct lab_stats_link *l, char *out, size_t n)
+{
+    char url[64];
+
+    lab_stats_url(l, url, sizeof(url));
+    snprintf(out, n, "lab: %s via %.16s (MTU %u, %.128s)", url, l->ifname, l->mtu, l->knobs);
 }
 
 void lab_stats_header(const struct lab_stats_link *l, char *out, size_t n)
@@ -61,4 +68,15 @@ void lab_stats_counters_line(const struct lab_stats *s, int dir, char *out, size
         snprintf(out + w, n - (size_t)w,
                  ", %" PRIu64 " oversize, %" PRIu64 " overruns, %" PRIu64 " send errors",
                  d->oversize, d->overruns, d->tx_errors);
+}
+
+void lab_stats_counters_total(const struct lab_stats *s, char *out, size_t n)
+{
+    const struct lab_stats_dir *d = s->dir;
+
+    snprintf(out, n,
+             "wire %" PRIu64 " fwd %" PRIu64 " delayed %" PRIu64 " lost %" PRIu64 " ruled %" PRIu64
+             " qdrop",
+             d[0].forwarded + d[1].forwarded, d[0].delayed + d[1].delayed, d[0].lost + d[1].lost,
+             d[0].ruled + d[1].ruled, d[0].queue_drops + d[1].queue_drops);
 }
