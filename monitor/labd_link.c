@@ -61,6 +61,17 @@ static int labd_link_alive(int32_t pid)
     return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
+/* labd --lab: the link's record and the wire's counters, as they are now. */
+static void labd_link_read_lab(struct labd_link *l)
+{
+    const struct sb_lab *lab = sb_lab_at(&l->sb);
+
+    l->info.lab = lab && sb_read(&l->info.lab_link, &lab->link, sizeof(l->info.lab_link)) == 0;
+    if (!l->info.lab || !l->info.lab_link.wire ||
+        sb_read(&l->info.lab_wire, &lab->wire, sizeof(l->info.lab_wire)) < 0)
+        memset(&l->info.lab_wire, 0, sizeof(l->info.lab_wire));
+}
+
 void labd_link_poll(struct labd_link *l)
 {
     struct stat st;
@@ -95,6 +106,7 @@ void labd_link_poll(struct labd_link *l)
         l->info.pid = l->sb.hdr->master_pid;
         l->info.port = l->sb.hdr->port;
         l->info.workers = (int)l->sb.hdr->nworkers;
+        labd_link_read_lab(l);
     }
 }
 
@@ -117,12 +129,29 @@ void labd_link_probe(const char *run_dir, struct labd_link_info *info)
 }
 
 void labd_link_capture_defaults(const struct labd_link_info *info, int port,
-                                struct capture_opts *co, char *filter, size_t n)
+                                struct capture_opts *co, char *filter, size_t n, char *iface)
 {
-    if (co->read_file || co->filter)
+    if (co->read_file)
+        return;
+    if (!co->iface && info->running && info->lab) {
+        snprintf(iface, LAB_STATS_IFNAME_MAX, "%.15s", info->lab_link.ifname);
+        co->iface = iface;
+    }
+    if (co->filter)
         return;
     capture_default_filter(port > 0 ? port : info->running ? info->port : 0, filter, n);
     co->filter = filter;
+}
+
+void labd_link_lab_text(const struct labd_link_info *info, char *lab, size_t nlab, char *counters,
+                        size_t ncounters)
+{
+    lab[0] = counters[0] = '\0';
+    if (!info->running || !info->lab)
+        return;
+    lab_stats_header(&info->lab_link, lab, nlab);
+    if (info->lab_link.wire && info->lab_wire.wire_pid > 0)
+        lab_stats_counters_total(&info->lab_wire, counters, ncounters);
 }
 
 /*

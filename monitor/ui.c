@@ -54,6 +54,8 @@ struct ui {
     char fail[512]; /* error that ends the loop, printed after endwin */
     char filter[160];
     char iface[PATH_MAX];
+    char lab_if[LAB_STATS_IFNAME_MAX]; /* labd --lab: the link's host end, captured on */
+    char lab[64], wire[160];           /* labd --lab: the header's words */
 
     /* time and the header's figures */
     uint64_t start_ns;          /* live: wall clock at start */
@@ -265,6 +267,9 @@ static void ui_frame(struct ui *u)
     st.labd_pid = labd->pid;
     st.labd_port = labd->port;
     st.labd_workers = labd->workers;
+    labd_link_lab_text(labd, u->lab, sizeof(u->lab), u->wire, sizeof(u->wire));
+    st.lab = u->lab;
+    st.wire = u->wire;
     st.writing = u->w.f ? u->w.path : NULL;
     st.reading = !live && !u->eof;
     u->vs.show_pid = labd->seen;
@@ -439,7 +444,7 @@ static int ui_open_input(struct ui *u, int piped, char *err, size_t errlen)
     if (!io.cap.read_file)
         labd_link_poll(u->labd);
     labd_link_capture_defaults(labd_link_info(u->labd), u->o->port, &io.cap, u->filter,
-                               sizeof(u->filter));
+                               sizeof(u->filter), u->lab_if);
     if (io.cap.filter != u->filter)
         snprintf(u->filter, sizeof(u->filter), "%s", io.cap.filter ? io.cap.filter : "");
     snprintf(u->iface, sizeof(u->iface), "%s",
