@@ -187,6 +187,10 @@ int master_lab_reaped(pid_t pid, int status)
         return 0;
     w->pid = 0;
     w->kill_at_ms = 0;
+    /* The record is the master's again, as a dead worker's slot is: no wire runs. */
+    sb_write_begin(&master.sb_lab->wire.seq);
+    master.sb_lab->wire.wire_pid = 0;
+    sb_write_end(&master.sb_lab->wire.seq);
     if (w->stopping || master.phase == MASTER_PHASE_STOPPING)
         return 1;
     if (w->restart) {
