@@ -29,6 +29,8 @@ struct labd_link {
     struct labd_link_pids *pids; /* made at the first lookup */
     int64_t pids_built_ns;       /* monotonic; 0 = not since the scoreboard was opened */
     struct labd_link_info info;
+    struct lab_stats wire_base; /* the wire's counters when labmon first saw that wire */
+    int wire_seen;              /* a wire record was read: later wires count from their start */
 };
 
 struct labd_link *labd_link_new(const char *run_dir)
@@ -61,15 +63,31 @@ static int labd_link_alive(int32_t pid)
     return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
-/* labd --lab: the link's record and the wire's counters, as they are now. */
+/*
+ * labd --lab: the link's record, and the wire's counters since labmon first
+ * saw that wire (a wire started later counts from its start), so they go
+ * with labmon's own packet count.
+ */
 static void labd_link_read_lab(struct labd_link *l)
 {
     const struct sb_lab *lab = sb_lab_at(&l->sb);
+    struct lab_stats now;
 
     l->info.lab = lab && sb_read(&l->info.lab_link, &lab->link, sizeof(l->info.lab_link)) == 0;
-    if (!l->info.lab || !l->info.lab_link.wire ||
-        sb_read(&l->info.lab_wire, &lab->wire, sizeof(l->info.lab_wire)) < 0)
+    if (!l->info.lab || !l->info.lab_link.wire || sb_read(&now, &lab->wire, sizeof(now)) < 0) {
         memset(&l->info.lab_wire, 0, sizeof(l->info.lab_wire));
+        return;
+    }
+    if (!l->wire_seen || now.wire_pid != l->wire_base.wire_pid) {
+        if (l->wire_seen)
+            memset(&l->wire_base, 0, sizeof(l->wire_base));
+        else
+            l->wire_base = now;
+        l->wire_base.wire_pid = now.wire_pid;
+        l->wire_seen = 1;
+    }
+    lab_stats_since(&now, &l->wire_base);
+    l->info.lab_wire = now;
 }
 
 void labd_link_poll(struct labd_link *l)

@@ -62,7 +62,7 @@ void labd_link_capture_defaults(const struct labd_link_info *info, int port,
 
 /*
  * The header's words for labd --lab, "" without: "lab labd0 +40ms 1%", and
- * the wire's counters as "wire 4207 fwd 4207 delayed 28 lost 1 ruled 0 qdrop"
+ * the wire's counters as "wire fwd 4207 dly 4207 lost 28 rule 1 qdrop 0"
  * (counters: "" when a bridge is the wire).
  */
 void labd_link_lab_text(const struct labd_link_info *info, char *lab, size_t nlab, char *counters,

@@ -75,8 +75,33 @@ void lab_stats_counters_total(const struct lab_stats *s, char *out, size_t n)
     const struct lab_stats_dir *d = s->dir;
 
     snprintf(out, n,
-             "wire %" PRIu64 " fwd %" PRIu64 " delayed %" PRIu64 " lost %" PRIu64 " ruled %" PRIu64
-             " qdrop",
+             "wire fwd %" PRIu64 " dly %" PRIu64 " lost %" PRIu64 " rule %" PRIu64
+             " qdrop %" PRIu64,
              d[0].forwarded + d[1].forwarded, d[0].delayed + d[1].delayed, d[0].lost + d[1].lost,
              d[0].ruled + d[1].ruled, d[0].queue_drops + d[1].queue_drops);
+}
+
+/* a - b, or 0 when the counter went backwards (a new wire). */
+static uint64_t lab_stats_less(uint64_t a, uint64_t b)
+{
+    return a >= b ? a - b : 0;
+}
+
+void lab_stats_since(struct lab_stats *s, const struct lab_stats *base)
+{
+    for (int d = 0; d < LAB_STATS_NDIR; d++) {
+        struct lab_stats_dir *x = &s->dir[d];
+        const struct lab_stats_dir *b = &base->dir[d];
+
+        x->frames = lab_stats_less(x->frames, b->frames);
+        x->forwarded = lab_stats_less(x->forwarded, b->forwarded);
+        x->bytes = lab_stats_less(x->bytes, b->bytes);
+        x->delayed = lab_stats_less(x->delayed, b->delayed);
+        x->lost = lab_stats_less(x->lost, b->lost);
+        x->ruled = lab_stats_less(x->ruled, b->ruled);
+        x->queue_drops = lab_stats_less(x->queue_drops, b->queue_drops);
+        x->oversize = lab_stats_less(x->oversize, b->oversize);
+        x->overruns = lab_stats_less(x->overruns, b->overruns);
+        x->tx_errors = lab_stats_less(x->tx_errors, b->tx_errors);
+    }
 }

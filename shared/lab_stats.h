@@ -74,7 +74,13 @@ void lab_stats_header(const struct lab_stats_link *l, char *out, size_t n);
  */
 void lab_stats_counters_line(const struct lab_stats *s, int dir, char *out, size_t n);
 
-/* labmon's header: both directions added up, "wire 4207 fwd 4207 delayed 28 lost 1 ruled 0 qdrop".
+/* s's counters less those of base (never below zero): what the wire did since base. */
+void lab_stats_since(struct lab_stats *s, const struct lab_stats *base);
+
+/*
+ * labmon's header, short to fit beside the rest: both directions added up,
+ * "wire fwd 4207 dly 4207 lost 28 rule 1 qdrop 0" (forwarded, delayed, lost,
+ * dropped by rule, dropped by a full queue).
  */
 void lab_stats_counters_total(const struct lab_stats *s, char *out, size_t n);
 

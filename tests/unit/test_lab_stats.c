@@ -70,7 +70,15 @@ static void test_counters_line(void **state)
     lab_stats_counters_line(&s, 1, line, 20);
     assert_string_equal(line, "s2c 2085 forwarded,");
     lab_stats_counters_total(&s, line, sizeof(line));
-    assert_string_equal(line, "wire 3816 fwd 1731 delayed 21 lost 1 ruled 3 qdrop");
+    assert_string_equal(line, "wire fwd 3816 dly 1731 lost 21 rule 1 qdrop 3");
+
+    struct lab_stats base;
+    memset(&base, 0, sizeof(base));
+    base.dir[1].forwarded = 2000;
+    base.dir[1].lost = 30; /* more than now: a counter that restarted */
+    lab_stats_since(&s, &base);
+    lab_stats_counters_total(&s, line, sizeof(line));
+    assert_string_equal(line, "wire fwd 1816 dly 1731 lost 0 rule 1 qdrop 3");
 }
 
 int main(void)

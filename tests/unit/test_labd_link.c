@@ -105,13 +105,32 @@ static void test_labd_link_lab(struct labd_link *l, struct scoreboard *w)
     assert_string_equal(text, "lab labd1 +40ms 0%");
     assert_string_equal(counters, ""); /* no wire process yet */
 
+    /* A wire that starts later counts from its start. */
     lab->wire.wire_pid = 77;
     lab->wire.dir[0].forwarded = 3;
     lab->wire.dir[1].forwarded = 4;
     lab->wire.dir[1].lost = 1;
     labd_link_poll(l);
     labd_link_lab_text(info, text, sizeof(text), counters, sizeof(counters));
-    assert_string_equal(counters, "wire 7 fwd 0 delayed 1 lost 0 ruled 0 qdrop");
+    assert_string_equal(counters, "wire fwd 7 dly 0 lost 1 rule 0 qdrop 0");
+}
+
+/* The counters of a wire already running when labmon starts count from then, as its packets. */
+static void test_labd_link_wire_base(struct labd_link *l, struct scoreboard *w)
+{
+    struct sb_lab *lab = sb_lab_at(w);
+    char text[64], counters[160];
+
+    lab->wire.wire_pid = 78;
+    lab->wire.dir[1].forwarded = 1000;
+    lab->wire.dir[1].lost = 10;
+    labd_link_poll(l);
+    labd_link_lab_text(labd_link_info(l), text, sizeof(text), counters, sizeof(counters));
+    assert_string_equal(counters, "wire fwd 0 dly 0 lost 0 rule 0 qdrop 0");
+    lab->wire.dir[1].forwarded = 1005;
+    labd_link_poll(l);
+    labd_link_lab_text(labd_link_info(l), text, sizeof(text), counters, sizeof(counters));
+    assert_string_equal(counters, "wire fwd 5 dly 0 lost 0 rule 0 qdrop 0");
 }
 
 /* labd starts, serves, stops and starts again in a run dir: the link follows. */
@@ -176,6 +195,10 @@ static void test_labd_link_follow(void **state)
     assert_int_equal(info->port, 8124);
     assert_false(info->lab);
     test_labd_link_lab(l, &w);
+    struct labd_link *late = labd_link_new(dir);
+    assert_non_null(late);
+    test_labd_link_wire_base(late, &w);
+    labd_link_free(late);
     sb_close(&w);
 
     labd_link_free(l);
