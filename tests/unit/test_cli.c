@@ -99,19 +99,26 @@ static void test_every_config_key_is_an_option(void **state)
     }
 }
 
+/* A config file DIR/labd.conf (dir made from its template) holding text; its path in path. */
+static void test_cli_conf(char *dir, char path[128], const char *text)
+{
+    FILE *f;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, 128, "%s/labd.conf", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 static void test_config_precedence(void **state)
 {
     char dir[] = "/tmp/labd-test-cli.XXXXXX";
     char path[128], err[512];
-    FILE *f;
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/labd.conf", dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("port 7000\nbind 127.0.0.1\nbind ::1\nworkers 3\nroot site\n", f);
-    fclose(f);
+    test_cli_conf(dir, path, "port 7000\nbind 127.0.0.1\nbind ::1\nworkers 3\nroot site\n");
 
     /* The file alone; relative paths are taken from cwd. */
     assert_int_equal(PARSE("start", "-c", "labd.conf"), 0);
@@ -148,7 +155,6 @@ static void test_lab_options(void **state)
 {
     char dir[] = "/tmp/labd-test-cli.XXXXXX";
     char path[128], err[512];
-    FILE *f;
 
     (void)state;
     assert_int_equal(PARSE("--lab", "start", "--lab-rtt", "40", "--lab_loss=1"), 0);
@@ -174,12 +180,7 @@ static void test_lab_options(void **state)
     assert_string_equal(err, "the lab-* options act on the lab link: add --lab (config: lab on)");
 
     /* The config file's spelling. */
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/labd.conf", dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("lab on\nlab-net 198.18.0.8/30\nlab-drop s2c:5\n", f);
-    fclose(f);
+    test_cli_conf(dir, path, "lab on\nlab-net 198.18.0.8/30\nlab-drop s2c:5\n");
     assert_int_equal(PARSE("start", "-c", path), 0);
     assert_int_equal(cli_config(&cli, "/", &cfg, err, sizeof(err)), 0);
     assert_true(cfg.lab.on);
