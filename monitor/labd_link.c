@@ -6,6 +6,7 @@
 #include "monitor/labd_link.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -151,14 +152,26 @@ void labd_link_capture_defaults(const struct labd_link_info *info, int port,
 {
     if (co->read_file)
         return;
+    iface[0] = '\0';
     if (!co->iface && info->running && info->lab) {
         snprintf(iface, LAB_STATS_IFNAME_MAX, "%.15s", info->lab_link.ifname);
         co->iface = iface;
+        /*
+         * Each frame at once: the link goes with labd, and a batch half
+         * filled then (the last FINs) would go with it. A lab's traffic is
+         * a browser's, not a benchmark's.
+         */
+        co->immediate = 1;
     }
     if (co->filter)
         return;
     capture_default_filter(port > 0 ? port : info->running ? info->port : 0, filter, n);
     co->filter = filter;
+}
+
+int labd_link_lab_gone(const char *iface)
+{
+    return iface[0] != '\0' && if_nametoindex(iface) == 0;
 }
 
 void labd_link_lab_text(const struct labd_link_info *info, char *lab, size_t nlab, char *counters,

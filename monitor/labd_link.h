@@ -54,11 +54,18 @@ void labd_link_probe(const char *run_dir, struct labd_link_info *info);
  * running labd's, else CAPTURE_DEFAULT_PORT; it is written to filter (n
  * bytes), which must outlive co. Without -i, a labd running with --lab is
  * watched on the host's end of its link (Ethernet frames, as on a real
- * network): its name is written to iface (LAB_STATS_IFNAME_MAX bytes), which
- * must outlive co too. A file's options are left as they are.
+ * network): its name is written to iface (LAB_STATS_IFNAME_MAX bytes, ""
+ * otherwise), which must outlive co too, and every frame is handed on at
+ * once (immediate). A file's options are left as they are.
  */
 void labd_link_capture_defaults(const struct labd_link_info *info, int port,
                                 struct capture_opts *co, char *filter, size_t n, char *iface);
+
+/*
+ * The capture was on the lab link whose name capture_defaults wrote to iface,
+ * and the link is gone: labd stopped. A normal end, not a failed capture.
+ */
+int labd_link_lab_gone(const char *iface);
 
 /*
  * The header's words for labd --lab, "" without: "lab labd0 +40ms 1%", and

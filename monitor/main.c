@@ -56,6 +56,7 @@ struct main_app {
     uint64_t max_packets; /* 0 = no limit */
     uint64_t seen;
     FILE *out;
+    const char *lab_if; /* labd --lab: the link captured on, else "" */
 };
 
 static volatile sig_atomic_t main_stop;
@@ -170,6 +171,10 @@ static int main_loop(struct main_app *a, double duration)
             fprintf(stderr, "labmon: poll: %s\n", strerror(errno));
             return 1;
         case INPUT_READ_FAIL:
+            if (live && labd_link_lab_gone(a->lab_if)) {
+                fprintf(stderr, "labmon: the lab link %s is gone (labd stopped)\n", a->lab_if);
+                return 0;
+            }
             fprintf(stderr, "labmon: %s failed: %s\n", live ? "capture" : "reading the capture",
                     input_error(a->in));
             return 1;
@@ -258,7 +263,7 @@ static int main_batch(struct main_args *args)
     struct input_opts io = { .cap = args->cap };
     struct labd_link_info labd = { 0 };
     struct engine_config ec;
-    char filter[64], err[512], lab_if[LAB_STATS_IFNAME_MAX], lab[64], wire[160];
+    char filter[64], err[512], lab_if[LAB_STATS_IFNAME_MAX] = "", lab[64], wire[160];
     int rc = 1;
 
     /* labd tells the port to watch, and with --lab the interface. */
@@ -274,6 +279,7 @@ static int main_batch(struct main_args *args)
     signal(SIGPIPE, SIG_IGN);
 
     labd_link_capture_defaults(&labd, args->port, &io.cap, filter, sizeof(filter), lab_if);
+    a.lab_if = lab_if;
     a.in = input_open(&io, main_on_frame, &a, err, sizeof(err));
     if (!a.in) {
         fprintf(stderr, "labmon: %s\n", err);

@@ -55,6 +55,7 @@ struct ui {
     char filter[160];
     char iface[PATH_MAX];
     char lab_if[LAB_STATS_IFNAME_MAX]; /* labd --lab: the link's host end, captured on */
+    int lab_gone;                      /* that link went with labd: the view stays, reading ends */
     char lab[64], wire[160];           /* labd --lab: the header's words */
 
     /* time and the header's figures */
@@ -534,7 +535,11 @@ static void ui_fail_read(struct ui *u)
 {
     const char *why = input_error(u->in);
 
-    if (u->kind == INPUT_LIVE)
+    if (u->kind == INPUT_LIVE && labd_link_lab_gone(u->lab_if)) {
+        u->lab_gone = 1;
+        snprintf(u->vs.msg, sizeof(u->vs.msg), "the lab link %s is gone (labd stopped): q quits",
+                 u->lab_if);
+    } else if (u->kind == INPUT_LIVE)
         ui_failf(u, "labmon: capture failed: %s", why);
     else if (u->kind == INPUT_PIPE)
         ui_failf(u, "labmon: reading standard input failed: %s", why);
@@ -561,6 +566,16 @@ static int ui_tick(struct ui *u)
     return 1;
 }
 
+/* One turn of the input; once the lab link is gone only the keys and the timer are left. */
+static enum input_status ui_turn(struct ui *u, struct pollfd *pfd)
+{
+    if (!u->lab_gone)
+        return input_turn(u->in, pfd, 2, -1);
+    if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+        return INPUT_POLL_FAIL;
+    return INPUT_OK;
+}
+
 static void ui_loop(struct ui *u)
 {
     ui_frame(u);
@@ -570,7 +585,7 @@ static void ui_loop(struct ui *u)
                                  { .fd = u->tfd, .events = POLLIN } };
         int redraw;
 
-        switch (input_turn(u->in, pfd, 2, -1)) {
+        switch (ui_turn(u, pfd)) {
         case INPUT_OK:
             break;
         case INPUT_EOF:
