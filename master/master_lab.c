@@ -53,6 +53,13 @@ int master_lab_open(char *err, size_t errlen)
     master.wire = (struct master_wire){ .pid = 0 };
     if (!master.cfg.lab.on)
         return 0;
+    /* Inside the link only its address is reachable from the host: --bind has no say. */
+    if (master.cfg.nbinds > 0) {
+        snprintf(err, errlen,
+                 "--bind and --lab do not go together: with --lab labd listens on its end of "
+                 "the lab link (leave --bind out)");
+        return -1;
+    }
     if (lab_net_open(&master.cfg.lab, &master.lab, err, errlen) < 0)
         return -1;
     master_lab_wire_user();

@@ -247,6 +247,8 @@ static void test_labd_link_defaults(void **state)
             assert_string_equal(co.iface, cases[i].iface);
         else
             assert_null(co.iface);
+        /* On the lab link every frame at once (the link goes with labd). */
+        assert_int_equal(co.immediate, co.iface == iface);
     }
 }
 
