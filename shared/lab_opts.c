@@ -12,7 +12,7 @@
 
 const struct lab_opts_key lab_opts_keys[] = {
     { "lab", "on|off",
-      "listen in a private network namespace behind a veth link at MTU 1500 (needs root)" },
+      "listen in a private network namespace behind a real Ethernet link (veth, MTU 1500)" },
     { "lab-net", "CIDR",
       "the link's /30: host .1, labd .2 (default: the first free /30 of 198.18.0.0/15)" },
     { "lab-rtt", "MS", "add MS to the round trip on the lab link, half each way" },
