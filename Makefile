@@ -1,6 +1,7 @@
 # labd + labmon: build, test, benchmark, install.
 #
 #   make demo      install what is missing, build, start labd on the bundled site
+#                  (make demo LAB=1, as root: behind the lab link, 40 ms and 1 % loss)
 #   make check     the whole test suite (unit + end-to-end, also under ASan+UBSan)
 #   make bench     side-by-side benchmarks (labd vs nginx, labmon vs tshark/tcpdump)
 #   make fuzz      longer fuzzing campaigns
@@ -76,7 +77,7 @@ LIBS_ALL := $(B)/libmaster.a $(B)/libworker.a $(B)/libmonitor.a $(B)/libshared.a
 all: $(B)/labd $(B)/labmon
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -142,7 +143,7 @@ check: test-deps
 	@tests/summary.sh
 
 demo: deps all
-	@tests/demo.sh $(abspath $(B)/labd) $(abspath $(B)/labmon)
+	@LAB=$(LAB) tests/demo.sh $(abspath $(B)/labd) $(abspath $(B)/labmon)
 
 FORMAT_FILES = $(wildcard master/*.[ch] worker/*.[ch] monitor/*.[ch] \
                  shared/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] tests/bench/*.[ch] \

@@ -14,22 +14,31 @@ static void cli_err(char *err, size_t errlen, const char *what, const char *arg)
     snprintf(err, errlen, "%s%s%s", what, arg ? " " : "", arg ? arg : "");
 }
 
+/* Whether the long option name (n bytes, '_' taken for '-') spells key k. */
+static int cli_key_is(const char *name, size_t n, const char *k)
+{
+    size_t j;
+
+    if (strlen(k) != n)
+        return 0;
+    for (j = 0; j < n; j++) {
+        char ch = name[j] == '_' ? '-' : name[j];
+        if (ch != k[j])
+            return 0;
+    }
+    return 1;
+}
+
 /* The config key named by a long option ("--run-dir" or "--run_dir"), or NULL. */
 static const char *cli_find_key(const char *name, size_t n)
 {
     for (int i = 0; i < config_nkeys; i++) {
-        const char *k = config_keys[i].name;
-        size_t j;
-
-        if (strlen(k) != n)
-            continue;
-        for (j = 0; j < n; j++) {
-            char ch = name[j] == '_' ? '-' : name[j];
-            if (ch != k[j])
-                break;
-        }
-        if (j == n)
-            return k;
+        if (cli_key_is(name, n, config_keys[i].name))
+            return config_keys[i].name;
+    }
+    for (int i = 0; i < lab_opts_nkeys; i++) {
+        if (cli_key_is(name, n, lab_opts_keys[i].name))
+            return lab_opts_keys[i].name;
     }
     return NULL;
 }
@@ -124,7 +133,9 @@ static int cli_option(struct cli *out, int argc, char *const argv[], int *i, cha
         cli_err(err, errlen, "unknown option", a);
         return -1;
     }
-    const char *value = cli_value(argc, argv, i, eq ? eq + 1 : NULL);
+    /* A bare --lab switches it on: the next word is the command, not a value. */
+    const char *value =
+        strcmp(key, "lab") == 0 && !eq ? "on" : cli_value(argc, argv, i, eq ? eq + 1 : NULL);
     if (!value) {
         snprintf(err, errlen, "option --%s needs a value", key);
         return -1;
@@ -187,6 +198,15 @@ int cli_config(const struct cli *cli, const char *cwd, struct labd_config *c, ch
     return config_finish(c, cwd, err, errlen);
 }
 
+/* One option of the --help text: "--name ARG" and its line of help. */
+static void cli_usage_row(FILE *f, const char *name, const char *arg, const char *help)
+{
+    char opt[64];
+
+    snprintf(opt, sizeof(opt), "--%s%s%s", name, arg[0] ? " " : "", arg);
+    fprintf(f, "      %-28s%s\n", opt, help);
+}
+
 void cli_usage(FILE *f)
 {
     fprintf(f, "Usage: labd COMMAND [OPTIONS]\n"
@@ -202,11 +222,14 @@ void cli_usage(FILE *f)
                "\n"
                "Options (also config file keys, \"key value\" per line):\n"
                "  -c, --config FILE               read options from FILE first\n");
-    for (int i = 0; i < config_nkeys; i++) {
-        char opt[64];
-        snprintf(opt, sizeof(opt), "--%s %s", config_keys[i].name, config_keys[i].arg);
-        fprintf(f, "      %-28s%s\n", opt, config_keys[i].help);
-    }
+    for (int i = 0; i < config_nkeys; i++)
+        cli_usage_row(f, config_keys[i].name, config_keys[i].arg, config_keys[i].help);
+    fprintf(f, "\n"
+               "The lab link (labd(8), LAB NETWORK; needs root):\n");
+    for (int i = 0; i < lab_opts_nkeys; i++)
+        cli_usage_row(f, lab_opts_keys[i].name,
+                      strcmp(lab_opts_keys[i].name, "lab") == 0 ? "" : lab_opts_keys[i].arg,
+                      lab_opts_keys[i].help);
     fprintf(f, "  -h, --help                      this text\n"
                "  -V, --version                   print the version\n"
                "\n"

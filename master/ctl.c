@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,61 @@ static void ctl_daemon(const struct labd_config *c, const struct cli *cli, const
     exit(master_main(c, &ms));
 }
 
+/* The lab link's record, when labd runs with --lab: 0, or -1. */
+static int ctl_lab_link(const struct scoreboard *sb, struct lab_stats_link *l)
+{
+    const struct sb_lab *lab = sb_lab_at(sb);
+
+    return lab ? sb_read(l, &lab->link, sizeof(*l)) : -1;
+}
+
+/*
+ * labd status with --lab: the link's line ("lab: http://198.18.0.2:8080/ via
+ * labd0 (MTU 1500, ...)") and the wire's counters, a line per direction.
+ */
+static void ctl_lab_status(const struct scoreboard *sb, FILE *out)
+{
+    struct lab_stats_link l;
+    struct lab_stats w;
+    char line[512];
+
+    if (ctl_lab_link(sb, &l) < 0)
+        return;
+    lab_stats_status_line(&l, line, sizeof(line));
+    fprintf(out, "%s\n", line);
+    if (!l.wire) {
+        fprintf(out, "wire: a kernel bridge (no knobs: nothing delayed or dropped)\n");
+        return;
+    }
+    if (sb_read(&w, &sb_lab_at(sb)->wire, sizeof(w)) < 0 || w.wire_pid <= 0) {
+        fprintf(out, "wire: not running\n");
+        return;
+    }
+    fprintf(out, "wire: pid %d, loss seed %llu\n", (int)w.wire_pid, (unsigned long long)w.seed);
+    for (int d = 0; d < LAB_STATS_NDIR; d++) {
+        lab_stats_counters_line(&w, d, line, sizeof(line));
+        fprintf(out, "  %s\n", line);
+    }
+}
+
+/* labd start with --lab: where to point a browser. */
+static void ctl_lab_started(const struct labd_config *c)
+{
+    char path[PATH_MAX + 32], url[64];
+    struct lab_stats_link l;
+    struct scoreboard sb;
+
+    ctl_path(path, sizeof(path), c, SB_FILE);
+    if (sb_open_read(&sb, path) < 0)
+        return;
+    if (ctl_lab_link(&sb, &l) == 0) {
+        lab_stats_url(&l, url, sizeof(url));
+        printf("labd: open %s in a browser on this machine (lab link %s: MTU %u, %s)\n", url,
+               l.ifname, l.mtu, l.knobs);
+    }
+    sb_close(&sb);
+}
+
 enum ctl_exit ctl_start(const struct labd_config *c, const struct cli *cli, const char *cwd)
 {
     char path[PATH_MAX + 16];
@@ -143,6 +199,8 @@ enum ctl_exit ctl_start(const struct labd_config *c, const struct cli *cli, cons
         return CTL_FAIL;
     printf("labd: started (pid %d), serving %s on port %d\n", (int)pidfile_owner(path), c->root,
            c->port);
+    if (c->lab.on)
+        ctl_lab_started(c);
     return CTL_OK;
 }
 
@@ -168,21 +226,34 @@ enum ctl_exit ctl_run(const struct labd_config *c, const struct cli *cli, const 
     return master_main(c, &ms);
 }
 
-/* Worker pids from the scoreboard, to wait for them too. */
-static int ctl_worker_pids(const struct labd_config *c, pid_t *pids, int max)
+/*
+ * What `stop` waits for besides the master, from the scoreboard: the pids
+ * of the workers and of the lab wire, and with --lab the host's end of the
+ * link (ifname, else ""), which goes with them.
+ */
+static int ctl_children(const struct labd_config *c, pid_t *pids, int max,
+                        char ifname[LAB_STATS_IFNAME_MAX])
 {
     char path[PATH_MAX + 32];
     struct scoreboard sb;
+    struct lab_stats_link l;
+    struct lab_stats w;
     int n = 0;
 
+    ifname[0] = '\0';
     ctl_path(path, sizeof(path), c, SB_FILE);
     if (sb_open_read(&sb, path) < 0)
         return 0;
     for (uint32_t i = 0; i < sb.hdr->nslots && n < max; i++) {
-        struct sb_worker w;
-        if (sb_read(&w, sb_worker_at(&sb, i), sizeof(w)) == 0 && w.pid > 0 &&
-            w.state != SB_WORKER_FREE && w.state != SB_WORKER_DEAD)
-            pids[n++] = w.pid;
+        struct sb_worker wk;
+        if (sb_read(&wk, sb_worker_at(&sb, i), sizeof(wk)) == 0 && wk.pid > 0 &&
+            wk.state != SB_WORKER_FREE && wk.state != SB_WORKER_DEAD)
+            pids[n++] = wk.pid;
+    }
+    if (ctl_lab_link(&sb, &l) == 0) {
+        snprintf(ifname, LAB_STATS_IFNAME_MAX, "%.15s", l.ifname);
+        if (n < max && sb_read(&w, &sb_lab_at(&sb)->wire, sizeof(w)) == 0 && w.wire_pid > 0)
+            pids[n++] = w.wire_pid;
     }
     sb_close(&sb);
     return n;
@@ -190,7 +261,7 @@ static int ctl_worker_pids(const struct labd_config *c, pid_t *pids, int max)
 
 enum ctl_exit ctl_stop(const struct labd_config *c, int fast)
 {
-    char path[PATH_MAX + 16];
+    char path[PATH_MAX + 16], ifname[LAB_STATS_IFNAME_MAX];
     pid_t pids[256];
     pid_t master = ctl_running(c, 0);
     int npids, waited_ms = fast ? 15000 : c->grace_ms + 15000;
@@ -198,23 +269,30 @@ enum ctl_exit ctl_stop(const struct labd_config *c, int fast)
 
     if (master <= 0)
         return CTL_FAIL;
-    npids = ctl_worker_pids(c, pids, 256);
+    npids = ctl_children(c, pids, 256, ifname);
     if (kill(master, fast ? SIGTERM : SIGQUIT) < 0) {
         fprintf(stderr, "labd: cannot signal pid %d: %s\n", (int)master, strerror(errno));
         return CTL_FAIL;
     }
     ctl_path(path, sizeof(path), c, PIDFILE_NAME);
     until = clock_mono_ms() + waited_ms;
-    /* Done when the pid file is free, the master is gone and so are its workers. */
+    /*
+     * Done when the pid file is free, the master is gone and so are its
+     * children, and the lab link: the kernel deletes it a moment after its
+     * namespaces lost their last process.
+     */
     for (;;) {
         int left = pidfile_owner(path) > 0 || ctl_alive(master);
         for (int i = 0; !left && i < npids; i++)
             left = ctl_alive(pids[i]);
+        if (!left && ifname[0] && if_nametoindex(ifname) != 0)
+            left = 1;
         if (!left)
             return CTL_OK;
         if (clock_mono_ms() > until) {
-            fprintf(stderr, "labd: still running %d s after SIG%s (pid %d)\n", waited_ms / 1000,
-                    fast ? "TERM" : "QUIT", (int)master);
+            fprintf(stderr, "labd: still running %d s after SIG%s (pid %d)%s%s\n", waited_ms / 1000,
+                    fast ? "TERM" : "QUIT", (int)master,
+                    ifname[0] ? ", or its lab link is still there: " : "", ifname);
             return CTL_FAIL;
         }
         ctl_sleep_ms(20);
@@ -345,6 +423,7 @@ enum ctl_exit ctl_status(const struct labd_config *c, FILE *out)
         fprintf(out, "listening: %s%s%s:%u\n", v6 ? "[" : "", b, v6 ? "]" : "", h.port);
     }
     fprintf(out, "root: %s\n", h.root);
+    ctl_lab_status(&sb, out);
     fprintf(out, "workers: %u\n", h.nworkers);
     fprintf(out, "  %-6s %-8s %-9s %6s %10s %10s %4s\n", "worker", "pid", "state", "conns",
             "requests", "accepted", "gen");

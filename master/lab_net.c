@@ -24,6 +24,7 @@
 
 #define LAB_NET_MSG_SIZE  8192  /* one request */
 #define LAB_NET_RECV_SIZE 32768 /* a dump of the host's addresses comes in parts this big */
+#define LAB_NET_MASK_MAX  1200  /* an RPS CPU mask as text: 4096 CPUs */
 
 /* A netlink socket and an ioctl socket made in one namespace, so they act there. */
 struct lab_net_nl {
@@ -295,6 +296,39 @@ static int lab_net_setup_if(struct lab_net_nl *n, const char *name, uint32_t add
 }
 
 /*
+ * In a namespace of the link, before its interfaces are made: their frames
+ * are handed on by one CPU per connection (RPS by flow hash). Without it a
+ * veth pair hands each frame to the CPU that sent it, and TCP sends from
+ * both the writer's CPU and the one taking the ACKs, so the frames of one
+ * connection overtake each other: duplicate ACKs and retransmissions with
+ * no knob set, which a real Ethernet (one transmit queue) never shows.
+ * Best effort: a kernel without RPS keeps its way.
+ */
+static void lab_net_steer_flows(void)
+{
+    char mask[LAB_NET_MASK_MAX];
+    long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+    size_t len = 0;
+    int fd;
+
+    if (ncpu < 1)
+        return;
+    /* A bitmap of every CPU: 32-bit hex groups, the highest first, comma-separated. */
+    for (long top = (ncpu - 1) / 32; top >= 0 && len < sizeof(mask) - 10; top--) {
+        long bits = ncpu - top * 32 >= 32 ? 32 : ncpu - top * 32;
+        uint32_t group = bits == 32 ? 0xffffffffu : (1u << bits) - 1;
+        len += (size_t)snprintf(mask + len, sizeof(mask) - len, "%s%x", len ? "," : "", group);
+    }
+    fd = open("/proc/sys/net/core/rps_default_mask", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    /* Refused, frames may be reordered as on any veth pair: nothing worse. */
+    ssize_t w = write(fd, mask, len);
+    (void)w;
+    close(fd);
+}
+
+/*
  * A new namespace with sockets in it, the thread back in host_ns. Its
  * descriptor goes to *ns (and its inode to *ino). 0, or -1 with errno.
  */
@@ -305,6 +339,7 @@ static int lab_net_new_ns(int host_ns, int *ns, unsigned long *ino, struct lab_n
 
     if (unshare(CLONE_NEWNET) < 0)
         return -1;
+    lab_net_steer_flows();
     *ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (*ns < 0 || fstat(*ns, &st) < 0 || lab_net_nl_open(n) < 0)
         e = errno;

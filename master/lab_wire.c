@@ -359,6 +359,8 @@ int lab_wire_run(const struct lab_wire_args *a)
         log_error("lab wire: cannot start: %s", strerror(errno));
         goto done;
     }
+    /* Its pid, at once: labd status shows which wire runs before a frame came. */
+    lab_wire_publish(w, clock_mono_ns());
     for (;;) {
         struct pollfd pfd[3] = {
             { a->fd[LAB_OPTS_C2S], POLLIN, 0 },

@@ -81,8 +81,10 @@ void master_publish(void)
     memset(h->root, 0, sizeof(h->root));
     memcpy(h->root, c->root, strnlen(c->root, sizeof(h->root) - 1));
     sb_write_end(&h->seq);
+    master_lab_publish();
 }
 
+/* In a child: the listening sockets other than keep's (NULL: all of them) are the master's. */
 static void master_close_listen_unused(const struct listen_set *keep)
 {
     if (keep != &master.ls)
@@ -109,13 +111,10 @@ static void master_pin_worker(const struct labd_config *cfg, unsigned number)
         log_warn("worker %u: cannot pin to CPU %d: %s", number, cpu, strerror(errno));
 }
 
-/* In the child: become worker `number` and never return. */
-static void master_become_worker(unsigned slot, unsigned number, const struct labd_config *cfg,
-                                 const struct master_cred *cred, const struct listen_set *ls,
-                                 int ready_wr, pid_t master_pid)
+void master_child_setup(const struct listen_set *keep, pid_t master_pid, const char *title,
+                        const char *detail)
 {
     static const int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGCHLD };
-    struct worker_start ws;
     sigset_t none;
 
     close(master.sig_fd);
@@ -127,7 +126,9 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
         if (master.procs[i].ready_rd >= 0)
             close(master.procs[i].ready_rd);
     }
-    master_close_listen_unused(ls);
+    master_close_listen_unused(keep);
+    /* The namespaces' descriptors are the master's: a child must not hold the link. */
+    lab_net_close(&master.lab);
     /* Not the terminal of `labd start`: it would wait for EOF on it forever. */
     if (master.daemon)
         log_capture_stderr();
@@ -135,14 +136,24 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
         signal(sigs[i], SIG_DFL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    /* Never outlive the master (the worker may ask again; harmless). */
+    /* Never outlive the master (the child may ask again; harmless). */
     prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
     if (getppid() != master_pid)
         _exit(1);
-    sb_slot_set_pid(&master.sb, slot, (int32_t)getpid());
+    proctitle_set(title, detail);
+}
+
+/* In the child: become worker `number` and never return. */
+static void master_become_worker(unsigned slot, unsigned number, const struct labd_config *cfg,
+                                 const struct master_cred *cred, const struct listen_set *ls,
+                                 int ready_wr, pid_t master_pid)
+{
+    struct worker_start ws;
     char name[32];
+
     snprintf(name, sizeof(name), "labd: worker %u", number);
-    proctitle_set(name, cfg->run_dir);
+    master_child_setup(ls, master_pid, name, cfg->run_dir);
+    sb_slot_set_pid(&master.sb, slot, (int32_t)getpid());
     master_pin_worker(cfg, number);
 
     static int fds[WORKER_MAX_LISTEN];
@@ -423,7 +434,8 @@ enum ctl_exit master_main(const struct labd_config *cfg, const struct master_sta
     if (master_resolve_user(&master.cfg, &master.cred, err, sizeof(err)) < 0)
         master_die_unlink("%s", err);
     master_chown_logs(&master.cfg, &master.cred);
-    if (listen_open(&master.cfg, &master.ls, err, sizeof(err)) < 0)
+    if (master_lab_open(err, sizeof(err)) < 0 ||
+        master_lab_listen(&master.cfg, &master.ls, 0, err, sizeof(err)) < 0)
         master_die_unlink("%s", err);
     master.nslots = (unsigned)(2 * master.cfg.workers < 8 ? 8 : 2 * master.cfg.workers);
     if (master.nslots > MASTER_MAX_SLOTS)
@@ -444,6 +456,8 @@ enum ctl_exit master_main(const struct labd_config *cfg, const struct master_sta
     proctitle_set("labd: master", master.cfg.run_dir);
     master_setup_signals();
 
+    if (master_lab_wire_start(err, sizeof(err)) < 0)
+        master_abort_start("%s", err);
     master.phase = MASTER_PHASE_STARTING;
     master.phase_deadline_ms = clock_mono_ms() + MASTER_READY_MS;
     for (int n = 1; n <= master.cfg.workers; n++) {

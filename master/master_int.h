@@ -1,8 +1,9 @@
 /*
  * Inside the master: the state and helpers shared by its two files.
  *
- * master.c (start-up and the worker processes) and master_supervise.c (the
- * loop) include this; other modules use master.h.
+ * master.c (start-up and the worker processes), master_supervise.c (the
+ * loop) and master_lab.c (labd --lab: the link and the wire process)
+ * include this; other modules use master.h.
  */
 #ifndef LABD_MASTER_INT_H
 #define LABD_MASTER_INT_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "master/lab_net.h"
 #include "master/listen.h"
 #include "master/master.h"
 #include "master/respawn.h"
@@ -53,6 +55,20 @@ struct master_cred {
     gid_t gid;
 };
 
+/* The lab wire process (master_lab.c), run when the lab link has knobs. */
+struct master_wire {
+    pid_t pid; /* 0: not running */
+    int64_t started_ms;
+    int64_t respawn_at_ms; /* start it then; 0: nothing pending */
+    int64_t kill_at_ms;    /* SIGKILL if still alive then; 0: none */
+    int restart;           /* TERM sent by a reload: start it again, new knobs, once reaped */
+    int stopping;          /* TERM sent by the stop: it is not coming back */
+    uid_t uid;             /* who it runs as once its sockets are open */
+    gid_t gid;
+    int switch_user;
+    struct respawn_state rs;
+};
+
 struct master_state {
     const struct master_start *ms;
     struct labd_config cfg;  /* the running generation's */
@@ -76,6 +92,9 @@ struct master_state {
     int stop_fast;
     struct master_proc procs[MASTER_MAX_SLOTS];
     struct master_number numbers[MASTER_MAX_WORKERS + 1]; /* by worker number, 1.. */
+    struct lab_net lab;      /* --lab: the link; its descriptors are -1 without */
+    struct master_wire wire; /* --lab with knobs: the process that carries the link */
+    struct sb_lab *sb_lab;   /* --lab: the scoreboard's lab records, else NULL */
 };
 
 extern struct master_state master;
@@ -108,7 +127,59 @@ int master_resolve_user(const struct labd_config *c, struct master_cred *cr, cha
 /* With --user: hand the log files to that user (see master.c). */
 void master_chown_logs(const struct labd_config *c, const struct master_cred *cr);
 
+/*
+ * In a new child of the master, first thing: close what is only the
+ * master's (signalfd, pid file, lifeline, ready pipes, the listening sockets
+ * other than keep's, the lab namespaces), default signals, die with the
+ * master, and take the process title "TITLE DETAIL".
+ */
+void master_child_setup(const struct listen_set *keep, pid_t master_pid, const char *title,
+                        const char *detail);
+
 /* From the first generation's start to the last worker's end; returns the exit status. */
 enum ctl_exit master_supervise(void);
+
+/* ---- master_lab.c: labd --lab -------------------------------------------- */
+
+/*
+ * Build the lab link when master.cfg says --lab (nothing to do otherwise).
+ * Returns 0, or -1 with one line in err ("--lab needs root ...").
+ */
+int master_lab_open(char *err, size_t errlen);
+
+/*
+ * listen_open(c, ls), or with grow listen_grow(ls, c->workers), where labd's
+ * sockets belong: inside the lab namespace with --lab. 0, or -1 with err.
+ */
+int master_lab_listen(const struct labd_config *c, struct listen_set *ls, int grow, char *err,
+                      size_t errlen);
+
+/* The lab link's record in the scoreboard, after every change of the configuration. */
+void master_lab_publish(void);
+
+/* Start the wire process if the link needs one. 0, or -1 with err. */
+int master_lab_wire_start(char *err, size_t errlen);
+
+/* A reaped child: 1 if it was the wire (respawned later unless stopping), else 0. */
+int master_lab_reaped(pid_t pid, int status);
+
+/*
+ * Can a reload go from master.cfg to next? The link stays as it is: --lab
+ * on or off, another /30, or the wire in or out of the link need a restart.
+ * 0, or -1 with one line in err.
+ */
+int master_lab_reload_check(const struct labd_config *next, char *err, size_t errlen);
+
+/* A reload committed: if the knobs changed, the wire restarts with them. */
+void master_lab_reload_commit(const struct lab_opts *old);
+
+/*
+ * The stop, once the workers are gone: TERM the wire (the first call).
+ * Returns 1 while the wire still runs, 0 when the master may exit.
+ */
+int master_lab_stopping(void);
+
+/* The wire's timers due at now (respawn, SIGKILL); returns the next one, or -1 for none. */
+int64_t master_lab_timers(int64_t now);
 
 #endif

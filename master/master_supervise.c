@@ -44,6 +44,7 @@ static int master_generation_ready(unsigned gen, int want)
 static void master_reload_commit(void)
 {
     unsigned old = master.generation;
+    struct lab_opts old_lab = master.cfg.lab;
 
     master.generation++;
     for (unsigned i = 0; i < master.nslots; i++) {
@@ -65,6 +66,7 @@ static void master_reload_commit(void)
     memset(master.numbers, 0, sizeof(master.numbers));
     log_set_level((enum log_level)master.cfg.log_level);
     master_publish();
+    master_lab_reload_commit(&old_lab);
     master.phase = MASTER_PHASE_RUNNING;
     log_notice("reload done: generation %u serving with %d workers, old workers retiring",
                master.generation, master.cfg.workers);
@@ -105,6 +107,10 @@ static void master_reload_begin(void)
     log_notice("reloading configuration%s%s", master.ms->cli->config_file[0] ? " from " : "",
                master.ms->cli->config_file);
     if (cli_config(master.ms->cli, master.ms->cwd, &c, err, sizeof(err)) < 0) {
+        log_error("reload failed: %s; keeping generation %u", err, master.generation);
+        return;
+    }
+    if (master_lab_reload_check(&c, err, sizeof(err)) < 0) {
         log_error("reload failed: %s; keeping generation %u", err, master.generation);
         return;
     }
@@ -149,8 +155,9 @@ static void master_reload_begin(void)
      * Reuseport: new worker n takes over the copies of old worker n, so
      * nothing queued on them is lost; more workers need more copies.
      */
-    if (listen_same(&c, &master.cfg) ? listen_grow(&master.ls, c.workers, err, sizeof(err)) < 0
-                                     : listen_open(&c, &master.next_ls, err, sizeof(err)) < 0) {
+    if (listen_same(&c, &master.cfg)
+            ? master_lab_listen(&c, &master.ls, 1, err, sizeof(err)) < 0
+            : master_lab_listen(&c, &master.next_ls, 0, err, sizeof(err)) < 0) {
         listen_shrink(&master.ls, master.copies_before);
         mime_restore(&master.mime_old);
         log_error("reload failed: %s; keeping generation %u", err, master.generation);
@@ -256,8 +263,10 @@ static void master_reap(void)
                 slot = i;
             }
         }
-        if (!w)
+        if (!w) {
+            master_lab_reaped(pid, status);
             continue;
+        }
         if (w->ready_rd >= 0)
             master_read_ready(w, 1);
         sb_slot_dead(&master.sb, slot);
@@ -369,6 +378,9 @@ static int master_timers(void)
     int64_t next = -1;
 
     master_kills_due(now, &next);
+    int64_t lab_at = master_lab_timers(now);
+    if (lab_at >= 0)
+        master_next(&next, lab_at);
     if (master.phase == MASTER_PHASE_RUNNING)
         master_respawns_due(now, &next);
     if (master.phase == MASTER_PHASE_STARTING || master.phase == MASTER_PHASE_RELOADING) {
@@ -417,7 +429,9 @@ enum ctl_exit master_supervise(void)
         if (master.phase == MASTER_PHASE_RELOADING &&
             master_generation_ready(master.generation + 1, master.next.workers))
             master_reload_commit();
-        if (master.phase == MASTER_PHASE_STOPPING && master_alive_count() == 0)
+        /* The wire carries the last goodbyes: it stops after the workers. */
+        if (master.phase == MASTER_PHASE_STOPPING && master_alive_count() == 0 &&
+            !master_lab_stopping())
             break;
         if (master.phase == MASTER_PHASE_RUNNING && !master_has_work()) {
             log_error("no worker left running; the master exits");

@@ -326,8 +326,11 @@ enum wire_core_verdict wire_core_frame(struct wire_core *w, enum lab_opts_dir di
         c->ruled++;
         return v;
     }
-    /* Loss is for IP: ARP is never lost, so the link always finds its ends. */
-    if (p.ip && w->knobs.loss_ppm) {
+    /*
+     * Loss is for IP: ARP is never lost, so the link always finds its ends.
+     * Nor is data carrying no block start (see wire_core.h): it would not repeat.
+     */
+    if (p.ip && w->knobs.loss_ppm && !(note->tracked && note->payload > 0 && note->block < 0)) {
         uint64_t h = key ? wire_core_mix(w->seed ^ key ^ (uint64_t)dir << 63)
                          : wire_core_next(&w->way[dir].rng);
         if (wire_core_lose(h, w->knobs.loss_ppm)) {

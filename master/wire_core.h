@@ -8,11 +8,13 @@
  * stream of each direction of a connection the wire saw open is cut in
  * blocks of one full segment (the MSS the receiver announced, less the
  * timestamp option); a data segment carrying the start of a block is judged
- * by that block, a shorter one by its offset, a resent one also by how many
- * were resent before it. Other segments of such a connection are judged by
+ * by that block, a resent one also by how many were resent before it. A
+ * piece of a block cut short by the sender, carrying no block start, is
+ * never lost at random: where a sender cuts depends on timing, so its loss
+ * would not come again. Other segments of such a connection are judged by
  * their flags, offsets and repeats, anything else by a seeded stream per
  * direction. So a second run with the same seed loses the same data, even
- * when the ACKs are timed differently and the sender cut a segment short.
+ * when the ACKs are timed differently and the sender cut segments short.
  */
 #ifndef LABD_WIRE_CORE_H
 #define LABD_WIRE_CORE_H

@@ -6,6 +6,7 @@
 #include "monitor/labd_link.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +30,8 @@ struct labd_link {
     struct labd_link_pids *pids; /* made at the first lookup */
     int64_t pids_built_ns;       /* monotonic; 0 = not since the scoreboard was opened */
     struct labd_link_info info;
+    struct lab_stats wire_base; /* the wire's counters when labmon first saw that wire */
+    int wire_seen;              /* a wire record was read: later wires count from their start */
 };
 
 struct labd_link *labd_link_new(const char *run_dir)
@@ -59,6 +62,33 @@ void labd_link_free(struct labd_link *l)
 static int labd_link_alive(int32_t pid)
 {
     return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+/*
+ * labd --lab: the link's record, and the wire's counters since labmon first
+ * saw that wire (a wire started later counts from its start), so they go
+ * with labmon's own packet count.
+ */
+static void labd_link_read_lab(struct labd_link *l)
+{
+    const struct sb_lab *lab = sb_lab_at(&l->sb);
+    struct lab_stats now;
+
+    l->info.lab = lab && sb_read(&l->info.lab_link, &lab->link, sizeof(l->info.lab_link)) == 0;
+    if (!l->info.lab || !l->info.lab_link.wire || sb_read(&now, &lab->wire, sizeof(now)) < 0) {
+        memset(&l->info.lab_wire, 0, sizeof(l->info.lab_wire));
+        return;
+    }
+    if (!l->wire_seen || now.wire_pid != l->wire_base.wire_pid) {
+        if (l->wire_seen)
+            memset(&l->wire_base, 0, sizeof(l->wire_base));
+        else
+            l->wire_base = now;
+        l->wire_base.wire_pid = now.wire_pid;
+        l->wire_seen = 1;
+    }
+    lab_stats_since(&now, &l->wire_base);
+    l->info.lab_wire = now;
 }
 
 void labd_link_poll(struct labd_link *l)
@@ -95,6 +125,7 @@ void labd_link_poll(struct labd_link *l)
         l->info.pid = l->sb.hdr->master_pid;
         l->info.port = l->sb.hdr->port;
         l->info.workers = (int)l->sb.hdr->nworkers;
+        labd_link_read_lab(l);
     }
 }
 
@@ -117,12 +148,41 @@ void labd_link_probe(const char *run_dir, struct labd_link_info *info)
 }
 
 void labd_link_capture_defaults(const struct labd_link_info *info, int port,
-                                struct capture_opts *co, char *filter, size_t n)
+                                struct capture_opts *co, char *filter, size_t n, char *iface)
 {
-    if (co->read_file || co->filter)
+    if (co->read_file)
+        return;
+    iface[0] = '\0';
+    if (!co->iface && info->running && info->lab) {
+        snprintf(iface, LAB_STATS_IFNAME_MAX, "%.15s", info->lab_link.ifname);
+        co->iface = iface;
+        /*
+         * Each frame at once: the link goes with labd, and a batch half
+         * filled then (the last FINs) would go with it. A lab's traffic is
+         * a browser's, not a benchmark's.
+         */
+        co->immediate = 1;
+    }
+    if (co->filter)
         return;
     capture_default_filter(port > 0 ? port : info->running ? info->port : 0, filter, n);
     co->filter = filter;
+}
+
+int labd_link_lab_gone(const char *iface)
+{
+    return iface[0] != '\0' && if_nametoindex(iface) == 0;
+}
+
+void labd_link_lab_text(const struct labd_link_info *info, char *lab, size_t nlab, char *counters,
+                        size_t ncounters)
+{
+    lab[0] = counters[0] = '\0';
+    if (!info->running || !info->lab)
+        return;
+    lab_stats_header(&info->lab_link, lab, nlab);
+    if (info->lab_link.wire && info->lab_wire.wire_pid > 0)
+        lab_stats_counters_total(&info->lab_wire, counters, ncounters);
 }
 
 /*

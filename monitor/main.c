@@ -56,6 +56,7 @@ struct main_app {
     uint64_t max_packets; /* 0 = no limit */
     uint64_t seen;
     FILE *out;
+    const char *lab_if; /* labd --lab: the link captured on, else "" */
 };
 
 static volatile sig_atomic_t main_stop;
@@ -170,6 +171,10 @@ static int main_loop(struct main_app *a, double duration)
             fprintf(stderr, "labmon: poll: %s\n", strerror(errno));
             return 1;
         case INPUT_READ_FAIL:
+            if (live && labd_link_lab_gone(a->lab_if)) {
+                fprintf(stderr, "labmon: the lab link %s is gone (labd stopped)\n", a->lab_if);
+                return 0;
+            }
             fprintf(stderr, "labmon: %s failed: %s\n", live ? "capture" : "reading the capture",
                     input_error(a->in));
             return 1;
@@ -258,10 +263,11 @@ static int main_batch(struct main_args *args)
     struct input_opts io = { .cap = args->cap };
     struct labd_link_info labd = { 0 };
     struct engine_config ec;
-    char filter[64], err[512];
+    char filter[64], err[512], lab_if[LAB_STATS_IFNAME_MAX] = "", lab[64], wire[160];
     int rc = 1;
 
-    if (!io.cap.filter && !io.cap.read_file && args->port <= 0)
+    /* labd tells the port to watch, and with --lab the interface. */
+    if (!io.cap.read_file && (!io.cap.iface || (!io.cap.filter && args->port <= 0)))
         labd_link_probe(args->run_dir, &labd);
 
     /* Before anything slow: a background job starts with SIGINT ignored. */
@@ -272,7 +278,8 @@ static int main_batch(struct main_args *args)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    labd_link_capture_defaults(&labd, args->port, &io.cap, filter, sizeof(filter));
+    labd_link_capture_defaults(&labd, args->port, &io.cap, filter, sizeof(filter), lab_if);
+    a.lab_if = lab_if;
     a.in = input_open(&io, main_on_frame, &a, err, sizeof(err));
     if (!a.in) {
         fprintf(stderr, "labmon: %s\n", err);
@@ -289,10 +296,11 @@ static int main_batch(struct main_args *args)
 
     if (input_kind(a.in) == INPUT_LIVE) {
         const char *loop = capture_loop_filter(input_capture(a.in));
-        fprintf(stderr, "labmon: capturing on %s, filter '%s'%s%s%s\n",
+        labd_link_lab_text(&labd, lab, sizeof(lab), wire, sizeof(wire));
+        fprintf(stderr, "labmon: capturing on %s, filter '%s'%s%s%s%s%s\n",
                 io.cap.iface ? io.cap.iface : "any", io.cap.filter ? io.cap.filter : "",
                 *loop ? " (in the kernel also '" : "", loop,
-                *loop ? "': loopback packets once)" : "");
+                *loop ? "': loopback packets once)" : "", *lab ? ", labd's " : "", lab);
     }
 
     static char obuf[1 << 16];

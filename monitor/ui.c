@@ -54,6 +54,9 @@ struct ui {
     char fail[512]; /* error that ends the loop, printed after endwin */
     char filter[160];
     char iface[PATH_MAX];
+    char lab_if[LAB_STATS_IFNAME_MAX]; /* labd --lab: the link's host end, captured on */
+    int lab_gone;                      /* that link went with labd: the view stays, reading ends */
+    char lab[64], wire[160];           /* labd --lab: the header's words */
 
     /* time and the header's figures */
     uint64_t start_ns;          /* live: wall clock at start */
@@ -265,6 +268,9 @@ static void ui_frame(struct ui *u)
     st.labd_pid = labd->pid;
     st.labd_port = labd->port;
     st.labd_workers = labd->workers;
+    labd_link_lab_text(labd, u->lab, sizeof(u->lab), u->wire, sizeof(u->wire));
+    st.lab = u->lab;
+    st.wire = u->wire;
     st.writing = u->w.f ? u->w.path : NULL;
     st.reading = !live && !u->eof;
     u->vs.show_pid = labd->seen;
@@ -439,7 +445,7 @@ static int ui_open_input(struct ui *u, int piped, char *err, size_t errlen)
     if (!io.cap.read_file)
         labd_link_poll(u->labd);
     labd_link_capture_defaults(labd_link_info(u->labd), u->o->port, &io.cap, u->filter,
-                               sizeof(u->filter));
+                               sizeof(u->filter), u->lab_if);
     if (io.cap.filter != u->filter)
         snprintf(u->filter, sizeof(u->filter), "%s", io.cap.filter ? io.cap.filter : "");
     snprintf(u->iface, sizeof(u->iface), "%s",
@@ -529,7 +535,11 @@ static void ui_fail_read(struct ui *u)
 {
     const char *why = input_error(u->in);
 
-    if (u->kind == INPUT_LIVE)
+    if (u->kind == INPUT_LIVE && labd_link_lab_gone(u->lab_if)) {
+        u->lab_gone = 1;
+        snprintf(u->vs.msg, sizeof(u->vs.msg), "the lab link %s is gone (labd stopped): q quits",
+                 u->lab_if);
+    } else if (u->kind == INPUT_LIVE)
         ui_failf(u, "labmon: capture failed: %s", why);
     else if (u->kind == INPUT_PIPE)
         ui_failf(u, "labmon: reading standard input failed: %s", why);
@@ -556,6 +566,16 @@ static int ui_tick(struct ui *u)
     return 1;
 }
 
+/* One turn of the input; once the lab link is gone only the keys and the timer are left. */
+static enum input_status ui_turn(struct ui *u, struct pollfd *pfd)
+{
+    if (!u->lab_gone)
+        return input_turn(u->in, pfd, 2, -1);
+    if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+        return INPUT_POLL_FAIL;
+    return INPUT_OK;
+}
+
 static void ui_loop(struct ui *u)
 {
     ui_frame(u);
@@ -565,7 +585,7 @@ static void ui_loop(struct ui *u)
                                  { .fd = u->tfd, .events = POLLIN } };
         int redraw;
 
-        switch (input_turn(u->in, pfd, 2, -1)) {
+        switch (ui_turn(u, pfd)) {
         case INPUT_OK:
             break;
         case INPUT_EOF:

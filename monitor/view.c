@@ -36,7 +36,7 @@ struct view_header_seg {
     int prio; /* lower survives longer */
 };
 
-#define VIEW_HEADER_SEGS 10
+#define VIEW_HEADER_SEGS 12
 
 struct view_header {
     struct view_header_seg seg[VIEW_HEADER_SEGS];
@@ -124,6 +124,11 @@ static void view_draw_header(struct view_screen *s, const struct view_state *vs,
                         st->labd_workers);
     else if (st->live)
         view_header_add(&h, 2, VIEW_A_WARN, "labd not running");
+    /* On a lab link what the wire did matters more than the filter and the states. */
+    if (st->lab && *st->lab)
+        view_header_add(&h, 2, VIEW_A_HEADER, "%s", st->lab);
+    if (st->wire && *st->wire)
+        view_header_add(&h, 2, VIEW_A_HEADER, "%s", st->wire);
     view_header_counts(buf, sizeof(buf), conns, n);
     view_header_add(&h, 4, VIEW_A_HEADER, "%s", buf);
     view_format_bytes(buf, sizeof(buf), (uint64_t)(st->bytes_per_s > 0 ? st->bytes_per_s : 0));

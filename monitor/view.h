@@ -169,6 +169,8 @@ struct view_stats {
     int labd_workers;
     const char *writing; /* pcap being written by 'w', NULL if none */
     const char *note;    /* extra header note, NULL if none */
+    const char *lab;     /* labd --lab: "lab labd0 +40ms 1%", NULL or "" without */
+    const char *wire;    /* the lab wire's counters, NULL or "" when none */
 };
 
 enum view_mode { VIEW_WATERFALL = 0, VIEW_LADDER, VIEW_HELP };

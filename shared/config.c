@@ -369,6 +369,8 @@ int config_set(struct labd_config *c, const char *key, const char *value, char *
         }
         return 0;
     }
+    if (lab_opts_find(key) >= 0)
+        return lab_opts_set(&c->lab, key, value, err, errlen);
     config_err(err, errlen, "unknown option '%s'", key);
     return -1;
 }
@@ -487,5 +489,5 @@ int config_finish(struct labd_config *c, const char *cwd, char *err, size_t errl
         config_err(err, errlen, "run-dir: path too long");
         return -1;
     }
-    return 0;
+    return lab_opts_check(&c->lab, err, errlen);
 }

@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "shared/lab_opts.h"
+
 #define CONFIG_MAX_BINDS 8
 #define CONFIG_BIND_MAX  64
 #define CONFIG_USER_MAX  64
@@ -51,6 +53,8 @@ struct labd_config {
 
     /* Workers switch to this user when the master is root; "" none. */
     char user[CONFIG_USER_MAX];
+
+    struct lab_opts lab; /* --lab and the wire's knobs (shared/lab_opts.h), set through lab_opts */
 };
 
 /* Fill c with the built-in defaults (workers = CPU count, root = bundled www/). */

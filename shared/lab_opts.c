@@ -12,7 +12,7 @@
 
 const struct lab_opts_key lab_opts_keys[] = {
     { "lab", "on|off",
-      "listen in a private network namespace behind a veth link at MTU 1500 (needs root)" },
+      "listen in a private network namespace behind a real Ethernet link (veth, MTU 1500)" },
     { "lab-net", "CIDR",
       "the link's /30: host .1, labd .2 (default: the first free /30 of 198.18.0.0/15)" },
     { "lab-rtt", "MS", "add MS to the round trip on the lab link, half each way" },
@@ -305,6 +305,15 @@ static int lab_opts_key_is(const char *key, const char *name)
     return *key == '\0' && *name == '\0';
 }
 
+int lab_opts_find(const char *key)
+{
+    for (int i = 0; i < lab_opts_nkeys; i++) {
+        if (lab_opts_key_is(key, lab_opts_keys[i].name))
+            return i;
+    }
+    return -1;
+}
+
 int lab_opts_set(struct lab_opts *o, const char *key, const char *value, char *err, size_t errlen)
 {
     int rc;
@@ -465,4 +474,11 @@ void lab_opts_describe(const struct lab_opts *o, char *out, size_t n)
 int lab_opts_same_link(const struct lab_opts *a, const struct lab_opts *b)
 {
     return a->on == b->on && a->net == b->net && a->wire == b->wire;
+}
+
+int lab_opts_same_knobs(const struct lab_opts *a, const struct lab_opts *b)
+{
+    return a->rtt_us == b->rtt_us && a->loss_ppm == b->loss_ppm && a->seed_given == b->seed_given &&
+           (!a->seed_given || a->seed == b->seed) && a->rate_bps == b->rate_bps &&
+           memcmp(&a->drops, &b->drops, sizeof(a->drops)) == 0;
 }

@@ -57,6 +57,9 @@ struct lab_opts_key {
 extern const struct lab_opts_key lab_opts_keys[];
 extern const int lab_opts_nkeys;
 
+/* The index in lab_opts_keys of key ('_' taken for '-'), or -1: not a lab key. */
+int lab_opts_find(const char *key);
+
 /* Lab off, no knobs. */
 void lab_opts_init(struct lab_opts *o);
 
@@ -105,5 +108,8 @@ void lab_opts_rate_text(uint64_t bps, char out[LAB_OPTS_NUM_MAX]);
 
 /* Two settings need the same link (reload keeps it): on, the /30, with or without a wire. */
 int lab_opts_same_link(const struct lab_opts *a, const struct lab_opts *b);
+
+/* Two settings give the wire the same knobs (reload need not restart it). */
+int lab_opts_same_knobs(const struct lab_opts *a, const struct lab_opts *b);
 
 #endif

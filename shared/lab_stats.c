@@ -25,14 +25,21 @@ void lab_stats_link_fill(struct lab_stats_link *l, uint32_t net, const char *ifn
     lab_opts_describe(o, l->knobs, sizeof(l->knobs));
 }
 
-void lab_stats_status_line(const struct lab_stats_link *l, char *out, size_t n)
+void lab_stats_url(const struct lab_stats_link *l, char *out, size_t n)
 {
     struct in_addr labd = { htonl(l->net + 2) }; /* labd is .2 of the /30 */
     char a[INET_ADDRSTRLEN];
 
     inet_ntop(AF_INET, &labd, a, sizeof(a));
-    snprintf(out, n, "lab: http://%s:%u/ via %.16s (MTU %u, %.128s)", a, l->port, l->ifname, l->mtu,
-             l->knobs);
+    snprintf(out, n, "http://%s:%u/", a, l->port);
+}
+
+void lab_stats_status_line(const struct lab_stats_link *l, char *out, size_t n)
+{
+    char url[64];
+
+    lab_stats_url(l, url, sizeof(url));
+    snprintf(out, n, "lab: %s via %.16s (MTU %u, %.128s)", url, l->ifname, l->mtu, l->knobs);
 }
 
 void lab_stats_header(const struct lab_stats_link *l, char *out, size_t n)
@@ -61,4 +68,40 @@ void lab_stats_counters_line(const struct lab_stats *s, int dir, char *out, size
         snprintf(out + w, n - (size_t)w,
                  ", %" PRIu64 " oversize, %" PRIu64 " overruns, %" PRIu64 " send errors",
                  d->oversize, d->overruns, d->tx_errors);
+}
+
+void lab_stats_counters_total(const struct lab_stats *s, char *out, size_t n)
+{
+    const struct lab_stats_dir *d = s->dir;
+
+    snprintf(out, n,
+             "wire fwd %" PRIu64 " dly %" PRIu64 " lost %" PRIu64 " rule %" PRIu64
+             " qdrop %" PRIu64,
+             d[0].forwarded + d[1].forwarded, d[0].delayed + d[1].delayed, d[0].lost + d[1].lost,
+             d[0].ruled + d[1].ruled, d[0].queue_drops + d[1].queue_drops);
+}
+
+/* a - b, or 0 when the counter went backwards (a new wire). */
+static uint64_t lab_stats_less(uint64_t a, uint64_t b)
+{
+    return a >= b ? a - b : 0;
+}
+
+void lab_stats_since(struct lab_stats *s, const struct lab_stats *base)
+{
+    for (int d = 0; d < LAB_STATS_NDIR; d++) {
+        struct lab_stats_dir *x = &s->dir[d];
+        const struct lab_stats_dir *b = &base->dir[d];
+
+        x->frames = lab_stats_less(x->frames, b->frames);
+        x->forwarded = lab_stats_less(x->forwarded, b->forwarded);
+        x->bytes = lab_stats_less(x->bytes, b->bytes);
+        x->delayed = lab_stats_less(x->delayed, b->delayed);
+        x->lost = lab_stats_less(x->lost, b->lost);
+        x->ruled = lab_stats_less(x->ruled, b->ruled);
+        x->queue_drops = lab_stats_less(x->queue_drops, b->queue_drops);
+        x->oversize = lab_stats_less(x->oversize, b->oversize);
+        x->overruns = lab_stats_less(x->overruns, b->overruns);
+        x->tx_errors = lab_stats_less(x->tx_errors, b->tx_errors);
+    }
 }

@@ -58,6 +58,9 @@ struct lab_stats {
 void lab_stats_link_fill(struct lab_stats_link *l, uint32_t net, const char *ifname, int port,
                          const struct lab_opts *o);
 
+/* labd's address on the link as a URL: "http://198.18.0.2:8080/". */
+void lab_stats_url(const struct lab_stats_link *l, char *out, size_t n);
+
 /* labd status: "lab: http://198.18.0.2:8080/ via labd0 (MTU 1500, rtt +40 ms, loss 1 %)". */
 void lab_stats_status_line(const struct lab_stats_link *l, char *out, size_t n);
 
@@ -70,5 +73,15 @@ void lab_stats_header(const struct lab_stats_link *l, char *out, size_t n);
  * when not zero).
  */
 void lab_stats_counters_line(const struct lab_stats *s, int dir, char *out, size_t n);
+
+/* s's counters less those of base (never below zero): what the wire did since base. */
+void lab_stats_since(struct lab_stats *s, const struct lab_stats *base);
+
+/*
+ * labmon's header, short to fit beside the rest: both directions added up,
+ * "wire fwd 4207 dly 4207 lost 28 rule 1 qdrop 0" (forwarded, delayed, lost,
+ * dropped by rule, dropped by a full queue).
+ */
+void lab_stats_counters_total(const struct lab_stats *s, char *out, size_t n);
 
 #endif

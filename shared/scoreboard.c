@@ -169,6 +169,14 @@ void sb_slot_set_pid(struct scoreboard *sb, uint32_t slot, int32_t pid)
     sb_write_end(&w->seq);
 }
 
+struct sb_lab *sb_lab_enable(struct scoreboard *sb)
+{
+    size_t off = sb_lab_offset(sb->hdr);
+
+    __atomic_store_n(&sb->hdr->lab_offset, (uint64_t)off, __ATOMIC_RELEASE);
+    return (struct sb_lab *)((char *)sb->hdr + off);
+}
+
 void sb_slot_dead(struct scoreboard *sb, uint32_t slot)
 {
     struct sb_worker *w = sb_worker_at(sb, slot);

@@ -12,11 +12,16 @@
  *   struct sb_worker   [nslots]
  *   struct sb_conn     [nslots][conns_per_slot]    live connections
  *   struct sb_conn     [nslots][recent_per_slot]   ring of recently closed ones
+ *   struct sb_lab                                  the lab link and its wire's counters
+ *
+ * The lab records are always there; the header's lab_offset points at them
+ * only when labd runs with --lab (0 otherwise).
  *
  * Concurrency: every record starts with a sequence counter (a seqlock).
  * Exactly one process writes a record at a time (the master writes the
  * header, and a worker slot before the fork and after reaping the worker;
- * the worker owns its slot in between, from recording its own pid);
+ * the worker owns its slot in between, from recording its own pid; the
+ * master writes the lab link's record, the lab wire process its counters);
  * the writer makes seq odd, writes, makes it even. Readers copy the record
  * with sb_read() and retry while seq was odd or changed.
  */
@@ -28,8 +33,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "shared/lab_stats.h"
+
 #define SB_MAGIC       0x3142534442414cULL /* "LABDSB1" little-endian */
-#define SB_VERSION     1
+#define SB_VERSION     2
 #define SB_FILE        "labd.scoreboard"
 #define SB_MAX_BINDS   8
 #define SB_BIND_MAX    64
@@ -68,6 +75,7 @@ struct sb_header {
     uint16_t port;
     uint16_t nbinds;
     uint32_t nworkers;                     /* configured worker count of the current generation */
+    uint64_t lab_offset;                   /* where struct sb_lab is; 0: labd runs without --lab */
     char binds[SB_MAX_BINDS][SB_BIND_MAX]; /* "" entries unused; "*" = all addresses */
     char root[SB_ROOT_MAX];
 };
@@ -104,6 +112,12 @@ struct sb_conn {
     char request[SB_REQUEST_MAX]; /* current or last request line, truncated */
 };
 
+/* labd --lab: the link as the master built it, and the lab wire's counters (seqlocked each). */
+struct sb_lab {
+    struct lab_stats_link link; /* written by the master */
+    struct lab_stats wire;      /* written by the wire process; zero when a bridge is the wire */
+};
+
 struct scoreboard {
     struct sb_header *hdr;
     size_t size;
@@ -115,7 +129,8 @@ struct scoreboard {
 static inline size_t sb_size_for(uint32_t nslots, uint32_t conns, uint32_t recent)
 {
     return sizeof(struct sb_header) + (size_t)nslots * sizeof(struct sb_worker) +
-           (size_t)nslots * ((size_t)conns + recent) * sizeof(struct sb_conn);
+           (size_t)nslots * ((size_t)conns + recent) * sizeof(struct sb_conn) +
+           sizeof(struct sb_lab);
 }
 
 static inline struct sb_worker *sb_worker_at(const struct scoreboard *sb, uint32_t slot)
@@ -137,6 +152,23 @@ static inline struct sb_conn *sb_recent_at(const struct scoreboard *sb, uint32_t
     char *base = (char *)h + h->header_size + (size_t)h->nslots * h->worker_size +
                  (size_t)h->nslots * h->conns_per_slot * h->conn_size;
     return (struct sb_conn *)(base + ((size_t)slot * h->recent_per_slot + i) * h->conn_size);
+}
+
+/* Where the lab records are in a scoreboard of h's dimensions (after the recent rings). */
+static inline size_t sb_lab_offset(const struct sb_header *h)
+{
+    return (size_t)h->header_size + (size_t)h->nslots * h->worker_size +
+           (size_t)h->nslots * ((size_t)h->conns_per_slot + h->recent_per_slot) * h->conn_size;
+}
+
+/* The lab records, or NULL when labd runs without --lab. */
+static inline struct sb_lab *sb_lab_at(const struct scoreboard *sb)
+{
+    uint64_t off = __atomic_load_n(&sb->hdr->lab_offset, __ATOMIC_ACQUIRE);
+
+    if (off == 0 || off != sb_lab_offset(sb->hdr))
+        return NULL;
+    return (struct sb_lab *)((char *)sb->hdr + off);
 }
 
 /* Writer side of the seqlock: bracket every change of a record. */
@@ -192,6 +224,12 @@ void sb_close(struct scoreboard *sb);
 void sb_slot_prepare(struct scoreboard *sb, uint32_t slot, uint32_t number, uint32_t generation,
                      int64_t now_ns);
 void sb_slot_set_pid(struct scoreboard *sb, uint32_t slot, int32_t pid);
+
+/*
+ * Master side, labd --lab: point the header at the lab records (once, at
+ * start-up) and return them for the master to fill in.
+ */
+struct sb_lab *sb_lab_enable(struct scoreboard *sb);
 
 /* Master side, after the worker was reaped: the slot is DEAD, its live connections gone. */
 void sb_slot_dead(struct scoreboard *sb, uint32_t slot);

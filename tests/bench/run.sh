@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks behind `make bench`: labd vs nginx (S1-S4), labmon
-# vs tshark and tcpdump (M1-M2) and the TUI view (M3). Prints one table and
-# writes it to build/bench/results.md and results.csv.
+# vs tshark and tcpdump (M1-M2), the TUI view (M3) and the lab wire vs the
+# plain lab link (L1, as root). Prints one table and writes it to
+# build/bench/results.md and results.csv.
 #
 #   tests/bench/run.sh /abs/path/labd /abs/path/labmon
 #
@@ -17,7 +18,7 @@
 #   BENCH_LIVE_DURATION [10]  seconds per wrk run in M2
 #   BENCH_PACKETS [500000]    packets in the M1 capture (cached in build/bench/)
 #   BENCH_QUICK=1             smoke test: 2 s runs, 4 s live, 100 000 packets
-#   BENCH_ONLY="S1 M1"        run only these groups (S1 S2 S3 S4 M1 M2 M3)
+#   BENCH_ONLY="S1 M1"        run only these groups (S1 S2 S3 S4 M1 M2 M3 L1)
 #   BENCH_WARMUP=0            skip the 1 s warm-up of each server
 #   BENCH_OUT [build/bench]   where results, the capture and run dirs go
 #   BENCH_AFFINITY [off]      auto: both servers pin each worker to a CPU
@@ -42,7 +43,7 @@ else
     LIVE_DUR=${BENCH_LIVE_DURATION:-10}
     PACKETS=${BENCH_PACKETS:-500000}
 fi
-ONLY=${BENCH_ONLY:-S1 S2 S3 S4 M1 M2 M3}
+ONLY=${BENCH_ONLY:-S1 S2 S3 S4 M1 M2 M3 L1}
 AFFINITY=${BENCH_AFFINITY:-off}
 case $AFFINITY in auto | off) ;; *) echo "run.sh: BENCH_AFFINITY is auto or off" >&2; exit 2 ;; esac
 CONNS=100        # wrk -c for S1, S2, M2
@@ -686,6 +687,29 @@ if want M3; then
         ms=$(grep -oE '[0-9]+(\.[0-9]+)? ?ms' <<<"$m3out" | head -n 1 | grep -oE '[0-9.]+')
         row M3 "waterfall frame, 10 000 connections" "$(fmt "$ms" 2)" "< 5 ms" \
             "$(verdict "$ms" "<" 5)" "$(basename "$m3")$([ -z "$ms" ] && echo ": $(head -c 120 <<<"$m3out" | tr '\n' ' ')")"
+    fi
+fi
+
+# ------------------------------------------------------------------ L1 --
+
+# The lab wire's forwarding rate (tests/bench/lab-wire.sh): the MP3 over
+# labd --lab through the wire process with every knob at zero, and through
+# the plain link (a kernel bridge), alternated.
+if want L1; then
+    if [ "$(id -u)" != 0 ]; then
+        na_rows "needs root (labd --lab)" L1 "lab wire frames/s, MP3, knobs at zero" ">= 100000" \
+            L1 "lab wire MB/s / direct link" "-"
+    elif ROUNDS=$ROUNDS bash "$BENCH_SRC/lab-wire.sh" "$LABD" "$SRC/www/audio/intro.mp3" \
+        >"$RUN/L1.runs" 2>&1; then
+        lw=$(grep '^LABWIRE ' "$RUN/L1.runs" | cut -d' ' -f2-)
+        row L1 "lab wire frames/s, MP3, knobs at zero" "$(fmt "$(kv "$lw" wire_fps)" 0)" ">= 100000" \
+            "$(verdict "$(kv "$lw" wire_fps)" ">=" 100000)" \
+            "direct link $(fmt "$(kv "$lw" direct_fps)" 0) frames/s; both directions on the host end"
+        row L1 "lab wire MB/s / direct link" "$(fmt "$(kv "$lw" ratio)" 2)" "-" "-" \
+            "wire $(kv "$lw" wire_mbs) MB/s, direct $(kv "$lw" direct_mbs) MB/s (medians)"
+    else
+        na_rows "lab-wire.sh failed: $(tail -n 1 "$RUN/L1.runs")" \
+            L1 "lab wire frames/s, MP3, knobs at zero" ">= 100000" L1 "lab wire MB/s / direct link" "-"
     fi
 fi
 

@@ -86,9 +86,10 @@ fields() { # FILE FILTER FIELD...
     tshark -r "$f" -Y "$y" -T fields $(printf -- '-e %s ' "$@") 2>/dev/null
 }
 
-# capture_start NAME: tcpdump on the probe's interface into $TEST_TMP/NAME.pcap.
+# capture_start NAME [FILTER]: tcpdump on $P_IF (the link's host end) into $TEST_TMP/NAME.pcap.
 capture_start() {
-    tcpdump -i "$P_IF" --immediate-mode -U -w "$TEST_TMP/$1.pcap" 2>"$TEST_TMP/$1.tcpdump" &
+    tcpdump -i "$P_IF" -B 65536 --immediate-mode -U -w "$TEST_TMP/$1.pcap" ${2:+"$2"} \
+        2>"$TEST_TMP/$1.tcpdump" &
     CAP_PID=$!
     on_exit "kill $CAP_PID"
     wait_for 10 grep -q 'listening on' "$TEST_TMP/$1.tcpdump" || fail "tcpdump did not start"

@@ -99,19 +99,26 @@ static void test_every_config_key_is_an_option(void **state)
     }
 }
 
+/* A config file DIR/labd.conf (dir made from its template) holding text; its path in path. */
+static void test_cli_conf(char *dir, char path[128], const char *text)
+{
+    FILE *f;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, 128, "%s/labd.conf", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 static void test_config_precedence(void **state)
 {
     char dir[] = "/tmp/labd-test-cli.XXXXXX";
     char path[128], err[512];
-    FILE *f;
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/labd.conf", dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("port 7000\nbind 127.0.0.1\nbind ::1\nworkers 3\nroot site\n", f);
-    fclose(f);
+    test_cli_conf(dir, path, "port 7000\nbind 127.0.0.1\nbind ::1\nworkers 3\nroot site\n");
 
     /* The file alone; relative paths are taken from cwd. */
     assert_int_equal(PARSE("start", "-c", "labd.conf"), 0);
@@ -143,6 +150,46 @@ static void test_config_precedence(void **state)
     rmdir(dir);
 }
 
+/* --lab alone switches it on; its knobs are options and config keys like the others. */
+static void test_lab_options(void **state)
+{
+    char dir[] = "/tmp/labd-test-cli.XXXXXX";
+    char path[128], err[512];
+
+    (void)state;
+    assert_int_equal(PARSE("--lab", "start", "--lab-rtt", "40", "--lab_loss=1"), 0);
+    assert_int_equal(cli.command, CLI_START);
+    assert_int_equal(cli.npairs, 3);
+    assert_string_equal(cli.pairs[0].key, "lab");
+    assert_string_equal(cli.pairs[0].value, "on");
+    assert_int_equal(cli_config(&cli, "/", &cfg, err, sizeof(err)), 0);
+    assert_true(cfg.lab.on);
+    assert_true(cfg.lab.wire);
+    assert_int_equal(cfg.lab.rtt_us, 40000);
+    assert_int_equal(cfg.lab.loss_ppm, 10000);
+    assert_int_equal(PARSE("start", "--lab=off"), 0);
+    assert_int_equal(cli_config(&cli, "/", &cfg, err, sizeof(err)), 0);
+    assert_false(cfg.lab.on);
+
+    /* One line for a bad value or a knob without the link. */
+    assert_int_equal(PARSE("start", "--lab", "--lab-rtt", "4O"), 0);
+    assert_int_equal(cli_config(&cli, "/", &cfg, err, sizeof(err)), -1);
+    assert_string_equal(err, "--lab-rtt: '4O' is not a number of milliseconds (e.g. 40)");
+    assert_int_equal(PARSE("start", "--lab-loss", "1"), 0);
+    assert_int_equal(cli_config(&cli, "/", &cfg, err, sizeof(err)), -1);
+    assert_string_equal(err, "the lab-* options act on the lab link: add --lab (config: lab on)");
+
+    /* The config file's spelling. */
+    test_cli_conf(dir, path, "lab on\nlab-net 198.18.0.8/30\nlab-drop s2c:5\n");
+    assert_int_equal(PARSE("start", "-c", path), 0);
+    assert_int_equal(cli_config(&cli, "/", &cfg, err, sizeof(err)), 0);
+    assert_true(cfg.lab.on);
+    assert_int_equal(cfg.lab.net, 0xc6120008u);
+    assert_int_equal(cfg.lab.drops.n[LAB_OPTS_S2C], 1);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_usage_lists_every_key(void **state)
 {
     char *buf = NULL;
@@ -158,6 +205,12 @@ static void test_usage_lists_every_key(void **state)
         if (!strstr(buf, opt))
             fail_msg("--help lacks %s", opt);
     }
+    for (int i = 0; i < lab_opts_nkeys; i++) {
+        char opt[64];
+        snprintf(opt, sizeof(opt), "--%s ", lab_opts_keys[i].name);
+        if (!strstr(buf, opt))
+            fail_msg("--help lacks %s", opt);
+    }
     assert_non_null(strstr(buf, "stop [--fast]"));
     free(buf);
 }
@@ -170,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_options_become_pairs),
         cmocka_unit_test(test_every_config_key_is_an_option),
         cmocka_unit_test(test_config_precedence),
+        cmocka_unit_test(test_lab_options),
         cmocka_unit_test(test_usage_lists_every_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -185,6 +185,34 @@ static void test_set_and_describe(void **state)
     assert_int_equal(lab_opts_set(&p, "lab-net", "198.18.0.8/30", err, sizeof(err)), 0);
     assert_false(lab_opts_same_link(&o, &p));
     assert_true(lab_opts_nkeys == 7 && strcmp(lab_opts_keys[0].name, "lab") == 0);
+    assert_int_equal(lab_opts_find("lab_drop"), 6);
+    assert_int_equal(lab_opts_find("lab-foo"), -1);
+}
+
+/* A reload restarts the wire only when what it does changed. */
+static void test_same_knobs(void **state)
+{
+    struct lab_opts a, b;
+
+    (void)state;
+    lab_opts_init(&a);
+    lab_opts_init(&b);
+    assert_true(lab_opts_same_knobs(&a, &b));
+    assert_int_equal(lab_opts_set(&a, "lab-rtt", "40", err, sizeof(err)), 0);
+    assert_false(lab_opts_same_knobs(&a, &b));
+    assert_int_equal(lab_opts_set(&b, "lab-rtt", "40ms", err, sizeof(err)), 0);
+    assert_true(lab_opts_same_knobs(&a, &b));
+    b.on = 1; /* not a knob */
+    assert_true(lab_opts_same_knobs(&a, &b));
+    assert_int_equal(lab_opts_set(&b, "lab-drop", "s2c:5", err, sizeof(err)), 0);
+    assert_false(lab_opts_same_knobs(&a, &b));
+    assert_int_equal(lab_opts_set(&a, "lab-drop", "s2c:5", err, sizeof(err)), 0);
+    assert_int_equal(lab_opts_set(&a, "lab-seed", "7", err, sizeof(err)), 0);
+    assert_false(lab_opts_same_knobs(&a, &b));
+    assert_int_equal(lab_opts_set(&b, "lab-seed", "8", err, sizeof(err)), 0);
+    assert_false(lab_opts_same_knobs(&a, &b));
+    assert_int_equal(lab_opts_set(&b, "lab-seed", "7", err, sizeof(err)), 0);
+    assert_true(lab_opts_same_knobs(&a, &b));
 }
 
 static void test_overlap_and_names(void **state)
@@ -214,11 +242,9 @@ static void test_overlap_and_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good_values),
-        cmocka_unit_test(test_bad_values),
-        cmocka_unit_test(test_drop),
-        cmocka_unit_test(test_set_and_describe),
-        cmocka_unit_test(test_overlap_and_names),
+        cmocka_unit_test(test_good_values), cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_drop),        cmocka_unit_test(test_set_and_describe),
+        cmocka_unit_test(test_same_knobs),  cmocka_unit_test(test_overlap_and_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

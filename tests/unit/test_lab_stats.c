@@ -41,6 +41,8 @@ static void test_link_lines(void **state)
     assert_string_equal(line, "lab labd1 +40ms 1.5% 500kbit");
     lab_stats_header(&l, line, 10);
     assert_string_equal(line, "lab labd1");
+    lab_stats_url(&l, line, sizeof(line));
+    assert_string_equal(line, "http://198.18.0.6:80/");
 }
 
 static void test_counters_line(void **state)
@@ -67,6 +69,16 @@ static void test_counters_line(void **state)
     assert_non_null(strstr(line, "3 queue drops, 0 oversize, 9 overruns, 0 send errors"));
     lab_stats_counters_line(&s, 1, line, 20);
     assert_string_equal(line, "s2c 2085 forwarded,");
+    lab_stats_counters_total(&s, line, sizeof(line));
+    assert_string_equal(line, "wire fwd 3816 dly 1731 lost 21 rule 1 qdrop 3");
+
+    struct lab_stats base;
+    memset(&base, 0, sizeof(base));
+    base.dir[1].forwarded = 2000;
+    base.dir[1].lost = 30; /* more than now: a counter that restarted */
+    lab_stats_since(&s, &base);
+    lab_stats_counters_total(&s, line, sizeof(line));
+    assert_string_equal(line, "wire fwd 1816 dly 1731 lost 0 rule 1 qdrop 3");
 }
 
 int main(void)

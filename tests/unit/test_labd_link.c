@@ -86,6 +86,53 @@ static void test_labd_link_index(void **state)
     unlink(path);
 }
 
+/* labd --lab: the link's record and the wire's counters come with each look. */
+static void test_labd_link_lab(struct labd_link *l, struct scoreboard *w)
+{
+    const struct labd_link_info *info = labd_link_info(l);
+    struct sb_lab *lab = sb_lab_enable(w);
+    struct lab_opts o;
+    char err[128], text[64], counters[160];
+
+    lab_opts_init(&o);
+    assert_int_equal(lab_opts_set(&o, "lab", "on", err, sizeof(err)), 0);
+    assert_int_equal(lab_opts_set(&o, "lab-rtt", "40", err, sizeof(err)), 0);
+    lab_stats_link_fill(&lab->link, 0xc6120004u, "labd1", 8124, &o);
+    labd_link_poll(l);
+    assert_true(info->lab);
+    assert_string_equal(info->lab_link.ifname, "labd1");
+    labd_link_lab_text(info, text, sizeof(text), counters, sizeof(counters));
+    assert_string_equal(text, "lab labd1 +40ms 0%");
+    assert_string_equal(counters, ""); /* no wire process yet */
+
+    /* A wire that starts later counts from its start. */
+    lab->wire.wire_pid = 77;
+    lab->wire.dir[0].forwarded = 3;
+    lab->wire.dir[1].forwarded = 4;
+    lab->wire.dir[1].lost = 1;
+    labd_link_poll(l);
+    labd_link_lab_text(info, text, sizeof(text), counters, sizeof(counters));
+    assert_string_equal(counters, "wire fwd 7 dly 0 lost 1 rule 0 qdrop 0");
+}
+
+/* The counters of a wire already running when labmon starts count from then, as its packets. */
+static void test_labd_link_wire_base(struct labd_link *l, struct scoreboard *w)
+{
+    struct sb_lab *lab = sb_lab_at(w);
+    char text[64], counters[160];
+
+    lab->wire.wire_pid = 78;
+    lab->wire.dir[1].forwarded = 1000;
+    lab->wire.dir[1].lost = 10;
+    labd_link_poll(l);
+    labd_link_lab_text(labd_link_info(l), text, sizeof(text), counters, sizeof(counters));
+    assert_string_equal(counters, "wire fwd 0 dly 0 lost 0 rule 0 qdrop 0");
+    lab->wire.dir[1].forwarded = 1005;
+    labd_link_poll(l);
+    labd_link_lab_text(labd_link_info(l), text, sizeof(text), counters, sizeof(counters));
+    assert_string_equal(counters, "wire fwd 5 dly 0 lost 0 rule 0 qdrop 0");
+}
+
 /* labd starts, serves, stops and starts again in a run dir: the link follows. */
 static void test_labd_link_follow(void **state)
 {
@@ -146,6 +193,12 @@ static void test_labd_link_follow(void **state)
     labd_link_poll(l);
     assert_true(info->running);
     assert_int_equal(info->port, 8124);
+    assert_false(info->lab);
+    test_labd_link_lab(l, &w);
+    struct labd_link *late = labd_link_new(dir);
+    assert_non_null(late);
+    test_labd_link_wire_base(late, &w);
+    labd_link_free(late);
     sb_close(&w);
 
     labd_link_free(l);
@@ -157,29 +210,45 @@ static void test_labd_link_follow(void **state)
 static void test_labd_link_defaults(void **state)
 {
     static const struct labd_link_info none = { 0 },
-                                       labd = { .running = 1, .seen = 1, .pid = 1, .port = 8123 };
+                                       labd = { .running = 1, .seen = 1, .pid = 1, .port = 8123 },
+                                       lab = { .running = 1,
+                                               .port = 8123,
+                                               .lab = 1,
+                                               .lab_link = { .ifname = "labd3" } };
     static const struct {
         const struct labd_link_info *info;
         int port;
         struct capture_opts given;
         const char *filter; /* NULL: none */
+        const char *iface;  /* NULL: none */
     } cases[] = {
-        { &none, 0, { 0 }, "tcp port 8080" },
-        { &labd, 0, { 0 }, "tcp port 8123" },
-        { &labd, 9000, { 0 }, "tcp port 9000" },
-        { &labd, 9000, { .filter = "udp" }, "udp" },
-        { &labd, 9000, { .read_file = "x.pcap" }, NULL },
+        { &none, 0, { 0 }, "tcp port 8080", NULL },
+        { &labd, 0, { 0 }, "tcp port 8123", NULL },
+        { &labd, 9000, { 0 }, "tcp port 9000", NULL },
+        { &labd, 9000, { .filter = "udp" }, "udp", NULL },
+        { &labd, 9000, { .read_file = "x.pcap" }, NULL, NULL },
+        /* --lab: the host's end of the link, unless -i says otherwise. */
+        { &lab, 0, { 0 }, "tcp port 8123", "labd3" },
+        { &lab, 0, { .filter = "tcp" }, "tcp", "labd3" },
+        { &lab, 0, { .iface = "any" }, "tcp port 8123", "any" },
+        { &lab, 0, { .read_file = "x.pcap" }, NULL, NULL },
     };
-    char buf[64];
+    char buf[64], iface[LAB_STATS_IFNAME_MAX];
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct capture_opts co = cases[i].given;
-        labd_link_capture_defaults(cases[i].info, cases[i].port, &co, buf, sizeof(buf));
+        labd_link_capture_defaults(cases[i].info, cases[i].port, &co, buf, sizeof(buf), iface);
         if (cases[i].filter)
             assert_string_equal(co.filter, cases[i].filter);
         else
             assert_null(co.filter);
+        if (cases[i].iface)
+            assert_string_equal(co.iface, cases[i].iface);
+        else
+            assert_null(co.iface);
+        /* On the lab link every frame at once (the link goes with labd). */
+        assert_int_equal(co.immediate, co.iface == iface);
     }
 }
 

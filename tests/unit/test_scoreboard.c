@@ -87,6 +87,34 @@ static void test_create_and_open(void **state)
     sb_close(&w);
 }
 
+/* The lab records: there, but pointed at only once the master enables them. */
+static void test_lab_records(void **state)
+{
+    struct fixture *f = *state;
+    struct scoreboard w, r;
+    struct sb_lab *lab;
+    struct lab_stats_link l;
+
+    assert_int_equal(sb_create(&w, f->path, 2, 3, 4), 0);
+    assert_int_equal(sb_open_read(&r, f->path), 0);
+    assert_null(sb_lab_at(&r));
+    lab = sb_lab_enable(&w);
+    assert_ptr_equal((char *)lab + sizeof(*lab), (char *)w.hdr + w.size);
+    sb_write_begin(&lab->link.seq);
+    snprintf(lab->link.ifname, sizeof(lab->link.ifname), "labd5");
+    lab->link.port = 8080;
+    sb_write_end(&lab->link.seq);
+    assert_non_null(sb_lab_at(&r));
+    assert_int_equal(sb_read(&l, &sb_lab_at(&r)->link, sizeof(l)), 0);
+    assert_string_equal(l.ifname, "labd5");
+    assert_int_equal(l.port, 8080);
+    /* An offset that is not where the records are is not followed. */
+    w.hdr->lab_offset -= 8;
+    assert_null(sb_lab_at(&r));
+    sb_close(&r);
+    sb_close(&w);
+}
+
 static void test_recreate_keeps_old_readers_valid(void **state)
 {
     struct fixture *f = *state;
@@ -202,6 +230,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_and_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lab_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recreate_keeps_old_readers_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_rejects_bad_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_client, setup, teardown),

@@ -407,6 +407,26 @@ static void test_seeded_loss_survives_a_short_segment(void **state)
     assert_true(nb != na || memcmp(a, b, (size_t)na * sizeof(a[0])) != 0);
 }
 
+/* A piece of a block, cut short by the sender where timing said, is never lost at random. */
+static void test_pieces_of_a_block_are_not_lost(void **state)
+{
+    struct conn c = C0;
+    struct wire_core_note note;
+
+    (void)state;
+    start(NULL, NULL, 1, HOLD);
+    syn_mss = 1000;
+    handshake(&W, &c);
+    syn_mss = 0;
+    W.knobs.loss_ppm = LAB_OPTS_LOSS_ONE; /* from now on every frame that may be lost is */
+    assert_int_equal(feed(&W, &c, S2C, ACK, c.sisn + 1 + 3001, c.cisn + 1, 500, 0, &note),
+                     WIRE_CORE_PASS);
+    assert_int_equal(note.block, -1);
+    assert_int_equal(feed(&W, &c, S2C, ACK, c.sisn + 1 + 3501, c.cisn + 1, 1000, 0, &note),
+                     WIRE_CORE_LOST);
+    assert_int_equal(note.block, 4);
+}
+
 static void test_block_from_syn_options(void **state)
 {
     struct conn c = C0;
@@ -576,6 +596,7 @@ int main(void)
         cmocka_unit_test_setup(test_drop_rules_on_ipv6, no_knobs),
         cmocka_unit_test_setup(test_seeded_loss_is_the_same_every_run, no_knobs),
         cmocka_unit_test_setup(test_seeded_loss_survives_a_short_segment, no_knobs),
+        cmocka_unit_test_setup(test_pieces_of_a_block_are_not_lost, no_knobs),
         cmocka_unit_test_setup(test_block_from_syn_options, no_knobs),
         cmocka_unit_test_setup(test_loss_rate_and_extremes, no_knobs),
         cmocka_unit_test_setup(test_odd_frames, no_knobs),
