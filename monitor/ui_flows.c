@@ -14,7 +14,13 @@
 
 /* Payload closer than this in time is drawn as one data span. */
 #define UI_FLOWS_DATA_MERGE_NS 200000ULL
-/* The pid lookup is retried on a few frames, then given up. */
+/*
+ * The pid lookup is retried on a few frames, then given up until the
+ * client's payload grows: with deferred accept a worker takes a
+ * connection (and writes it to the scoreboard) only when its first
+ * request arrives, which a browser's pre-opened connection may do seconds
+ * after its handshake.
+ */
 #define UI_FLOWS_PID_TRIES 8
 #define UI_FLOWS_PID_LOOKUPS                                                                       \
     1024 /* per sync: bounds the work when thousands of flows appear at once */
@@ -27,6 +33,7 @@ struct ui_flows_rec {
     uint64_t fin_ts[2]; /* first FIN per direction */
     uint64_t http_done; /* transactions copied with their final status */
     uint8_t pid_tries;
+    uint64_t pid_bytes; /* bytes_c2s at the last round of tries */
 };
 
 struct ui_flows {
@@ -316,6 +323,10 @@ size_t ui_flows_sync(struct ui_flows *u, struct flow_table *t)
             break;
         if (r->synced_ts != f->last_ts_ns || !r->synced_ts)
             ui_flows_rec_update(r, f);
+        if (!r->c.pid && r->pid_bytes != r->c.bytes_c2s) {
+            r->pid_bytes = r->c.bytes_c2s;
+            r->pid_tries = 0;
+        }
         if (!r->c.pid && u->pid_fn && r->pid_tries < UI_FLOWS_PID_TRIES && budget > 0) {
             budget--;
             r->pid_tries++;

@@ -85,6 +85,7 @@ static void test_ui_flows_fin_close(struct flow *f, uint64_t t)
 }
 
 static int32_t test_ui_flows_pid_calls;
+static int test_ui_flows_late_accept; /* the worker has taken port 5003's connection */
 
 static int32_t test_ui_flows_fake_pid(void *ctx, int family, const uint8_t *addr, uint16_t port,
                                       uint64_t when_ns)
@@ -94,6 +95,8 @@ static int32_t test_ui_flows_fake_pid(void *ctx, int family, const uint8_t *addr
     test_ui_flows_pid_calls++;
     assert_int_equal(family, 4);
     assert_memory_equal(addr, test_ui_flows_cli, 4);
+    if (port == 5003)
+        return test_ui_flows_late_accept ? 4243 : 0;
     return port == 5001 ? 4242 : 0;
 }
 
@@ -176,6 +179,40 @@ static void test_ui_flows_rows_from_flows(void **state)
     assert_ptr_equal(ui_flows_flow(u, a->id), a);
     assert_ptr_equal(ui_flows_flow(u, b->id), b);
     assert_null(ui_flows_flow(u, 999));
+
+    ui_flows_free(u);
+    flow_table_free(t);
+}
+
+/*
+ * A connection opened ahead (a browser's preconnect) reaches a worker only
+ * with its first request, seconds after the handshake: the lookup given up
+ * on the idle connection starts again when the client sends payload.
+ */
+static void test_ui_flows_pid_after_late_request(void **state)
+{
+    struct flow_table *t = flow_table_new(16, 64);
+    struct ui_flows *u = ui_flows_new(test_ui_flows_fake_pid, NULL);
+    const struct view_conn *const *cs;
+    struct flow *f;
+    size_t n;
+
+    (void)state;
+    test_ui_flows_late_accept = 0;
+    f = test_ui_flows_new_flow(t, 5003, TEST_UI_FLOWS_T0);
+    test_ui_flows_handshake(f, TEST_UI_FLOWS_T0);
+    for (int i = 0; i < 50; i++)
+        ui_flows_sync(u, t);
+    cs = ui_flows_conns(u, &n);
+    assert_int_equal(cs[0]->pid, 0);
+    test_ui_flows_late_accept = 1;
+    ui_flows_sync(u, t);
+    assert_int_equal(ui_flows_conns(u, &n)[0]->pid, 0); /* no new payload: still given up */
+    test_ui_flows_seg(f, FLOW_C2S, TEST_UI_FLOWS_T0 + 3000 * TEST_UI_FLOWS_MS,
+                      FLOW_TH_PSH | FLOW_TH_ACK, 300, 0, FLOW_TCPS_ESTABLISHED,
+                      FLOW_TCPS_ESTABLISHED);
+    ui_flows_sync(u, t);
+    assert_int_equal(ui_flows_conns(u, &n)[0]->pid, 4243);
 
     ui_flows_free(u);
     flow_table_free(t);
@@ -367,6 +404,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ui_flows_rows_from_flows),
         cmocka_unit_test(test_ui_flows_pid_lookup_budget),
+        cmocka_unit_test(test_ui_flows_pid_after_late_request),
         cmocka_unit_test(test_ui_flows_eviction),
         cmocka_unit_test(test_ui_flows_http_requests),
         cmocka_unit_test(test_ui_flows_log_overflow),
