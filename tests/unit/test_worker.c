@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/config.h"
 #include "shared/scoreboard.h"
 #include "worker/worker.h"
@@ -732,6 +733,145 @@ static void test_client_reset(void **state)
     assert_int_equal(stop_worker(SIGTERM), 0);
 }
 
+/* The worker exits by itself within ms milliseconds, with status 0. */
+static void assert_worker_exits(int64_t ms)
+{
+    int64_t t0 = clock_mono_ms();
+    int st = 0;
+    pid_t got;
+
+    while ((got = waitpid(child, &st, WNOHANG)) == 0 && clock_mono_ms() - t0 < ms)
+        usleep(5000);
+    if (got != child) {
+        kill(child, SIGKILL);
+        waitpid(child, &st, 0);
+        fail_msg("the worker did not exit within %lld ms", (long long)ms);
+    }
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(lfd);
+    sb_close(&sb);
+}
+
+/*
+ * Graceful stop with long timeouts: an idle keep-alive connection and one
+ * that has sent nothing for a while are closed at once (EOF, no answer); one
+ * half-way through its request finishes it, answered with Connection: close;
+ * then the worker exits without waiting for any timeout.
+ */
+static void test_graceful_stop_idle(void **state)
+{
+    (void)state;
+    test_config();
+    cfg.keepalive_timeout_ms = 30000;
+    cfg.header_timeout_ms = 30000;
+    start_worker();
+    int idle = connect_worker();
+    send_str(idle, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_response(idle, resp, sizeof(resp));
+    assert_has(resp, "\r\nConnection: keep-alive\r\n");
+    int half = connect_worker();
+    send_str(half, "GET /a.txt HTTP/1.1\r\nHo");
+    int silent = connect_worker();
+    usleep(400000); /* longer than a new connection gets for its first request */
+
+    int64_t t0 = clock_mono_ms();
+    kill(child, SIGQUIT);
+    assert_int_equal(read_all(idle, resp, sizeof(resp)), 0);
+    assert_int_equal(read_all(silent, resp, sizeof(resp)), 0);
+    if (clock_mono_ms() - t0 > 1000)
+        fail_msg("idle connections closed after %lld ms", (long long)(clock_mono_ms() - t0));
+    send_str(half, "st: x\r\n\r\n");
+    read_all(half, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "\r\nConnection: close\r\n");
+    assert_has(resp, "\r\n\r\nAAAA");
+    close(idle);
+    close(half);
+    close(silent);
+    assert_worker_exits(2000);
+}
+
+/*
+ * Graceful stop and requests that are on their way: one that arrived while
+ * the worker was not running is answered before the close; a connection
+ * accepted just before the stop still has its first request answered.
+ */
+static void test_graceful_stop_arrived(void **state)
+{
+    (void)state;
+    test_config();
+    cfg.keepalive_timeout_ms = 30000;
+    start_worker();
+    int ka = connect_worker();
+    send_str(ka, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_response(ka, resp, sizeof(resp));
+    int young = connect_worker();
+    usleep(20000); /* accepted, nothing sent yet */
+    kill(child, SIGSTOP);
+    send_str(ka, "GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    kill(child, SIGQUIT);
+    kill(child, SIGCONT);
+    usleep(20000);
+    send_str(young, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_all(ka, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "\r\n\r\nBBBBBBBB");
+    read_all(young, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "\r\nConnection: close\r\n");
+    assert_has(resp, "\r\n\r\nAAAA");
+    close(ka);
+    close(young);
+    assert_worker_exits(2000);
+}
+
+/*
+ * Expect: 100-continue. A request refused from its header alone gets the
+ * final status at once, never "100 Continue" first, and the connection
+ * closes after it (the body may or may not follow). One that will be
+ * served gets 100, then its answer once the body is in.
+ */
+static void test_expect_continue(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *req;
+        int status;
+    } refused[] = {
+        { "POST /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n", 405 },
+        { "PUT /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n", 405 },
+        { "POST /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10001\r\n", 413 },
+        { "GET /nope.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n", 404 },
+        { "BREW /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n", 501 },
+    };
+    char req[256];
+
+    test_config();
+    start_worker();
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        snprintf(req, sizeof(req), "%sExpect: 100-continue\r\n\r\n", refused[i].req);
+        exchange(req, resp, sizeof(resp));
+        assert_status(resp, refused[i].status);
+        assert_has(resp, "\r\nConnection: close\r\n");
+        assert_null(strstr(resp, "100 Continue"));
+    }
+    int fd = connect_worker();
+    send_str(fd, "GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                 "Expect: 100-continue\r\n\r\n");
+    read_response(fd, resp, sizeof(resp));
+    assert_string_equal(resp, "HTTP/1.1 100 Continue\r\n\r\n");
+    send_str(fd, "hello");
+    read_response(fd, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "\r\nConnection: keep-alive\r\n");
+    assert_has(resp, "\r\n\r\nAAAA");
+    send_str(fd, "GET /b.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    read_response(fd, resp, sizeof(resp));
+    assert_status(resp, 200);
+    close(fd);
+    assert_int_equal(stop_worker(SIGTERM), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -749,6 +889,9 @@ int main(void)
         cmocka_unit_test(test_access_log_and_scoreboard),
         cmocka_unit_test(test_close_with_pending_bytes),
         cmocka_unit_test(test_client_reset),
+        cmocka_unit_test(test_graceful_stop_idle),
+        cmocka_unit_test(test_graceful_stop_arrived),
+        cmocka_unit_test(test_expect_continue),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
