@@ -607,6 +607,30 @@ static void conn_drain_idle(struct conn_pool *p, struct conn *c)
         conn_close(p, c);
 }
 
+/*
+ * What a parse step of the header (CONN_READING) or the body (CONN_BODY)
+ * found: complete, on to the answer; unreadable, error_status and a close.
+ * Returns 1 when the state machine moved on, 0 when more bytes are needed.
+ */
+static int conn_parsed(struct conn_pool *p, struct conn *c, enum http_parse_result rc,
+                       int error_status)
+{
+    switch (rc) {
+    case HTTP_PARSE_DONE:
+        if (c->state == CONN_READING)
+            conn_request_ready(p, c);
+        else
+            conn_respond(p, c);
+        return 1;
+    case HTTP_PARSE_ERROR:
+        conn_fail(p, c, error_status);
+        return 1;
+    case HTTP_PARSE_AGAIN:
+        break;
+    }
+    return 0;
+}
+
 static void conn_process(struct conn_pool *p, struct conn *c)
 {
     for (;;) {
@@ -617,14 +641,8 @@ static void conn_process(struct conn_pool *p, struct conn *c)
         case CONN_READING:
             if (c->in_len > 0) {
                 rc = http_parse_request(&c->req, c->in, c->in_len);
-                if (rc == HTTP_PARSE_DONE) {
-                    conn_request_ready(p, c);
+                if (conn_parsed(p, c, rc, c->req.error_status))
                     continue;
-                }
-                if (rc == HTTP_PARSE_ERROR) {
-                    conn_fail(p, c, c->req.error_status);
-                    continue;
-                }
             } else if (p->draining && c->requests > 0) {
                 conn_drain_idle(p, c);
                 continue;
@@ -642,14 +660,8 @@ static void conn_process(struct conn_pool *p, struct conn *c)
             if (c->in_pos < c->in_len) {
                 rc = http_body_consume(&c->body, c->in + c->in_pos, c->in_len - c->in_pos, &used);
                 c->in_pos += used;
-                if (rc == HTTP_PARSE_DONE) {
-                    conn_respond(p, c);
+                if (conn_parsed(p, c, rc, c->body.error_status))
                     continue;
-                }
-                if (rc == HTTP_PARSE_ERROR) {
-                    conn_fail(p, c, c->body.error_status);
-                    continue;
-                }
             }
             /* Body bytes are discarded: reuse the space after the header. */
             c->in_len = c->in_pos = c->req.header_len;

@@ -70,6 +70,14 @@ static int parse_text(const char *text)
     return whole;
 }
 
+/* Each of the n requests, given whole and in pieces, parses to want. */
+static void expect_each(const char *const *texts, size_t n, int want)
+{
+    for (size_t i = 0; i < n; i++)
+        if (parse_text(texts[i]) != want)
+            fail_msg("not %d: %s", want, texts[i]);
+}
+
 static void assert_slice(struct http_slice s, const char *want)
 {
     if (s.len != strlen(want) || memcmp(s.p, want, s.len) != 0)
@@ -176,9 +184,13 @@ static void test_request_line_malformed(void **state)
     assert_int_equal(parse_text("GET /\r HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
     assert_int_equal(parse_text("GET / HTTP/1.1\r\r\nHost: a\r\n\r\n"), 400);
     /* A fragment is never sent: '#' anywhere in the target is refused. */
-    assert_int_equal(parse_text("GET /index.html#top HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
-    assert_int_equal(parse_text("GET /a?b#c HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
-    assert_int_equal(parse_text("GET # HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
+    static const char *const fragments[] = {
+        "GET /index.html#top HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET /a?b#c HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET # HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET http://a/#x HTTP/1.1\r\nHost: a\r\n\r\n",
+    };
+    expect_each(fragments, sizeof(fragments) / sizeof(fragments[0]), 400);
     assert_int_equal(parse_text("GET /%23 HTTP/1.1\r\nHost: a\r\n\r\n"), HTTP_PARSE_DONE);
 }
 
@@ -211,16 +223,21 @@ static void test_absolute_form(void **state)
     assert_slice(req.path, "/");
     assert_int_equal(parse_text("GET http:/// HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
     assert_int_equal(parse_text("GET ftp://h/ HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
-    /* Userinfo is an error (RFC 9110 §4.2.4), and the authority is checked as a Host. */
-    assert_int_equal(parse_text("GET http://u:p@h/ HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
-    assert_int_equal(parse_text("GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
-    assert_int_equal(parse_text("GET http://h:x/ HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
-    assert_int_equal(parse_text("GET http://:80/ HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+    /*
+     * Userinfo is an error (RFC 9110 §4.2.4), and the authority is checked
+     * as a Host; so is the Host field, though the target's authority wins.
+     */
+    static const char *const refused[] = {
+        "GET http://u:p@h/ HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET http://h:x/ HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET http://:80/ HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET http://h/ HTTP/1.1\r\nHost: a b\r\n\r\n",
+    };
+    expect_each(refused, sizeof(refused) / sizeof(refused[0]), 400);
     assert_int_equal(parse_text("GET http://[::1]:8080/x HTTP/1.1\r\nHost: h\r\n\r\n"),
                      HTTP_PARSE_DONE);
     assert_slice(req.host, "[::1]:8080");
-    /* The Host field must still be valid, though the target's authority wins. */
-    assert_int_equal(parse_text("GET http://h/ HTTP/1.1\r\nHost: a b\r\n\r\n"), 400);
 }
 
 static void test_host_rules(void **state)

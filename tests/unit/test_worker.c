@@ -147,6 +147,15 @@ static void start_worker(void)
     close(pipefd[0]);
 }
 
+/* The test configuration with these timeouts, and a worker running it. */
+static void start_worker_timeouts(int keepalive_ms, int header_ms)
+{
+    test_config();
+    cfg.keepalive_timeout_ms = keepalive_ms;
+    cfg.header_timeout_ms = header_ms;
+    start_worker();
+}
+
 /* Stop the worker with sig; returns its exit status. */
 static int stop_worker(int sig)
 {
@@ -251,6 +260,30 @@ static void assert_has(const char *resp, const char *s)
 }
 
 static char resp[1 << 16];
+
+/* Read fd's next answer: status, holding has and (if not NULL) has2. */
+static void expect_answer(int fd, int status, const char *has, const char *has2)
+{
+    read_response(fd, resp, sizeof(resp));
+    assert_status(resp, status);
+    assert_has(resp, has);
+    if (has2 != NULL)
+        assert_has(resp, has2);
+}
+
+/* A connection on which GET path was answered 200 with keep-alive, now idle. */
+static int connect_idle(const char *path)
+{
+    char req[128];
+    int fd = connect_worker();
+
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    send_str(fd, req);
+    read_response(fd, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "\r\nConnection: keep-alive\r\n");
+    return fd;
+}
 
 static void test_get_index(void **state)
 {
@@ -439,15 +472,9 @@ static void test_request_bodies(void **state)
 static void test_timeouts(void **state)
 {
     (void)state;
-    test_config();
-    cfg.keepalive_timeout_ms = 200;
-    cfg.header_timeout_ms = 300;
-    start_worker();
+    start_worker_timeouts(200, 300);
     /* Idle keep-alive: the server closes silently after the timeout. */
-    int fd = connect_worker();
-    send_str(fd, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-    read_response(fd, resp, sizeof(resp));
-    assert_status(resp, 200);
+    int fd = connect_idle("/a.txt");
     assert_int_equal(read_all(fd, resp, sizeof(resp)), 0);
     close(fd);
     /* Nothing sent: silent close. */
@@ -761,14 +788,8 @@ static void assert_worker_exits(int64_t ms)
 static void test_graceful_stop_idle(void **state)
 {
     (void)state;
-    test_config();
-    cfg.keepalive_timeout_ms = 30000;
-    cfg.header_timeout_ms = 30000;
-    start_worker();
-    int idle = connect_worker();
-    send_str(idle, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-    read_response(idle, resp, sizeof(resp));
-    assert_has(resp, "\r\nConnection: keep-alive\r\n");
+    start_worker_timeouts(30000, 30000);
+    int idle = connect_idle("/a.txt");
     int half = connect_worker();
     send_str(half, "GET /a.txt HTTP/1.1\r\nHo");
     int silent = connect_worker();
@@ -781,10 +802,8 @@ static void test_graceful_stop_idle(void **state)
     if (clock_mono_ms() - t0 > 1000)
         fail_msg("idle connections closed after %lld ms", (long long)(clock_mono_ms() - t0));
     send_str(half, "st: x\r\n\r\n");
-    read_all(half, resp, sizeof(resp));
-    assert_status(resp, 200);
-    assert_has(resp, "\r\nConnection: close\r\n");
-    assert_has(resp, "\r\n\r\nAAAA");
+    expect_answer(half, 200, "\r\nConnection: close\r\n", "\r\n\r\nAAAA");
+    assert_int_equal(read_all(half, resp, sizeof(resp)), 0);
     close(idle);
     close(half);
     close(silent);
@@ -799,12 +818,8 @@ static void test_graceful_stop_idle(void **state)
 static void test_graceful_stop_arrived(void **state)
 {
     (void)state;
-    test_config();
-    cfg.keepalive_timeout_ms = 30000;
-    start_worker();
-    int ka = connect_worker();
-    send_str(ka, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-    read_response(ka, resp, sizeof(resp));
+    start_worker_timeouts(30000, 5000);
+    int ka = connect_idle("/a.txt");
     int young = connect_worker();
     usleep(20000); /* accepted, nothing sent yet */
     kill(child, SIGSTOP);
@@ -813,13 +828,10 @@ static void test_graceful_stop_arrived(void **state)
     kill(child, SIGCONT);
     usleep(20000);
     send_str(young, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-    read_all(ka, resp, sizeof(resp));
-    assert_status(resp, 200);
-    assert_has(resp, "\r\n\r\nBBBBBBBB");
-    read_all(young, resp, sizeof(resp));
-    assert_status(resp, 200);
-    assert_has(resp, "\r\nConnection: close\r\n");
-    assert_has(resp, "\r\n\r\nAAAA");
+    expect_answer(ka, 200, "\r\n\r\nBBBBBBBB", NULL);
+    expect_answer(young, 200, "\r\nConnection: close\r\n", "\r\n\r\nAAAA");
+    assert_int_equal(read_all(ka, resp, sizeof(resp)), 0);
+    assert_int_equal(read_all(young, resp, sizeof(resp)), 0);
     close(ka);
     close(young);
     assert_worker_exits(2000);
@@ -861,13 +873,9 @@ static void test_expect_continue(void **state)
     read_response(fd, resp, sizeof(resp));
     assert_string_equal(resp, "HTTP/1.1 100 Continue\r\n\r\n");
     send_str(fd, "hello");
-    read_response(fd, resp, sizeof(resp));
-    assert_status(resp, 200);
-    assert_has(resp, "\r\nConnection: keep-alive\r\n");
-    assert_has(resp, "\r\n\r\nAAAA");
+    expect_answer(fd, 200, "\r\nConnection: keep-alive\r\n", "\r\n\r\nAAAA");
     send_str(fd, "GET /b.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    read_response(fd, resp, sizeof(resp));
-    assert_status(resp, 200);
+    expect_answer(fd, 200, "\r\n\r\nBBBBBBBB", NULL);
     close(fd);
     assert_int_equal(stop_worker(SIGTERM), 0);
 }
