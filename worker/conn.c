@@ -1,4 +1,4 @@
-/* Connection state machine (read, parse, discard body, decide, respond, log) and its pool. */
+/* Connection state machine (read, parse, decide, discard body, respond, log) and its pool. */
 #include "worker/conn.h"
 
 #include <arpa/inet.h>
@@ -826,9 +826,10 @@ void conn_pool_drain(struct conn_pool *p)
      * not retry a request that fails on a new connection as they do on a
      * reused one. So it gets until CONN_DRAIN_FRESH_MS after its accept,
      * then it is taken for a browser's spare connection and closed. The
-     * keep-alive list serves for that wait: its own connections are closed
-     * below. Its deadlines stay in order because the pool's list is in
-     * accept order, and each header timer, armed at accept, tells when.
+     * keep-alive list serves for that wait: its own connections leave it
+     * below (closed, or on the header timer with a request that came). The
+     * deadlines stay in order because the pool's list is in accept order,
+     * and each header timer, armed at accept, tells when that was.
      */
     p->t_keepalive.timeout_ms = fresh_ms;
     for (c = TAILQ_FIRST(&p->all); c != NULL; c = next) {

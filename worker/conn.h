@@ -1,6 +1,6 @@
 /*
  * The connections of one worker: each one's state machine (read a request,
- * discard its body, decide, respond, log; then the next request or a
+ * decide, discard its body, respond, log; then the next request or a
  * lingering close) and the pool they live in, with their timers, the
  * connections that yielded with work left, and closed ones kept for reuse.
  */
