@@ -1,4 +1,4 @@
-/* Connection state machine (read, parse, discard body, decide, respond, log) and its pool. */
+/* Connection state machine (read, parse, decide, discard body, respond, log) and its pool. */
 #include "worker/conn.h"
 
 #include <arpa/inet.h>
@@ -31,6 +31,11 @@
 #define CONN_SEND_BUDGET (2 * 1024 * 1024)
 /* How long a closing connection waits for the client's FIN (conn_linger). */
 #define CONN_LINGER_MS 2000
+/*
+ * Graceful stop: how long after its accept a connection that has sent
+ * nothing yet may still send its first request (conn_pool_drain).
+ */
+#define CONN_DRAIN_FRESH_MS 250
 
 enum conn_state {
     CONN_READING, /* request line and header fields */
@@ -63,6 +68,7 @@ struct conn {
     int keep_alive;    /* of the response being written */
     int status;        /* of the response being written, 0 none */
     int parse_error;   /* the request could not be parsed: close after answering */
+    int body_unread;   /* refused before its body was asked for (Expect): close after answering */
     int logged;
     /* The last read emptied the receive queue and no readable event came since. */
     int rx_empty;
@@ -373,14 +379,11 @@ int conn_accept(struct conn_pool *p, int fd, const struct sockaddr *peer,
 }
 
 /*
- * Decide, then respond: err != 0 answers that error status (the request
- * could not be read) and closes afterwards; else the handler decides.
+ * Decide: err != 0 plans that error status (the request could not be read,
+ * so the connection closes after the answer); else the handler decides.
  */
-static void conn_respond(struct conn_pool *p, struct conn *c, int err)
+static void conn_decide(struct conn_pool *p, struct conn *c, int err)
 {
-    const struct labd_config *cfg = p->env.cfg;
-    struct response_env env;
-
     response_plan_release(&c->plan);
     response_plan_init(&c->plan);
     if (err) {
@@ -389,12 +392,20 @@ static void conn_respond(struct conn_pool *p, struct conn *c, int err)
     } else {
         handler_decide(p->env.handler, &c->req, p->now_ms, p->date_sec, &c->plan);
     }
+}
+
+/* Respond: render the plan decided for the request and start sending it. */
+static void conn_respond(struct conn_pool *p, struct conn *c)
+{
+    const struct labd_config *cfg = p->env.cfg;
+    struct response_env env;
+
     env.date = p->date;
     /* keepalive-timeout 0 turns keep-alive off, as nginx's keepalive_timeout 0. */
-    env.keep_alive = !c->parse_error && c->req.keep_alive && !p->draining &&
+    env.keep_alive = !c->parse_error && !c->body_unread && c->req.keep_alive && !p->draining &&
                      cfg->keepalive_timeout_ms > 0 &&
                      c->requests < (unsigned)cfg->max_requests_per_conn;
-    env.head = !err && c->req.method == HTTP_METHOD_HEAD;
+    env.head = !c->parse_error && c->req.method == HTTP_METHOD_HEAD;
     env.boundary_id = ++p->boundary_seq;
     if (response_prepare(&c->out, &c->plan, &env) < 0)
         log_error("response headers for \"%.*s\" do not fit: answering 500",
@@ -407,13 +418,24 @@ static void conn_respond(struct conn_pool *p, struct conn *c, int err)
     conn_sb_update(p, c, SB_CONN_WRITING, 0);
 }
 
-/* The request header is complete. */
+/* An error answer: plan it and send it; the connection closes afterwards. */
+static void conn_fail(struct conn_pool *p, struct conn *c, int status)
+{
+    conn_decide(p, c, status);
+    conn_respond(p, c);
+}
+
+/*
+ * The request header is complete. The answer never depends on a body, so it
+ * is decided now; a body is then read and discarded before it is sent.
+ */
 static void conn_request_ready(struct conn_pool *p, struct conn *c)
 {
     c->requests++;
     conn_sb_update(p, c, SB_CONN_READING, 1);
+    conn_decide(p, c, 0);
     if (c->req.body == HTTP_BODY_NONE) {
-        conn_respond(p, c, 0);
+        conn_respond(p, c);
         return;
     }
     http_body_init(&c->body, &c->req);
@@ -422,6 +444,16 @@ static void conn_request_ready(struct conn_pool *p, struct conn *c)
     const struct http_header *h = http_header_find(&c->req, "Expect");
     if (h && c->req.version_minor == 1 && http_slice_eq(h->value, "100-continue") &&
         c->in_pos == c->in_len) {
+        if (c->plan.status >= 400) {
+            /*
+             * A refusal goes at once, never after "100 Continue" (RFC 9110
+             * §10.1.1): the client need not send the body. Whether it does
+             * is unknown, so the connection closes after the answer.
+             */
+            c->body_unread = 1;
+            conn_respond(p, c);
+            return;
+        }
         /* Best effort: a client that gets no 100 sends the body after a pause anyway. */
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
         ssize_t n = send(c->fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL);
@@ -447,16 +479,22 @@ static void conn_finish_response(struct conn_pool *p, struct conn *c)
     conn_sb_counters(p, 0, 0, c->out.sent, 1);
     response_plan_release(&c->plan);
     size_t used = c->req.body != HTTP_BODY_NONE ? c->in_pos : c->req.header_len;
-    if (!c->keep_alive || p->draining) {
+    /*
+     * A graceful stop that began during a keep-alive response goes on as
+     * keep-alive: a request already sent is answered (with Connection:
+     * close), an idle connection is closed by conn_process.
+     */
+    if (!c->keep_alive) {
         /*
          * Linger only when the client may still be sending: an error cut its
-         * request short, it pipelined more, or we had promised keep-alive.
-         * Otherwise close at once, as nginx's "lingering_close on" does.
-         * FIONREAD is asked only when the last read may have left bytes
-         * behind or readable data was signalled since (rx_empty).
+         * request short, a refused request's body may follow, or it
+         * pipelined more. Otherwise close at once, as nginx's
+         * "lingering_close on" does. FIONREAD is asked only when the last
+         * read may have left bytes behind or readable data was signalled
+         * since (rx_empty).
          */
         int pending = 0;
-        if (c->parse_error || c->keep_alive || c->in_len > used ||
+        if (c->parse_error || c->body_unread || c->in_len > used ||
             (!c->rx_empty && (ioctl(c->fd, FIONREAD, &pending) < 0 || pending > 0)))
             conn_linger(p, c);
         else
@@ -553,6 +591,46 @@ static void conn_linger_read(struct conn_pool *p, struct conn *c)
     }
 }
 
+/*
+ * Graceful stop, and c is between two requests with no byte of the next
+ * one: close it now, as nginx does, rather than hold the stop until the
+ * keep-alive timeout. But ask the socket itself first (not the last event):
+ * a request that has arrived is still read and answered, with Connection:
+ * close. A client whose request crosses our FIN gets no answer and, the
+ * connection being a reused one, may retry it (RFC 9112 §9.3.1): the race
+ * every HTTP/1.1 server that closes idle connections has.
+ */
+static void conn_drain_idle(struct conn_pool *p, struct conn *c)
+{
+    c->rx_empty = 0;
+    if (conn_fill(p, c) == CONN_FILL_WAIT)
+        conn_close(p, c);
+}
+
+/*
+ * What a parse step of the header (CONN_READING) or the body (CONN_BODY)
+ * found: complete, on to the answer; unreadable, error_status and a close.
+ * Returns 1 when the state machine moved on, 0 when more bytes are needed.
+ */
+static int conn_parsed(struct conn_pool *p, struct conn *c, enum http_parse_result rc,
+                       int error_status)
+{
+    switch (rc) {
+    case HTTP_PARSE_DONE:
+        if (c->state == CONN_READING)
+            conn_request_ready(p, c);
+        else
+            conn_respond(p, c);
+        return 1;
+    case HTTP_PARSE_ERROR:
+        conn_fail(p, c, error_status);
+        return 1;
+    case HTTP_PARSE_AGAIN:
+        break;
+    }
+    return 0;
+}
+
 static void conn_process(struct conn_pool *p, struct conn *c)
 {
     for (;;) {
@@ -563,18 +641,15 @@ static void conn_process(struct conn_pool *p, struct conn *c)
         case CONN_READING:
             if (c->in_len > 0) {
                 rc = http_parse_request(&c->req, c->in, c->in_len);
-                if (rc == HTTP_PARSE_DONE) {
-                    conn_request_ready(p, c);
+                if (conn_parsed(p, c, rc, c->req.error_status))
                     continue;
-                }
-                if (rc == HTTP_PARSE_ERROR) {
-                    conn_respond(p, c, c->req.error_status);
-                    continue;
-                }
+            } else if (p->draining && c->requests > 0) {
+                conn_drain_idle(p, c);
+                continue;
             }
             if (c->in_len == p->in_cap) {
                 /* Limits fit the buffer, so this is only a safety net. */
-                conn_respond(p, c, 431);
+                conn_fail(p, c, 431);
                 continue;
             }
             if (conn_fill(p, c) != CONN_FILL_GOT)
@@ -585,14 +660,8 @@ static void conn_process(struct conn_pool *p, struct conn *c)
             if (c->in_pos < c->in_len) {
                 rc = http_body_consume(&c->body, c->in + c->in_pos, c->in_len - c->in_pos, &used);
                 c->in_pos += used;
-                if (rc == HTTP_PARSE_DONE) {
-                    conn_respond(p, c, 0);
+                if (conn_parsed(p, c, rc, c->body.error_status))
                     continue;
-                }
-                if (rc == HTTP_PARSE_ERROR) {
-                    conn_respond(p, c, c->body.error_status);
-                    continue;
-                }
             }
             /* Body bytes are discarded: reuse the space after the header. */
             c->in_len = c->in_pos = c->req.header_len;
@@ -635,7 +704,7 @@ static void conn_timeout(struct conn_pool *p, struct conn *c)
     if (l == &p->t_header && (c->state == CONN_READING || c->state == CONN_BODY) &&
         c->req_started) {
         /* Some bytes came but not a whole request: say so, then close (nginx: 408). */
-        conn_respond(p, c, 408);
+        conn_fail(p, c, 408);
         conn_process(p, c);
         return;
     }
@@ -744,32 +813,33 @@ unsigned conn_pool_count(const struct conn_pool *p)
     return p->nconns;
 }
 
-/*
- * Idle keep-alive connections are not closed now, because a client may have
- * sent its next request at this very instant and would get a reset or EOF
- * instead of an answer. They stay until their next request, which is
- * answered with "Connection: close", or until they have been idle for the
- * keep-alive timeout, as any idle connection. (nginx closes idle keep-alive
- * connections at once and leaves the retry to the client; we trade a slower
- * stop for never dropping a request.) That wait is cut to half the grace
- * period so the master's forced stop never has to close an idle connection.
- */
-void conn_pool_drain(struct conn_pool *p, int grace_ms)
+void conn_pool_drain(struct conn_pool *p)
 {
-    int64_t idle_ms = p->t_keepalive.timeout_ms;
-    struct conn *c;
+    int64_t fresh_ms =
+        p->t_header.timeout_ms < CONN_DRAIN_FRESH_MS ? p->t_header.timeout_ms : CONN_DRAIN_FRESH_MS;
+    struct conn *c, *next;
 
     p->draining = 1;
-    if (grace_ms > 0 && idle_ms > grace_ms / 2)
-        idle_ms = grace_ms / 2;
-    if (idle_ms == p->t_keepalive.timeout_ms)
-        return;
-    /* Re-arm the later deadlines at the tail: the list stays in deadline order. */
-    p->t_keepalive.timeout_ms = idle_ms;
-    TAILQ_FOREACH(c, &p->all, link)
-    {
-        if (c->timer.list == &p->t_keepalive && c->timer.deadline_ms > p->now_ms + idle_ms)
-            timer_arm(&p->t_keepalive, &c->timer, p->now_ms);
+    /*
+     * A connection that has sent nothing since its accept may be a client
+     * that has just connected, its first request on the way; clients do
+     * not retry a request that fails on a new connection as they do on a
+     * reused one. So it gets until CONN_DRAIN_FRESH_MS after its accept,
+     * then it is taken for a browser's spare connection and closed. The
+     * keep-alive list serves for that wait: its own connections leave it
+     * below (closed, or on the header timer with a request that came). The
+     * deadlines stay in order because the pool's list is in accept order,
+     * and each header timer, armed at accept, tells when that was.
+     */
+    p->t_keepalive.timeout_ms = fresh_ms;
+    for (c = TAILQ_FIRST(&p->all); c != NULL; c = next) {
+        next = TAILQ_NEXT(c, link); /* c may close, no other one */
+        if (c->state != CONN_READING || c->in_len > 0)
+            continue; /* a request or a response in progress: it finishes */
+        if (c->requests > 0)
+            conn_process(p, c);
+        else
+            timer_arm(&p->t_keepalive, &c->timer, c->timer.deadline_ms - p->t_header.timeout_ms);
     }
 }
 

@@ -1,6 +1,6 @@
 /*
  * The connections of one worker: each one's state machine (read a request,
- * discard its body, decide, respond, log; then the next request or a
+ * decide, discard its body, respond, log; then the next request or a
  * lingering close) and the pool they live in, with their timers, the
  * connections that yielded with work left, and closed ones kept for reuse.
  */
@@ -76,10 +76,13 @@ int conn_pool_wait_ms(const struct conn_pool *p);
 unsigned conn_pool_count(const struct conn_pool *p);
 
 /*
- * Graceful stop: each connection's next request is answered with
- * "Connection: close", and idle connections wait at most half of grace_ms.
+ * Graceful stop: a connection receiving a request or sending a response
+ * finishes it (answered with "Connection: close"); one idle between
+ * requests is closed now, after a last look for a request that has arrived;
+ * one that has sent nothing yet gets a moment after its accept for its
+ * first request. Each closes once it has nothing more to do.
  */
-void conn_pool_drain(struct conn_pool *p, int grace_ms);
+void conn_pool_drain(struct conn_pool *p);
 
 /* Fast stop: close every connection now. */
 void conn_pool_close_all(struct conn_pool *p);

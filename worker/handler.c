@@ -400,7 +400,8 @@ static int handler_file(const struct handler_ctx *ctx, const struct http_request
     }
 
     plan->accept_ranges = 1;
-    if (range.p != NULL &&
+    /* Range is for GET only: HEAD gets the whole file's header (RFC 9110 §14.2). */
+    if (range.p != NULL && req->method == HTTP_METHOD_GET &&
         (if_range.p == NULL ||
          range_if_range_ok(if_range.p, if_range.len, plan->etag, plan->last_modified))) {
         rr = range_parse(range.p, range.len, plan->file_size, ctx->cfg->max_ranges, &rs);

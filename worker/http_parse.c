@@ -1,6 +1,7 @@
 /* HTTP/1.1 request parser and request-body framing decoder (RFC 9112). */
 #include "worker/http_parse.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 
@@ -47,6 +48,95 @@ static int http_is_field_char(unsigned char c)
 static int http_is_ows(char c)
 {
     return c == ' ' || c == '\t';
+}
+
+/* unreserved or sub-delims (RFC 3986 §2.2, §2.3): a reg-name's bytes besides pct-encoded. */
+static int http_is_host_char(unsigned char c)
+{
+    if (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9'))
+        return 1;
+    switch (c) {
+    case '-':
+    case '.':
+    case '_':
+    case '~':
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
+        return 1;
+    }
+    return 0;
+}
+
+/* What is inside an IP-literal's brackets: an IPv6 address or "v" HEXDIG "." ... (IPvFuture). */
+static int http_ip_literal_ok(const char *p, size_t len)
+{
+    char text[INET6_ADDRSTRLEN];
+    struct in6_addr addr;
+    size_t i = 1;
+
+    if (len > 0 && (p[0] == 'v' || p[0] == 'V')) {
+        while (i < len && http_hex_digit(p[i]) >= 0)
+            i++;
+        if (i == 1 || i + 1 >= len || p[i] != '.')
+            return 0;
+        for (i++; i < len; i++)
+            if (!http_is_host_char((unsigned char)p[i]) && p[i] != ':')
+                return 0;
+        return 1;
+    }
+    if (len == 0 || len >= sizeof(text))
+        return 0;
+    memcpy(text, p, len);
+    text[len] = '\0';
+    return inet_pton(AF_INET6, text, &addr) == 1;
+}
+
+/*
+ * uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2): a non-empty
+ * reg-name or IPv4 address (unreserved, sub-delims, pct-encoded) or an
+ * [IP-literal], then port digits. So userinfo ('@'), '/', spaces and a port
+ * that is not a number are invalid.
+ */
+static int http_authority_ok(struct http_slice a)
+{
+    const char *p = a.p;
+    size_t len = a.len, i = 0;
+
+    if (len > 0 && p[0] == '[') {
+        const char *end = memchr(p, ']', len);
+        if (end == NULL || !http_ip_literal_ok(p + 1, (size_t)(end - p) - 1))
+            return 0;
+        i = (size_t)(end - p) + 1;
+    } else {
+        while (i < len && p[i] != ':') {
+            if (p[i] == '%') {
+                if (i + 3 > len || http_hex_digit(p[i + 1]) < 0 || http_hex_digit(p[i + 2]) < 0)
+                    return 0;
+                i += 3;
+            } else if (http_is_host_char((unsigned char)p[i])) {
+                i++;
+            } else {
+                return 0;
+            }
+        }
+        if (i == 0)
+            return 0;
+    }
+    if (i < len && p[i++] != ':')
+        return 0;
+    for (; i < len; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+    return 1;
 }
 
 static struct http_slice http_trim(const char *p, size_t len)
@@ -149,9 +239,10 @@ static int http_parse_target(struct http_request *req)
         size_t alen = 0;
         while (skip + alen < len && auth[alen] != '/' && auth[alen] != '?')
             alen++;
-        if (alen == 0)
-            return 400;
         req->host = (struct http_slice){ auth, alen };
+        /* Userinfo ("u:p@") in an http(s) target is treated as an error (RFC 9110 §4.2.4). */
+        if (!http_authority_ok(req->host))
+            return 400;
         p = auth + alen;
         len -= skip + alen;
         if (len == 0 || p[0] == '?') {
@@ -183,8 +274,9 @@ static int http_parse_request_line(struct http_request *req, const char *p, size
     req->method_name = (struct http_slice){ p, i };
     req->method = http_method_lookup(p, i);
 
+    /* A fragment is never sent (RFC 9112 §3.2): '#' is refused, not looked up as a name. */
     size_t t = ++i;
-    while (i < len && (unsigned char)p[i] > 0x20 && p[i] != 0x7f)
+    while (i < len && (unsigned char)p[i] > 0x20 && p[i] != 0x7f && p[i] != '#')
         i++;
     if (i == t || i >= len || p[i] != ' ')
         return 400;
@@ -196,9 +288,10 @@ static int http_parse_request_line(struct http_request *req, const char *p, size
     if (vlen != 8 || memcmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9' || v[6] != '.' ||
         v[7] < '0' || v[7] > '9')
         return 400;
-    if (v[5] != '1' || v[7] > '1')
+    /* Another major version is refused; a later 1.x is served as 1.1, ours (RFC 9110 §2.5). */
+    if (v[5] != '1')
         return 505;
-    req->version_minor = v[7] - '0';
+    req->version_minor = v[7] > '1' ? 1 : v[7] - '0';
     req->request_line = (struct http_slice){ p, len };
     return http_parse_target(req);
 }
@@ -270,6 +363,13 @@ static int http_parse_field(struct http_request *req, const char *p, size_t len)
     h->value = http_trim(p + i + 1, len - i - 1);
 
     if (http_slice_eq(h->name, "Host")) {
+        /*
+         * An invalid Host is 400 (RFC 9112 §3.2). An empty one is not: the
+         * target URI then has no authority, and the one site we serve is
+         * the configured default RFC 9112 §3.3 allows.
+         */
+        if (h->value.len > 0 && !http_authority_ok(h->value))
+            return 400;
         if (req->nhost++ == 0 && req->host.p == NULL)
             req->host = h->value;
     } else if (http_slice_eq(h->name, "Content-Length")) {
@@ -388,9 +488,15 @@ enum http_parse_result http_parse_request(struct http_request *req, const char *
     return req->header_len > 0 ? HTTP_PARSE_DONE : HTTP_PARSE_AGAIN;
 }
 
-/* Where the chunked decoder is; a closed set, kept in http_body.state. */
+/*
+ * Where the chunked decoder is; a closed set, kept in http_body.state. Its
+ * lines end in CRLF only (RFC 9112 §7.1): the leniency the header parser
+ * allows (a bare LF) is how two parsers that read the same chunked body
+ * differently ("funky chunks") let a request hide in another's body.
+ */
 enum http_chunk_state {
     HTTP_CHUNK_SIZE,
+    HTTP_CHUNK_SIZE_BWS, /* whitespace after the size: only a chunk-ext's ';' may follow */
     HTTP_CHUNK_EXT,
     HTTP_CHUNK_SIZE_LF,
     HTTP_CHUNK_DATA,
@@ -398,6 +504,7 @@ enum http_chunk_state {
     HTTP_CHUNK_DATA_LF,
     HTTP_CHUNK_TRAILER_START,
     HTTP_CHUNK_TRAILER,
+    HTTP_CHUNK_TRAILER_LF,
     HTTP_CHUNK_END_LF,
     HTTP_CHUNK_DONE,
 };
@@ -427,7 +534,33 @@ static int http_chunk_size_done(struct http_body *b)
     return 0;
 }
 
-/* One byte of chunked framing (anything but chunk data). Returns 0, or the error status. */
+/* The LF of a CRLF has come: where the line it ends leads. Returns 0, or the error status. */
+static int http_chunk_line_end(struct http_body *b, int state)
+{
+    switch (state) {
+    case HTTP_CHUNK_SIZE_LF:
+        return http_chunk_size_done(b);
+    case HTTP_CHUNK_DATA_LF:
+        b->state = HTTP_CHUNK_SIZE;
+        b->digits = 0;
+        b->line_len = 0;
+        break;
+    case HTTP_CHUNK_TRAILER_LF:
+        b->state = HTTP_CHUNK_TRAILER_START;
+        break;
+    default:
+        b->state = HTTP_CHUNK_DONE;
+        break;
+    }
+    return 0;
+}
+
+/*
+ * One byte of chunked framing (anything but chunk data). Returns 0, or the
+ * error status. Whitespace after the size is BWS, allowed only before a
+ * chunk-ext's ';' ("5 ;x" is fine, "5 x" and "5 " are not); the extension
+ * itself may be any field text (quoted strings included), but no CR or LF.
+ */
 static int http_chunk_byte(struct http_body *b, char c)
 {
     int state = b->state, rc = 0, h;
@@ -440,52 +573,55 @@ static int http_chunk_byte(struct http_body *b, char c)
             b->remaining = b->remaining * 16 + (unsigned)h;
         } else if (b->digits == 0) {
             return 400;
-        } else if (c == ';' || http_is_ows(c)) {
+        } else if (c == ';') {
             b->state = HTTP_CHUNK_EXT;
+        } else if (http_is_ows(c)) {
+            b->state = HTTP_CHUNK_SIZE_BWS;
         } else if (c == '\r') {
             b->state = HTTP_CHUNK_SIZE_LF;
-        } else if (c == '\n') {
-            rc = http_chunk_size_done(b);
         } else {
-            return 400;
+            return 400; /* junk after the size, or a bare LF */
         }
         break;
-    case HTTP_CHUNK_EXT:
-        if (c == '\r')
-            b->state = HTTP_CHUNK_SIZE_LF;
-        else if (c == '\n')
-            rc = http_chunk_size_done(b);
-        else if (!http_is_field_char((unsigned char)c))
+    case HTTP_CHUNK_SIZE_BWS:
+        if (c == ';')
+            b->state = HTTP_CHUNK_EXT;
+        else if (!http_is_ows(c))
             return 400;
+        break;
+    case HTTP_CHUNK_EXT:
+    case HTTP_CHUNK_TRAILER:
+        if (c == '\r')
+            b->state = state == HTTP_CHUNK_EXT ? HTTP_CHUNK_SIZE_LF : HTTP_CHUNK_TRAILER_LF;
+        else if (!http_is_field_char((unsigned char)c))
+            return 400; /* a bare LF among them */
         break;
     case HTTP_CHUNK_DATA_CR:
-        if (c != '\r' && c != '\n')
+        if (c != '\r')
             return 400;
-        b->state = c == '\r' ? HTTP_CHUNK_DATA_LF : HTTP_CHUNK_SIZE;
-        b->digits = 0;
-        b->line_len = 0;
+        b->state = HTTP_CHUNK_DATA_LF;
         break;
     case HTTP_CHUNK_TRAILER_START:
-        b->state = c == '\r' ? HTTP_CHUNK_END_LF : c == '\n' ? HTTP_CHUNK_DONE : HTTP_CHUNK_TRAILER;
-        break;
-    case HTTP_CHUNK_TRAILER:
-        if (c == '\n')
-            b->state = HTTP_CHUNK_TRAILER_START;
+        /* The empty line that ends the body, or a field line's name. */
+        if (c == '\r')
+            b->state = HTTP_CHUNK_END_LF;
+        else if (http_is_tchar((unsigned char)c))
+            b->state = HTTP_CHUNK_TRAILER;
+        else
+            return 400;
         break;
     case HTTP_CHUNK_SIZE_LF:
     case HTTP_CHUNK_DATA_LF:
+    case HTTP_CHUNK_TRAILER_LF:
     case HTTP_CHUNK_END_LF:
         /* After a CR only its LF may come. */
         if (c != '\n')
             return 400;
-        if (state == HTTP_CHUNK_SIZE_LF)
-            rc = http_chunk_size_done(b);
-        else
-            b->state = state == HTTP_CHUNK_DATA_LF ? HTTP_CHUNK_SIZE : HTTP_CHUNK_DONE;
+        rc = http_chunk_line_end(b, state);
         break;
     }
     /* A chunk-size line (with extensions) and the trailer section are bounded. */
-    if (state == HTTP_CHUNK_SIZE || state == HTTP_CHUNK_EXT)
+    if (state == HTTP_CHUNK_SIZE || state == HTTP_CHUNK_SIZE_BWS || state == HTTP_CHUNK_EXT)
         return ++b->line_len > HTTP_MAX_CHUNK_LINE ? 400 : rc;
     if (state == HTTP_CHUNK_TRAILER_START || state == HTTP_CHUNK_TRAILER)
         return ++b->line_len > HTTP_MAX_TRAILERS ? 400 : rc;

@@ -65,7 +65,7 @@ struct http_request {
     struct http_slice path;   /* path part of the target (still percent-encoded) */
     struct http_slice query;  /* after '?', without it; len 0 when none */
     struct http_slice host;   /* Host header, or the authority of an absolute target */
-    int version_minor;        /* HTTP/1.x */
+    int version_minor;        /* HTTP/1.x: 0 or 1 (a later minor counts as 1) */
     int keep_alive;           /* after this request, by version and Connection */
     enum http_body_kind body;
     unsigned long long content_length;
@@ -96,9 +96,11 @@ void http_request_init(struct http_request *req, const struct http_limits *limit
  * Parse the request at the start of buf (len bytes so far; the same buffer,
  * only ever appended to, on every call). Returns HTTP_PARSE_AGAIN,
  * HTTP_PARSE_DONE (req->header_len bytes form the header) or
- * HTTP_PARSE_ERROR with req->error_status: 400 malformed, 413 body too
+ * HTTP_PARSE_ERROR with req->error_status: 400 malformed (also an invalid
+ * Host, userinfo in an absolute target, a '#' in the target), 413 body too
  * large, 414 request line too long, 431 header fields too large or too many,
- * 501 unknown transfer coding, 505 version.
+ * 501 unknown transfer coding, 505 a major version other than 1 (HTTP/1.2
+ * and later minors are parsed as 1.1).
  */
 enum http_parse_result http_parse_request(struct http_request *req, const char *buf, size_t len);
 

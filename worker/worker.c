@@ -167,7 +167,7 @@ static void worker_handle_signals(struct worker_state *s)
         s->draining = 1;
         worker_listen(s, 0);
         worker_set_state(s, SB_WORKER_DRAINING);
-        conn_pool_drain(s->conns, s->cfg->grace_ms);
+        conn_pool_drain(s->conns);
     }
     if (s->stop_fast)
         conn_pool_close_all(s->conns);

@@ -4,10 +4,10 @@
  *
  * Signals a worker handles (nginx's convention):
  *   TERM, INT  stop now: close every connection and exit
- *   QUIT       graceful: stop accepting, finish in-flight responses, answer
- *              each keep-alive connection's next request with "Connection:
- *              close" (idle ones close after the keep-alive timeout), then
- *              exit (the master enforces the grace period with SIGKILL)
+ *   QUIT       graceful: stop accepting, close idle keep-alive connections
+ *              at once, finish the requests and responses in progress
+ *              (answered with "Connection: close"), then exit (the master
+ *              enforces the grace period with SIGKILL)
  *   USR1       reopen the log files
  * The worker asks the kernel for SIGTERM if the master dies.
  */

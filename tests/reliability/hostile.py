@@ -177,10 +177,43 @@ def hostile_cases():
         "TE vertical tab": (te + b"\x0bchunked", end0, 400),
         "bad chunk size": (te + b" chunked", b"zz\r\n\r\n", 400),
         "chunk size overflow": (te + b" chunked", b"ffffffffffffffffff\r\n\r\n", 400),
+        # "Funky chunks": chunk lines end in CRLF only, and after the size
+        # only BWS before a chunk-ext's ';' (RFC 9112 7.1).
+        "chunk size bare LF": (te + b" chunked", b"5\nhello\r\n0\r\n\r\n", 400),
+        "junk after chunk size": (te + b" chunked", b"5 x\r\nhello\r\n0\r\n\r\n", 400),
+        "space after chunk size": (te + b" chunked", b"5 \r\nhello\r\n0\r\n\r\n", 400),
+        "chunk-ext bare LF": (te + b" chunked", b"5;a=b\nhello\r\n0\r\n\r\n", 400),
+        "chunk data bare LF": (te + b" chunked", b"5\r\nhello\n0\r\n\r\n", 400),
+        "trailer bare LF": (te + b" chunked", b"0\r\nX-T: 1\n\r\n", 400),
+        "last chunk bare LF": (te + b" chunked", b"0\r\n\n", 400),
     }
     for name, (fields, body, status) in smuggling.items():
         add(name, b"GET / HTTP/1.1\r\n" + H + fields + b"\r\n\r\n" + body + tail, status)
     add("TE in HTTP/1.0", b"GET / HTTP/1.0\r\n" + te + b" chunked\r\n\r\n" + end0 + tail, 400)
+    # A well-formed chunk-ext, quoted string included, is read past: the page
+    # once, and the request after the body (after Connection: close) unanswered.
+    add("chunk-ext with quoted string", b"GET / HTTP/1.1\r\n" + H + b"Connection: close\r\n" + te +
+        b" chunked\r\n\r\n" + b'5 ;a="b c";d\r\nhello\r\n0\r\n\r\n' + tail, 200, whole_page=True)
+    # RFC 9112 3.2: an invalid Host value is 400; RFC 9110 4.2.4: userinfo in
+    # the target is an error; a fragment is never sent; HTTP/2.0 is not a
+    # version we speak (505) but HTTP/1.2 is served as 1.1 (RFC 9110 2.5).
+    # Each followed by a second request that must not be answered.
+    for host in (b"a b", b"127.0.0.1/evil", b"../../etc", b"u@127.0.0.1", b"127.0.0.1:abc"):
+        add("Host: " + host.decode(), b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n" + tail, 400)
+    add("userinfo in target", b"GET http://u:p@127.0.0.1/ HTTP/1.1\r\n" + H + b"\r\n" + tail, 400)
+    add("fragment in target", b"GET /index.html#top HTTP/1.1\r\n" + H + b"\r\n" + tail, 400)
+    add("HTTP/2.0 request line", b"GET / HTTP/2.0\r\n" + H + b"\r\n" + tail, 505)
+    add("HTTP/1.2 served as 1.1", b"GET / HTTP/1.2\r\n" + H + b"Connection: close\r\n\r\n" + tail,
+        200, whole_page=True)
+    # Expect: 100-continue on a request refused from its header: the final
+    # status at once, never 100 first (RFC 9110 10.1.1), then the close.
+    expect = b"Expect: 100-continue\r\n\r\n"
+    add("Expect, method refused", b"POST / HTTP/1.1\r\n" + H + cl + b" 5\r\n" + expect, 405)
+    add("Expect, body too large", b"POST / HTTP/1.1\r\n" + H + cl + b" 99999999999\r\n" + expect,
+        413)
+    add("Expect, chunked, refused", b"PUT / HTTP/1.1\r\n" + H + te + b" chunked\r\n" + expect,
+        405)
+    add("Expect, no such file", b"GET /nope HTTP/1.1\r\n" + H + cl + b" 5\r\n" + expect, 404)
     # Range lists meant to multiply the response (CVE-2011-3192 style): the
     # page once, as a plain 200 (more than --max-ranges, or adding up to more
     # than the file), or as a 206 of all of it (an end past the file is cut

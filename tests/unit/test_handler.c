@@ -227,6 +227,14 @@ static void test_conditionals(void **state)
     /* A 304 wins over Range. */
     snprintf(hdrs, sizeof(hdrs), "Range: bytes=0-0\r\nIf-None-Match: %s\r\n", etag);
     assert_int_equal(decide("GET", "/n.txt", hdrs), 304);
+    /* Range is for GET only (RFC 9110 §14.2): HEAD gets the whole file's header. */
+    assert_int_equal(decide("HEAD", "/n.txt", "Range: bytes=0-0\r\n"), 200);
+    assert_int_equal(plan.nranges, 0);
+    assert_int_equal(plan.file_size, 20);
+    assert_false(has_header("Content-Range"));
+    assert_int_equal(decide("HEAD", "/n.txt", "Range: bytes=20-\r\n"), 200);
+    assert_int_equal(decide("OPTIONS", "/n.txt", "Range: bytes=0-0\r\n"), 200);
+    assert_false(has_header("Content-Range"));
 }
 
 static void test_autoindex(void **state)
@@ -386,6 +394,8 @@ static void test_cache_serves_from_memory(void **state)
         decide("GET", "/c.txt", "If-Modified-Since: Tue, 14 Nov 2023 22:13:20 GMT\r\n"), 304);
     assert_null(plan.file_mem);
     assert_int_equal(decide("HEAD", "/c.txt", NULL), 200);
+    assert_int_equal(decide("HEAD", "/c.txt", "Range: bytes=6-12\r\n"), 200);
+    assert_int_equal(plan.nranges, 0);
 
     /* Dotfiles, traversal and symlinks out are decided before the cache. */
     assert_int_equal(decide("GET", "/.env", NULL), 403);

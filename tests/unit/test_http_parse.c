@@ -70,6 +70,14 @@ static int parse_text(const char *text)
     return whole;
 }
 
+/* Each of the n requests, given whole and in pieces, parses to want. */
+static void expect_each(const char *const *texts, size_t n, int want)
+{
+    for (size_t i = 0; i < n; i++)
+        if (parse_text(texts[i]) != want)
+            fail_msg("not %d: %s", want, texts[i]);
+}
+
 static void assert_slice(struct http_slice s, const char *want)
 {
     if (s.len != strlen(want) || memcmp(s.p, want, s.len) != 0)
@@ -135,8 +143,14 @@ static void test_versions(void **state)
                      HTTP_PARSE_DONE);
     assert_int_equal(req.keep_alive, 1);
     assert_int_equal(parse_text("GET / HTTP/2.0\r\nHost: a\r\n\r\n"), 505);
-    assert_int_equal(parse_text("GET / HTTP/1.2\r\nHost: a\r\n\r\n"), 505);
+    assert_int_equal(parse_text("GET / HTTP/3.0\r\nHost: a\r\n\r\n"), 505);
     assert_int_equal(parse_text("GET / HTTP/0.9\r\n\r\n"), 505);
+    /* A later minor version is served as the highest we have (RFC 9110 §2.5). */
+    assert_int_equal(parse_text("GET / HTTP/1.2\r\nHost: a\r\n\r\n"), HTTP_PARSE_DONE);
+    assert_int_equal(req.version_minor, 1);
+    assert_int_equal(req.keep_alive, 1);
+    assert_slice(req.request_line, "GET / HTTP/1.2");
+    assert_int_equal(parse_text("GET / HTTP/1.9\r\n\r\n"), 400); /* 1.1 rules: Host needed */
     assert_int_equal(parse_text("GET / HTTP/1.10\r\nHost: a\r\n\r\n"), 400);
     assert_int_equal(parse_text("GET / http/1.1\r\nHost: a\r\n\r\n"), 400);
     assert_int_equal(parse_text("GET / HTTP/11\r\nHost: a\r\n\r\n"), 400);
@@ -169,6 +183,15 @@ static void test_request_line_malformed(void **state)
     assert_int_equal(parse_text("GET a HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
     assert_int_equal(parse_text("GET /\r HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
     assert_int_equal(parse_text("GET / HTTP/1.1\r\r\nHost: a\r\n\r\n"), 400);
+    /* A fragment is never sent: '#' anywhere in the target is refused. */
+    static const char *const fragments[] = {
+        "GET /index.html#top HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET /a?b#c HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET # HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET http://a/#x HTTP/1.1\r\nHost: a\r\n\r\n",
+    };
+    expect_each(fragments, sizeof(fragments) / sizeof(fragments[0]), 400);
+    assert_int_equal(parse_text("GET /%23 HTTP/1.1\r\nHost: a\r\n\r\n"), HTTP_PARSE_DONE);
 }
 
 static void test_methods(void **state)
@@ -200,6 +223,21 @@ static void test_absolute_form(void **state)
     assert_slice(req.path, "/");
     assert_int_equal(parse_text("GET http:/// HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
     assert_int_equal(parse_text("GET ftp://h/ HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+    /*
+     * Userinfo is an error (RFC 9110 §4.2.4), and the authority is checked
+     * as a Host; so is the Host field, though the target's authority wins.
+     */
+    static const char *const refused[] = {
+        "GET http://u:p@h/ HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET http://h:x/ HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET http://:80/ HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET http://h/ HTTP/1.1\r\nHost: a b\r\n\r\n",
+    };
+    expect_each(refused, sizeof(refused) / sizeof(refused[0]), 400);
+    assert_int_equal(parse_text("GET http://[::1]:8080/x HTTP/1.1\r\nHost: h\r\n\r\n"),
+                     HTTP_PARSE_DONE);
+    assert_slice(req.host, "[::1]:8080");
 }
 
 static void test_host_rules(void **state)
@@ -209,8 +247,61 @@ static void test_host_rules(void **state)
     assert_int_equal(parse_text("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
     assert_int_equal(parse_text("GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n"), 400);
     assert_int_equal(parse_text("GET / HTTP/1.1\r\nhOST: a\r\n\r\n"), HTTP_PARSE_DONE);
+    /* Empty: no authority, so our one site (RFC 9112 §3.3). */
     assert_int_equal(parse_text("GET / HTTP/1.1\r\nHost:\r\n\r\n"), HTTP_PARSE_DONE);
     assert_slice(req.host, "");
+}
+
+/* Host = uri-host [ ":" port ]: an invalid value is 400 (RFC 9112 §3.2). */
+static void test_host_syntax(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "example.org",  "Example.ORG:8080", "127.0.0.1",  "127.0.0.1:80", "[::1]",
+        "[::1]:8080",   "[2001:db8::7]",    "[v1.a:b]",   "a-b_c~d",      "h:",
+        "%41b.example", "!$&'()*+,;=",      "localhost.", "x:000080",
+    };
+    static const char *const bad[] = {
+        "a b",
+        "127.0.0.1/evil",
+        "../../etc",
+        "u@127.0.0.1",
+        "u:p@h",
+        "127.0.0.1:abc",
+        "h:80:81",
+        ":80",
+        "[::1",
+        "[::1]x",
+        "[::1]:a",
+        "[zz::1]",
+        "[]",
+        "[v1]",
+        "[v.a]",
+        "%4",
+        "%zz.example",
+        "a\"b",
+        "a<b",
+        "h\\x",
+        "a\x80"
+        "b",
+        "h?x",
+        "h#x",
+        "[1.2.3.4]",
+        "a|b",
+    };
+    char text[160];
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        snprintf(text, sizeof(text), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", good[i]);
+        if (parse_text(text) != HTTP_PARSE_DONE)
+            fail_msg("Host: %s refused", good[i]);
+        assert_slice(req.host, good[i]);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", bad[i]);
+        if (parse_text(text) != 400)
+            fail_msg("Host: %s accepted", bad[i]);
+    }
 }
 
 static void test_field_syntax(void **state)
@@ -444,8 +535,12 @@ static void test_body_chunked(void **state)
     assert_int_equal(body_text(HTTP_BODY_CHUNKED, 0, "3\r\nabc\r\n0\r\nX-T: 1\r\n\r\nNEXT", &used),
                      HTTP_PARSE_DONE);
     assert_int_equal(used, strlen("3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n"));
-    /* Upper-case hex and bare LF line ends. */
-    assert_int_equal(body_text(HTTP_BODY_CHUNKED, 0, "A\n0123456789\n0\n\n", &used),
+    /* Upper-case hex; extensions, whitespace before their ';', quoted values. */
+    assert_int_equal(body_text(HTTP_BODY_CHUNKED, 0, "A\r\n0123456789\r\n0\r\n\r\n", &used),
+                     HTTP_PARSE_DONE);
+    assert_int_equal(body_text(HTTP_BODY_CHUNKED, 0,
+                               "5 \t;a=b\r\nhello\r\n3;q=\"x y;\\\"z\";n\r\nabc\r\n0;e\r\n\r\n",
+                               &used),
                      HTTP_PARSE_DONE);
     assert_int_equal(body_text(HTTP_BODY_CHUNKED, 0, "5\r\nhel", &used), HTTP_PARSE_AGAIN);
     /* Malformed framing. */
@@ -454,6 +549,30 @@ static void test_body_chunked(void **state)
     assert_int_equal(body_text(HTTP_BODY_CHUNKED, 0, "3\r\nabcX\r\n", &used), 400);
     assert_int_equal(body_text(HTTP_BODY_CHUNKED, 0, "3\rX", &used), 400);
     assert_int_equal(body_text(HTTP_BODY_CHUNKED, 0, "1234567890abcdef0\r\n", &used), 400);
+    /*
+     * CRLF only, and nothing but BWS ';' after the size: each of these is
+     * read one way by a lenient parser and another by a strict one ("funky
+     * chunks"), so a request could hide in the body.
+     */
+    static const char *const funky[] = {
+        "5\nhello\r\n0\r\n\r\n",               /* bare LF after the size */
+        "5 x\r\nhello\r\n0\r\n\r\n",           /* junk after the size */
+        "5x\r\nhello\r\n0\r\n\r\n",            /* junk right after the size */
+        "5 \r\nhello\r\n0\r\n\r\n",            /* whitespace not followed by ';' */
+        "5\t\r\nhello\r\n0\r\n\r\n",           /* the same with a tab */
+        "5;a=b\nhello\r\n0\r\n\r\n",           /* bare LF after an extension */
+        "5;a\rb\r\nhello\r\n0\r\n\r\n",        /* bare CR in an extension */
+        "5\r\nhello\n0\r\n\r\n",               /* bare LF after the data */
+        "5\r\nhello\r0\r\n\r\n",               /* bare CR after the data */
+        "5\r\nhelloXX0\r\n\r\n",               /* data longer than its size */
+        "5\r\nhello\r\n0\r\nX: 1\n\r\n",       /* bare LF after a trailer */
+        "5\r\nhello\r\n0\r\n\n",               /* bare LF as the last line */
+        "5\r\nhello\r\n0\r\n \r\n",            /* a trailer line that is not a field */
+        "5\r\nhello\r\n0\r\nX: a\x01\r\n\r\n", /* a control byte in a trailer */
+    };
+    for (size_t i = 0; i < sizeof(funky) / sizeof(funky[0]); i++)
+        if (body_text(HTTP_BODY_CHUNKED, 0, funky[i], &used) != 400)
+            fail_msg("chunked body %zu accepted", i);
     /* Over max_body (1000) -> 413, counted across chunks. */
     assert_int_equal(body_text(HTTP_BODY_CHUNKED, 0, "3e9\r\n", &used), 413);
     assert_int_equal(body_text(HTTP_BODY_CHUNKED, 0, "3e8\r\n", &used), HTTP_PARSE_AGAIN);
@@ -482,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_methods),
         cmocka_unit_test(test_absolute_form),
         cmocka_unit_test(test_host_rules),
+        cmocka_unit_test(test_host_syntax),
         cmocka_unit_test(test_field_syntax),
         cmocka_unit_test(test_nul_byte),
         cmocka_unit_test(test_limits),

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/config.h"
 #include "shared/scoreboard.h"
 #include "worker/worker.h"
@@ -146,6 +147,15 @@ static void start_worker(void)
     close(pipefd[0]);
 }
 
+/* The test configuration with these timeouts, and a worker running it. */
+static void start_worker_timeouts(int keepalive_ms, int header_ms)
+{
+    test_config();
+    cfg.keepalive_timeout_ms = keepalive_ms;
+    cfg.header_timeout_ms = header_ms;
+    start_worker();
+}
+
 /* Stop the worker with sig; returns its exit status. */
 static int stop_worker(int sig)
 {
@@ -250,6 +260,30 @@ static void assert_has(const char *resp, const char *s)
 }
 
 static char resp[1 << 16];
+
+/* Read fd's next answer: status, holding has and (if not NULL) has2. */
+static void expect_answer(int fd, int status, const char *has, const char *has2)
+{
+    read_response(fd, resp, sizeof(resp));
+    assert_status(resp, status);
+    assert_has(resp, has);
+    if (has2 != NULL)
+        assert_has(resp, has2);
+}
+
+/* A connection on which GET path was answered 200 with keep-alive, now idle. */
+static int connect_idle(const char *path)
+{
+    char req[128];
+    int fd = connect_worker();
+
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    send_str(fd, req);
+    read_response(fd, resp, sizeof(resp));
+    assert_status(resp, 200);
+    assert_has(resp, "\r\nConnection: keep-alive\r\n");
+    return fd;
+}
 
 static void test_get_index(void **state)
 {
@@ -438,15 +472,9 @@ static void test_request_bodies(void **state)
 static void test_timeouts(void **state)
 {
     (void)state;
-    test_config();
-    cfg.keepalive_timeout_ms = 200;
-    cfg.header_timeout_ms = 300;
-    start_worker();
+    start_worker_timeouts(200, 300);
     /* Idle keep-alive: the server closes silently after the timeout. */
-    int fd = connect_worker();
-    send_str(fd, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-    read_response(fd, resp, sizeof(resp));
-    assert_status(resp, 200);
+    int fd = connect_idle("/a.txt");
     assert_int_equal(read_all(fd, resp, sizeof(resp)), 0);
     close(fd);
     /* Nothing sent: silent close. */
@@ -732,6 +760,126 @@ static void test_client_reset(void **state)
     assert_int_equal(stop_worker(SIGTERM), 0);
 }
 
+/* The worker exits by itself within ms milliseconds, with status 0. */
+static void assert_worker_exits(int64_t ms)
+{
+    int64_t t0 = clock_mono_ms();
+    int st = 0;
+    pid_t got;
+
+    while ((got = waitpid(child, &st, WNOHANG)) == 0 && clock_mono_ms() - t0 < ms)
+        usleep(5000);
+    if (got != child) {
+        kill(child, SIGKILL);
+        waitpid(child, &st, 0);
+        fail_msg("the worker did not exit within %lld ms", (long long)ms);
+    }
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(lfd);
+    sb_close(&sb);
+}
+
+/*
+ * Graceful stop with long timeouts: an idle keep-alive connection and one
+ * that has sent nothing for a while are closed at once (EOF, no answer); one
+ * half-way through its request finishes it, answered with Connection: close;
+ * then the worker exits without waiting for any timeout.
+ */
+static void test_graceful_stop_idle(void **state)
+{
+    (void)state;
+    start_worker_timeouts(30000, 30000);
+    int idle = connect_idle("/a.txt");
+    int half = connect_worker();
+    send_str(half, "GET /a.txt HTTP/1.1\r\nHo");
+    int silent = connect_worker();
+    usleep(400000); /* longer than a new connection gets for its first request */
+
+    int64_t t0 = clock_mono_ms();
+    kill(child, SIGQUIT);
+    assert_int_equal(read_all(idle, resp, sizeof(resp)), 0);
+    assert_int_equal(read_all(silent, resp, sizeof(resp)), 0);
+    if (clock_mono_ms() - t0 > 1000)
+        fail_msg("idle connections closed after %lld ms", (long long)(clock_mono_ms() - t0));
+    send_str(half, "st: x\r\n\r\n");
+    expect_answer(half, 200, "\r\nConnection: close\r\n", "\r\n\r\nAAAA");
+    assert_int_equal(read_all(half, resp, sizeof(resp)), 0);
+    close(idle);
+    close(half);
+    close(silent);
+    assert_worker_exits(2000);
+}
+
+/*
+ * Graceful stop and requests that are on their way: one that arrived while
+ * the worker was not running is answered before the close; a connection
+ * accepted just before the stop still has its first request answered.
+ */
+static void test_graceful_stop_arrived(void **state)
+{
+    (void)state;
+    start_worker_timeouts(30000, 5000);
+    int ka = connect_idle("/a.txt");
+    int young = connect_worker();
+    usleep(20000); /* accepted, nothing sent yet */
+    kill(child, SIGSTOP);
+    send_str(ka, "GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    kill(child, SIGQUIT);
+    kill(child, SIGCONT);
+    usleep(20000);
+    send_str(young, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_answer(ka, 200, "\r\n\r\nBBBBBBBB", NULL);
+    expect_answer(young, 200, "\r\nConnection: close\r\n", "\r\n\r\nAAAA");
+    assert_int_equal(read_all(ka, resp, sizeof(resp)), 0);
+    assert_int_equal(read_all(young, resp, sizeof(resp)), 0);
+    close(ka);
+    close(young);
+    assert_worker_exits(2000);
+}
+
+/*
+ * Expect: 100-continue. A request refused from its header alone gets the
+ * final status at once, never "100 Continue" first, and the connection
+ * closes after it (the body may or may not follow). One that will be
+ * served gets 100, then its answer once the body is in.
+ */
+static void test_expect_continue(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *req;
+        int status;
+    } refused[] = {
+        { "POST /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n", 405 },
+        { "PUT /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n", 405 },
+        { "POST /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10001\r\n", 413 },
+        { "GET /nope.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n", 404 },
+        { "BREW /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n", 501 },
+    };
+    char req[256];
+
+    test_config();
+    start_worker();
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        snprintf(req, sizeof(req), "%sExpect: 100-continue\r\n\r\n", refused[i].req);
+        exchange(req, resp, sizeof(resp));
+        assert_status(resp, refused[i].status);
+        assert_has(resp, "\r\nConnection: close\r\n");
+        assert_null(strstr(resp, "100 Continue"));
+    }
+    int fd = connect_worker();
+    send_str(fd, "GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                 "Expect: 100-continue\r\n\r\n");
+    read_response(fd, resp, sizeof(resp));
+    assert_string_equal(resp, "HTTP/1.1 100 Continue\r\n\r\n");
+    send_str(fd, "hello");
+    expect_answer(fd, 200, "\r\nConnection: keep-alive\r\n", "\r\n\r\nAAAA");
+    send_str(fd, "GET /b.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    expect_answer(fd, 200, "\r\n\r\nBBBBBBBB", NULL);
+    close(fd);
+    assert_int_equal(stop_worker(SIGTERM), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -749,6 +897,9 @@ int main(void)
         cmocka_unit_test(test_access_log_and_scoreboard),
         cmocka_unit_test(test_close_with_pending_bytes),
         cmocka_unit_test(test_client_reset),
+        cmocka_unit_test(test_graceful_stop_idle),
+        cmocka_unit_test(test_graceful_stop_arrived),
+        cmocka_unit_test(test_expect_continue),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
