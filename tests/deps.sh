@@ -16,6 +16,7 @@ if have_cmd cc; then
     have_header pcap.h || missing+=(libpcap-dev)
     have_header ncurses.h || missing+=(libncurses-dev)
     have_header cmocka.h || missing+=(libcmocka-dev)
+    have_header seccomp.h || missing+=(libseccomp-dev)
 fi
 
 if [ "$what" = test ]; then
