@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "shared/log.h"
+#include "shared/sandbox.h"
 #include "worker/conn.h"
 
 /* epoll data tags below any heap address: listeners 0..N-1, the signalfd. */
@@ -397,6 +398,8 @@ static int worker_setup(struct worker_state *s, const struct worker_start *ws)
         setsockopt(s->listen_fds[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         s->listen_wild[i] = worker_listen_addr(s->listen_fds[i], &s->listen_addr[i]);
     }
+    if (sandbox_worker_enter() < 0)
+        return -1;
     worker_listen(s, 1);
     worker_set_state(w, SB_WORKER_READY);
     if (ws->ready_fd >= 0) {
