@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -23,12 +24,13 @@
 /*
  * Found with strace -f over labmon's e2e tests (live capture and TUI under
  * tmux with resizes and the `w` key, -r FILE, -r - with the reader thread,
- * --summary/--json/--events/--ladder, -w FILE, SIGTERM) and checked against
- * monitor/: files and the terminal (openat with any flags, so -w, `w` and
- * later writes work; read, write, lseek, stat, access for terminfo), the
- * capture (poll, recvfrom for a ring-less socket, its statistics and
- * teardown through getsockopt/setsockopt at SOL_PACKET), the UI tick
- * (timerfd), curses' signal handlers (rt_sigaction), the reader thread
+ * --summary/--json/--events/--ladder, -w FILE, SIGTERM, the interface
+ * deleted) and checked against monitor/ and libpcap's capture loop: files and
+ * the terminal (openat with any flags, so -w, `w` and later writes work;
+ * read, write, lseek, stat, access for terminfo), the capture (poll, recvfrom
+ * for a ring-less socket; statistics and ring teardown at SOL_PACKET; when
+ * the interface goes down, SO_ERROR, getsockname and SIOCGIFFLAGS), the UI
+ * tick (timerfd), curses' signal handlers (rt_sigaction), the reader thread
  * (futex, rseq, robust list).
  */
 static const int sandbox_labmon_calls[] = {
@@ -58,19 +60,20 @@ static const int sandbox_labmon_calls[] = {
     SCMP_SYS(getgid),
     SCMP_SYS(getegid),
     SCMP_SYS(rt_sigaction),
+    SCMP_SYS(getsockname),
 };
 
 /* The terminal: curses saves, sets and restores its modes and asks for its size. */
-static const unsigned long sandbox_labmon_ioctls[] = { TCGETS,  TCSETS,     TCSETSW,
-                                                       TCSETSF, TIOCGWINSZ, FIONREAD };
+static const unsigned long sandbox_labmon_ioctls[] = { TCGETS,     TCSETS,   TCSETSW,     TCSETSF,
+                                                       TIOCGWINSZ, FIONREAD, SIOCGIFFLAGS };
 
 static const unsigned long sandbox_labmon_fcntls[] = { F_GETFL, F_SETFL, F_GETFD, F_SETFD };
 
 /*
  * Threads only: clone3 (whose flags a filter cannot see) answers ENOSYS, so
  * glibc falls back to clone, allowed with CLONE_THREAD; kill only probes
- * whether labd's master is alive (signal 0); packet sockets only at
- * SOL_PACKET (statistics, ring teardown at close).
+ * whether labd's master is alive (signal 0); socket options only at
+ * SOL_PACKET, and SO_ERROR.
  */
 static int sandbox_labmon_rules(scmp_filter_ctx ctx)
 {
@@ -86,6 +89,9 @@ static int sandbox_labmon_rules(scmp_filter_ctx ctx)
         sandbox_allow_masked(ctx, SCMP_SYS(clone), 0, CLONE_THREAD, CLONE_THREAD) < 0 ||
         sandbox_allow_values(ctx, SCMP_SYS(kill), 1, &signal0, 1) < 0 ||
         sandbox_allow_values(ctx, SCMP_SYS(getsockopt), 1, &sol_packet, 1) < 0 ||
+        sandbox_rc(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getsockopt), 2,
+                                    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+                                    SCMP_A2(SCMP_CMP_EQ, SO_ERROR))) < 0 ||
         sandbox_allow_values(ctx, SCMP_SYS(setsockopt), 1, &sol_packet, 1) < 0)
         return -1;
     return 0;

@@ -36,20 +36,20 @@
  * What a worker calls once it serves, found with strace -f over the e2e
  * suite's traffic and checked against worker/ (labd.8, SANDBOX, says how):
  * the event loop (epoll, accept4, read, sendmsg, sendfile, pread64,
- * shutdown, close, sched_yield), files beneath the root (openat2
- * RESOLVE_BENEATH; fstat, and for directory listings getdents64,
- * memfd_create and dup), the local address of a connection on a wildcard
- * listener (getsockname), the signalfd and the logs (read, write; dup2 when
- * the error log is reopened). Arguments are checked below for openat,
- * fcntl, ioctl and setsockopt.
+ * shutdown, close, sched_yield; send, that is sendto, for "100 Continue"),
+ * files beneath the root (openat2 RESOLVE_BENEATH; fstat, and for directory
+ * listings getdents64, memfd_create and dup), the local address of a
+ * connection on a wildcard listener (getsockname), the signalfd and the logs
+ * (read, write; dup2 when the error log is reopened). Arguments are checked
+ * below for openat, fcntl, ioctl and setsockopt.
  */
 static const int sandbox_worker_calls[] = {
-    SCMP_SYS(read),        SCMP_SYS(write),        SCMP_SYS(close),      SCMP_SYS(epoll_wait),
-    SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),    SCMP_SYS(accept4),    SCMP_SYS(sendmsg),
-    SCMP_SYS(sendfile),    SCMP_SYS(pread64),      SCMP_SYS(shutdown),   SCMP_SYS(getsockname),
-    SCMP_SYS(sched_yield), SCMP_SYS(openat2),      SCMP_SYS(newfstatat), SCMP_SYS(fstat),
-    SCMP_SYS(getdents64),  SCMP_SYS(memfd_create), SCMP_SYS(dup),        SCMP_SYS(dup2),
-    SCMP_SYS(dup3),
+    SCMP_SYS(read),        SCMP_SYS(write),       SCMP_SYS(close),        SCMP_SYS(epoll_wait),
+    SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),   SCMP_SYS(accept4),      SCMP_SYS(sendmsg),
+    SCMP_SYS(sendfile),    SCMP_SYS(sendto),      SCMP_SYS(pread64),      SCMP_SYS(shutdown),
+    SCMP_SYS(getsockname), SCMP_SYS(sched_yield), SCMP_SYS(openat2),      SCMP_SYS(newfstatat),
+    SCMP_SYS(fstat),       SCMP_SYS(getdents64),  SCMP_SYS(memfd_create), SCMP_SYS(dup),
+    SCMP_SYS(dup2),        SCMP_SYS(dup3),
 };
 
 /* fdopen and fdopendir (listings); FIONREAD before a lingering close. */
