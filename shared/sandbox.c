@@ -65,13 +65,13 @@ static const int sandbox_valgrind_calls[] = { SCMP_SYS(rt_sigtimedwait), SCMP_SY
  * makes calls of its own -- its alternate signal stack, thread start-up
  * (sched_getaffinity), reading /proc (open, readlink, getdents, lseek),
  * writing reports (writev), and LeakSanitizer at exit, which stops the
- * process's threads from a helper thread (prctl, getppid, wait4, and clone
- * and ptrace restricted below).
+ * process's threads from a helper thread (prctl, getppid, wait4,
+ * rt_sigaction, and clone and ptrace restricted below).
  */
 static const int sandbox_asan_calls[] = {
     SCMP_SYS(sigaltstack), SCMP_SYS(sched_getaffinity), SCMP_SYS(futex), SCMP_SYS(open),
     SCMP_SYS(readlink),    SCMP_SYS(getdents),          SCMP_SYS(lseek), SCMP_SYS(writev),
-    SCMP_SYS(prctl),       SCMP_SYS(getppid),           SCMP_SYS(wait4),
+    SCMP_SYS(prctl),       SCMP_SYS(getppid),           SCMP_SYS(wait4), SCMP_SYS(rt_sigaction),
 };
 
 /* The helper shares memory (CLONE_VM: no fork) and only stops and reads threads. */
