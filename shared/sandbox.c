@@ -291,6 +291,15 @@ int sandbox_allow_values(scmp_filter_ctx ctx, int nr, unsigned arg, const unsign
     return 0;
 }
 
+scmp_filter_ctx sandbox_filter_drop(scmp_filter_ctx ctx)
+{
+    int err = errno;
+
+    seccomp_release(ctx);
+    errno = err;
+    return NULL;
+}
+
 scmp_filter_ctx sandbox_filter_new(void)
 {
 #ifdef SANDBOX_LOG_ONLY
@@ -317,12 +326,8 @@ scmp_filter_ctx sandbox_filter_new(void)
 #ifdef SANDBOX_ASAN
         || sandbox_asan_rules(ctx) < 0
 #endif
-    ) {
-        int err = errno;
-        seccomp_release(ctx);
-        errno = err;
-        return NULL;
-    }
+    )
+        return sandbox_filter_drop(ctx);
     return ctx;
 }
 

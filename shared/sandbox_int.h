@@ -52,6 +52,9 @@ struct sandbox_list {
 /* Add the whole list to ctx. Returns 0, or -1 with errno (so do the others below). */
 int sandbox_allow_list(scmp_filter_ctx ctx, const struct sandbox_list *l);
 
+/* A filter that could not be built: release it, keep errno, return NULL. */
+scmp_filter_ctx sandbox_filter_drop(scmp_filter_ctx ctx);
+
 /* Allow each of the n calls in nrs without looking at the arguments. Returns 0, or -1. */
 int sandbox_allow(scmp_filter_ctx ctx, const int *nrs, size_t n);
 

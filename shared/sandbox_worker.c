@@ -160,12 +160,8 @@ static scmp_filter_ctx sandbox_worker_filter(int supervised)
         sandbox_worker_sockopt(ctx, SOL_SOCKET, SO_LINGER) < 0 ||
         sandbox_worker_sockopt(ctx, IPPROTO_TCP, TCP_NODELAY) < 0 ||
         sandbox_allow_masked(ctx, SCMP_SYS(openat), 2, rdonly_mask, 0) < 0 ||
-        sandbox_rc(seccomp_rule_add_array(ctx, wr_action, SCMP_SYS(openat), 1, &wr)) < 0) {
-        int err = errno;
-        seccomp_release(ctx);
-        errno = err;
-        return NULL;
-    }
+        sandbox_rc(seccomp_rule_add_array(ctx, wr_action, SCMP_SYS(openat), 1, &wr)) < 0)
+        return sandbox_filter_drop(ctx);
     return ctx;
 }
 
