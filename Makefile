@@ -53,6 +53,7 @@ LDFLAGS += $(VARIANT_LDFLAGS)
 PCAP_LIBS := $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 CURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
+SECCOMP_LIBS := $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
 CPPFLAGS += $(CURSES_CFLAGS)
 # libmnl: rtnetlink for the --lab link (master/lab_net.c).
 MNL_LIBS := $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
@@ -95,22 +96,22 @@ $(B)/lib%.a:
 
 $(B)/labd: $(B)/master/main.o $(B)/libmaster.a $(B)/libworker.a $(B)/libshared.a
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(MNL_LIBS) $(SECCOMP_LIBS)
 
 $(B)/labmon: $(B)/monitor/main.o $(B)/libmonitor.a $(B)/libshared.a
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(CURSES_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(CURSES_LIBS) $(SECCOMP_LIBS)
 
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(call objs,$(TESTLIB_SRCS)) $(LIBS_ALL)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(call objs,$(TESTLIB_SRCS)) $(LIBS_ALL) \
-	    -lcmocka $(PCAP_LIBS) $(CURSES_LIBS) $(MNL_LIBS)
+	    -lcmocka $(PCAP_LIBS) $(CURSES_LIBS) $(MNL_LIBS) $(SECCOMP_LIBS)
 
 # Test programs the end-to-end tests and benchmarks drive (tests/e2e/*.c, one file each).
 E2E_HELPERS := $(patsubst tests/e2e/%.c,$(B)/tests/e2e/%,$(wildcard tests/e2e/*.c))
 $(B)/tests/e2e/%: $(B)/tests/e2e/%.o $(B)/libmaster.a $(B)/libshared.a
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(MNL_LIBS) $(SECCOMP_LIBS)
 
 # Unit tests run from the source root so fixtures resolve as tests/...
 unit-bins: $(UNIT_BINS)

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -15,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +24,7 @@
 #include "shared/clock.h"
 #include "shared/cpu.h"
 #include "shared/log.h"
+#include "shared/sandbox.h"
 #include "worker/worker.h"
 
 #define MASTER_RECENT   1024 /* closed connections kept per worker slot, for labmon's pid column */
@@ -122,9 +123,12 @@ void master_child_setup(const struct listen_set *keep, pid_t master_pid, const c
         close(master.pid_fd);
     if (master.lifeline_fd >= 0)
         close(master.lifeline_fd);
+    /* Another worker's seccomp listener would let this one answer for it. */
     for (unsigned i = 0; i < master.nslots; i++) {
         if (master.procs[i].ready_rd >= 0)
             close(master.procs[i].ready_rd);
+        if (master.procs[i].notify_fd >= 0)
+            close(master.procs[i].notify_fd);
     }
     master_close_listen_unused(keep);
     /* The namespaces' descriptors are the master's: a child must not hold the link. */
@@ -156,9 +160,22 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
     sb_slot_set_pid(&master.sb, slot, (int32_t)getpid());
     master_pin_worker(cfg, number);
 
+    /* Still root: the sandbox opens the root now, whatever its parents' modes. */
+    struct sandbox_worker_plan plan = { .root = cfg->root, .channel_fd = ready_wr };
+    char err[PATH_MAX + 64];
+    if (sandbox_worker_prepare(&plan, err, sizeof(err)) < 0) {
+        log_error("worker %u: %s", number, err);
+        _exit(1);
+    }
+    /* The worker's messages name its user, also when it is a default one. */
+    static struct labd_config wcfg;
+    wcfg = *cfg;
+    if (cred->on)
+        snprintf(wcfg.user, sizeof(wcfg.user), "%s", cred->name);
+
     static int fds[WORKER_MAX_LISTEN];
     memset(&ws, 0, sizeof(ws));
-    ws.cfg = cfg;
+    ws.cfg = &wcfg;
     ws.listen_fds = fds;
     ws.nlisten = listen_worker_fds(ls, number, cfg->workers, fds, WORKER_MAX_LISTEN);
     /* Reuseport: the other workers' sockets must close when they do, not live on here. */
@@ -171,53 +188,6 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
     ws.uid = cred->uid;
     ws.gid = cred->gid;
     exit(worker_main(&ws));
-}
-
-int master_resolve_user(const struct labd_config *c, struct master_cred *cr, char *err,
-                        size_t errlen)
-{
-    struct passwd *pw;
-
-    memset(cr, 0, sizeof(*cr));
-    if (c->user[0] == '\0')
-        return 0;
-    if (geteuid() != 0) {
-        log_warn("user %s ignored: labd is not running as root", c->user);
-        return 0;
-    }
-    pw = getpwnam(c->user);
-    if (pw == NULL) {
-        snprintf(err, errlen, "unknown user %s (--user)", c->user);
-        return -1;
-    }
-    cr->on = 1;
-    cr->uid = pw->pw_uid;
-    cr->gid = pw->pw_gid;
-    return 0;
-}
-
-/*
- * With --user, the log files belong to that user, as nginx does: the workers
- * open them before switching, and reopen them on USR1 after the master has
- * created (as root, in a directory they may not write) and handed over the
- * new files.
- */
-void master_chown_logs(const struct labd_config *c, const struct master_cred *cr)
-{
-    const char *paths[] = { master.ms->log_to_stderr ? "" : c->error_log,
-                            strcmp(c->access_log, "off") == 0 ? "" : c->access_log };
-
-    if (!cr->on)
-        return;
-    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-        if (paths[i][0] == '\0')
-            continue;
-        int fd = open(paths[i], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-        if (fd < 0 || fchown(fd, cr->uid, cr->gid) < 0)
-            log_warn("cannot give %s to user %s: %s", paths[i], c->user, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-    }
 }
 
 static int master_free_slot(void)
@@ -240,8 +210,9 @@ int master_spawn(unsigned number, unsigned generation, const struct labd_config 
         log_error("no free scoreboard slot for worker %u (old workers still draining)", number);
         return -1;
     }
-    if (pipe2(p, O_CLOEXEC) < 0) {
-        log_error("pipe for worker %u: %s", number, strerror(errno));
+    /* A datagram channel: the worker's seccomp listener, then its ready byte. */
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0) {
+        log_error("channel for worker %u: %s", number, strerror(errno));
         return -1;
     }
     sb_slot_prepare(&master.sb, (uint32_t)slot, number, generation, clock_real_ns());
@@ -262,7 +233,10 @@ int master_spawn(unsigned number, unsigned generation, const struct labd_config 
                                                .number = number,
                                                .generation = generation,
                                                .ready_rd = p[0],
-                                               .started_ms = clock_mono_ms() };
+                                               .started_ms = clock_mono_ms(),
+                                               .notify_fd = -1 };
+    if (master_reopen_setup(&master.procs[slot], cfg) < 0)
+        log_error("worker %u: no memory for its log paths: it cannot reopen its logs", number);
     log_info("worker %u started (pid %d, generation %u)", number, (int)pid, generation);
     return 0;
 }
@@ -408,8 +382,10 @@ enum ctl_exit master_main(const struct labd_config *cfg, const struct master_sta
     master.lifeline_fd = ms->lifeline_fd;
     master.daemon = ms->lifeline_fd >= 0;
     master.pid_fd = -1;
-    for (unsigned i = 0; i < MASTER_MAX_SLOTS; i++)
+    for (unsigned i = 0; i < MASTER_MAX_SLOTS; i++) {
         master.procs[i].ready_rd = -1;
+        master.procs[i].notify_fd = -1;
+    }
 
     if (master_mkdir_p(master.cfg.run_dir, 0755) < 0)
         log_die("cannot create run directory %s: %s", master.cfg.run_dir, strerror(errno));
@@ -434,6 +410,7 @@ enum ctl_exit master_main(const struct labd_config *cfg, const struct master_sta
     if (master_resolve_user(&master.cfg, &master.cred, err, sizeof(err)) < 0)
         master_die_unlink("%s", err);
     master_chown_logs(&master.cfg, &master.cred);
+    master_describe_sandbox(&master.cred);
     if (master_lab_open(err, sizeof(err)) < 0 ||
         master_lab_listen(&master.cfg, &master.ls, 0, err, sizeof(err)) < 0)
         master_die_unlink("%s", err);

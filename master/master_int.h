@@ -34,11 +34,13 @@ struct master_proc {
     pid_t pid; /* 0: slot free */
     unsigned number;
     unsigned generation;
-    int ready_rd; /* read end of its ready pipe, -1 when done */
+    int ready_rd; /* its channel (ready byte, seccomp listener), -1 when done */
     int ready;
     int retiring;       /* told to stop (QUIT or TERM) */
     int64_t started_ms; /* CLOCK_MONOTONIC */
     int64_t kill_at_ms; /* SIGKILL if still alive then; 0 none */
+    int notify_fd;      /* its sandbox's seccomp listener: log reopens; -1 none */
+    char *logs[2];      /* the error and access log it may reopen; NULL none */
 };
 
 /* Respawn bookkeeping per worker number of the current generation. */
@@ -48,11 +50,12 @@ struct master_number {
     struct respawn_state rs;
 };
 
-/* --user resolved: the workers switch to uid/gid (only when we are root). */
+/* The workers' user: they switch to uid/gid (only when we are root). */
 struct master_cred {
     int on;
     uid_t uid;
     gid_t gid;
+    char name[CONFIG_USER_MAX];
 };
 
 /* The lab wire process (master_lab.c), run when the lab link has knobs. */
@@ -118,13 +121,15 @@ void master_abort_start(const char *fmt, ...) __attribute__((format(printf, 1, 2
 void master_remove_files(void);
 
 /*
- * --user NAME: resolved when we are root (the workers switch to it), else
- * ignored. Returns 0, or -1 with a reason in err.
+ * The workers' user when we are root (master_privs.c): --user NAME, else the
+ * user who ran sudo, else nobody; a root user runs them as root (with a
+ * warning), and no switch happens. Not root: no switch. Returns 0, or -1
+ * with a reason in err.
  */
 int master_resolve_user(const struct labd_config *c, struct master_cred *cr, char *err,
                         size_t errlen);
 
-/* With --user: hand the log files to that user (see master.c). */
+/* Hand the log files to the workers' user (when they switch). */
 void master_chown_logs(const struct labd_config *c, const struct master_cred *cr);
 
 /*
@@ -135,6 +140,18 @@ void master_chown_logs(const struct labd_config *c, const struct master_cred *cr
  */
 void master_child_setup(const struct listen_set *keep, pid_t master_pid, const char *title,
                         const char *detail);
+
+/* At start: the workers' user, and what the kernel offers to confine them. */
+void master_describe_sandbox(const struct master_cred *cr);
+
+/* Remember the logs w may reopen (its generation's cfg). Returns 0, or -1. */
+int master_reopen_setup(struct master_proc *w, const struct labd_config *cfg);
+
+/* w is gone: free what master_reopen_setup kept, close its listener. */
+void master_reopen_release(struct master_proc *w);
+
+/* w's listener is readable: answer its log reopen. */
+void master_answer_reopen(struct master_proc *w);
 
 /* From the first generation's start to the last worker's end; returns the exit status. */
 enum ctl_exit master_supervise(void);

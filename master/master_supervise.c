@@ -14,6 +14,7 @@
 
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "shared/sandbox.h"
 
 #define MASTER_FAST_KILLMS 1000 /* fast stop: SIGKILL what TERM did not end */
 
@@ -228,17 +229,27 @@ static void master_schedule_respawn(struct master_proc *w, int64_t now)
 }
 
 /*
- * The ready pipe of w has something: its ready byte, or EOF if it died
- * first. Either way the pipe has done its job and is closed; only a read
- * that was interrupted leaves it for the next turn, unless w is gone (dead).
+ * The channel of w has something: its seccomp listener (kept; the ready
+ * byte follows), its ready byte, or EOF if it died first. Once the ready
+ * byte or EOF is read the channel has done its job and is closed; only a
+ * read that was interrupted leaves it for the next turn, unless w is gone
+ * (dead).
  */
 static void master_read_ready(struct master_proc *w, int dead)
 {
+    int fd, n;
     char b;
-    ssize_t n = read(w->ready_rd, &b, 1);
 
-    if (n < 0 && (errno == EINTR || errno == EAGAIN) && !dead)
-        return;
+    for (;;) {
+        n = sandbox_channel_read(w->ready_rd, &fd, &b);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN) && !dead)
+            return;
+        if (n != 1 || fd < 0)
+            break;
+        if (w->notify_fd >= 0)
+            close(w->notify_fd);
+        w->notify_fd = fd;
+    }
     if (n == 1) {
         w->ready = 1;
         log_info("worker %u (pid %d) ready", w->number, (int)w->pid);
@@ -269,6 +280,7 @@ static void master_reap(void)
         }
         if (w->ready_rd >= 0)
             master_read_ready(w, 1);
+        master_reopen_release(w);
         sb_slot_dead(&master.sb, slot);
         master_describe_status(status, how, sizeof(how));
         struct master_proc dead = *w;
@@ -417,8 +429,8 @@ enum ctl_exit master_supervise(void)
     int rc;
 
     for (;;) {
-        struct pollfd pfd[1 + MASTER_MAX_SLOTS];
-        struct master_proc *who[1 + MASTER_MAX_SLOTS];
+        struct pollfd pfd[1 + 2 * MASTER_MAX_SLOTS];
+        struct master_proc *who[1 + 2 * MASTER_MAX_SLOTS];
         int nfd = 0, timeout;
 
         if (master.phase == MASTER_PHASE_STARTING &&
@@ -444,10 +456,14 @@ enum ctl_exit master_supervise(void)
         pfd[nfd].events = POLLIN;
         who[nfd++] = NULL;
         for (unsigned i = 0; i < master.nslots; i++) {
-            if (master.procs[i].pid > 0 && master.procs[i].ready_rd >= 0) {
-                pfd[nfd].fd = master.procs[i].ready_rd;
-                pfd[nfd].events = POLLIN;
-                who[nfd++] = &master.procs[i];
+            struct master_proc *w = &master.procs[i];
+            if (w->pid > 0 && w->ready_rd >= 0) {
+                pfd[nfd] = (struct pollfd){ .fd = w->ready_rd, .events = POLLIN };
+                who[nfd++] = w;
+            }
+            if (w->pid > 0 && w->notify_fd >= 0) {
+                pfd[nfd] = (struct pollfd){ .fd = w->notify_fd, .events = POLLIN };
+                who[nfd++] = w;
             }
         }
         rc = poll(pfd, (nfds_t)nfd, timeout);
@@ -459,6 +475,10 @@ enum ctl_exit master_supervise(void)
         for (int i = 1; rc > 0 && i < nfd; i++) {
             if (pfd[i].revents && who[i]->ready_rd == pfd[i].fd)
                 master_read_ready(who[i], 0);
+            else if ((pfd[i].revents & POLLIN) && who[i]->notify_fd == pfd[i].fd)
+                master_answer_reopen(who[i]);
+            else if (pfd[i].revents && who[i]->notify_fd == pfd[i].fd)
+                master_reopen_release(who[i]); /* its filter is gone: nothing more comes */
         }
         if (rc > 0 && (pfd[0].revents & POLLIN)) {
             struct signalfd_siginfo si;

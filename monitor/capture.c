@@ -2,6 +2,7 @@
 #include "monitor/capture.h"
 #include "monitor/decode.h"
 #include "monitor/pcapfile.h"
+#include "shared/sandbox.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -507,7 +508,7 @@ int capture_stats(struct capture *c, uint64_t *received, uint64_t *dropped, uint
 int capture_drop_privileges(char *err, size_t errlen)
 {
     if (geteuid() != 0)
-        return 0;
+        return sandbox_labmon_enter(err, errlen);
     uid_t uid;
     gid_t gid;
     const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
@@ -528,5 +529,5 @@ int capture_drop_privileges(char *err, size_t errlen)
                  strerror(errno));
         return -1;
     }
-    return 0;
+    return sandbox_labmon_enter(err, errlen);
 }

@@ -87,7 +87,8 @@ void capture_default_filter(int port_hint, char *buf, size_t n);
 
 /*
  * After the handle is open: when running as root, become SUDO_UID/SUDO_GID
- * (the user who ran sudo) or nobody. Returns 0, or -1 with err set.
+ * (the user who ran sudo) or nobody; then enter labmon's sandbox
+ * (no_new_privs, seccomp: shared/sandbox.h). Returns 0, or -1 with err set.
  */
 int capture_drop_privileges(char *err, size_t errlen);
 

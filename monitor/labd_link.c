@@ -169,9 +169,19 @@ void labd_link_capture_defaults(const struct labd_link_info *info, int port,
     co->filter = filter;
 }
 
+/*
+ * Asked through sysfs rather than if_nametoindex(), which opens a socket:
+ * the sandboxed labmon may not make one.
+ */
 int labd_link_lab_gone(const char *iface)
 {
-    return iface[0] != '\0' && if_nametoindex(iface) == 0;
+    char path[64 + IF_NAMESIZE];
+    struct stat st;
+
+    if (iface[0] == '\0' || strchr(iface, '/') != NULL)
+        return 0;
+    snprintf(path, sizeof(path), "/sys/class/net/%s", iface);
+    return stat(path, &st) < 0 && errno == ENOENT;
 }
 
 void labd_link_lab_text(const struct labd_link_info *info, char *lab, size_t nlab, char *counters,

@@ -17,6 +17,7 @@ if have_cmd cc; then
     have_header ncurses.h || missing+=(libncurses-dev)
     have_header cmocka.h || missing+=(libcmocka-dev)
     have_header libmnl/libmnl.h || missing+=(libmnl-dev)
+    have_header seccomp.h || missing+=(libseccomp-dev)
 fi
 
 if [ "$what" = test ]; then

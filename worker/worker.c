@@ -19,6 +19,7 @@
 
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "shared/sandbox.h"
 #include "worker/accesslog.h"
 #include "worker/conn.h"
 #include "worker/handler.h"
@@ -317,6 +318,8 @@ static int worker_setup(struct worker_state *s, const struct worker_start *ws)
         setsockopt(s->listen_fds[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         s->listen_wild[i] = worker_listen_addr(s->listen_fds[i], &s->listen_addr[i]);
     }
+    if (sandbox_worker_enter() < 0)
+        return -1;
     worker_listen(s, 1);
     worker_set_state(s, SB_WORKER_READY);
     if (ws->ready_fd >= 0) {

@@ -33,10 +33,10 @@ declare -A SRCS=(
     [path]="worker/path.c"
     [decode]="monitor/decode.c"
     [engine]="monitor/engine.c monitor/decode.c monitor/flow.c monitor/tcp_track.c monitor/sniff.c monitor/sniff_line.c monitor/sniff_store.c"
-    [pcapfile]="monitor/capture.c monitor/pcapfile.c monitor/decode.c"
+    [pcapfile]="monitor/capture.c monitor/pcapfile.c monitor/decode.c shared/sandbox.c shared/sandbox_labmon.c shared/clock.c"
 )
 # Libraries a target links besides its sources.
-declare -A LIBS=([pcapfile]="-lpcap")
+declare -A LIBS=([pcapfile]="-lpcap -lseccomp")
 # Inputs longer than this are not tried (streams of segments need more room).
 declare -A MAXLEN=([sniff]=65536 [engine]=65536 [pcapfile]=65536)
 
