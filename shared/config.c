@@ -55,7 +55,8 @@ const struct config_key config_keys[] = {
     { "file-cache", "BYTES|off", "small files kept in memory per worker (default 4m)" },
     { "file-cache-max-file", "BYTES", "larger files are not cached (default 64k)" },
     { "file-cache-valid", "MS", "a cached file is checked on disk after this long (default 1000)" },
-    { "user", "NAME", "started as root: workers run as this user and its group" },
+    { "user", "NAME",
+      "workers run as this user when started as root (default: sudo's, else nobody)" },
 };
 const int config_nkeys = (int)(sizeof(config_keys) / sizeof(config_keys[0]));
 
