@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "monitor/engine.h"
+#include "monitor/figure.h"
 #include "monitor/input.h"
 #include "monitor/labd_link.h"
 #include "monitor/output.h"
+#include "monitor/svg_ladder.h"
 #include "monitor/ui.h"
 #include "shared/clock.h"
 
@@ -22,14 +24,17 @@ enum main_out {
     MAIN_OUT_SUMMARY,
     MAIN_OUT_JSON,
     MAIN_OUT_EVENTS,
-    MAIN_OUT_LADDER
+    MAIN_OUT_LADDER,
+    MAIN_OUT_SVG, /* --svg KIND:SEL: one connection's figure */
 };
 
 /* The command line, parsed. */
 struct main_args {
     struct capture_opts cap;
     enum main_out mode;
-    const char *ladder_sel;
+    const char *ladder_sel; /* --ladder's, or --svg's after the kind */
+    enum figure_kind svg_kind;
+    uint32_t svg_max; /* --svg-max */
     const char *run_dir;
     int port;
     uint64_t max_packets; /* -c: 0 = no limit */
@@ -53,6 +58,9 @@ struct main_app {
     enum main_out mode;
     const char *ladder_sel;
     int ladder_found;
+    enum figure_kind svg_kind;
+    uint32_t svg_max;
+    int write_errno;      /* writing the figure failed: why */
     uint64_t max_packets; /* 0 = no limit */
     uint64_t seen;
     FILE *out;
@@ -95,6 +103,10 @@ static void main_usage(FILE *f)
            "                         request, response, fin, rst, closed)\n"
            "      --ladder SEL       sequence diagram of one connection; SEL is a stream\n"
            "                         index (0, 1, ...), ':PORT' or 'ADDR:PORT'\n"
+           "      --svg ladder:SEL   the same as an SVG figure on stdout\n"
+           "      --svg tsg:SEL      the connection's time-sequence graph (SVG) on stdout\n"
+           "      --svg-max N        packets an SVG ladder draws before it leaves out the\n"
+           "                         middle (default 400, 0 = all)\n"
            "  -h, --help             this help\n"
            "  -V, --version          version\n"
            "Live output stops on Ctrl-C/SIGTERM, -c or -d. Exit status: 0 ok, 1 runtime\n"
@@ -108,6 +120,19 @@ static void main_on_event(void *ctx, const struct engine_event *ev)
         output_event_json(a->out, ev);
 }
 
+/* --ladder or --svg: the output of the one connection asked for, if f is it. */
+static void main_one(struct main_app *a, const struct flow *f)
+{
+    if ((a->mode != MAIN_OUT_LADDER && a->mode != MAIN_OUT_SVG) || a->ladder_found ||
+        output_selector_match(a->ladder_sel, f) != OUTPUT_MATCH_YES)
+        return;
+    a->ladder_found = 1;
+    if (a->mode == MAIN_OUT_LADDER)
+        output_ladder(a->out, f, 100);
+    else if (figure_write(a->out, f, a->svg_kind, a->svg_max) < 0)
+        a->write_errno = errno;
+}
+
 /* A flow is about to be forgotten: report it now so --json/--summary lose nothing. */
 static void main_on_evict(void *ctx, struct flow *f)
 {
@@ -119,11 +144,8 @@ static void main_on_evict(void *ctx, struct flow *f)
         output_flow_json(a->out, f);
     else if (a->mode == MAIN_OUT_SUMMARY)
         output_summary_row(a->out, f);
-    else if (a->mode == MAIN_OUT_LADDER && !a->ladder_found &&
-             output_selector_match(a->ladder_sel, f) == 1) {
-        output_ladder(a->out, f, 100);
-        a->ladder_found = 1;
-    }
+    else
+        main_one(a, f);
 }
 
 /* --ladder: only the selected connection needs a segment log and HTTP. */
@@ -188,11 +210,8 @@ static int main_report(struct main_app *a)
 {
     struct flow_table *t = engine_flows(a->eng);
     for (struct flow *f = flow_table_next(t, NULL); f; f = flow_table_next(t, f)) {
-        if (a->mode == MAIN_OUT_LADDER) {
-            if (!a->ladder_found && output_selector_match(a->ladder_sel, f) == 1) {
-                output_ladder(a->out, f, 100);
-                a->ladder_found = 1;
-            }
+        if (a->mode == MAIN_OUT_LADDER || a->mode == MAIN_OUT_SVG) {
+            main_one(a, f);
             continue;
         }
         if (f->reported)
@@ -202,8 +221,12 @@ static int main_report(struct main_app *a)
         else if (a->mode == MAIN_OUT_SUMMARY)
             output_summary_row(a->out, f);
     }
-    if (a->mode == MAIN_OUT_LADDER && !a->ladder_found) {
+    if ((a->mode == MAIN_OUT_LADDER || a->mode == MAIN_OUT_SVG) && !a->ladder_found) {
         fprintf(stderr, "labmon: no connection matches '%s'\n", a->ladder_sel);
+        return -1;
+    }
+    if (a->write_errno) {
+        fprintf(stderr, "labmon: writing the figure failed: %s\n", strerror(a->write_errno));
         return -1;
     }
     if (a->mode == MAIN_OUT_SUMMARY || a->mode == MAIN_OUT_EVENTS) {
@@ -226,8 +249,10 @@ static void main_engine_config(struct main_app *a, uint32_t max_flows, struct en
 {
     *ec =
         (struct engine_config){ .max_flows = max_flows, .on_evict = main_on_evict, .evict_ctx = a };
+    int one = a->mode == MAIN_OUT_LADDER || a->mode == MAIN_OUT_SVG;
+
     /* Ladder: the first and the last 32768 segments of each connection. */
-    ec->seglog_cap = a->mode == MAIN_OUT_LADDER ? 1u << 16 : 0;
+    ec->seglog_cap = one ? 1u << 16 : 0;
     /* Report closed connections 0.5 s (capture time) after their last segment
      * and free their HTTP state: memory stays small on long captures. A
      * segment arriving later still updates the record but is not reported. */
@@ -236,7 +261,7 @@ static void main_engine_config(struct main_app *a, uint32_t max_flows, struct en
         ec->on_retire = main_on_evict;
         ec->retire_ctx = a;
     }
-    if (a->mode == MAIN_OUT_LADDER) {
+    if (one) {
         ec->select = main_ladder_select;
         ec->select_ctx = a;
     }
@@ -248,12 +273,14 @@ static void main_engine_config(struct main_app *a, uint32_t max_flows, struct en
     }
 }
 
-/* --summary, --json, --events, --ladder: returns the exit status. */
+/* --summary, --json, --events, --ladder, --svg: returns the exit status. */
 static int main_batch(struct main_args *args)
 {
     struct main_app a = { .out = stdout,
                           .mode = args->mode,
                           .ladder_sel = args->ladder_sel,
+                          .svg_kind = args->svg_kind,
+                          .svg_max = args->svg_max,
                           .max_packets = args->max_packets };
     struct input_opts io = { .cap = args->cap };
     struct labd_link_info labd = { 0 };
@@ -332,6 +359,36 @@ static const char **main_text_option(struct main_args *args, int opt)
     return NULL;
 }
 
+/* An output option (--summary, --json, --events, --ladder, --svg): one of them at most. */
+static enum main_parse_result main_parse_mode(struct main_args *args, int opt, const char *arg)
+{
+    static const struct {
+        int opt;
+        enum main_out mode;
+    } modes[] = {
+        { 'S', MAIN_OUT_SUMMARY }, { 'J', MAIN_OUT_JSON }, { 'E', MAIN_OUT_EVENTS },
+        { 'L', MAIN_OUT_LADDER },  { 'G', MAIN_OUT_SVG },
+    };
+    enum main_out m = MAIN_OUT_NONE;
+
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+        if (modes[i].opt == opt)
+            m = modes[i].mode;
+    if (args->mode && args->mode != m) {
+        fprintf(stderr, "labmon: choose one of --summary, --json, --events, --ladder, --svg\n");
+        return MAIN_PARSE_BAD;
+    }
+    args->mode = m;
+    if (opt == 'L')
+        args->ladder_sel = arg;
+    if (opt == 'G' && figure_parse(arg, &args->svg_kind, &args->ladder_sel) != FIGURE_PARSE_OK) {
+        fprintf(stderr, "labmon: bad --svg '%s' (ladder:SEL or tsg:SEL, SEL as for --ladder)\n",
+                arg);
+        return MAIN_PARSE_BAD;
+    }
+    return MAIN_PARSE_RUN;
+}
+
 /* Parses the command line into *args. */
 static enum main_parse_result main_parse(int argc, char **argv, struct main_args *args)
 {
@@ -352,6 +409,8 @@ static enum main_parse_result main_parse(int argc, char **argv, struct main_args
         { "json", no_argument, NULL, 'J' },
         { "events", no_argument, NULL, 'E' },
         { "ladder", required_argument, NULL, 'L' },
+        { "svg", required_argument, NULL, 'G' },
+        { "svg-max", required_argument, NULL, 'N' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -359,7 +418,7 @@ static enum main_parse_result main_parse(int argc, char **argv, struct main_args
     int opt;
     char *end;
 
-    *args = (struct main_args){ 0 };
+    *args = (struct main_args){ .svg_max = SVG_LADDER_MAX_DEFAULT };
     while ((opt = getopt_long(argc, argv, "i:f:p:r:w:s:c:d:hV", longopts, NULL)) != -1) {
         const char **text = main_text_option(args, opt);
         if (text) {
@@ -412,23 +471,21 @@ static enum main_parse_result main_parse(int argc, char **argv, struct main_args
                 return MAIN_PARSE_BAD;
             }
             break;
+        case 'N':
+            args->svg_max = (uint32_t)strtoul(optarg, &end, 10);
+            if (*end || *optarg == 0 || *optarg == '-') {
+                fprintf(stderr, "labmon: bad --svg-max '%s' (packets, 0 = all)\n", optarg);
+                return MAIN_PARSE_BAD;
+            }
+            break;
         case 'S':
         case 'J':
         case 'E':
-        case 'L': {
-            enum main_out m = opt == 'S'   ? MAIN_OUT_SUMMARY
-                              : opt == 'J' ? MAIN_OUT_JSON
-                              : opt == 'E' ? MAIN_OUT_EVENTS
-                                           : MAIN_OUT_LADDER;
-            if (args->mode && args->mode != m) {
-                fprintf(stderr, "labmon: choose one of --summary, --json, --events, --ladder\n");
+        case 'L':
+        case 'G':
+            if (main_parse_mode(args, opt, optarg) != MAIN_PARSE_RUN)
                 return MAIN_PARSE_BAD;
-            }
-            args->mode = m;
-            if (opt == 'L')
-                args->ladder_sel = optarg;
             break;
-        }
         case 'h':
             main_usage(stdout);
             return MAIN_PARSE_DONE;
@@ -444,11 +501,11 @@ static enum main_parse_result main_parse(int argc, char **argv, struct main_args
         fprintf(stderr, "labmon: unexpected argument '%s' (see labmon --help)\n", argv[optind]);
         return MAIN_PARSE_BAD;
     }
-    if (args->mode == MAIN_OUT_LADDER) {
+    if (args->mode == MAIN_OUT_LADDER || args->mode == MAIN_OUT_SVG) {
         struct flow probe = { 0 };
         if (output_selector_match(args->ladder_sel, &probe) < 0) {
-            fprintf(stderr, "labmon: bad --ladder selector '%s' (N, :PORT or ADDR:PORT)\n",
-                    args->ladder_sel);
+            fprintf(stderr, "labmon: bad --%s selector '%s' (N, :PORT or ADDR:PORT)\n",
+                    args->mode == MAIN_OUT_SVG ? "svg" : "ladder", args->ladder_sel);
             return MAIN_PARSE_BAD;
         }
     }

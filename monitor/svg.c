@@ -189,18 +189,44 @@ void svg_esc_str(struct svg_buf *s, const char *str, size_t max_cp)
     svg_esc(s, str, strlen(str), max_cp);
 }
 
-void svg_doc_open(struct svg_buf *s, int standalone, int w, int h, const char *cls,
+const char *svg_css(void)
+{
+    return ".fig .c2s .arrow,.fig .c2s .head{stroke:#1f5fa8}.fig .c2s .head.fill{fill:#1f5fa8}"
+           ".fig .c2s .lbl{fill:#1f5fa8}.fig .s2c .arrow,.fig .s2c .head{stroke:#2e7d32}"
+           ".fig .s2c .head.fill{fill:#2e7d32}.fig .s2c .lbl{fill:#2e7d32}"
+           ".fig .retrans .arrow,.fig .rst .arrow,.fig .rst .head{stroke:#c62828}"
+           ".fig .retrans .lbl,.fig .rst .lbl{fill:#c62828}"
+           ".fig .dupack .arrow{stroke:#ef6c00}.fig .dupack .lbl{fill:#ef6c00}"
+           ".fig .winupd .arrow,.fig .zerowin .arrow{stroke:#6a1b9a}"
+           ".fig .winupd .lbl,.fig .zerowin .lbl{fill:#6a1b9a}"
+           ".fig .note{fill:#5d4037}.fig .state{fill:#37474f}.fig .gap{fill:#757575}"
+           ".fig .lifeline{stroke:#9e9e9e}.fig .endpoint{fill:#eceff1;stroke:#546e7a}"
+           ".fig .seg{stroke:#1f5fa8}.fig .seg.retrans{stroke:#c62828}"
+           ".fig .ackline{stroke:#2e7d32}.fig .winline{stroke:#b8860b}"
+           ".fig .sack{stroke:#6a1b9a}.fig .grid{stroke:#e0e0e0}.fig .notkept{fill:#f5f5f5}";
+}
+
+void svg_doc_open(struct svg_buf *s, const struct svg_fig *o, int w, int h, const char *cls,
                   const char *title)
 {
-    if (standalone)
+    if (o->standalone)
         svg_raw(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     svg_printf(s,
                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-               "viewBox=\"0 0 %d %d\" class=\"%s\" font-family=\"DejaVu Sans Mono, Menlo, "
-               "Consolas, monospace\" font-size=\"11\">\n<title>",
+               "viewBox=\"0 0 %d %d\" class=\"fig %s\" font-family=\"DejaVu Sans Mono, Menlo, "
+               "Consolas, monospace\" font-size=\"11\"",
                w, h, w, h, cls);
+    if (o->id != NULL)
+        svg_printf(s, " id=\"%s\"", o->id);
+    svg_raw(s, ">\n<title>");
     svg_esc_str(s, title, 0);
     svg_raw(s, "</title>\n");
+    if (o->standalone) {
+        svg_raw(s, "<style>");
+        svg_raw(s, svg_css());
+        svg_raw(s, "</style>\n");
+    }
+    svg_rect(s, 0, 0, w, h, NULL, "fill=\"#ffffff\"");
 }
 
 void svg_doc_close(struct svg_buf *s)

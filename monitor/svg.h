@@ -48,8 +48,22 @@ void svg_esc(struct svg_buf *s, const char *p, size_t n, size_t max_cp);
 /* svg_esc() of a NUL-terminated string. */
 void svg_esc_str(struct svg_buf *s, const char *str, size_t max_cp);
 
+/* How a figure is written. */
+struct svg_fig {
+    int standalone; /* 1: a file of its own (XML declaration, its own style); 0: inline in HTML */
+    const char *id; /* id of the <svg> element inline (unique in the page), NULL none */
+    uint32_t max_rows; /* ladder: packets drawn before the middle is left out (0: all) */
+};
+
+/*
+ * The figures' style: colours by class (presentation attributes already
+ * draw them in black and white), for a standalone figure's <style> or once
+ * in an HTML page's head. No '<' or '&' in it.
+ */
+const char *svg_css(void);
+
 /* <?xml ...?> (standalone only) and <svg ...> with a <title> (escaped) and a class. */
-void svg_doc_open(struct svg_buf *s, int standalone, int w, int h, const char *cls,
+void svg_doc_open(struct svg_buf *s, const struct svg_fig *o, int w, int h, const char *cls,
                   const char *title);
 void svg_doc_close(struct svg_buf *s);
 

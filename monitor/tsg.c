@@ -85,6 +85,8 @@ static void tsg_add_ack(struct tsg *g, struct tsg_walk *w, const struct flow_seg
     a->ack = tsg_unwrap(&w->ack_last, e->rel_ack);
     a->win_end = a->ack + e->win;
     a->dupack = (e->marks & FLOW_SEG_DUP_ACK) != 0;
+    if (g->nack == 1 || a->ack != a[-1].ack || a->win_end != a[-1].win_end || e->nsack)
+        g->t_end_ns = e->ts_ns;
     tsg_span(g, &w->any, a->ack, a->ack);
     if (a->win_end > g->win_hi)
         g->win_hi = a->win_end;
@@ -114,6 +116,7 @@ int tsg_build(struct tsg *g, const struct flow *f)
     g->t1_ns = f->first_ts_ns;
     g->not_kept = f->log.skipped;
     g->gap_t0 = g->gap_t1 = 0;
+    g->t_end_ns = g->fin_t_ns = g->fin_seq = 0;
     if (tsg_reserve(g, n) < 0) {
         g->nseg = g->nack = g->nsack = 0;
         return -1;
@@ -126,6 +129,12 @@ int tsg_build(struct tsg *g, const struct flow *f)
             g->gap_t0 = flow_seglog_get(f, i - 1)->ts_ns;
             g->gap_t1 = e->ts_ns;
         }
+        if (e->dir == g->dir && (e->flags & FLOW_TH_FIN) && !(e->flags & FLOW_TH_RST)) {
+            g->fin_t_ns = e->ts_ns;
+            g->fin_seq = tsg_unwrap(&w.data_last, e->rel_seq + e->len);
+            g->t_end_ns = e->ts_ns;
+            tsg_span(g, &w.any, g->fin_seq, g->fin_seq);
+        }
         if (e->dir == g->dir && e->len > 0) {
             struct tsg_seg *s = &g->seg[g->nseg++];
             s->t_ns = e->ts_ns;
@@ -133,8 +142,10 @@ int tsg_build(struct tsg *g, const struct flow *f)
             s->end = s->seq + e->len;
             s->retrans = (e->marks & FLOW_SEG_RETRANS) != 0;
             g->retrans += s->retrans;
+            g->t_end_ns = e->ts_ns;
             tsg_span(g, &w.any, s->seq, s->end);
-        } else if (e->dir != g->dir && (e->flags & FLOW_TH_ACK) && e->rel_ack != 0) {
+        } else if (e->dir != g->dir && (e->flags & (FLOW_TH_ACK | FLOW_TH_RST)) == FLOW_TH_ACK &&
+                   e->rel_ack != 0) {
             tsg_add_ack(g, &w, e);
         }
     }

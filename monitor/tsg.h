@@ -22,7 +22,7 @@ struct tsg_seg {
     uint8_t retrans; /* a retransmission (Wireshark's sense, fast and spurious too) */
 };
 
-/* One ACK from the receiver: what it acknowledged and the window's right edge. */
+/* One ACK from the receiver: what it acknowledged and the window's right edge (no RST). */
 struct tsg_ack {
     uint64_t t_ns;
     uint64_t ack, win_end; /* win_end = ack + the scaled window */
@@ -38,6 +38,9 @@ struct tsg_sack {
 struct tsg {
     uint8_t dir;             /* enum flow_dir_id of the data graphed: the busier direction */
     uint64_t t0_ns, t1_ns;   /* the flow's first segment, the last one kept */
+    uint64_t t_end_ns;       /* the last change: data, FIN, a new ACK, window or SACK */
+    uint64_t fin_t_ns;       /* the graphed direction's FIN (0: none kept) */
+    uint64_t fin_seq;        /* its sequence number */
     uint64_t lo, hi;         /* the sequence range of the data and the ACKs (lo == hi: none) */
     uint64_t win_hi;         /* the highest window edge */
     uint64_t bytes;          /* payload bytes the direction sent, as counted by the flow */

@@ -126,8 +126,10 @@ static void test_svg_elements(void **state)
     struct svg_buf s;
 
     (void)state;
+    struct svg_fig fig = { .standalone = 1 };
+
     svg_buf_init(&s, NULL, NULL);
-    svg_doc_open(&s, 1, 100, 50, "ladder", "GET /<x>");
+    svg_doc_open(&s, &fig, 100, 50, "ladder", "GET /<x>");
     svg_line(&s, 1, 2, 3.25, 4, "pkt", "stroke-dasharray=\"4 2\"");
     svg_rect(&s, 0, 0, 10, 5, NULL, NULL);
     svg_text(&s, 5, 6, SVG_MIDDLE, "note", "a&b", 0);
@@ -135,9 +137,13 @@ static void test_svg_elements(void **state)
     svg_raw(&s, "");
     svg_mem(&s, "", 1);
     assert_memory_equal(s.b, "<?xml version=\"1.0\"", 19);
-    assert_non_null(strstr(s.b, "class=\"ladder\""));
-    assert_string_equal(strstr(s.b, "\n<title>"),
-                        "\n<title>GET /&lt;x&gt;</title>\n"
+    assert_non_null(strstr(s.b, "class=\"fig ladder\""));
+    assert_non_null(strstr(s.b, "\n<title>GET /&lt;x&gt;</title>\n<style>"));
+    assert_null(strchr(svg_css(), '<'));
+    assert_null(strchr(svg_css(), '&'));
+    assert_string_equal(strstr(s.b, "</style>\n") + 9,
+                        "<rect x=\"0.0\" y=\"0.0\" width=\"100.0\" height=\"50.0\" "
+                        "fill=\"#ffffff\"/>\n"
                         "<line x1=\"1.0\" y1=\"2.0\" x2=\"3.2\" y2=\"4.0\" class=\"pkt\" "
                         "stroke-dasharray=\"4 2\"/>\n"
                         "<rect x=\"0.0\" y=\"0.0\" width=\"10.0\" height=\"5.0\"/>\n"

@@ -60,6 +60,8 @@ static void test_tsg_download(void **state)
     feed(e, 0, ACK, C + 51, S + 1001, 0, 6000, blk, 1);
     feed(e, 1, ACK, S + 1001, C + 51, 1000, 90000000, NULL, 0); /* retransmitted */
     feed(e, 0, ACK, C + 51, S + 3001, 0, 90001000, NULL, 0);
+    /* A late reset: no ACK point (its window means nothing), no change. */
+    feed(e, 0, ACK | FLOW_TH_RST, C + 51, S + 3001, 0, 900000000, NULL, 0);
 
     struct flow *f = flow_table_next(engine_flows(e), NULL);
     tsg_init(&g);
@@ -88,7 +90,9 @@ static void test_tsg_download(void **state)
     assert_int_equal(g.hi, 3001);
     assert_int_equal(g.win_hi, 4001);
     assert_int_equal(g.t0_ns, 1000);
-    assert_int_equal(g.t1_ns, 90001000);
+    assert_int_equal(g.t1_ns, 900000000);
+    assert_int_equal(g.t_end_ns, 90001000);
+    assert_int_equal(g.fin_t_ns, 0);
     assert_int_equal(g.not_kept, 0);
 
     /* Built again into the same arrays: the same result. */
@@ -111,15 +115,19 @@ static void test_tsg_upload_gap(void **state)
     feed(e, 1, FLOW_TH_SYN | ACK, 500, 1, 0, 2000, NULL, 0);
     for (uint32_t i = 0; i < 20; i++)
         feed(e, 0, ACK, 1 + 100 * i, 501, 100, 3000 + 1000 * i, NULL, 0);
+    feed(e, 0, ACK | FLOW_TH_FIN, 2001, 501, 0, 30000, NULL, 0);
     struct flow *f = flow_table_next(engine_flows(e), NULL);
     tsg_init(&g);
     assert_int_equal(tsg_build(&g, f), 0);
     assert_int_equal(g.dir, FLOW_C2S);
-    assert_int_equal(g.not_kept, 14);
-    assert_int_equal(g.nseg, 6);
+    assert_int_equal(g.not_kept, 15);
+    assert_int_equal(g.nseg, 5);
     assert_int_equal(g.gap_t0, 4000);  /* the last of the kept head */
-    assert_int_equal(g.gap_t1, 19000); /* the first of the kept tail */
-    assert_int_equal(g.seg[5].end, 2001);
+    assert_int_equal(g.gap_t1, 20000); /* the first of the kept tail */
+    assert_int_equal(g.fin_t_ns, 30000);
+    assert_int_equal(g.fin_seq, 2001);
+    assert_int_equal(g.t_end_ns, 30000);
+    assert_int_equal(g.seg[4].end, 2001);
     tsg_free(&g);
 
     /* A flow without segments: an empty graph. */
