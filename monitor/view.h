@@ -38,7 +38,8 @@ enum view_mark_kind {
     VIEW_MARK_WINUPD,      /* a window update (Wireshark's definition) */
 };
 
-#define VIEW_REQ_MAX    6  /* requests kept per connection (the newest) */
+#define VIEW_REQ_MAX    6  /* requests kept per connection (the first ones) */
+#define VIEW_RUNS_MAX   8  /* runs of equal statuses kept per connection */
 #define VIEW_SPAN_MAX   12 /* data-transfer spans per connection */
 #define VIEW_MARK_MAX   12 /* retransmission / window-update marks per connection */
 #define VIEW_URI_MAX    96
@@ -50,6 +51,16 @@ struct view_req {
     int status;             /* 0: no response yet, -1: response lost (gap) */
     uint64_t req_ns;        /* request line seen */
     uint64_t resp_ns;       /* status line seen, 0 none */
+};
+
+/*
+ * Requests in a row that got the same answer: with req[] bounded, these keep
+ * every request's status (as struct view_req's: -1 lost), in answer order,
+ * so that a 304 or 404 on a long keep-alive connection always shows.
+ */
+struct view_status_run {
+    int16_t status;
+    uint16_t count;
 };
 
 /* An interval during which payload flowed (either direction). */
@@ -87,9 +98,11 @@ struct view_conn {
     uint32_t nreq_total;  /* requests seen, may exceed nreq */
     uint8_t nreq;         /* requests kept in req[], oldest first */
     uint8_t nspan, nmark; /* used entries in span[], mark[] */
+    uint8_t nruns;        /* used entries in run[] */
     struct view_req req[VIEW_REQ_MAX];
     struct view_span span[VIEW_SPAN_MAX];
     struct view_mark mark[VIEW_MARK_MAX];
+    struct view_status_run run[VIEW_RUNS_MAX];
 };
 
 /* Builders for the bounded lists (they merge or drop, never overflow). */
@@ -97,6 +110,8 @@ void view_conn_add_data(struct view_conn *c, uint64_t ts_ns, uint64_t merge_gap_
 void view_conn_add_mark(struct view_conn *c, uint64_t ts_ns, enum view_mark_kind kind);
 struct view_req *view_conn_add_req(struct view_conn *c, const char *method, const char *uri,
                                    uint64_t req_ns);
+/* The next request's answer (in the order requests were made): a status, or -1 lost. */
+void view_conn_add_status(struct view_conn *c, int status);
 
 /* Cell attributes (what a cell means); the UI maps them to colours or mono. */
 enum view_attr {
@@ -129,6 +144,7 @@ enum view_attr {
 struct view_glyphs {
     uint32_t handshake, wait, data, idle, teardown, fin, rst, retrans, winupd;
     const char *arrow;    /* in "GET / -> 200" */
+    const char *times;    /* in "304x3": three requests answered 304 */
     const char *ellipsis; /* shortened text */
     int arrow_w, ellipsis_w;
 };
