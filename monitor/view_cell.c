@@ -18,10 +18,10 @@ const struct view_glyphs view_glyphs_ascii = {
     .retrans = '!',
     .winupd = 'w',
     .arrow = "->",
-    .times = "x",
     .ellipsis = "..",
     .arrow_w = 2,
     .ellipsis_w = 2,
+    .times = "x",
 };
 
 const struct view_glyphs view_glyphs_utf8 = {
