@@ -437,6 +437,13 @@ int capture_datalink(const struct capture *c)
     return c->dlt;
 }
 
+const char *capture_link_name(const struct capture *c)
+{
+    const char *name = pcap_datalink_val_to_name(c->dlt);
+
+    return name ? name : "?";
+}
+
 int capture_is_live(const struct capture *c)
 {
     return c->live;

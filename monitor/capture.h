@@ -60,6 +60,8 @@ void capture_close(struct capture *c);
 const char *capture_loop_filter(const struct capture *c);
 
 int capture_datalink(const struct capture *c);
+/* The link type's name as libpcap knows it ("EN10MB", "LINUX_SLL2", ...). */
+const char *capture_link_name(const struct capture *c);
 int capture_is_live(const struct capture *c);
 /* fd to poll() for readability (live), -1 for files. */
 int capture_fd(const struct capture *c);

@@ -14,7 +14,9 @@
 #include "monitor/figure.h"
 #include "monitor/input.h"
 #include "monitor/labd_link.h"
+#include "monitor/outfile.h"
 #include "monitor/output.h"
+#include "monitor/report.h"
 #include "monitor/svg_ladder.h"
 #include "monitor/ui.h"
 #include "shared/clock.h"
@@ -25,7 +27,8 @@ enum main_out {
     MAIN_OUT_JSON,
     MAIN_OUT_EVENTS,
     MAIN_OUT_LADDER,
-    MAIN_OUT_SVG, /* --svg KIND:SEL: one connection's figure */
+    MAIN_OUT_SVG,    /* --svg KIND:SEL: one connection's figure */
+    MAIN_OUT_REPORT, /* --report FILE: the HTML report */
 };
 
 /* The command line, parsed. */
@@ -35,6 +38,7 @@ struct main_args {
     const char *ladder_sel; /* --ladder's, or --svg's after the kind */
     enum figure_kind svg_kind;
     uint32_t svg_max; /* --svg-max */
+    const char *report_path;
     const char *run_dir;
     int port;
     uint64_t max_packets; /* -c: 0 = no limit */
@@ -60,8 +64,12 @@ struct main_app {
     int ladder_found;
     enum figure_kind svg_kind;
     uint32_t svg_max;
-    int write_errno;      /* writing the figure failed: why */
-    uint64_t max_packets; /* 0 = no limit */
+    int write_errno; /* writing the figure failed: why */
+    struct report *report;
+    struct outfile report_file;  /* opened before root is dropped, written at the end */
+    const char *source, *filter; /* what the report says was read */
+    uint64_t first_ts, last_ts;  /* of the packets read */
+    uint64_t max_packets;        /* 0 = no limit */
     uint64_t seen;
     FILE *out;
 };
@@ -107,6 +115,8 @@ static void main_usage(FILE *f)
            "      --svg tsg:SEL      the connection's time-sequence graph (SVG) on stdout\n"
            "      --svg-max N        packets an SVG ladder draws before it leaves out the\n"
            "                         middle (default 400, 0 = all)\n"
+           "      --report FILE      one self-contained HTML report: the capture's facts,\n"
+           "                         the waterfall, the summary table, ladders and graphs\n"
            "  -h, --help             this help\n"
            "  -V, --version          version\n"
            "Live output stops on Ctrl-C/SIGTERM, -c or -d. Exit status: 0 ok, 1 runtime\n"
@@ -144,6 +154,8 @@ static void main_on_evict(void *ctx, struct flow *f)
         output_flow_json(a->out, f);
     else if (a->mode == MAIN_OUT_SUMMARY)
         output_summary_row(a->out, f);
+    else if (a->mode == MAIN_OUT_REPORT)
+        report_add(a->report, f, NULL);
     else
         main_one(a, f);
 }
@@ -159,6 +171,10 @@ static void main_on_frame(void *ctx, uint64_t ts_ns, uint32_t caplen, uint32_t w
                           const uint8_t *bytes)
 {
     struct main_app *a = ctx;
+    if (!a->first_ts)
+        a->first_ts = ts_ns;
+    if (ts_ns > a->last_ts)
+        a->last_ts = ts_ns;
     engine_packet(a->eng, a->dlt, bytes, caplen, wirelen, ts_ns);
     a->seen++;
     if (a->max_packets && a->seen >= a->max_packets) {
@@ -205,22 +221,53 @@ static int main_loop(struct main_app *a, double duration)
     return 0;
 }
 
+/* What --report renders: the report with the facts of this run. */
+struct main_report_page {
+    struct report *report;
+    struct report_facts facts;
+};
+
+static int main_render_report(void *ctx, struct svg_buf *s)
+{
+    struct main_report_page *p = ctx;
+
+    return report_write(p->report, &p->facts, s);
+}
+
+/* --report: writes the file. 0, or -1 after saying why. */
+static int main_save_report(struct main_app *a)
+{
+    struct flow_table *t = engine_flows(a->eng);
+    struct capture *cap = input_capture(a->in);
+    struct main_report_page p = { .report = a->report };
+    uint64_t recv = 0;
+    char err[512];
+
+    p.facts = (struct report_facts){ .source = a->source,
+                                     .filter = a->filter,
+                                     .link = capture_link_name(cap),
+                                     .first_ns = a->first_ts,
+                                     .last_ns = a->last_ts,
+                                     .counters = engine_get_counters(a->eng),
+                                     .connections = flow_table_created(t),
+                                     .evicted = flow_table_evicted(t) };
+    p.facts.live = capture_stats(cap, &recv, &p.facts.drops, &p.facts.if_drops) == 0;
+    if (outfile_finish(&a->report_file, main_render_report, &p, err, sizeof(err)) < 0) {
+        fprintf(stderr, "labmon: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* Print what is left at the end; -1 if --ladder matched nothing. */
 static int main_report(struct main_app *a)
 {
     struct flow_table *t = engine_flows(a->eng);
-    for (struct flow *f = flow_table_next(t, NULL); f; f = flow_table_next(t, f)) {
-        if (a->mode == MAIN_OUT_LADDER || a->mode == MAIN_OUT_SVG) {
-            main_one(a, f);
-            continue;
-        }
-        if (f->reported)
-            continue;
-        if (a->mode == MAIN_OUT_JSON)
-            output_flow_json(a->out, f);
-        else if (a->mode == MAIN_OUT_SUMMARY)
-            output_summary_row(a->out, f);
-    }
+    /* The flows still in the table, as if they were evicted now. */
+    for (struct flow *f = flow_table_next(t, NULL); f; f = flow_table_next(t, f))
+        main_on_evict(a, f);
+    if (a->mode == MAIN_OUT_REPORT)
+        return main_save_report(a);
     if ((a->mode == MAIN_OUT_LADDER || a->mode == MAIN_OUT_SVG) && !a->ladder_found) {
         fprintf(stderr, "labmon: no connection matches '%s'\n", a->ladder_sel);
         return -1;
@@ -251,12 +298,13 @@ static void main_engine_config(struct main_app *a, uint32_t max_flows, struct en
         (struct engine_config){ .max_flows = max_flows, .on_evict = main_on_evict, .evict_ctx = a };
     int one = a->mode == MAIN_OUT_LADDER || a->mode == MAIN_OUT_SVG;
 
-    /* Ladder: the first and the last 32768 segments of each connection. */
-    ec->seglog_cap = one ? 1u << 16 : 0;
+    /* Ladder: the first and the last 32768 segments of each connection; a
+     * report's figures: 8192 and 8192 of each. */
+    ec->seglog_cap = one ? 1u << 16 : a->mode == MAIN_OUT_REPORT ? 1u << 14 : 0;
     /* Report closed connections 0.5 s (capture time) after their last segment
      * and free their HTTP state: memory stays small on long captures. A
      * segment arriving later still updates the record but is not reported. */
-    if (a->mode == MAIN_OUT_JSON || a->mode == MAIN_OUT_SUMMARY) {
+    if (a->mode == MAIN_OUT_JSON || a->mode == MAIN_OUT_SUMMARY || a->mode == MAIN_OUT_REPORT) {
         ec->retire_closed_ns = 500ULL * 1000000ULL;
         ec->on_retire = main_on_evict;
         ec->retire_ctx = a;
@@ -300,14 +348,29 @@ static int main_batch(struct main_args *args)
     signal(SIGPIPE, SIG_IGN);
 
     labd_link_capture_defaults(&labd, args->port, &io.cap, filter, sizeof(filter));
-    a.in = input_open(&io, main_on_frame, &a, err, sizeof(err));
-    if (!a.in) {
+    a.report_file.fd = -1;
+    if (a.mode == MAIN_OUT_REPORT &&
+        outfile_open(&a.report_file, args->report_path, err, sizeof(err)) < 0) {
         fprintf(stderr, "labmon: %s\n", err);
         return 1;
     }
+    a.in = input_open(&io, main_on_frame, &a, err, sizeof(err));
+    if (!a.in) {
+        fprintf(stderr, "labmon: %s\n", err);
+        outfile_discard(&a.report_file);
+        return 1;
+    }
     a.dlt = capture_datalink(input_capture(a.in));
+    a.source = !io.cap.read_file                    ? (io.cap.iface ? io.cap.iface : "any")
+               : strcmp(io.cap.read_file, "-") == 0 ? "standard input"
+                                                    : io.cap.read_file;
+    a.filter = io.cap.filter;
     main_engine_config(&a, args->max_flows, &ec);
     a.eng = engine_new(&ec);
+    if (a.mode == MAIN_OUT_REPORT && (a.report = report_new(args->svg_max)) == NULL) {
+        fprintf(stderr, "labmon: out of memory for the report\n");
+        goto done;
+    }
     if (!a.eng) {
         fprintf(stderr, "labmon: out of memory for %u connections (try --max-flows)\n",
                 ec.max_flows);
@@ -334,7 +397,9 @@ static int main_batch(struct main_args *args)
         rc = 1;
     fflush(a.out);
 done:
+    outfile_discard(&a.report_file); /* still open: never written */
     engine_free(a.eng);
+    report_free(a.report);
     input_close(a.in);
     return rc;
 }
@@ -367,7 +432,7 @@ static enum main_parse_result main_parse_mode(struct main_args *args, int opt, c
         enum main_out mode;
     } modes[] = {
         { 'S', MAIN_OUT_SUMMARY }, { 'J', MAIN_OUT_JSON }, { 'E', MAIN_OUT_EVENTS },
-        { 'L', MAIN_OUT_LADDER },  { 'G', MAIN_OUT_SVG },
+        { 'L', MAIN_OUT_LADDER },  { 'G', MAIN_OUT_SVG },  { 'O', MAIN_OUT_REPORT },
     };
     enum main_out m = MAIN_OUT_NONE;
 
@@ -375,12 +440,15 @@ static enum main_parse_result main_parse_mode(struct main_args *args, int opt, c
         if (modes[i].opt == opt)
             m = modes[i].mode;
     if (args->mode && args->mode != m) {
-        fprintf(stderr, "labmon: choose one of --summary, --json, --events, --ladder, --svg\n");
+        fprintf(stderr, "labmon: choose one of --summary, --json, --events, --ladder, --svg, "
+                        "--report\n");
         return MAIN_PARSE_BAD;
     }
     args->mode = m;
     if (opt == 'L')
         args->ladder_sel = arg;
+    if (opt == 'O')
+        args->report_path = arg;
     if (opt == 'G' && figure_parse(arg, &args->svg_kind, &args->ladder_sel) != FIGURE_PARSE_OK) {
         fprintf(stderr, "labmon: bad --svg '%s' (ladder:SEL or tsg:SEL, SEL as for --ladder)\n",
                 arg);
@@ -411,6 +479,7 @@ static enum main_parse_result main_parse(int argc, char **argv, struct main_args
         { "ladder", required_argument, NULL, 'L' },
         { "svg", required_argument, NULL, 'G' },
         { "svg-max", required_argument, NULL, 'N' },
+        { "report", required_argument, NULL, 'O' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -483,6 +552,7 @@ static enum main_parse_result main_parse(int argc, char **argv, struct main_args
         case 'E':
         case 'L':
         case 'G':
+        case 'O':
             if (main_parse_mode(args, opt, optarg) != MAIN_PARSE_RUN)
                 return MAIN_PARSE_BAD;
             break;

@@ -10,7 +10,8 @@
     labmon_figures.py hostile FILE...         the files (SVGs or an HTML report of
                                               that capture) show them as text
     labmon_figures.py report HTML [CONNS]     the report is one self-contained
-                                              page, linked both ways
+                                              page, linked both ways, its figures XML
+    labmon_figures.py png FILE                a screenshot that is not blank
 
 JSON is labmon's --json line of the connection. Each check prints what it
 compared and exits non-zero on the first difference.
@@ -20,6 +21,7 @@ import json
 import re
 import struct
 import sys
+import zlib
 import xml.etree.ElementTree as ET
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -144,10 +146,11 @@ def pcap_frame(out, ts, src, dst, sport, dport, seq, ack, flags, payload=b""):
 
 # (request line target, Range, status line) of each hostile exchange.
 HOSTILE = [
-    (b"/<script>alert(1)</script>", b"bytes=0-1<b>", b"200 <i>OK</i> & \"more\""),
+    (b"/<script>console.error(1)</script>", b"bytes=0-1<b>", b"200 <i>OK</i> & \"more\""),
     (b"/q?a=1&b=\"2\"&c='3'", b"bytes=\"0-1\"", b"404 Not 'Found'"),
     (b"/bad\xff\xfe\xc3(utf8", b"bytes=0-\xc3", b"206 Partial\xc0\xbc"),
-    (b"/nul%00</title><svg/onload=alert(1)>", b"bytes=0-\x01\x1b[31m\x00<i>", b"500 Bad\tTab"),
+    (b"/nul%00</title><svg/onload=console.error(7)>", b"bytes=0-\x01\x1b[31m\x00<i>",
+     b"500 Bad\tTab"),
 ]
 
 
@@ -216,9 +219,9 @@ def hostile(paths):
         if "onload" in p.attrs:
             fail("%s: the capture's onload became an attribute" % path)
         text += "".join(p.text)
-    for want in ("/<script>alert(1)</script>", "a=1&b=\"2\"&c='3'", "404 Not 'Found'",
+    for want in ("/<script>console.error(1)</script>", "a=1&b=\"2\"&c='3'", "404 Not 'Found'",
                  "200 <i>OK</i> & \"more\"", "/bad\\xFF\\xFE\\xC3(utf8",
-                 "/nul%00</title><svg/onload=alert(1)>", "bytes=0-1<b>",
+                 "/nul%00</title><svg/onload=console.error(7)>", "bytes=0-1<b>",
                  "bytes=0-\\x01\\x1B[31m", "500 Bad\\x09Tab", "Partial\\xC0\\xBC"):
         if want not in text:
             fail("%r is not shown as text" % want)
@@ -237,6 +240,23 @@ def report(path, conns=None):
             fail("a link out of the page: %r" % h)
         if h[1:] not in p.ids:
             fail("a link to a missing anchor: %r" % h)
+    # Each figure: from its <svg xmlns=...> to the last </svg> before the next figure or section.
+    starts = [m.start() for m in re.finditer(r'<svg xmlns="http://www.w3.org/2000/svg"', raw)]
+    figs = []
+    for i, a in enumerate(starts):
+        limit = starts[i + 1] if i + 1 < len(starts) else len(raw)
+        for stop in ("</section>", "<h2"):
+            k = raw.find(stop, a, limit)
+            if k >= 0:
+                limit = k
+        figs.append(raw[a:raw.rfind("</svg>", a, limit) + 6])
+    for f in figs:
+        try:
+            ET.fromstring(f)
+        except ET.ParseError as e:
+            fail("an inline figure is not well-formed XML: %s: %s" % (e, f[:200]))
+    if not figs:
+        fail("no inline figure in the report")
     rows = [i for i in p.ids if re.fullmatch(r"c\d+", i)]
     details = [i for i in p.ids if re.fullmatch(r"d\d+", i)]
     for d in details:
@@ -244,8 +264,63 @@ def report(path, conns=None):
             fail("connection %s is not linked both ways" % d[1:])
     if conns is not None:
         expect("summary rows", len(rows), int(conns))
-    print("ok %s: self-contained, %d rows, %d details linked both ways" %
-          (path, len(rows), len(details)))
+    print("ok %s: self-contained, %d rows, %d details linked both ways, %d figures parse" %
+          (path, len(rows), len(details), len(figs)))
+
+
+def png_pixels(path):
+    """The RGB(A) rows of an 8-bit PNG (what Chromium's screenshots are), unfiltered."""
+    data = open(path, "rb").read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        fail("%s is not a PNG" % path)
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack("!I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack("!IIBB", body[:10])
+            if depth != 8 or ctype not in (2, 6):
+                fail("%s: a PNG of another kind (depth %d, colour type %d)" % (path, depth, ctype))
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    prev = bytearray(stride)
+    rows = []
+    for y in range(h):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return rows, bpp
+
+
+def png_not_blank(path):
+    rows, bpp = png_pixels(path)
+    total = dark = 0
+    for line in rows:
+        for i in range(0, len(line), bpp):
+            total += 1
+            if line[i] + line[i + 1] + line[i + 2] < 600:
+                dark += 1
+    if total == 0 or dark < total // 500:
+        fail("%s looks blank: %d of %d pixels drawn" % (path, dark, total))
+    print("ok %s: %d of %d pixels drawn" % (path, dark, total))
 
 
 def main():
@@ -260,6 +335,8 @@ def main():
         hostile_pcap(args[0])
     elif cmd == "hostile":
         hostile(args)
+    elif cmd == "png":
+        png_not_blank(args[0])
     elif cmd == "report":
         report(args[0], args[1] if len(args) > 1 else None)
     else:
