@@ -73,6 +73,8 @@ int capture_fd(const struct capture *c);
  */
 int capture_dispatch(struct capture *c, int max, capture_fn fn, void *ctx);
 int capture_eof(const struct capture *c);
+/* How far a capture file is read: 0 and *done of *total bytes, or -1 (live, a pipe). */
+int capture_progress(const struct capture *c, uint64_t *done, uint64_t *total);
 const char *capture_error(const struct capture *c);
 /* Stop a running capture_dispatch (safe from a signal handler). */
 void capture_break(struct capture *c);

@@ -9,6 +9,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "monitor/engine.h"
 #include "monitor/figure.h"
@@ -16,6 +17,7 @@
 #include "monitor/labd_link.h"
 #include "monitor/outfile.h"
 #include "monitor/output.h"
+#include "monitor/progress.h"
 #include "monitor/report.h"
 #include "monitor/svg_ladder.h"
 #include "monitor/ui.h"
@@ -69,7 +71,9 @@ struct main_app {
     struct outfile report_file;  /* opened before root is dropped, written at the end */
     const char *source, *filter; /* what the report says was read */
     uint64_t first_ts, last_ts;  /* of the packets read */
-    uint64_t max_packets;        /* 0 = no limit */
+    struct progress prog;        /* the progress line, when prog_on */
+    int prog_on;
+    uint64_t max_packets; /* 0 = no limit */
     uint64_t seen;
     FILE *out;
 };
@@ -183,6 +187,27 @@ static void main_on_frame(void *ctx, uint64_t ts_ns, uint32_t caplen, uint32_t w
     }
 }
 
+/* Shows how far a file is read, on a terminal's stderr (end: erases the line). */
+static void main_progress(struct main_app *a, int end)
+{
+    uint64_t done = 0, total = 0;
+    const char *name = strrchr(a->source, '/');
+    char line[512];
+    size_t n;
+
+    if (!a->prog_on)
+        return;
+    if (end)
+        n = progress_clear(&a->prog, line, sizeof(line));
+    else if (capture_progress(input_capture(a->in), &done, &total) < 0)
+        n = progress_line(&a->prog, clock_mono_ns(), a->source, 0, 0, a->seen, line, sizeof(line));
+    else
+        n = progress_line(&a->prog, clock_mono_ns(), name ? name + 1 : a->source, done, total,
+                          a->seen, line, sizeof(line));
+    if (n > 0 && write(STDERR_FILENO, line, n) < 0)
+        a->prog_on = 0;
+}
+
 /* Reads the input until its end, a signal, -c or -d. Returns the exit status. */
 static int main_loop(struct main_app *a, double duration)
 {
@@ -214,6 +239,7 @@ static int main_loop(struct main_app *a, double duration)
         }
         if (live && a->mode == MAIN_OUT_EVENTS)
             fflush(a->out);
+        main_progress(a, 0);
     }
     /* Stopped by a signal or -d: what the kernel still holds in a batch
      * (at most CAPTURE_BATCH_MS old) was captured before the stop too. */
@@ -392,7 +418,12 @@ static int main_batch(struct main_args *args)
 
     if (a.mode == MAIN_OUT_SUMMARY)
         output_summary_header(a.out);
+    /* A file read on a terminal: say how far (not when the output goes to it too). */
+    a.prog_on = input_kind(a.in) != INPUT_LIVE && isatty(STDERR_FILENO) &&
+                (a.mode == MAIN_OUT_REPORT || !isatty(STDOUT_FILENO));
+    progress_init(&a.prog, clock_mono_ns());
     rc = main_loop(&a, args->duration);
+    main_progress(&a, 1);
     if (main_report(&a) < 0 && rc == 0)
         rc = 1;
     fflush(a.out);
