@@ -41,6 +41,7 @@ struct main_args {
     enum figure_kind svg_kind;
     uint32_t svg_max; /* --svg-max */
     const char *report_path;
+    const char *out_dir; /* --out-dir: where the TUI's 'e' writes */
     const char *run_dir;
     int port;
     uint64_t max_packets; /* -c: 0 = no limit */
@@ -121,6 +122,8 @@ static void main_usage(FILE *f)
            "                         middle (default 400, 0 = all)\n"
            "      --report FILE      one self-contained HTML report: the capture's facts,\n"
            "                         the waterfall, the summary table, ladders and graphs\n"
+           "      --out-dir DIR      where the view's 'e' key writes its SVG figures and\n"
+           "                         HTML report (default: the current directory)\n"
            "  -h, --help             this help\n"
            "  -V, --version          version\n"
            "Live output stops on Ctrl-C/SIGTERM, -c or -d. Exit status: 0 ok, 1 runtime\n"
@@ -447,6 +450,7 @@ static const char **main_text_option(struct main_args *args, int opt)
         { 'r', offsetof(struct main_args, cap.read_file) },
         { 'w', offsetof(struct main_args, cap.write_file) },
         { 'R', offsetof(struct main_args, run_dir) },
+        { 'D', offsetof(struct main_args, out_dir) },
     };
 
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
@@ -511,6 +515,7 @@ static enum main_parse_result main_parse(int argc, char **argv, struct main_args
         { "svg", required_argument, NULL, 'G' },
         { "svg-max", required_argument, NULL, 'N' },
         { "report", required_argument, NULL, 'O' },
+        { "out-dir", required_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -635,7 +640,9 @@ int main(int argc, char **argv)
                               .port = args.port,
                               .run_dir = args.run_dir,
                               .speed = args.speed,
-                              .max_flows = args.max_flows };
+                              .max_flows = args.max_flows,
+                              .out_dir = args.out_dir,
+                              .svg_max = args.svg_max };
         return ui_run(&uo);
     }
     return main_batch(&args);

@@ -37,28 +37,17 @@ static double svg_tsg_y(const struct svg_tsg_map *m, uint64_t v)
     return SVG_TSG_Y1 - ((double)v - m->lo) / m->v_span * (SVG_TSG_Y1 - SVG_TSG_Y0);
 }
 
-/* Where the time axis ends: at the last change, when later packets add nothing (a late RST). */
-static uint64_t svg_tsg_t_end(const struct tsg *g)
-{
-    return g->t_end_ns > g->t0_ns ? g->t_end_ns : g->t1_ns;
-}
-
 static void svg_tsg_map_init(struct svg_tsg_map *m, const struct tsg *g)
 {
-    uint64_t hi = g->hi, lo = g->lo, t1 = svg_tsg_t_end(g);
+    struct tsg_range r;
 
-    /* From zero when the data starts near it (a connection seen from its SYN). */
-    if (lo <= (hi - lo) / 10)
-        lo = 0;
-    m->t0 = g->t0_ns;
-    m->t_span = t1 > g->t0_ns ? (double)(t1 - g->t0_ns) : 1e6;
-    m->lo = (double)lo;
-    if (hi <= lo)
-        hi = lo + 1;
-    /* A little room above the highest byte, so the last bar's cap shows. */
-    m->v_span = (double)(hi - lo) * 1.03;
+    tsg_range(g, &r);
+    m->t0 = r.t0_ns;
+    m->t_span = (double)(r.t1_ns - r.t0_ns);
+    m->lo = r.lo;
+    m->v_span = r.hi - r.lo;
     svg_unit_choose(SVG_SECONDS, m->t_span / 1e9, &m->tu);
-    svg_unit_choose(SVG_BYTES, (double)hi, &m->vu);
+    svg_unit_choose(SVG_BYTES, r.hi, &m->vu);
 }
 
 /* A bar over [a, b] at x: a vertical line with caps at both ends (tcptrace's I-beam). */
@@ -296,7 +285,7 @@ static void svg_tsg_head(struct svg_buf *s, const struct flow *f, const struct t
              (unsigned long long)g->bytes, g->nseg, g->retrans, g->nsack,
              g->dir == FLOW_C2S ? "server" : "client");
     svg_text(s, 8, 36, SVG_START, "caption", buf, 0);
-    if (svg_tsg_t_end(g) < g->t1_ns) {
+    if (g->t_end_ns > g->t0_ns && g->t_end_ns < g->t1_ns) {
         snprintf(
             buf, sizeof(buf),
             "the graph ends at the last change; later packets, up to %.6f s, add nothing to it",

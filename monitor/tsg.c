@@ -17,6 +17,19 @@ void tsg_free(struct tsg *g)
     tsg_init(g);
 }
 
+void tsg_range(const struct tsg *g, struct tsg_range *r)
+{
+    uint64_t hi = g->hi > g->lo ? g->hi : g->lo + 1, lo = g->lo;
+    uint64_t t1 = g->t_end_ns > g->t0_ns ? g->t_end_ns : g->t1_ns;
+
+    if (lo <= (hi - lo) / 10)
+        lo = 0;
+    r->t0_ns = g->t0_ns;
+    r->t1_ns = t1 > g->t0_ns ? t1 : g->t0_ns + 1000000; /* one instant: a millisecond wide */
+    r->lo = (double)lo;
+    r->hi = (double)lo + (double)(hi - lo) * 1.03;
+}
+
 enum flow_dir_id tsg_busier_dir(const struct flow *f)
 {
     return f->d[FLOW_C2S].bytes > f->d[FLOW_S2C].bytes ? FLOW_C2S : FLOW_S2C;

@@ -59,6 +59,18 @@ void tsg_init(struct tsg *g);
 int tsg_build(struct tsg *g, const struct flow *f);
 void tsg_free(struct tsg *g);
 
+/*
+ * What a graph of g shows: time from the first segment to the last change
+ * (a late RST adds nothing), sequence numbers from lo (zero when the data
+ * starts near it, as from a SYN) to hi, with a little room above.
+ */
+struct tsg_range {
+    uint64_t t0_ns, t1_ns; /* t1_ns > t0_ns */
+    double lo, hi;         /* hi > lo */
+};
+
+void tsg_range(const struct tsg *g, struct tsg_range *r);
+
 /* The direction whose data a graph of f shows: more payload bytes; the server's on a tie. */
 enum flow_dir_id tsg_busier_dir(const struct flow *f);
 

@@ -184,10 +184,14 @@ struct view_stats {
     uint16_t labd_port;
     int labd_workers;
     const char *writing; /* pcap being written by 'w', NULL if none */
-    const char *note;    /* extra header note, NULL if none */
+    /* Live, before the first connection: what to open (the lab's URL, or
+     * this machine's addresses on labd's port), nurls of them. */
+    const char *const *urls;
+    int nurls;
+    const char *note; /* extra header note, NULL if none */
 };
 
-enum view_mode { VIEW_WATERFALL = 0, VIEW_LADDER, VIEW_HELP };
+enum view_mode { VIEW_WATERFALL = 0, VIEW_LADDER, VIEW_HELP, VIEW_GRAPH };
 
 enum view_sort {
     VIEW_SORT_START = 0, /* order of appearance, newest at the bottom */
@@ -238,6 +242,7 @@ struct view_ladder_line {
 };
 
 struct view_sort_item;
+struct tsg;
 
 /* Everything the UI remembers between frames. Initialise with view_state_init. */
 struct view_state {
@@ -270,6 +275,10 @@ struct view_state {
     struct view_sort_item *sort_items;
     int page_rows;
     int nladder;
+    int mono; /* no colours: the graph draws letters, not dots */
+    /* VIEW_GRAPH: the selected connection's time-sequence graph, set by the
+     * UI before each render as the ladder lines are passed (not owned). */
+    const struct tsg *graph;
 };
 
 enum view_action {
@@ -277,6 +286,7 @@ enum view_action {
     VIEW_ACT_REDRAW,
     VIEW_ACT_QUIT,
     VIEW_ACT_TOGGLE_WRITE, /* 'w' */
+    VIEW_ACT_EXPORT,       /* 'e': the selected connection's figures and a report */
 };
 
 /* Key codes beyond plain characters (the UI maps curses keys onto these). */

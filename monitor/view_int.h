@@ -11,6 +11,7 @@
  *   view_status.c     the compressed statuses at the end of a row's requests
  *   view_waterfall.c  the waterfall page
  *   view_ladder.c     the ladder page
+ *   view_graph.c      the graph page (the time-sequence graph in the terminal)
  *   view_keys.c       what each key does, and the help page that lists them
  */
 #ifndef LABMON_VIEW_INT_H
@@ -126,5 +127,7 @@ void view_waterfall_draw(struct view_screen *s, struct view_state *vs,
 void view_ladder_draw(struct view_screen *s, struct view_state *vs, const struct view_conn *c,
                       const struct view_ladder_line *lines, size_t nlines);
 void view_help_draw(struct view_screen *s, const struct view_state *vs);
+void view_graph_draw(struct view_screen *s, struct view_state *vs, const struct view_conn *c,
+                     const struct tsg *g);
 
 #endif

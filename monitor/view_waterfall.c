@@ -269,6 +269,25 @@ static void view_draw_titles(struct view_screen *s, const struct view_layout *L,
     }
 }
 
+/* No row to show: why, and before the first connection of a live capture, what to open. */
+static void view_waterfall_empty(struct view_screen *s, size_t n, const struct view_stats *st)
+{
+    struct view_pen p = { s, 2, 1, s->w, VIEW_A_DIM };
+
+    if (n) {
+        view_pen_str(&p, "(no connection matches the filter)");
+        return;
+    }
+    view_pen_str(&p, "(waiting for connections)");
+    if (!st->live || st->nurls <= 0)
+        return;
+    view_pen_str(&p, st->nurls > 1 ? "  open one of:" : "  open:");
+    for (int i = 0; i < st->nurls && 3 + i < s->h - 1; i++) {
+        p = (struct view_pen){ s, 3 + i, 3, s->w, VIEW_A_NORMAL };
+        view_pen_str(&p, st->urls[i]);
+    }
+}
+
 void view_waterfall_draw(struct view_screen *s, struct view_state *vs,
                          const struct view_conn *const *conns, size_t n,
                          const struct view_stats *st)
@@ -284,8 +303,6 @@ void view_waterfall_draw(struct view_screen *s, struct view_state *vs,
         int idx = vs->top + i;
         view_draw_row(s, 2 + i, &L, conns[vs->order[idx]], &ax, vs->glyphs, idx == vs->sel);
     }
-    if (vs->nshown == 0) {
-        struct view_pen p = { s, 2, 1, s->w, VIEW_A_DIM };
-        view_pen_str(&p, n ? "(no connection matches the filter)" : "(waiting for connections)");
-    }
+    if (vs->nshown == 0)
+        view_waterfall_empty(s, n, st);
 }

@@ -7,6 +7,7 @@
     labmon_figures.py hostile-pcap OUT        a capture whose requests and
                                               answers carry markup, quotes,
                                               ampersands, invalid UTF-8 and NUL
+    labmon_figures.py keepalive-pcap OUT      one keep-alive connection: 200, 200, 404
     labmon_figures.py hostile FILE...         the files (SVGs or an HTML report of
                                               that capture) show them as text
     labmon_figures.py report HTML [CONNS]     the report is one self-contained
@@ -154,28 +155,51 @@ HOSTILE = [
 ]
 
 
-def hostile_pcap(path):
-    """One connection per exchange, each over the whole handshake, request, answer and close."""
+def connection(out, t, cp, exchanges):
+    """One connection: handshake, each (request, response) in turn, FIN close."""
     c, s = [10, 9, 8, 7], [10, 9, 8, 1]
-    with open(path, "wb") as out:
-        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 228))  # LINKTYPE_IPV4
-        t = 1700000000.0
+    A, S, F, P = 0x10, 0x02, 0x01, 0x08
+    cs, ss = 1001, 5001
+    pcap_frame(out, t, c, s, cp, 80, cs - 1, 0, S)
+    pcap_frame(out, t + 0.001, s, c, 80, cp, ss - 1, cs, S | A)
+    pcap_frame(out, t + 0.002, c, s, cp, 80, cs, ss, A)
+    for req, resp in exchanges:
+        t += 0.003
+        pcap_frame(out, t, c, s, cp, 80, cs, ss, P | A, req)
+        cs += len(req)
+        pcap_frame(out, t + 0.001, s, c, 80, cp, ss, cs, P | A, resp)
+        ss += len(resp)
+        pcap_frame(out, t + 0.002, c, s, cp, 80, cs, ss, A)
+    pcap_frame(out, t + 0.005, c, s, cp, 80, cs, ss, F | A)
+    pcap_frame(out, t + 0.006, s, c, 80, cp, ss, cs + 1, F | A)
+    pcap_frame(out, t + 0.007, c, s, cp, 80, cs + 1, ss + 1, A)
+
+
+def pcap_open(path):
+    out = open(path, "wb")
+    out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 228))  # LINKTYPE_IPV4
+    return out
+
+
+def hostile_pcap(path):
+    """One connection per exchange."""
+    with pcap_open(path) as out:
         for i, (uri, rng, status) in enumerate(HOSTILE):
-            cp, cs, ss = 40000 + i, 1000, 5000
             req = b"GET " + uri + b" HTTP/1.1\r\nHost: x\r\nRange: " + rng + b"\r\n\r\n"
             resp = b"HTTP/1.1 " + status + b"\r\nContent-Length: 2\r\nContent-Range: " + rng + \
                 b"\r\n\r\nhi"
-            A, S, F, P = 0x10, 0x02, 0x01, 0x08
-            pcap_frame(out, t, c, s, cp, 80, cs, 0, S)
-            pcap_frame(out, t + 0.001, s, c, 80, cp, ss, cs + 1, S | A)
-            pcap_frame(out, t + 0.002, c, s, cp, 80, cs + 1, ss + 1, A)
-            pcap_frame(out, t + 0.003, c, s, cp, 80, cs + 1, ss + 1, P | A, req)
-            pcap_frame(out, t + 0.004, s, c, 80, cp, ss + 1, cs + 1 + len(req), P | A, resp)
-            cs2, ss2 = cs + 1 + len(req), ss + 1 + len(resp)
-            pcap_frame(out, t + 0.005, c, s, cp, 80, cs2, ss2, F | A)
-            pcap_frame(out, t + 0.006, s, c, 80, cp, ss2, cs2 + 1, F | A)
-            pcap_frame(out, t + 0.007, c, s, cp, 80, cs2 + 1, ss2 + 1, A)
-            t += 1
+            connection(out, 1700000000.0 + i, 40000 + i, [(req, resp)])
+
+
+def keepalive_pcap(path):
+    """A keep-alive connection answered 200, 200, 404 (the waterfall must show the 404)."""
+    ex = []
+    for uri, status in ((b"/index.html", b"200 OK"), (b"/index.html", b"200 OK"),
+                        (b"/missing.html", b"404 Not Found")):
+        ex.append((b"GET " + uri + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+                   b"HTTP/1.1 " + status + b"\r\nContent-Length: 5\r\n\r\nhello"))
+    with pcap_open(path) as out:
+        connection(out, 1700000000.0, 40000, ex)
 
 
 class Elements(html.parser.HTMLParser):
@@ -333,6 +357,8 @@ def main():
         tsg(args[0], args[1])
     elif cmd == "hostile-pcap":
         hostile_pcap(args[0])
+    elif cmd == "keepalive-pcap":
+        keepalive_pcap(args[0])
     elif cmd == "hostile":
         hostile(args)
     elif cmd == "png":
