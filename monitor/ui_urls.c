@@ -74,7 +74,9 @@ void ui_urls_update(struct ui_urls *u, const struct labd_link_info *info, uint16
     u->port = p;
     u->n = ui_urls_lab(u, info);
     for (int i = 0; i < u->nhosts && u->n < UI_URLS_MAX; i++) {
-        snprintf(u->url[u->n], sizeof(u->url[0]), "http://%s:%u/", u->host[i], p);
+        char url[UI_URLS_LEN];
+        snprintf(url, sizeof(url), "http://%s:%u/", u->host[i], p);
+        memcpy(u->url[u->n], url, sizeof(url));
         u->list[u->n] = u->url[u->n];
         u->n++;
     }
