@@ -279,7 +279,8 @@ static int main_save_report(struct main_app *a)
                                      .last_ns = a->last_ts,
                                      .counters = engine_get_counters(a->eng),
                                      .connections = flow_table_created(t),
-                                     .evicted = flow_table_evicted(t) };
+                                     .evicted = flow_table_evicted(t),
+                                     .version = LABD_VERSION };
     p.facts.live = capture_stats(cap, &recv, &p.facts.drops, &p.facts.if_drops) == 0;
     if (outfile_finish(&a->report_file, main_render_report, &p, err, sizeof(err)) < 0) {
         fprintf(stderr, "labmon: %s\n", err);

@@ -34,6 +34,7 @@ struct report_facts {
     uint64_t first_ns, last_ns; /* the first and the last packet's times (0: none) */
     const struct engine_counters *counters;
     uint64_t connections, evicted; /* created in the flow table, evicted from it */
+    const char *version;           /* labmon's, for the page's last line */
 };
 
 struct report;

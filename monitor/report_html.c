@@ -300,6 +300,8 @@ int report_write(struct report *r, const struct report_facts *facts, struct svg_
                    "<p class=\"note\">Out of memory: %llu connections lack their row or "
                    "figures.</p>\n",
                    (unsigned long long)r->lost);
-    svg_printf(out, "<p class=\"note\">Made by labmon %s.</p>\n</body>\n</html>\n", LABD_VERSION);
+    svg_raw(out, "<p class=\"note\">Made by labmon ");
+    svg_esc_str(out, facts->version ? facts->version : "", 0);
+    svg_raw(out, ".</p>\n</body>\n</html>\n");
     return rc < 0 || out->failed ? -1 : 0;
 }

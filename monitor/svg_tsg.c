@@ -336,7 +336,7 @@ int svg_tsg_write(struct svg_buf *s, const struct flow *f, const struct tsg *g,
     svg_doc_open(s, o, SVG_TSG_W, SVG_TSG_H, "tsg", title);
     svg_printf(s,
                "<g class=\"graph\" data-dir=\"%s\" data-segments=\"%zu\" "
-               "data-retrans=\"%u\" data-sacks=\"%zu\" data-acks=\"%zu\"/>\n",
+               "data-retrans=\"%u\" data-sacks=\"%zu\" data-acks=\"%zu\"></g>\n",
                g->dir == FLOW_C2S ? "c2s" : "s2c", g->nseg, g->retrans, g->nsack, g->nack);
     svg_tsg_head(s, f, g);
     svg_tsg_not_kept(s, g, &m);

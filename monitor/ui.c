@@ -375,7 +375,8 @@ static void ui_export(struct ui *u)
                                   .last_ns = u->last_ts,
                                   .counters = engine_get_counters(u->eng),
                                   .connections = flow_table_created(t),
-                                  .evicted = flow_table_evicted(t) };
+                                  .evicted = flow_table_evicted(t),
+                                  .version = LABD_VERSION };
     struct ui_export_req req = { .dir = u->o->out_dir,
                                  .svg_max = u->o->svg_max,
                                  .now_sec = clock_real_sec(),
