@@ -136,8 +136,11 @@ static void view_graph_marks(struct view_graph_plot *p, const struct tsg *g)
     }
 }
 
-/* Labels: the sequence axis at the left (top, middle, bottom), the time axis below. */
-static void view_graph_axes(struct view_graph_plot *p)
+/*
+ * Labels: the sequence axis at the left (top, middle, bottom), the time axis
+ * below, the units after the key (which ends at column key_end).
+ */
+static void view_graph_axes(struct view_graph_plot *p, int key_end)
 {
     struct view_pen pen = { p->s, 0, 0, p->x0 - 1, VIEW_A_DIM };
     struct svg_unit vu, tu;
@@ -164,15 +167,18 @@ static void view_graph_axes(struct view_graph_plot *p)
         view_pen_str(&pen, buf);
         view_pen_cp(&pen, ' ');
     }
-    /* The units close the key line. */
-    pen = (struct view_pen){ p->s, p->y0 + p->h + 1, p->s->w / 2, p->s->w, VIEW_A_DIM };
+    /* The units close the key line, in words when there is room. */
+    pen = (struct view_pen){ p->s, p->y0 + p->h + 1, key_end, p->s->w, VIEW_A_DIM };
     snprintf(buf, sizeof(buf), "sequence in %s, time in %s", vu.name, tu.name);
+    if (key_end + view_text_width(buf) + 1 > p->s->w)
+        snprintf(buf, sizeof(buf), "%s, %s", vu.name, tu.name);
     pen.x = p->s->w - view_text_width(buf) - 1;
-    view_pen_str(&pen, buf);
+    if (pen.x >= key_end)
+        view_pen_str(&pen, buf);
 }
 
-/* The key: each mark as it is drawn, and what it is. */
-static void view_graph_key(struct view_graph_plot *p, int y)
+/* The key: each mark as it is drawn, and what it is. Returns the column after it. */
+static int view_graph_key(struct view_graph_plot *p, int y)
 {
     struct view_pen pen = { p->s, y, 1, p->s->w, VIEW_A_NORMAL };
 
@@ -185,6 +191,7 @@ static void view_graph_key(struct view_graph_plot *p, int y)
         view_pen_str(&pen, view_graph_kinds[k].what);
         view_pen_str(&pen, "   ");
     }
+    return pen.x;
 }
 
 /* The title: the connection, the direction graphed and what the graph holds. */
@@ -233,6 +240,5 @@ void view_graph_draw(struct view_screen *s, struct view_state *vs, const struct 
     p.lo = r.lo;
     p.v_span = r.hi - r.lo;
     view_graph_marks(&p, g);
-    view_graph_key(&p, p.y0 + p.h + 1);
-    view_graph_axes(&p);
+    view_graph_axes(&p, view_graph_key(&p, p.y0 + p.h + 1));
 }
