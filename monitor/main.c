@@ -266,21 +266,14 @@ static int main_render_report(void *ctx, struct svg_buf *s)
 /* --report: writes the file. 0, or -1 after saying why. */
 static int main_save_report(struct main_app *a)
 {
-    struct flow_table *t = engine_flows(a->eng);
     struct capture *cap = input_capture(a->in);
     struct main_report_page p = { .report = a->report };
     uint64_t recv = 0;
     char err[512];
 
-    p.facts = (struct report_facts){ .source = a->source,
-                                     .filter = a->filter,
-                                     .link = capture_link_name(cap),
-                                     .first_ns = a->first_ts,
-                                     .last_ns = a->last_ts,
-                                     .counters = engine_get_counters(a->eng),
-                                     .connections = flow_table_created(t),
-                                     .evicted = flow_table_evicted(t),
-                                     .version = LABD_VERSION };
+    report_facts_init(&p.facts, a->eng, a->source, a->filter, capture_link_name(cap), a->first_ts,
+                      a->last_ts);
+    p.facts.version = LABD_VERSION;
     p.facts.live = capture_stats(cap, &recv, &p.facts.drops, &p.facts.if_drops) == 0;
     if (outfile_finish(&a->report_file, main_render_report, &p, err, sizeof(err)) < 0) {
         fprintf(stderr, "labmon: %s\n", err);

@@ -9,6 +9,21 @@
 #include "monitor/tcp_track.h"
 #include "monitor/ui_flows.h"
 
+void report_facts_init(struct report_facts *f, struct engine *e, const char *source,
+                       const char *filter, const char *link, uint64_t first_ns, uint64_t last_ns)
+{
+    struct flow_table *t = engine_flows(e);
+
+    *f = (struct report_facts){ .source = source,
+                                .filter = filter,
+                                .link = link,
+                                .first_ns = first_ns,
+                                .last_ns = last_ns,
+                                .counters = engine_get_counters(e),
+                                .connections = flow_table_created(t),
+                                .evicted = flow_table_evicted(t) };
+}
+
 struct report *report_new(uint32_t svg_max)
 {
     struct report *r = calloc(1, sizeof(*r));

@@ -37,6 +37,14 @@ struct report_facts {
     const char *version;           /* labmon's, for the page's last line */
 };
 
+/*
+ * The facts of a run: what was read (source, filter, link type, the first
+ * and the last packet's times) and what its engine counted; drops, live
+ * and version are the caller's to add.
+ */
+void report_facts_init(struct report_facts *f, struct engine *e, const char *source,
+                       const char *filter, const char *link, uint64_t first_ns, uint64_t last_ns);
+
 struct report;
 
 /* A report whose ladders draw at most svg_max packets (0: all). NULL when out of memory. */

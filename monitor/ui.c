@@ -362,21 +362,10 @@ static int ui_map_key(int rc, wint_t wc)
 /* 'e': the selected connection's figures and the session's report, said in the footer. */
 static void ui_export(struct ui *u)
 {
-    struct flow_table *t = engine_flows(u->eng);
     uint64_t id = 0;
     int sel = view_selected(&u->vs, &id);
     const struct flow *f = sel ? ui_flows_flow(u->flows, id) : NULL;
-    struct report_facts facts = { .source = u->iface,
-                                  .filter = u->filter,
-                                  .link = capture_link_name(input_capture(u->in)),
-                                  .live = u->kind == INPUT_LIVE,
-                                  .drops = u->drops,
-                                  .first_ns = u->first_ts,
-                                  .last_ns = u->last_ts,
-                                  .counters = engine_get_counters(u->eng),
-                                  .connections = flow_table_created(t),
-                                  .evicted = flow_table_evicted(t),
-                                  .version = LABD_VERSION };
+    struct report_facts facts;
     struct ui_export_req req = { .dir = u->o->out_dir,
                                  .svg_max = u->o->svg_max,
                                  .now_sec = clock_real_sec(),
@@ -384,6 +373,12 @@ static void ui_export(struct ui *u)
                                  .cport = f ? f->cport : 0,
                                  .flows = u->flows,
                                  .facts = &facts };
+
+    report_facts_init(&facts, u->eng, u->iface, u->filter, capture_link_name(input_capture(u->in)),
+                      u->first_ts, u->last_ts);
+    facts.live = u->kind == INPUT_LIVE;
+    facts.drops = u->drops;
+    facts.version = LABD_VERSION;
 
     ui_export_write(&req, u->vs.msg, sizeof(u->vs.msg));
 }

@@ -96,27 +96,6 @@ static void test_retire_keeps_record(void **state)
     engine_free(e);
 }
 
-/* A decoded segment from the client (from_server 0) or the server, for engine_segment(). */
-static struct decode_seg seg(int from_server, uint8_t flags, uint32_t seq, uint32_t ack,
-                             uint64_t ts)
-{
-    struct decode_seg d;
-    uint8_t c[4] = { 10, 0, 0, 1 }, s[4] = { 10, 0, 0, 2 };
-
-    memset(&d, 0, sizeof(d));
-    d.ts_ns = ts;
-    d.af = 4;
-    memcpy(d.src, from_server ? s : c, 4);
-    memcpy(d.dst, from_server ? c : s, 4);
-    d.sport = from_server ? 80 : 40000;
-    d.dport = from_server ? 40000 : 80;
-    d.flags = flags;
-    d.seq = seq;
-    d.ack = ack;
-    d.win = 1000;
-    return d;
-}
-
 /* SACK blocks reach the segment log relative to the acknowledged side's ISN, three at most. */
 static void test_seglog_sack(void **state)
 {
@@ -124,12 +103,12 @@ static void test_seglog_sack(void **state)
     struct engine_config cfg = { .max_flows = 4, .seglog_cap = 16 };
     struct engine *e = engine_new(&cfg);
     const uint32_t C = 0xfffffff0u, S = 5000; /* the client's numbers wrap */
-    struct decode_seg d = seg(0, FLOW_TH_SYN, C, 0, 1);
+    struct decode_seg d = lib_exchange_seg(0, FLOW_TH_SYN, C, 0, 1);
 
     engine_segment(e, &d);
-    d = seg(1, FLOW_TH_SYN | FLOW_TH_ACK, S, C + 1, 2);
+    d = lib_exchange_seg(1, FLOW_TH_SYN | FLOW_TH_ACK, S, C + 1, 2);
     engine_segment(e, &d);
-    d = seg(0, FLOW_TH_ACK, C + 1, S + 1, 3);
+    d = lib_exchange_seg(0, FLOW_TH_ACK, C + 1, S + 1, 3);
     d.opts.present = DECODE_OPT_SACK;
     d.opts.nsack = 4;
     for (uint32_t i = 0; i < 4; i++) {
@@ -138,14 +117,14 @@ static void test_seglog_sack(void **state)
     }
     engine_segment(e, &d);
     /* A server segment: its blocks acknowledge the client's wrapped numbers. */
-    d = seg(1, FLOW_TH_ACK, S + 1, C + 1, 4);
+    d = lib_exchange_seg(1, FLOW_TH_ACK, S + 1, C + 1, 4);
     d.opts.present = DECODE_OPT_SACK;
     d.opts.nsack = 1;
     d.opts.sack[0][0] = C + 101;
     d.opts.sack[0][1] = C + 201;
     engine_segment(e, &d);
     /* Without the ACK flag the blocks mean nothing. */
-    d = seg(1, FLOW_TH_RST, S + 1, 0, 5);
+    d = lib_exchange_seg(1, FLOW_TH_RST, S + 1, 0, 5);
     d.opts.present = DECODE_OPT_SACK;
     d.opts.nsack = 1;
     engine_segment(e, &d);

@@ -78,23 +78,13 @@ static void test_report_page(void **state)
     engine_free(e);
 }
 
-/* A SYN from client port 10000 + i (on source address i / 50000). */
+/* A SYN from client port 10000 + i (on source address 10.0.0.(i / 50000 + 1)). */
 static void syn(struct engine *e, uint32_t i, uint64_t ts)
 {
-    struct decode_seg d;
+    struct decode_seg d = lib_exchange_seg(0, FLOW_TH_SYN, i, 0, ts);
 
-    memset(&d, 0, sizeof(d));
-    d.ts_ns = ts;
-    d.af = 4;
-    d.src[0] = 10;
     d.src[3] = (uint8_t)(i / 50000 + 1);
-    d.dst[0] = 127;
-    d.dst[3] = 1;
     d.sport = (uint16_t)(10000 + i % 50000);
-    d.dport = 8080;
-    d.flags = FLOW_TH_SYN;
-    d.seq = i;
-    d.win = 1000;
     engine_segment(e, &d);
 }
 

@@ -9,25 +9,14 @@
 
 #include "monitor/engine.h"
 #include "monitor/tsg.h"
+#include "tests/unit/lib_exchange.h"
 
 /* Feeds one decoded segment: from the client (from_server 0) or the server. */
 static void feed(struct engine *e, int from_server, uint8_t flags, uint32_t seq, uint32_t ack,
                  uint32_t len, uint64_t ts, const uint32_t *sack, int nsack)
 {
-    struct decode_seg d;
-    uint8_t c[4] = { 10, 0, 0, 1 }, s[4] = { 10, 0, 0, 2 };
+    struct decode_seg d = lib_exchange_seg(from_server, flags, seq, ack, ts);
 
-    memset(&d, 0, sizeof(d));
-    d.ts_ns = ts;
-    d.af = 4;
-    memcpy(d.src, from_server ? s : c, 4);
-    memcpy(d.dst, from_server ? c : s, 4);
-    d.sport = from_server ? 80 : 40000;
-    d.dport = from_server ? 40000 : 80;
-    d.flags = flags;
-    d.seq = seq;
-    d.ack = ack;
-    d.win = 1000;
     d.payload_len = len;
     for (int i = 0; i < nsack; i++) {
         d.opts.present = DECODE_OPT_SACK;
