@@ -371,6 +371,9 @@ static int main_batch(struct main_args *args)
     signal(SIGPIPE, SIG_IGN);
 
     labd_link_capture_defaults(&labd, args->port, &io.cap, filter, sizeof(filter));
+    /* A file read on a terminal: say how far (not when the output goes to it too).
+     * Asked before the capture is opened, as the report file is: a sandbox may follow. */
+    a.prog_on = isatty(STDERR_FILENO) && (a.mode == MAIN_OUT_REPORT || !isatty(STDOUT_FILENO));
     a.report_file.fd = -1;
     if (a.mode == MAIN_OUT_REPORT &&
         outfile_open(&a.report_file, args->report_path, err, sizeof(err)) < 0) {
@@ -415,9 +418,7 @@ static int main_batch(struct main_args *args)
 
     if (a.mode == MAIN_OUT_SUMMARY)
         output_summary_header(a.out);
-    /* A file read on a terminal: say how far (not when the output goes to it too). */
-    a.prog_on = input_kind(a.in) != INPUT_LIVE && isatty(STDERR_FILENO) &&
-                (a.mode == MAIN_OUT_REPORT || !isatty(STDOUT_FILENO));
+    a.prog_on = a.prog_on && input_kind(a.in) != INPUT_LIVE;
     progress_init(&a.prog, clock_mono_ns());
     rc = main_loop(&a, args->duration);
     main_progress(&a, 1);
