@@ -6,8 +6,9 @@
  * linked both ways with the table. Connections are added as they finish
  * (the flow's records go away after that); the page is written at the end.
  * Bounded whatever the capture: at most REPORT_ROWS rows in the table
- * (the rest counted by state), groups of connections in the waterfall when
- * there are more, figures for at most REPORT_FIGURES connections. Pure: the
+ * (the facts count all connections by state), the waterfall in groups of
+ * consecutive connections beyond REPORT_GROUPS of them, figures for at most
+ * REPORT_FIGURES connections. Pure: the
  * text goes into a struct svg_buf, whose flush callback writes it.
  */
 #ifndef LABMON_REPORT_H

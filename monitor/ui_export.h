@@ -2,8 +2,9 @@
  * The TUI's 'e' key: the selected connection's ladder and time-sequence
  * graph as SVG files and an HTML report of the session so far, named by
  * the client port and the time ("labmon-PORT-DATE-TIME.ladder.svg",
- * ".tsg.svg", ".html"), in --out-dir or the current directory (/tmp when
- * that is not writable after labmon dropped root).
+ * ".tsg.svg", ".html"), in --out-dir or else the current directory (else
+ * /tmp: after labmon dropped root the current directory may not be its to
+ * write).
  */
 #ifndef LABMON_UI_EXPORT_H
 #define LABMON_UI_EXPORT_H
