@@ -438,6 +438,13 @@ int capture_datalink(const struct capture *c)
     return c->dlt;
 }
 
+const char *capture_link_name(const struct capture *c)
+{
+    const char *name = pcap_datalink_val_to_name(c->dlt);
+
+    return name ? name : "?";
+}
+
 int capture_is_live(const struct capture *c)
 {
     return c->live;
@@ -446,6 +453,27 @@ int capture_is_live(const struct capture *c)
 int capture_fd(const struct capture *c)
 {
     return c->live ? pcap_get_selectable_fd(c->p) : -1;
+}
+
+int capture_progress(const struct capture *c, uint64_t *done, uint64_t *total)
+{
+    FILE *fp;
+    struct stat st;
+    off_t at;
+
+    if (c->live)
+        return -1;
+    if (c->own) {
+        *done = c->own->pos;
+        *total = c->own->len;
+        return 0;
+    }
+    fp = pcap_file(c->p);
+    if (fp == NULL || fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode) || (at = ftello(fp)) < 0)
+        return -1;
+    *done = (uint64_t)at;
+    *total = (uint64_t)st.st_size;
+    return 0;
 }
 
 int capture_eof(const struct capture *c)

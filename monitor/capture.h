@@ -60,6 +60,8 @@ void capture_close(struct capture *c);
 const char *capture_loop_filter(const struct capture *c);
 
 int capture_datalink(const struct capture *c);
+/* The link type's name as libpcap knows it ("EN10MB", "LINUX_SLL2", ...). */
+const char *capture_link_name(const struct capture *c);
 int capture_is_live(const struct capture *c);
 /* fd to poll() for readability (live), -1 for files. */
 int capture_fd(const struct capture *c);
@@ -71,6 +73,8 @@ int capture_fd(const struct capture *c);
  */
 int capture_dispatch(struct capture *c, int max, capture_fn fn, void *ctx);
 int capture_eof(const struct capture *c);
+/* How far a capture file is read: 0 and *done of *total bytes, or -1 (live, a pipe). */
+int capture_progress(const struct capture *c, uint64_t *done, uint64_t *total);
 const char *capture_error(const struct capture *c);
 /* Stop a running capture_dispatch (safe from a signal handler). */
 void capture_break(struct capture *c);

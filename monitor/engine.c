@@ -108,6 +108,22 @@ static void engine_on_response(void *ctx, const struct sniff_txn *txn)
         engine_emit(e, ENGINE_EV_RESPONSE, e->cur_flow, e->cur_dir, txn->resp_ts_ns, txn);
 }
 
+/* The segment's SACK blocks into its log entry, relative to the ISN of the side they acknowledge.
+ */
+static void engine_seg_sack(const struct flow *f, enum flow_dir_id dir, const struct decode_seg *p,
+                            struct flow_seg *se)
+{
+    const struct flow_dir *peer = &f->d[dir == FLOW_C2S ? FLOW_S2C : FLOW_C2S];
+    uint32_t base = peer->isn_known ? peer->isn : 0;
+
+    if (!(p->opts.present & DECODE_OPT_SACK) || !(p->flags & FLOW_TH_ACK))
+        return;
+    for (uint8_t i = 0; i < p->opts.nsack && se->nsack < FLOW_SEG_SACK_MAX; i++, se->nsack++) {
+        se->sack[se->nsack][0] = p->opts.sack[i][0] - base;
+        se->sack[se->nsack][1] = p->opts.sack[i][1] - base;
+    }
+}
+
 void engine_segment(struct engine *e, const struct decode_seg *p)
 {
     enum flow_dir_id dir;
@@ -167,6 +183,7 @@ void engine_segment(struct engine *e, const struct decode_seg *p)
             .cstate = (uint8_t)f->d[FLOW_C2S].state,
             .sstate = (uint8_t)f->d[FLOW_S2C].state,
         };
+        engine_seg_sack(f, dir, p, &se);
         flow_seglog_append(f, &se);
     }
     e->cur_flow = NULL;

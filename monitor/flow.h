@@ -84,7 +84,14 @@ struct flow_synopts {
 #define FLOW_TH_ECE 0x40
 #define FLOW_TH_CWR 0x80
 
-/* One entry of the per-flow segment log (the ladder's raw material). */
+/*
+ * SACK blocks kept per logged segment. An ACK with timestamps has room for
+ * three (RFC 2018: the first holds the most recently received data); a
+ * fourth, possible only without timestamps, is not kept.
+ */
+#define FLOW_SEG_SACK_MAX 3
+
+/* One entry of the per-flow segment log (the ladder's and the graphs' raw material). */
 struct flow_seg {
     uint64_t ts_ns;
     uint32_t rel_seq; /* relative to the sender's ISN (0 = SYN) */
@@ -96,6 +103,9 @@ struct flow_seg {
     uint8_t dir;      /* enum flow_dir_id */
     uint8_t cstate;   /* client's enum flow_tcp_state after this segment */
     uint8_t sstate;   /* server's enum flow_tcp_state after this segment */
+    uint8_t nsack;    /* SACK blocks in sack[] */
+    /* Left and right edge of each SACK block, relative to the peer's ISN as rel_ack is. */
+    uint32_t sack[FLOW_SEG_SACK_MAX][2];
 };
 
 /*

@@ -190,11 +190,14 @@ size_t ladder_build(const struct flow *f, struct ladder_row *rows, size_t max)
         r->ts_ns = e->ts_ns;
         r->rel_s = (double)(e->ts_ns - f->first_ts_ns) / 1e9;
         ladder_flags_str(e->flags, r->flags, sizeof(r->flags));
+        r->th = e->flags;
         r->seq = e->rel_seq;
         r->ack = e->rel_ack;
         r->len = e->len;
         r->win = e->win;
         r->marks = e->marks;
+        r->nsack = e->nsack;
+        memcpy(r->sack, e->sack, sizeof(r->sack));
         r->cstate = e->cstate;
         r->sstate = e->sstate;
         ladder_fill_note(f, e, prev, r);

@@ -24,8 +24,11 @@ struct ladder_row {
     uint64_t ts_ns;
     double rel_s;   /* seconds since the flow's first segment */
     char flags[12]; /* "SYN", "SYN,ACK", "FIN,ACK", "PSH,ACK", ... */
+    uint8_t th;     /* the same flags as bits, FLOW_TH_* */
     uint32_t seq, ack, len, win;
     uint16_t marks; /* FLOW_SEG_* */
+    uint8_t nsack;  /* SACK blocks the segment carried (kept ones), relative as ack */
+    uint32_t sack[FLOW_SEG_SACK_MAX][2];
     uint8_t cstate, sstate;
     char note[LADDER_NOTE_MAX];
 };

@@ -24,9 +24,12 @@
 #include "monitor/engine.h"
 #include "monitor/input.h"
 #include "monitor/labd_link.h"
+#include "monitor/tsg.h"
+#include "monitor/ui_export.h"
 #include "monitor/ui_flows.h"
 #include "monitor/ui_ladder.h"
 #include "monitor/ui_pcap.h"
+#include "monitor/ui_urls.h"
 #include "monitor/view.h"
 #include "shared/clock.h"
 
@@ -44,6 +47,8 @@ struct ui {
     struct labd_link *labd;
     struct ui_ladder *ladder;
     struct ui_pcap w;
+    struct tsg graph;    /* the selected connection's, in the graph page */
+    struct ui_urls urls; /* what the empty screen says to open */
     struct view_state vs;
     struct view_screen scr;
     int curses_on, color;
@@ -216,6 +221,15 @@ static size_t ui_ladder_view(struct ui *u, int width, const struct view_ladder_l
     return ui_ladder_lines(u->ladder, ui_flows_flow(u->flows, id), width, lines);
 }
 
+/* The selected connection's time-sequence graph for the graph page (rebuilt per frame: live). */
+static void ui_graph_view(struct ui *u)
+{
+    uint64_t id;
+    const struct flow *f = view_selected(&u->vs, &id) ? ui_flows_flow(u->flows, id) : NULL;
+
+    u->vs.graph = f != NULL && tsg_build(&u->graph, f) == 0 ? &u->graph : NULL;
+}
+
 static uint64_t ui_view_now(const struct ui *u)
 {
     uint64_t replay = input_replay_clock(u->in);
@@ -273,6 +287,12 @@ static void ui_frame(struct ui *u)
     st.wire = u->wire;
     st.writing = u->w.f ? u->w.path : NULL;
     st.reading = !live && !u->eof;
+    if (live && !u->o->cap.filter) {
+        ui_urls_update(&u->urls, labd,
+                       (uint16_t)(u->o->port > 0 ? u->o->port : CAPTURE_DEFAULT_PORT));
+        st.urls = u->urls.list;
+        st.nurls = u->urls.n;
+    }
     u->vs.show_pid = labd->seen;
     if (!live && u->kind != INPUT_PACED && u->eof && !u->fitted) {
         view_zoom_fit(&u->vs, u->first_ts, u->last_ts, COLS, u->vs.show_pid);
@@ -284,6 +304,8 @@ static void ui_frame(struct ui *u)
     }
     if (u->vs.mode == VIEW_LADDER)
         nl = ui_ladder_view(u, COLS, &lines);
+    if (u->vs.mode == VIEW_GRAPH)
+        ui_graph_view(u);
     view_render(&u->vs, conns, n, &st, lines, nl, &u->scr);
     /* The ladder follows the selection the render settled on. */
     if (u->vs.mode == VIEW_LADDER) {
@@ -343,6 +365,30 @@ static int ui_map_key(int rc, wint_t wc)
     }
 }
 
+/* 'e': the selected connection's figures and the session's report, said in the footer. */
+static void ui_export(struct ui *u)
+{
+    uint64_t id = 0;
+    int sel = view_selected(&u->vs, &id);
+    const struct flow *f = sel ? ui_flows_flow(u->flows, id) : NULL;
+    struct report_facts facts;
+    struct ui_export_req req = { .dir = u->o->out_dir,
+                                 .svg_max = u->o->svg_max,
+                                 .now_sec = clock_real_sec(),
+                                 .sel = f,
+                                 .cport = f ? f->cport : 0,
+                                 .flows = u->flows,
+                                 .facts = &facts };
+
+    report_facts_init(&facts, u->eng, u->iface, u->filter, capture_link_name(input_capture(u->in)),
+                      u->first_ts, u->last_ts);
+    facts.live = u->kind == INPUT_LIVE;
+    facts.drops = u->drops;
+    facts.version = LABD_VERSION;
+
+    ui_export_write(&req, u->vs.msg, sizeof(u->vs.msg));
+}
+
 /* Returns 1 if something changed on screen. */
 static int ui_read_keys(struct ui *u)
 {
@@ -366,6 +412,10 @@ static int ui_read_keys(struct ui *u)
             return 0;
         case VIEW_ACT_TOGGLE_WRITE:
             ui_pcap_toggle(&u->w, u->dlt, u->vs.msg, sizeof(u->vs.msg));
+            changed = 1;
+            break;
+        case VIEW_ACT_EXPORT:
+            ui_export(u);
             changed = 1;
             break;
         case VIEW_ACT_REDRAW:
@@ -407,6 +457,7 @@ static int ui_curses_start(struct ui *u)
     ui_colors_init(u);
     view_state_init(&u->vs,
                     cs && strcmp(cs, "UTF-8") == 0 ? &view_glyphs_utf8 : &view_glyphs_ascii);
+    u->vs.mono = !u->color;
     return 0;
 }
 
@@ -508,6 +559,7 @@ static int ui_start(struct ui *u)
         fprintf(stderr, "labmon: cannot start: out of memory\n");
         return 1;
     }
+    ui_urls_collect(&u->urls); /* before the capture is opened (and root dropped) */
     if (ui_open_input(u, piped, err, sizeof(err)) < 0) {
         fprintf(stderr, "labmon: %s\n", err);
         return 1;
@@ -632,6 +684,7 @@ static void ui_cleanup(struct ui *u)
     engine_free(u->eng);
     labd_link_free(u->labd);
     ui_ladder_free(u->ladder);
+    tsg_free(&u->graph);
     view_state_free(&u->vs);
     view_screen_free(&u->scr);
 }

@@ -16,6 +16,8 @@ struct ui_opts {
     const char *run_dir;     /* labd's run dir; NULL = labd's default for this user */
     double speed;            /* replay pace (1 = real time); 0 = all at once */
     uint32_t max_flows;      /* flow table bound, 0 = engine default */
+    const char *out_dir;     /* where 'e' writes; NULL = the current directory */
+    uint32_t svg_max;        /* packets an exported ladder draws (0 = all) */
 };
 
 /* Run the TUI until q, Ctrl-C or SIGTERM. Returns the exit status. */

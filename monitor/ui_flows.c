@@ -220,8 +220,10 @@ static void ui_flows_rec_http(struct ui_flows_rec *r, const struct flow *f)
             q->status = t->status ? t->status : t->unknown_response ? -1 : 0;
             q->resp_ns = t->resp_ts_ns;
         }
-        if ((t->status || t->unknown_response) && abs == r->http_done)
+        if ((t->status || t->unknown_response) && abs == r->http_done) {
             r->http_done = abs + 1;
+            view_conn_add_status(c, t->status ? t->status : -1);
+        }
     }
 }
 

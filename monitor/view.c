@@ -169,8 +169,12 @@ static void view_draw_footer(struct view_screen *s, const struct view_state *vs,
         return;
     }
     if (vs->mode == VIEW_LADDER) {
-        view_pen_str(
-            &p, "Esc back  Up/Dn PgUp/PgDn scroll  Home/End  p pause  w write  ? help  q quit");
+        view_pen_str(&p, "Esc back  Up/Dn PgUp/PgDn scroll  Home/End  g graph  e export  p pause  "
+                         "w write  ? help  q quit");
+        return;
+    }
+    if (vs->mode == VIEW_GRAPH) {
+        view_pen_str(&p, "Esc/g ladder  e export SVG+HTML  p pause  w write  ? help  q quit");
         return;
     }
     if (vs->filter_text[0]) {
@@ -185,11 +189,12 @@ static void view_draw_footer(struct view_screen *s, const struct view_state *vs,
         if (v == 0)
             snprintf(buf, sizeof(buf),
                      "q quit  Enter ladder  / filter  s sort:%s  +/- zoom  p %s  c clear  "
-                     "w write  ? help",
+                     "w write  e export  ? help",
                      view_sort_name(vs->sort), pause);
         else if (v == 1)
             snprintf(buf, sizeof(buf),
-                     "q quit Enter ladder / filter s sort +/- zoom p %s c clear w write ? help",
+                     "q quit Enter ladder / filter s sort +/- zoom p %s c clear w write e export "
+                     "? help",
                      pause);
         else
             snprintf(buf, sizeof(buf), "q quit Enter ladder / filter s sort +/- zoom p %s ? help",
@@ -220,13 +225,15 @@ void view_render(struct view_state *vs, const struct view_conn *const *conns, si
     vs->page_rows = rows;
     view_sort_rows(vs, conns, n);
     view_sort_place_selection(vs, rows);
-    if (vs->mode == VIEW_LADDER && vs->sel < 0)
+    if ((vs->mode == VIEW_LADDER || vs->mode == VIEW_GRAPH) && vs->sel < 0)
         vs->mode = VIEW_WATERFALL;
 
     view_draw_header(scr, vs, conns, n, st);
     view_draw_footer(scr, vs, n);
     if (vs->mode == VIEW_LADDER)
         view_ladder_draw(scr, vs, conns[vs->order[vs->sel]], ladder, nladder);
+    else if (vs->mode == VIEW_GRAPH)
+        view_graph_draw(scr, vs, conns[vs->order[vs->sel]], vs->graph);
     else
         view_waterfall_draw(scr, vs, conns, n, st);
 }

@@ -38,7 +38,8 @@ enum view_mark_kind {
     VIEW_MARK_WINUPD,      /* a window update (Wireshark's definition) */
 };
 
-#define VIEW_REQ_MAX    6  /* requests kept per connection (the newest) */
+#define VIEW_REQ_MAX    6  /* requests kept per connection (the first ones) */
+#define VIEW_RUNS_MAX   8  /* runs of equal statuses kept per connection */
 #define VIEW_SPAN_MAX   12 /* data-transfer spans per connection */
 #define VIEW_MARK_MAX   12 /* retransmission / window-update marks per connection */
 #define VIEW_URI_MAX    96
@@ -50,6 +51,16 @@ struct view_req {
     int status;             /* 0: no response yet, -1: response lost (gap) */
     uint64_t req_ns;        /* request line seen */
     uint64_t resp_ns;       /* status line seen, 0 none */
+};
+
+/*
+ * Requests in a row that got the same answer: with req[] bounded, these keep
+ * every request's status (as struct view_req's: -1 lost), in answer order,
+ * so that a 304 or 404 on a long keep-alive connection always shows.
+ */
+struct view_status_run {
+    int16_t status;
+    uint16_t count;
 };
 
 /* An interval during which payload flowed (either direction). */
@@ -87,9 +98,11 @@ struct view_conn {
     uint32_t nreq_total;  /* requests seen, may exceed nreq */
     uint8_t nreq;         /* requests kept in req[], oldest first */
     uint8_t nspan, nmark; /* used entries in span[], mark[] */
+    uint8_t nruns;        /* used entries in run[] */
     struct view_req req[VIEW_REQ_MAX];
     struct view_span span[VIEW_SPAN_MAX];
     struct view_mark mark[VIEW_MARK_MAX];
+    struct view_status_run run[VIEW_RUNS_MAX];
 };
 
 /* Builders for the bounded lists (they merge or drop, never overflow). */
@@ -97,6 +110,8 @@ void view_conn_add_data(struct view_conn *c, uint64_t ts_ns, uint64_t merge_gap_
 void view_conn_add_mark(struct view_conn *c, uint64_t ts_ns, enum view_mark_kind kind);
 struct view_req *view_conn_add_req(struct view_conn *c, const char *method, const char *uri,
                                    uint64_t req_ns);
+/* The next request's answer (in the order requests were made): a status, or -1 lost. */
+void view_conn_add_status(struct view_conn *c, int status);
 
 /* Cell attributes (what a cell means); the UI maps them to colours or mono. */
 enum view_attr {
@@ -129,6 +144,7 @@ enum view_attr {
 struct view_glyphs {
     uint32_t handshake, wait, data, idle, teardown, fin, rst, retrans, winupd;
     const char *arrow;    /* in "GET / -> 200" */
+    const char *times;    /* in "304x3": three requests answered 304 */
     const char *ellipsis; /* shortened text */
     int arrow_w, ellipsis_w;
 };
@@ -168,12 +184,16 @@ struct view_stats {
     uint16_t labd_port;
     int labd_workers;
     const char *writing; /* pcap being written by 'w', NULL if none */
-    const char *note;    /* extra header note, NULL if none */
-    const char *lab;     /* labd --lab: "lab labd0 +40ms 1%", NULL or "" without */
-    const char *wire;    /* the lab wire's counters, NULL or "" when none */
+    /* Live, before the first connection: what to open (the lab's URL, or
+     * this machine's addresses on labd's port), nurls of them. */
+    const char *const *urls;
+    int nurls;
+    const char *note; /* extra header note, NULL if none */
+    const char *lab;  /* labd --lab: "lab labd0 +40ms 1%", NULL or "" without */
+    const char *wire; /* the lab wire's counters, NULL or "" when none */
 };
 
-enum view_mode { VIEW_WATERFALL = 0, VIEW_LADDER, VIEW_HELP };
+enum view_mode { VIEW_WATERFALL = 0, VIEW_LADDER, VIEW_HELP, VIEW_GRAPH };
 
 enum view_sort {
     VIEW_SORT_START = 0, /* order of appearance, newest at the bottom */
@@ -224,6 +244,7 @@ struct view_ladder_line {
 };
 
 struct view_sort_item;
+struct tsg;
 
 /* Everything the UI remembers between frames. Initialise with view_state_init. */
 struct view_state {
@@ -256,6 +277,10 @@ struct view_state {
     struct view_sort_item *sort_items;
     int page_rows;
     int nladder;
+    int mono; /* no colours: the graph draws letters, not dots */
+    /* VIEW_GRAPH: the selected connection's time-sequence graph, set by the
+     * UI before each render as the ladder lines are passed (not owned). */
+    const struct tsg *graph;
 };
 
 enum view_action {
@@ -263,6 +288,7 @@ enum view_action {
     VIEW_ACT_REDRAW,
     VIEW_ACT_QUIT,
     VIEW_ACT_TOGGLE_WRITE, /* 'w' */
+    VIEW_ACT_EXPORT,       /* 'e': the selected connection's figures and a report */
 };
 
 /* Key codes beyond plain characters (the UI maps curses keys onto these). */

@@ -21,6 +21,7 @@ const struct view_glyphs view_glyphs_ascii = {
     .ellipsis = "..",
     .arrow_w = 2,
     .ellipsis_w = 2,
+    .times = "x",
 };
 
 const struct view_glyphs view_glyphs_utf8 = {
@@ -34,6 +35,7 @@ const struct view_glyphs view_glyphs_utf8 = {
     .retrans = '!',
     .winupd = 'w',
     .arrow = "\xe2\x86\x92",    /* → */
+    .times = "\xc3\x97",        /* × */
     .ellipsis = "\xe2\x80\xa6", /* … */
     .arrow_w = 1,
     .ellipsis_w = 1,

@@ -70,3 +70,46 @@ struct view_req *view_conn_add_req(struct view_conn *c, const char *method, cons
     r->req_ns = req_ns;
     return r;
 }
+
+/* Joins run j into run i (i < j, the same status) and closes up the gap. */
+static void view_conn_join_runs(struct view_conn *c, int i, int j)
+{
+    uint32_t n = (uint32_t)c->run[i].count + c->run[j].count;
+
+    c->run[i].count = (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n);
+    memmove(&c->run[j], &c->run[j + 1], (size_t)(c->nruns - j - 1) * sizeof(c->run[0]));
+    c->nruns--;
+}
+
+/*
+ * A status joins the last run when it is the same. When all runs are used,
+ * the two oldest runs of one status become one (the order of the oldest
+ * answers blurs, every count stays), neighbours that came to match too.
+ * Only when every run holds another status does the new one take the place
+ * of the newest 2xx run (or of the last run), whose count is then lost.
+ */
+void view_conn_add_status(struct view_conn *c, int status)
+{
+    struct view_status_run *r = c->nruns ? &c->run[c->nruns - 1] : NULL;
+    int i, j;
+
+    if (r && r->status == status && r->count < UINT16_MAX) {
+        r->count++;
+        return;
+    }
+    for (i = 0; c->nruns == VIEW_RUNS_MAX && i < c->nruns; i++)
+        for (j = i + 1; j < c->nruns; j++)
+            if (c->run[j].status == c->run[i].status) {
+                view_conn_join_runs(c, i, j);
+                if (j < c->nruns && j > 0 && c->run[j - 1].status == c->run[j].status)
+                    view_conn_join_runs(c, j - 1, j);
+                i = j = VIEW_RUNS_MAX; /* done */
+            }
+    if (c->nruns < VIEW_RUNS_MAX) {
+        c->run[c->nruns++] = (struct view_status_run){ (int16_t)status, 1 };
+        return;
+    }
+    for (i = VIEW_RUNS_MAX - 1; i >= 0 && (c->run[i].status < 200 || c->run[i].status > 299); i--)
+        ;
+    c->run[i >= 0 ? i : VIEW_RUNS_MAX - 1] = (struct view_status_run){ (int16_t)status, 1 };
+}

@@ -8,8 +8,10 @@
  *   view_filter.c     the filter language
  *   view_layout.c     zoom, the time axis and the waterfall's columns
  *   view_sort.c       which rows are shown, in what order, and the selection
+ *   view_status.c     the compressed statuses at the end of a row's requests
  *   view_waterfall.c  the waterfall page
  *   view_ladder.c     the ladder page
+ *   view_graph.c      the graph page (the time-sequence graph in the terminal)
  *   view_keys.c       what each key does, and the help page that lists them
  */
 #ifndef LABMON_VIEW_INT_H
@@ -88,6 +90,27 @@ void view_layout_rows(struct view_layout *L, const struct view_state *vs,
 void view_axis_place(struct view_axis *ax, struct view_state *vs, const struct view_stats *st,
                      int bar_w);
 
+/* ---- view_status.c ------------------------------------------------------- */
+
+/* The statuses of the requests after the first k of a row, as it shows them. */
+struct view_status_tail {
+    int left;    /* requests from the k-th on (0: nothing to show) */
+    int pending; /* some of them have no answer yet */
+    int counts;  /* items show their counts ("304x3") */
+    int cut;     /* less telling statuses left out for room */
+    int n;
+    struct view_status_run item[VIEW_RUNS_MAX];
+};
+
+/* Fills t for requests k.. of c, compressed until it fits room columns (if it can). */
+void view_status_tail(const struct view_conn *c, int k, int room, const struct view_glyphs *g,
+                      struct view_status_tail *t);
+int view_status_tail_width(const struct view_status_tail *t, const struct view_glyphs *g);
+void view_status_tail_draw(struct view_pen *p, const struct view_status_tail *t,
+                           const struct view_glyphs *g, uint8_t base);
+/* The attribute of a status: OK, redirect or error (lost counts as an error). */
+uint8_t view_status_attr(int status);
+
 /* ---- view_sort.c --------------------------------------------------------- */
 
 const char *view_sort_name(enum view_sort s);
@@ -104,5 +127,7 @@ void view_waterfall_draw(struct view_screen *s, struct view_state *vs,
 void view_ladder_draw(struct view_screen *s, struct view_state *vs, const struct view_conn *c,
                       const struct view_ladder_line *lines, size_t nlines);
 void view_help_draw(struct view_screen *s, const struct view_state *vs);
+void view_graph_draw(struct view_screen *s, struct view_state *vs, const struct view_conn *c,
+                     const struct tsg *g);
 
 #endif

@@ -94,6 +94,12 @@ static enum view_action view_keys_any_page(struct view_state *vs, int key)
         return VIEW_ACT_REDRAW;
     case 'w':
         return VIEW_ACT_TOGGLE_WRITE;
+    case 'e':
+        if (vs->sel < 0 || vs->nshown == 0) {
+            snprintf(vs->msg, sizeof(vs->msg), "e: no connection selected");
+            return VIEW_ACT_REDRAW;
+        }
+        return VIEW_ACT_EXPORT;
     case 'p':
     case ' ':
         vs->paused = !vs->paused;
@@ -138,12 +144,32 @@ static enum view_action view_keys_ladder(struct view_state *vs, int key, int pag
     case VIEW_KEY_END:
         vs->ladder_follow = 1;
         break;
+    case 'g':
+        vs->mode = VIEW_GRAPH;
+        break;
     default:
         return VIEW_ACT_NONE;
     }
     if (vs->ladder_top < 0)
         vs->ladder_top = 0;
     return VIEW_ACT_REDRAW;
+}
+
+/* The graph page: back to the ladder it came from. */
+static enum view_action view_keys_graph(struct view_state *vs, int key)
+{
+    switch (key) {
+    case 'g':
+    case VIEW_KEY_ESC:
+    case VIEW_KEY_BACKSPACE:
+    case VIEW_KEY_LEFT:
+    case VIEW_ASCII_DEL:
+    case VIEW_ASCII_BS:
+        vs->mode = VIEW_LADDER;
+        return VIEW_ACT_REDRAW;
+    default:
+        return VIEW_ACT_NONE;
+    }
 }
 
 /* Left/Right: move the time axis by ten columns, which pauses it. */
@@ -269,6 +295,8 @@ enum view_action view_key(struct view_state *vs, int key, uint64_t now_ns)
         return act;
     if (vs->mode == VIEW_LADDER)
         return view_keys_ladder(vs, key, page);
+    if (vs->mode == VIEW_GRAPH)
+        return view_keys_graph(vs, key);
     return view_keys_waterfall(vs, key, page, now_ns);
 }
 
@@ -312,6 +340,9 @@ void view_help_draw(struct view_screen *s, const struct view_state *vs)
         "Home/End       first / newest connection (End follows new ones)",
         "Left/Right     move the time axis back/forward (pauses it)",
         "Enter          ladder of the selected connection (sequence diagram)",
+        "g              in the ladder: its time-sequence graph (g or Esc: back)",
+        "e              export: the selected connection's ladder and graph (SVG) and",
+        "               an HTML report of the session, in the current directory",
         "Esc/Backspace  back to the waterfall; in the waterfall: clear the filter",
         "p              pause/resume the time axis and the auto-follow",
         "/              filter: port N, addr A, state S, pid N, status N, !term,",

@@ -62,15 +62,6 @@ static void view_draw_bar(struct view_pen *p, const struct view_conn *c, const s
     }
 }
 
-static uint8_t view_status_attr(int status)
-{
-    if (status < 0 || status >= 400)
-        return VIEW_A_ERROR;
-    if (status >= 300)
-        return VIEW_A_REDIRECT;
-    return VIEW_A_OK;
-}
-
 static void view_status_text(char *buf, size_t size, const struct view_req *r,
                              const struct view_glyphs *g)
 {
@@ -82,64 +73,91 @@ static void view_status_text(char *buf, size_t size, const struct view_req *r,
         snprintf(buf, size, "%s", g->ellipsis);
 }
 
-/* "GET /cn/Lab2.html → 304" items, oldest first, "+N" for those that don't fit. */
+/* How one request item is drawn: with its method or not, its URI how wide. */
+struct view_req_fit {
+    int sep;    /* ", " before it */
+    int method; /* the method is written */
+    int uri_w;  /* columns for the URI */
+    char uri[VIEW_URI_MAX * 2];
+    char st[16];
+};
+
+/*
+ * Can request i go next, avail columns left? Only if the statuses of the
+ * requests after it still fit behind it, each shown at least once. A
+ * repeated method is left out, and "GET" when room is short; the first
+ * request gives up URI characters rather than be left out.
+ */
+static int view_req_fits(const struct view_conn *c, int i, int avail, const struct view_glyphs *g,
+                         struct view_req_fit *f)
+{
+    const struct view_req *r = &c->req[i];
+    struct view_status_tail t;
+    int mw = view_text_width(r->method), uw, need, tailw;
+
+    f->sep = i ? 2 : 0;
+    f->method = 1;
+    view_uri_display(f->uri, sizeof(f->uri), r->uri);
+    view_status_text(f->st, sizeof(f->st), r, g);
+    uw = view_text_width(f->uri);
+    need = f->sep + mw + 1 + uw + 1 + g->arrow_w + 1 + view_text_width(f->st);
+    view_status_tail(c, i + 1, avail - need - 1, g, &t);
+    tailw = t.left ? 1 + view_status_tail_width(&t, g) : 0;
+    if ((i > 0 && strcmp(r->method, c->req[i - 1].method) == 0) ||
+        ((need + tailw > avail || t.cut) && strcmp(r->method, "GET") == 0)) {
+        need -= mw + 1;
+        f->method = 0;
+        view_status_tail(c, i + 1, avail - need - 1, g, &t);
+        tailw = t.left ? 1 + view_status_tail_width(&t, g) : 0;
+    }
+    f->uri_w = uw;
+    if (need + tailw <= avail && !t.cut)
+        return 0;
+    if (i > 0)
+        return -1;
+    /* The first request: its URI shrinks (to 4 columns at least) to leave the statuses room. */
+    view_status_tail(c, 1, avail - (need - uw) - 4 - 1, g, &t);
+    tailw = t.left ? 1 + view_status_tail_width(&t, g) : 0;
+    f->uri_w = avail - (need - uw) - tailw;
+    if (f->uri_w > uw)
+        f->uri_w = uw;
+    return f->uri_w >= 4 ? 0 : -1;
+}
+
+/* "GET /cn/Lab2.html → 304" items, oldest first, then the statuses of those that don't fit. */
 static void view_draw_requests(struct view_pen *p, const struct view_conn *c, int w,
                                const struct view_glyphs *g, uint8_t base)
 {
     int x0 = p->x, shown = 0;
-    char uri[VIEW_URI_MAX * 2], st[16], more[16];
+    struct view_status_tail t;
+    struct view_req_fit f;
 
     for (int i = 0; i < c->nreq; i++) {
         const struct view_req *r = &c->req[i];
-        int used = p->x - x0;
-        int sep = i ? 2 : 0;
-        int left = (int)c->nreq_total - i - 1;
-        int morew = left > 0 ? snprintf(more, sizeof(more), " +%d", left) : 0;
-        int mw = view_text_width(r->method), uw, sw, need, avail;
-
-        view_uri_display(uri, sizeof(uri), r->uri);
-        view_status_text(st, sizeof(st), r, g);
-        uw = view_text_width(uri);
-        sw = view_text_width(st);
-        need = sep + mw + 1 + uw + 1 + g->arrow_w + 1 + sw;
-        avail = w - used - morew;
-        /*
-         * A method repeated from the previous request is left out, and so is
-         * "GET" when room is short: it is what a browser sends anyway.
-         */
-        if ((i > 0 && strcmp(r->method, c->req[i - 1].method) == 0) ||
-            (need > avail && strcmp(r->method, "GET") == 0)) {
-            need -= mw + 1;
-            mw = -1;
-        }
-        if (need > avail) {
-            int uri_room = avail - (need - uw);
-            if (i > 0 || uri_room < 4)
-                break;
-            uw = uri_room;
-        }
+        if (view_req_fits(c, i, w - (p->x - x0), g, &f) < 0)
+            break;
         p->attr = base;
-        if (sep)
+        if (f.sep)
             view_pen_str(p, ", ");
-        if (mw >= 0) {
+        if (f.method) {
             view_pen_str(p, r->method);
             view_pen_cp(p, ' ');
         }
-        view_pen_keep_tail(p, uri, uw, 4, g);
+        view_pen_keep_tail(p, f.uri, f.uri_w, 4, g);
         view_pen_cp(p, ' ');
         view_pen_str(p, g->arrow);
         view_pen_cp(p, ' ');
         p->attr =
             (uint8_t)((r->status ? view_status_attr(r->status) : base) | (base & VIEW_A_SELECTED));
-        view_pen_str(p, st);
+        view_pen_str(p, f.st);
         shown++;
     }
-    if ((uint32_t)shown < c->nreq_total) {
-        int left = (int)c->nreq_total - shown;
+    view_status_tail(c, shown, w - (p->x - x0) - (shown ? 1 : 0), g, &t);
+    if (t.left && p->x - x0 + (shown ? 1 : 0) + view_status_tail_width(&t, g) <= w) {
         p->attr = base;
-        snprintf(more, sizeof(more), "%s+%d", shown ? " " : "", left);
-        if (p->x - x0 + view_text_width(more) <= w)
-            view_pen_str(p, more);
+        if (shown)
+            view_pen_cp(p, ' ');
+        view_status_tail_draw(p, &t, g, base);
     }
 }
 
@@ -251,6 +269,25 @@ static void view_draw_titles(struct view_screen *s, const struct view_layout *L,
     }
 }
 
+/* No row to show: why, and before the first connection of a live capture, what to open. */
+static void view_waterfall_empty(struct view_screen *s, size_t n, const struct view_stats *st)
+{
+    struct view_pen p = { s, 2, 1, s->w, VIEW_A_DIM };
+
+    if (n) {
+        view_pen_str(&p, "(no connection matches the filter)");
+        return;
+    }
+    view_pen_str(&p, "(waiting for connections)");
+    if (!st->live || st->nurls <= 0)
+        return;
+    view_pen_str(&p, st->nurls > 1 ? "  open one of:" : "  open:");
+    for (int i = 0; i < st->nurls && 3 + i < s->h - 1; i++) {
+        p = (struct view_pen){ s, 3 + i, 3, s->w, VIEW_A_NORMAL };
+        view_pen_str(&p, st->urls[i]);
+    }
+}
+
 void view_waterfall_draw(struct view_screen *s, struct view_state *vs,
                          const struct view_conn *const *conns, size_t n,
                          const struct view_stats *st)
@@ -266,8 +303,6 @@ void view_waterfall_draw(struct view_screen *s, struct view_state *vs,
         int idx = vs->top + i;
         view_draw_row(s, 2 + i, &L, conns[vs->order[idx]], &ax, vs->glyphs, idx == vs->sel);
     }
-    if (vs->nshown == 0) {
-        struct view_pen p = { s, 2, 1, s->w, VIEW_A_DIM };
-        view_pen_str(&p, n ? "(no connection matches the filter)" : "(waiting for connections)");
-    }
+    if (vs->nshown == 0)
+        view_waterfall_empty(s, n, st);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks behind `make bench`: labd vs nginx (S1-S4), labmon
-# vs tshark and tcpdump (M1-M2), the TUI view (M3) and the lab wire vs the
-# plain lab link (L1, as root). Prints one table and writes it to
+# vs tshark and tcpdump (M1-M2), the TUI view (M3), the HTML report (M4) and the
+# lab wire vs the plain lab link (L1, as root). Prints one table and writes it to
 # build/bench/results.md and results.csv.
 #
 #   tests/bench/run.sh /abs/path/labd /abs/path/labmon
@@ -18,7 +18,7 @@
 #   BENCH_LIVE_DURATION [10]  seconds per wrk run in M2
 #   BENCH_PACKETS [500000]    packets in the M1 capture (cached in build/bench/)
 #   BENCH_QUICK=1             smoke test: 2 s runs, 4 s live, 100 000 packets
-#   BENCH_ONLY="S1 M1"        run only these groups (S1 S2 S3 S4 M1 M2 M3 L1)
+#   BENCH_ONLY="S1 M1"        run only these groups (S1 S2 S3 S4 M1 M2 M3 M4 L1)
 #   BENCH_WARMUP=0            skip the 1 s warm-up of each server
 #   BENCH_OUT [build/bench]   where results, the capture and run dirs go
 #   BENCH_AFFINITY [off]      auto: both servers pin each worker to a CPU
@@ -43,7 +43,7 @@ else
     LIVE_DUR=${BENCH_LIVE_DURATION:-10}
     PACKETS=${BENCH_PACKETS:-500000}
 fi
-ONLY=${BENCH_ONLY:-S1 S2 S3 S4 M1 M2 M3 L1}
+ONLY=${BENCH_ONLY:-S1 S2 S3 S4 M1 M2 M3 M4 L1}
 AFFINITY=${BENCH_AFFINITY:-off}
 case $AFFINITY in auto | off) ;; *) echo "run.sh: BENCH_AFFINITY is auto or off" >&2; exit 2 ;; esac
 CONNS=100        # wrk -c for S1, S2, M2
@@ -687,6 +687,56 @@ if want M3; then
         ms=$(grep -oE '[0-9]+(\.[0-9]+)? ?ms' <<<"$m3out" | head -n 1 | grep -oE '[0-9.]+')
         row M3 "waterfall frame, 10 000 connections" "$(fmt "$ms" 2)" "< 5 ms" \
             "$(verdict "$ms" "<" 5)" "$(basename "$m3")$([ -z "$ms" ] && echo ": $(head -c 120 <<<"$m3out" | tr '\n' ' ')")"
+    fi
+fi
+
+# ------------------------------------------------------------------ M4 --
+
+# labmon --report on 10 000 whole HTTP connections (tests/reliability/pcapgen
+# http, cached): the time to write the page, and the time headless Chromium
+# takes to load and lay it out (--dump-dom; the same for an empty page, the
+# browser's own start, is in the detail).
+chrome_dump() { # FILE: the seconds Chromium takes to print the laid-out DOM of FILE
+    local profile s e
+    profile=$(mktemp -d "$RUN/chrome.XXXXXX")
+    s=$(date +%s%N)
+    timeout -k 5 300 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$profile" --dump-dom "file://$1" >"$RUN/M4.dom" 2>/dev/null || { echo fail; return; }
+    e=$(date +%s%N)
+    rm -rf "$profile"
+    [ -s "$RUN/M4.dom" ] || { echo fail; return; }
+    awk -v a="$s" -v b="$e" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }'
+}
+if want M4; then
+    cap=$OUT/http-10000.pcap
+    gen=$RUN/pcapgen
+    why=
+    if [ ! -s "$cap" ]; then
+        if cc -std=gnu11 -O2 -I"$SRC" -o "$gen" "$SRC/tests/reliability/pcapgen.c" 2>"$RUN/M4.build"; then
+            "$gen" http 10000 "$cap.tmp" && mv "$cap.tmp" "$cap" || why="pcapgen failed"
+        else
+            why="pcapgen did not build: $(head -c 100 "$RUN/M4.build")"
+        fi
+    fi
+    command -v chromium >/dev/null || why=${why:-"chromium not installed"}
+    if [ -z "$why" ]; then
+        writes=() renders=() blanks=()
+        echo '<!DOCTYPE html><title>x</title><p>x' >"$RUN/M4.blank.html"
+        for ((r = 1; r <= ROUNDS; r++)); do
+            t=$(timed "$LABMON" -r "$cap" --report "$RUN/M4.html")
+            writes+=("${t%% *}")
+            renders+=("$(chrome_dump "$RUN/M4.html")")
+            blanks+=("$(chrome_dump "$RUN/M4.blank.html")")
+        done
+        size=$(stat -c %s "$RUN/M4.html" 2>/dev/null || echo 0)
+        row M4 "report of 10 000 connections: write (s)" "$(fmt "$(median "${writes[@]}")" 3)" "-" "-" \
+            "labmon -r (pcapgen http 10000) --report: $(awk -v b="$size" 'BEGIN { printf "%.1f MB", b / 1e6 }')"
+        row M4 "report of 10 000 connections: render (s)" "$(fmt "$(median "${renders[@]}")" 2)" "-" "-" \
+            "chromium --headless --dump-dom, load and layout; an empty page: $(fmt "$(median "${blanks[@]}")" 2) s"
+    else
+        na_rows "$why" M4 "report of 10 000 connections: write (s)" "-" \
+            M4 "report of 10 000 connections: render (s)" "-"
     fi
 fi
 

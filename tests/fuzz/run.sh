@@ -34,11 +34,12 @@ declare -A SRCS=(
     [decode]="monitor/decode.c"
     [engine]="monitor/engine.c monitor/decode.c monitor/flow.c monitor/tcp_track.c monitor/sniff.c monitor/sniff_line.c monitor/sniff_store.c"
     [pcapfile]="monitor/capture.c monitor/pcapfile.c monitor/decode.c shared/sandbox.c shared/sandbox_labmon.c shared/clock.c"
+    [figures]="monitor/engine.c monitor/decode.c monitor/svg.c monitor/svg_ladder.c monitor/svg_tsg.c monitor/svg_waterfall.c monitor/tsg.c monitor/figure.c monitor/report.c monitor/report_html.c monitor/ladder.c monitor/flow.c monitor/tcp_track.c monitor/ui_flows.c monitor/view_conn.c monitor/sniff.c monitor/sniff_line.c monitor/sniff_store.c"
 )
 # Libraries a target links besides its sources.
 declare -A LIBS=([pcapfile]="-lpcap -lseccomp")
 # Inputs longer than this are not tried (streams of segments need more room).
-declare -A MAXLEN=([sniff]=65536 [engine]=65536 [pcapfile]=65536)
+declare -A MAXLEN=([sniff]=65536 [engine]=65536 [pcapfile]=65536 [figures]=65536)
 
 OUT=build/fuzz
 CC_FUZZ=${CC_FUZZ:-clang}

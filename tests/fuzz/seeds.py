@@ -239,6 +239,18 @@ def header_values(stream, name):
             yield line[len(name) + 1:].strip()
 
 
+def figures_seed(segs, c2s):
+    """fuzz_figures.c's input: the two HTTP streams, a name, a segment log like the capture's."""
+    s2c = b''.join(p for d, _, p in sorted((s for s in segs if s[0] == 1),
+                                           key=lambda s: s[1]))[:2048]
+    out = bytearray(b'\x0c\x08')
+    for chunk in (c2s[:2048], s2c, b'capture <&> "\xff.pcap'):
+        out += struct.pack('<H', len(chunk)) + chunk
+    for d, seq, p in segs[:64]:
+        out += struct.pack('<HBBHHII', 100, d | 0x10, 0x18 if p else 0x10, 0, len(p), seq, 0)
+    return bytes(out)
+
+
 # Link types in the order of fuzz_decode.c's and fuzz_engine.c's tables.
 DECODE_DLTS = [1, 113, 276, 0, 108, 101, 12, 14, 228, 229]
 ENGINE_DLTS = [1, 113, 276, 0, 101, 108]
@@ -337,6 +349,8 @@ def main():
                 continue
             if use('http_parse'):
                 write(outdir, 'http_parse', b'\x40' + c2s[:4096])
+            if use('figures'):
+                write(outdir, 'figures', figures_seed(segs, c2s))
             for v in header_values(c2s, b'range'):
                 if use('range'):
                     write(outdir, 'range', struct.pack('<Q', 7416366 | 1 << 63) + b'\x10' + v)

@@ -1,9 +1,12 @@
 /*
  * Capture files for labmon's robustness tests: a SYN flood of N distinct
- * connections (fast: one template frame, two fields changed per packet)
- * and a set of broken or hostile pcap/pcapng files.
+ * connections (fast: one template frame, two fields changed per packet),
+ * N whole HTTP connections, and a set of broken or hostile pcap/pcapng files.
  *
  *   pcapgen synflood N [FILE]   N SYNs to 127.0.0.1:8080 (stdout without FILE)
+ *   pcapgen http N [FILE]       N HTTP connections to 127.0.0.1:8080: handshake,
+ *                               one request (every tenth: three, keep-alive),
+ *                               200, 304 or 404 with a body, FIN close
  *   pcapgen hostile DIR         writes DIR/<case>.pcap[ng], prints the names
  *
  * Built by the tests with `cc`; not part of labd or labmon.
@@ -106,6 +109,117 @@ static void record(FILE *f, uint32_t sec, uint32_t usec, const uint8_t *p, uint3
                    uint32_t len)
 {
     record_raw(f, sec, usec, caplen, len, p, caplen);
+}
+
+/* An IPv4/TCP segment (no link header) from the client (dir 0) or the server, checksums valid. */
+static size_t make_seg(uint8_t *f, int dir, uint32_t client, uint16_t cport, uint8_t flags,
+                       uint32_t seq, uint32_t ack, const char *payload, size_t plen)
+{
+    uint8_t *tcp = f + IP_LEN, pseudo[12];
+    size_t tot = IP_LEN + TCP_LEN + plen;
+
+    memset(f, 0, IP_LEN + TCP_LEN);
+    f[0] = 0x45;
+    put16(f + 2, (uint16_t)tot);
+    f[8] = 64;
+    f[9] = 6;
+    put32(f + 12, dir ? 0x7f000001 : client);
+    put32(f + 16, dir ? client : 0x7f000001);
+    put16(f + 10, csum_fold(csum_add(0, f, IP_LEN)));
+    put16(tcp, dir ? 8080 : cport);
+    put16(tcp + 2, dir ? cport : 8080);
+    put32(tcp + 4, seq);
+    put32(tcp + 8, ack);
+    tcp[12] = 5 << 4;
+    tcp[13] = flags;
+    put16(tcp + 14, 65535);
+    memcpy(tcp + TCP_LEN, payload, plen);
+    memcpy(pseudo, f + 12, 8);
+    pseudo[8] = 0;
+    pseudo[9] = 6;
+    put16(pseudo + 10, (uint16_t)(TCP_LEN + plen));
+    put16(tcp + 16, csum_fold(csum_add(csum_add(0, pseudo, 12), tcp, TCP_LEN + plen)));
+    return tot;
+}
+
+/* The state of one generated HTTP connection. */
+struct http_conn {
+    FILE *f;
+    uint64_t t_us; /* capture time */
+    uint32_t client;
+    uint16_t cport;
+    uint32_t cseq, sseq;
+};
+
+static void http_send(struct http_conn *c, int dir, uint8_t flags, const char *p, size_t n)
+{
+    static uint8_t frame[IP_LEN + TCP_LEN + 2048];
+    size_t len = make_seg(frame, dir, c->client, c->cport, flags, dir ? c->sseq : c->cseq,
+                          (flags & 0x10) ? (dir ? c->cseq : c->sseq) : 0, p, n);
+
+    record(c->f, (uint32_t)(c->t_us / 1000000), (uint32_t)(c->t_us % 1000000), frame,
+           (uint32_t)len, (uint32_t)len);
+    if (dir)
+        c->sseq += (uint32_t)n + ((flags & 0x03) ? 1 : 0);
+    else
+        c->cseq += (uint32_t)n + ((flags & 0x03) ? 1 : 0);
+    c->t_us += 100;
+}
+
+/* One request and its answer: a status line, headers and a body in one or two segments. */
+static void http_exchange(struct http_conn *c, long i, int k)
+{
+    static const int statuses[] = { 200, 200, 200, 304, 200, 404, 200 };
+    int status = statuses[(i + k) % 7];
+    char req[128], resp[4096];
+    size_t body = status == 200 ? 1000 + (size_t)(i % 7) * 250 : status == 404 ? 120 : 0;
+    int n = snprintf(req, sizeof(req), "GET /page/%ld-%d.html HTTP/1.1\r\nHost: lab\r\n\r\n", i, k);
+    int h = snprintf(resp, sizeof(resp), "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n\r\n", status,
+                     status == 200 ? "OK" : status == 304 ? "Not Modified" : "Not Found", body);
+
+    http_send(c, 0, 0x18, req, (size_t)n);
+    c->t_us += 300;
+    memset(resp + h, 'x', body);
+    if ((size_t)h + body > 1448) { /* two segments, as a 1500-byte link carries it */
+        http_send(c, 1, 0x10, resp, 1448);
+        http_send(c, 1, 0x18, resp + 1448, (size_t)h + body - 1448);
+    } else {
+        http_send(c, 1, 0x18, resp, (size_t)h + body);
+    }
+    http_send(c, 0, 0x10, NULL, 0);
+}
+
+static int http(long n, const char *path)
+{
+    FILE *f = path ? fopen(path, "wb") : stdout;
+    static char buf[1 << 20];
+
+    if (!f) {
+        fprintf(stderr, "pcapgen: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    setvbuf(f, buf, _IOFBF, sizeof buf);
+    file_hdr(f, 0xa1b2c3d4, 262144, 228); /* LINKTYPE_IPV4 */
+    for (long i = 0; i < n; i++) {
+        /* One connection every millisecond, each over in a few. */
+        struct http_conn c = { f, 1700000000000000ULL + (uint64_t)i * 1000,
+                               0x0a010000u | (uint32_t)(i / 50000 + 1),
+                               (uint16_t)(10000 + i % 50000), (uint32_t)i * 2654435761u,
+                               (uint32_t)i * 40503u };
+        http_send(&c, 0, 0x02, NULL, 0);
+        http_send(&c, 1, 0x12, NULL, 0);
+        http_send(&c, 0, 0x10, NULL, 0);
+        for (int k = 0; k < (i % 10 == 9 ? 3 : 1); k++)
+            http_exchange(&c, i, k);
+        http_send(&c, 0, 0x11, NULL, 0);
+        http_send(&c, 1, 0x11, NULL, 0);
+        http_send(&c, 0, 0x10, NULL, 0);
+    }
+    if (fflush(f) != 0 || (path && fclose(f) != 0)) {
+        fprintf(stderr, "pcapgen: write: %s\n", strerror(errno));
+        return 1;
+    }
+    return 0;
 }
 
 static int synflood(long n, const char *path)
@@ -269,8 +383,10 @@ int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "synflood") == 0)
         return synflood(atol(argv[2]), argc > 3 ? argv[3] : NULL);
+    if (argc >= 3 && strcmp(argv[1], "http") == 0)
+        return http(atol(argv[2]), argc > 3 ? argv[3] : NULL);
     if (argc == 3 && strcmp(argv[1], "hostile") == 0)
         return hostile(argv[2]);
-    fprintf(stderr, "usage: pcapgen synflood N [FILE] | pcapgen hostile DIR\n");
+    fprintf(stderr, "usage: pcapgen synflood N [FILE] | pcapgen http N [FILE] | pcapgen hostile DIR\n");
     return 2;
 }

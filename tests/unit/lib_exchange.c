@@ -36,6 +36,26 @@ size_t lib_exchange_frame(uint8_t *b, int from_server, uint8_t flags, uint32_t s
     return tot;
 }
 
+struct decode_seg lib_exchange_seg(int from_server, uint8_t flags, uint32_t seq, uint32_t ack,
+                                   uint64_t ts_ns)
+{
+    struct decode_seg d;
+    uint8_t c[4] = { 10, 0, 0, 1 }, s[4] = { 10, 0, 0, 2 };
+
+    memset(&d, 0, sizeof(d));
+    d.ts_ns = ts_ns;
+    d.af = 4;
+    memcpy(d.src, from_server ? s : c, 4);
+    memcpy(d.dst, from_server ? c : s, 4);
+    d.sport = from_server ? 80 : 40000;
+    d.dport = from_server ? 40000 : 80;
+    d.flags = flags;
+    d.seq = seq;
+    d.ack = ack;
+    d.win = 1000;
+    return d;
+}
+
 void lib_exchange_run(struct engine *e)
 {
     uint8_t b[256];

@@ -96,11 +96,62 @@ static void test_retire_keeps_record(void **state)
     engine_free(e);
 }
 
+/* SACK blocks reach the segment log relative to the acknowledged side's ISN, three at most. */
+static void test_seglog_sack(void **state)
+{
+    (void)state;
+    struct engine_config cfg = { .max_flows = 4, .seglog_cap = 16 };
+    struct engine *e = engine_new(&cfg);
+    const uint32_t C = 0xfffffff0u, S = 5000; /* the client's numbers wrap */
+    struct decode_seg d = lib_exchange_seg(0, FLOW_TH_SYN, C, 0, 1);
+
+    engine_segment(e, &d);
+    d = lib_exchange_seg(1, FLOW_TH_SYN | FLOW_TH_ACK, S, C + 1, 2);
+    engine_segment(e, &d);
+    d = lib_exchange_seg(0, FLOW_TH_ACK, C + 1, S + 1, 3);
+    d.opts.present = DECODE_OPT_SACK;
+    d.opts.nsack = 4;
+    for (uint32_t i = 0; i < 4; i++) {
+        d.opts.sack[i][0] = S + 1 + 1000 * (i + 1);
+        d.opts.sack[i][1] = S + 1 + 1000 * (i + 1) + 500;
+    }
+    engine_segment(e, &d);
+    /* A server segment: its blocks acknowledge the client's wrapped numbers. */
+    d = lib_exchange_seg(1, FLOW_TH_ACK, S + 1, C + 1, 4);
+    d.opts.present = DECODE_OPT_SACK;
+    d.opts.nsack = 1;
+    d.opts.sack[0][0] = C + 101;
+    d.opts.sack[0][1] = C + 201;
+    engine_segment(e, &d);
+    /* Without the ACK flag the blocks mean nothing. */
+    d = lib_exchange_seg(1, FLOW_TH_RST, S + 1, 0, 5);
+    d.opts.present = DECODE_OPT_SACK;
+    d.opts.nsack = 1;
+    engine_segment(e, &d);
+
+    struct flow *f = flow_table_next(engine_flows(e), NULL);
+    assert_int_equal(flow_seglog_count(f), 5);
+    assert_int_equal(flow_seglog_get(f, 0)->nsack, 0);
+    const struct flow_seg *a = flow_seglog_get(f, 2);
+    assert_int_equal(a->nsack, FLOW_SEG_SACK_MAX);
+    for (uint32_t i = 0; i < FLOW_SEG_SACK_MAX; i++) {
+        assert_int_equal(a->sack[i][0], 1 + 1000 * (i + 1));
+        assert_int_equal(a->sack[i][1], 1 + 1000 * (i + 1) + 500);
+    }
+    a = flow_seglog_get(f, 3);
+    assert_int_equal(a->nsack, 1);
+    assert_int_equal(a->sack[0][0], 101);
+    assert_int_equal(a->sack[0][1], 201);
+    assert_int_equal(flow_seglog_get(f, 4)->nsack, 0);
+    engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_events_and_counters),
         cmocka_unit_test(test_retire_keeps_record),
+        cmocka_unit_test(test_seglog_sack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

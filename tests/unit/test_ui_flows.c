@@ -336,6 +336,13 @@ static void test_ui_flows_http_requests(void **state)
     cs = ui_flows_conns(u, &n);
     assert_int_equal(cs[0]->req[1].status, 206);
     assert_int_equal(cs[0]->nreq_total, 2);
+    /* Each answer also joins the status runs, once, in order. */
+    assert_int_equal(cs[0]->nruns, 2);
+    assert_int_equal(cs[0]->run[0].status, 304);
+    assert_int_equal(cs[0]->run[0].count, 1);
+    assert_int_equal(cs[0]->run[1].status, 206);
+    ui_flows_sync(u, t);
+    assert_int_equal(ui_flows_conns(u, &n)[0]->nruns, 2);
     sniff_free(f->http);
     f->http = NULL;
 
