@@ -170,18 +170,29 @@ void labd_link_capture_defaults(const struct labd_link_info *info, int port,
 }
 
 /*
- * Asked through sysfs rather than if_nametoindex(), which opens a socket:
- * the sandboxed labmon may not make one.
+ * Asked through /proc/net/dev rather than if_nametoindex(), which opens a
+ * socket the sandboxed labmon may not make. Not through sysfs: a device
+ * leaves the kernel's list (and /proc/net/dev) before the packet socket
+ * hears it went, but its sysfs entry only after.
  */
 int labd_link_lab_gone(const char *iface)
 {
-    char path[64 + IF_NAMESIZE];
-    struct stat st;
+    char line[512];
+    size_t len = strlen(iface);
+    FILE *f;
+    int found = 0;
 
-    if (iface[0] == '\0' || strchr(iface, '/') != NULL)
+    if (len == 0)
         return 0;
-    snprintf(path, sizeof(path), "/sys/class/net/%s", iface);
-    return stat(path, &st) < 0 && errno == ENOENT;
+    f = fopen("/proc/net/dev", "re");
+    if (f == NULL)
+        return 0;
+    while (!found && fgets(line, sizeof(line), f) != NULL) {
+        const char *p = line + strspn(line, " ");
+        found = strncmp(p, iface, len) == 0 && p[len] == ':';
+    }
+    fclose(f);
+    return !found;
 }
 
 void labd_link_lab_text(const struct labd_link_info *info, char *lab, size_t nlab, char *counters,

@@ -252,12 +252,23 @@ static void test_labd_link_defaults(void **state)
     }
 }
 
+/* The lab link is gone when the kernel no longer lists its host end. */
+static void test_labd_link_gone(void **state)
+{
+    (void)state;
+    assert_false(labd_link_lab_gone("lo"));
+    assert_false(labd_link_lab_gone("")); /* no lab link: nothing can be gone */
+    assert_true(labd_link_lab_gone("labdnone9"));
+    assert_true(labd_link_lab_gone("l")); /* a prefix of "lo" is not "lo" */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_labd_link_index),
         cmocka_unit_test(test_labd_link_follow),
         cmocka_unit_test(test_labd_link_defaults),
+        cmocka_unit_test(test_labd_link_gone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
