@@ -57,7 +57,10 @@ static const int sandbox_common_calls[] = {
  * RUNNING_ON_VALGRIND is a no-op instruction sequence natively (0), so this
  * cannot be turned on from outside valgrind.
  */
-static const int sandbox_valgrind_calls[] = { SCMP_SYS(rt_sigtimedwait), SCMP_SYS(unlink) };
+static const int sandbox_valgrind_calls[] = {
+    SCMP_SYS(rt_sigtimedwait), SCMP_SYS(unlink), SCMP_SYS(futex), /* its threads' lock at exit */
+    SCMP_SYS(prlimit64), /* RLIMIT_CORE, as the program ends */
+};
 
 #ifdef SANDBOX_ASAN
 /*
