@@ -40,14 +40,15 @@
  * Calls every confined process may make: memory (never executable: PROT_EXEC
  * is refused below), the clock where the vDSO falls back to a real call,
  * signals to itself only (raise: getpid, gettid, rt_sigprocmask, tgkill),
- * and the way out.
+ * random bytes (the C library's and the sanitizers' allocators seed from
+ * getrandom), and the way out.
  */
 static const int sandbox_common_calls[] = {
     SCMP_SYS(brk),     SCMP_SYS(munmap),        SCMP_SYS(mremap),
     SCMP_SYS(madvise), SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
     SCMP_SYS(time),    SCMP_SYS(rt_sigreturn),  SCMP_SYS(rt_sigprocmask),
     SCMP_SYS(getpid),  SCMP_SYS(gettid),        SCMP_SYS(restart_syscall),
-    SCMP_SYS(exit),    SCMP_SYS(exit_group),
+    SCMP_SYS(exit),    SCMP_SYS(exit_group),    SCMP_SYS(getrandom),
 };
 
 /*

@@ -51,6 +51,16 @@ _run_cleanup() {
     for h in "${_cleanup_hooks[@]}"; do eval "$h" >/dev/null 2>&1 || true; done
     # Last resort: anything still running from our private directory.
     pkill -9 -f "$TEST_TMP" >/dev/null 2>&1 || true
+    # Whatever the test checked, a worker or labmon that died of a system
+    # call outside its sandbox's list is a failure: every test's traffic
+    # doubles as a check of the lists (labd's error logs, labmon's stderr).
+    local forbidden
+    forbidden=$(grep -rhs --include='*.log' --include='*.err' --include='out' \
+        "is not in the sandbox's allow-list" "$TEST_TMP" 2>/dev/null | head -n 3 || true)
+    if [ $rc = 0 ] && [ -n "$forbidden" ]; then
+        echo "FAIL: a sandboxed process made a forbidden call: $forbidden"
+        rc=1
+    fi
     exit $rc
 }
 trap _run_cleanup EXIT
