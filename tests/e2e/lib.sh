@@ -51,6 +51,13 @@ _run_cleanup() {
     for h in "${_cleanup_hooks[@]}"; do eval "$h" >/dev/null 2>&1 || true; done
     # Last resort: anything still running from our private directory.
     pkill -9 -f "$TEST_TMP" >/dev/null 2>&1 || true
+    # ...and wait for it to be gone: a killed process with a full socket
+    # takes a moment to exit, and the runner then counts it as leaked.
+    local i
+    for ((i = 0; i < 50; i++)); do
+        pgrep -f "$TEST_TMP" >/dev/null 2>&1 || break
+        sleep 0.1
+    done
     # Whatever the test checked, a worker or labmon that died of a system
     # call outside its sandbox's list is a failure: every test's traffic
     # doubles as a check of the lists (labd's error logs, labmon's stderr).
