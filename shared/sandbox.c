@@ -295,6 +295,16 @@ int sandbox_allow_values(scmp_filter_ctx ctx, int nr, unsigned arg, const unsign
     return 0;
 }
 
+int sandbox_allow_pair(scmp_filter_ctx ctx, int nr, unsigned long a1, unsigned long a2)
+{
+    struct scmp_arg_cmp cmp[2] = {
+        { .arg = 1, .op = SCMP_CMP_EQ, .datum_a = a1, .datum_b = 0 },
+        { .arg = 2, .op = SCMP_CMP_EQ, .datum_a = a2, .datum_b = 0 },
+    };
+
+    return sandbox_rc(seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 2, cmp));
+}
+
 scmp_filter_ctx sandbox_filter_drop(scmp_filter_ctx ctx)
 {
     int err = errno;

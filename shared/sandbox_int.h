@@ -66,6 +66,9 @@ int sandbox_allow_masked(scmp_filter_ctx ctx, int nr, unsigned arg, unsigned lon
 int sandbox_allow_values(scmp_filter_ctx ctx, int nr, unsigned arg, const unsigned long *vals,
                          size_t n);
 
+/* Allow nr when its second argument is a1 and its third is a2. */
+int sandbox_allow_pair(scmp_filter_ctx ctx, int nr, unsigned long a1, unsigned long a2);
+
 /* Send the seccomp listener fd over channel_fd (one SANDBOX_LISTENER_MSG). Returns 0, or -1. */
 int sandbox_channel_send(int channel_fd, int fd);
 

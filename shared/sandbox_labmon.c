@@ -92,9 +92,7 @@ static int sandbox_labmon_rules(scmp_filter_ctx ctx)
         sandbox_allow_masked(ctx, SCMP_SYS(clone), 0, CLONE_THREAD, CLONE_THREAD) < 0 ||
         sandbox_allow_values(ctx, SCMP_SYS(kill), 1, &signal0, 1) < 0 ||
         sandbox_allow_values(ctx, SCMP_SYS(getsockopt), 1, &sol_packet, 1) < 0 ||
-        sandbox_rc(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getsockopt), 2,
-                                    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
-                                    SCMP_A2(SCMP_CMP_EQ, SO_ERROR))) < 0 ||
+        sandbox_allow_pair(ctx, SCMP_SYS(getsockopt), SOL_SOCKET, SO_ERROR) < 0 ||
         sandbox_allow_values(ctx, SCMP_SYS(setsockopt), 1, &sol_packet, 1) < 0)
         return -1;
     return 0;

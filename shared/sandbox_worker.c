@@ -130,9 +130,8 @@ static int sandbox_worker_landlock(int abi)
 /* setsockopt(level, name) only: SO_LINGER resets a stalled reader. */
 static int sandbox_worker_sockopt(scmp_filter_ctx ctx, int level, int name)
 {
-    return sandbox_rc(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
-                                       SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)level),
-                                       SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)name)));
+    return sandbox_allow_pair(ctx, SCMP_SYS(setsockopt), (unsigned long)level,
+                              (unsigned long)name);
 }
 
 /*
