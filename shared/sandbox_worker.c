@@ -130,8 +130,7 @@ static int sandbox_worker_landlock(int abi)
 /* setsockopt(level, name) only: SO_LINGER resets a stalled reader. */
 static int sandbox_worker_sockopt(scmp_filter_ctx ctx, int level, int name)
 {
-    return sandbox_allow_pair(ctx, SCMP_SYS(setsockopt), (unsigned long)level,
-                              (unsigned long)name);
+    return sandbox_allow_pair(ctx, SCMP_SYS(setsockopt), (unsigned long)level, (unsigned long)name);
 }
 
 /*
