@@ -85,9 +85,10 @@ static const char *output_by_name(int8_t by)
 }
 
 /*
- * The per-connection JSON is built in a buffer and written with one fwrite
- * per 16 KiB instead of ~100 stdio calls per connection: with 30 000
- * connections the stdio calls cost more than the TCP analysis.
+ * The per-connection JSON is written into a buffer through a cursor with no
+ * bounds check per piece: room for the most a connection (or one HTTP
+ * transaction) can take is made once, before it is written. The buffer goes
+ * to stdio with one fwrite per connection, or when it lacks that room.
  */
 struct output_jbuf {
     FILE *out;
@@ -95,39 +96,34 @@ struct output_jbuf {
     char b[16384];
 };
 
-static void output_jb_flush(struct output_jbuf *j)
-{
-    fwrite(j->b, 1, j->n, j->out);
-    j->n = 0;
-}
+/* Longest JSON of one transaction: every string byte escaped (6 bytes), numbers, keys. */
+#define OUTPUT_TXN_MAX (6 * sizeof(struct sniff_txn) + 512)
+/* Longest JSON of a connection before its transactions. */
+#define OUTPUT_FLOW_MAX (6 * sizeof(((struct flow *)0)->history) + 4 * 64 + 64 * 24 + 2048)
 
-/* Room for k more bytes (k <= sizeof(b)). */
-static inline char *output_jb_room(struct output_jbuf *j, size_t k)
+/* Makes room for k more bytes after p, the end of what is written; returns where to go on. */
+static char *output_jb_reserve(struct output_jbuf *j, char *p, size_t k)
 {
-    if (j->n + k > sizeof(j->b))
-        output_jb_flush(j);
+    j->n = (size_t)(p - j->b);
+    if (j->n + k > sizeof(j->b)) {
+        fwrite(j->b, 1, j->n, j->out);
+        j->n = 0;
+    }
     return j->b + j->n;
 }
 
 /* Inlined so that the many literal keys become a few moves, not calls. */
-static inline __attribute__((always_inline)) void output_jb_mem(struct output_jbuf *j,
-                                                                const char *s, size_t n)
+static inline __attribute__((always_inline)) char *output_put(char *p, const char *s, size_t n)
 {
-    if (n > sizeof(j->b) - j->n) {
-        output_jb_flush(j);
-        if (n > sizeof(j->b)) { /* never for the short strings used here */
-            fwrite(s, 1, n, j->out);
-            return;
-        }
-    }
-    memcpy(j->b + j->n, s, n);
-    j->n += n;
+    memcpy(p, s, n);
+    return p + n;
 }
 
-static inline __attribute__((always_inline)) void output_jb_str(struct output_jbuf *j,
-                                                                const char *s)
+#define OUTPUT_PUT(p, lit) output_put((p), (lit), sizeof(lit) - 1)
+
+static inline __attribute__((always_inline)) char *output_put_str(char *p, const char *s)
 {
-    output_jb_mem(j, s, strlen(s));
+    return output_put(p, s, strlen(s));
 }
 
 /* Two digits per division: most numbers here have 1-10 digits. */
@@ -136,77 +132,87 @@ static const char output_pairs[] = "00010203040506070809101112131415161718192021
                                    "62636465666768697071727374757677787980818283848586878889909192"
                                    "93949596979899";
 
+static const uint64_t output_pow10[20] = {
+    1ULL,
+    10ULL,
+    100ULL,
+    1000ULL,
+    10000ULL,
+    100000ULL,
+    1000000ULL,
+    10000000ULL,
+    100000000ULL,
+    1000000000ULL,
+    10000000000ULL,
+    100000000000ULL,
+    1000000000000ULL,
+    10000000000000ULL,
+    100000000000000ULL,
+    1000000000000000ULL,
+    10000000000000000ULL,
+    100000000000000000ULL,
+    1000000000000000000ULL,
+    10000000000000000000ULL,
+};
+
+/* Decimal digits of v: log10 from the bit length (1233/4096 ~ log10(2)), corrected once. */
+static unsigned output_digits(uint64_t v)
+{
+    unsigned t;
+
+    v |= 1; /* as many digits as v, and 0 has one */
+    t = (unsigned)(64 - __builtin_clzll(v)) * 1233 >> 12;
+    return t + (v >= output_pow10[t]);
+}
+
+/* The n lowest decimal digits of v, written to end at q (leading zeros included). */
+static void output_fmt_tail(char *q, uint64_t v, unsigned n)
+{
+    uint32_t w;
+
+    for (; n >= 2 && v > UINT32_MAX; n -= 2) { /* 64-bit divisions only while needed */
+        q -= 2;
+        memcpy(q, output_pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    w = (uint32_t)v;
+    for (; n >= 2; n -= 2) {
+        q -= 2;
+        memcpy(q, output_pairs + 2 * (w % 100), 2);
+        w /= 100;
+    }
+    if (n == 1)
+        *--q = (char)('0' + w % 10);
+}
+
 /* Unsigned decimal without printf: the JSON of 30 000 connections is mostly numbers. */
 static char *output_fmt_u64(char *p, uint64_t v)
 {
-    if (v < 10) { /* most counters are 0 */
-        *p = (char)('0' + v);
-        return p + 1;
-    }
-    /* Count the digits first (comparisons, not divisions), then write them
-     * in place from the end. */
-    size_t n = 2;
-    for (uint64_t limit = 100; n < 20 && v >= limit; limit *= 10)
-        n++;
-    char *q = p + n;
-    while (v >= 100) {
-        unsigned d = (unsigned)(v % 100);
-        v /= 100;
-        q -= 2;
-        memcpy(q, output_pairs + 2 * d, 2);
-    }
-    if (v >= 10) {
-        q -= 2;
-        memcpy(q, output_pairs + 2 * v, 2);
-    } else {
-        *--q = (char)('0' + v);
-    }
+    unsigned n = output_digits(v);
+
+    output_fmt_tail(p + n, v, n);
     return p + n;
 }
 
-/* v / 10^digits with exactly `digits` decimals, as printf("%.*f") prints it. */
+/* v / 10^digits with exactly `digits` (1..9) decimals, as printf("%.*f") prints it. */
 static char *output_fmt_fixed(char *p, uint64_t v, int digits)
 {
-    uint64_t scale = 1;
-    for (int i = 0; i < digits; i++)
-        scale *= 10;
+    uint64_t scale = output_pow10[digits];
+
     p = output_fmt_u64(p, v / scale);
     *p++ = '.';
-    uint64_t f = v % scale;
-    char *q = p + digits;
-    int i = digits;
-    for (; i >= 2; i -= 2) {
-        q -= 2;
-        memcpy(q, output_pairs + 2 * (f % 100), 2);
-        f /= 100;
-    }
-    if (i == 1)
-        *--q = (char)('0' + f % 10);
+    output_fmt_tail(p + digits, v % scale, (unsigned)digits);
     return p + digits;
 }
 
 /* Inlined: most numbers are one digit (counters at 0), written without a call. */
-static inline __attribute__((always_inline)) void output_jb_u64(struct output_jbuf *j, uint64_t v)
+static inline __attribute__((always_inline)) char *output_put_u64(char *p, uint64_t v)
 {
     if (v < 10) {
-        *output_jb_room(j, 1) = (char)('0' + v);
-        j->n++;
-        return;
+        *p = (char)('0' + v);
+        return p + 1;
     }
-    j->n = (size_t)(output_fmt_u64(output_jb_room(j, 24), v) - j->b);
-}
-
-/* key is the literal text before the number, e.g. ",\"pkts\":". */
-static inline __attribute__((always_inline)) void output_jb_key_u64(struct output_jbuf *j,
-                                                                    const char *key, uint64_t v)
-{
-    output_jb_str(j, key);
-    output_jb_u64(j, v);
-}
-
-static void output_jb_ts(struct output_jbuf *j, uint64_t ns)
-{
-    j->n = (size_t)(output_fmt_fixed(output_jb_room(j, 32), ns, 9) - j->b);
+    return output_fmt_u64(p, v);
 }
 
 /*
@@ -216,54 +222,43 @@ static void output_jb_ts(struct output_jbuf *j, uint64_t ns)
  * is below 2^22 (ulp <= 2^-31 there, v exact as a double): printf prints
  * the same digits. Larger values (never in practice) go through printf.
  */
-static void output_jb_scaled(struct output_jbuf *j, uint64_t v, int digits, double divisor)
+static char *output_put_scaled(char *p, uint64_t v, int digits)
 {
-    uint64_t limit = (uint64_t)1 << 22;
-    for (int i = 0; i < digits; i++)
-        limit *= 10;
-    if (v < limit) {
-        j->n = (size_t)(output_fmt_fixed(output_jb_room(j, 40), v, digits) - j->b);
-        return;
-    }
-    char *p = output_jb_room(j, 64);
-    int w = snprintf(p, 64, "%.*f", digits, (double)v / divisor);
-    if (w > 0)
-        j->n += (size_t)w < 64 ? (size_t)w : 63;
+    if (v < ((uint64_t)1 << 22) * output_pow10[digits])
+        return output_fmt_fixed(p, v, digits);
+    int w = snprintf(p, 64, "%.*f", digits, (double)v / (double)output_pow10[digits]);
+    return p + (w > 0 ? ((size_t)w < 64 ? (size_t)w : 63) : 0);
 }
 
-/* output_json_string() into the buffer. */
-static void output_jb_json_string(struct output_jbuf *j, const char *s)
+/* Bytes a JSON string holds as they are: 1, else 0 (NUL: the end, too). */
+static const uint8_t output_plain[256] = {
+    [0x20 ... 0x21] = 1, /* '"' (0x22) and '\\' (0x5c) are escaped */
+    [0x23 ... 0x5b] = 1,
+    [0x5d ... 0x7e] = 1, /* DEL (0x7f) is escaped */
+    [0x80 ... 0xff] = 1,
+};
+
+/* output_json_string() at p: at most 6 bytes per byte of s, plus 2. */
+static char *output_put_json_string(char *p, const char *s)
 {
     const unsigned char *c = (const unsigned char *)s;
     size_t n = 0;
+
     /* Most strings need no escape: copied in one piece up to the first byte that does. */
-    while (c[n] >= 0x20 && c[n] != '"' && c[n] != '\\' && c[n] != 0x7f)
+    while (output_plain[c[n]])
         n++;
-    if (n < sizeof(j->b) / 2) {
-        char *p = output_jb_room(j, n + 2);
-        p[0] = '"';
-        libc_mem_copy(p + 1, c, n);
-        j->n += n + 1;
-        c += n;
-    } else {
-        output_jb_mem(j, "\"", 1);
-    }
-    while (*c) {
-        /* At most 256 input bytes per round, 6 output bytes each. */
-        char *p = output_jb_room(j, 6 * 256), *start = p;
-        for (int k = 0; k < 256 && *c; k++, c++)
-            p += output_escape(*c, p);
-        j->n += (size_t)(p - start);
-    }
-    output_jb_mem(j, "\"", 1);
+    *p++ = '"';
+    libc_mem_copy(p, c, n);
+    p += n;
+    for (c += n; *c; c++)
+        p += output_escape(*c, p);
+    *p++ = '"';
+    return p;
 }
 
-static void output_jb_string_or_null(struct output_jbuf *j, const char *s)
+static char *output_put_string_or_null(char *p, const char *s)
 {
-    if (*s)
-        output_jb_json_string(j, s);
-    else
-        output_jb_str(j, "null");
+    return *s ? output_put_json_string(p, s) : OUTPUT_PUT(p, "null");
 }
 
 static void output_ts_json(FILE *out, uint64_t ns)
@@ -272,12 +267,12 @@ static void output_ts_json(FILE *out, uint64_t ns)
     fwrite(buf, 1, (size_t)(output_fmt_fixed(buf, ns, 9) - buf), out);
 }
 
-static const char *output_bool(int b)
+static char *output_put_bool(char *p, int b)
 {
-    return b ? "true" : "false";
+    return b ? OUTPUT_PUT(p, "true") : OUTPUT_PUT(p, "false");
 }
 
-/* How output_jb_fields() writes a field's value. */
+/* How output_put_fields() writes a field's value. */
 enum output_kind {
     OUTPUT_NUM,         /* unsigned number, 1 to 8 bytes wide */
     OUTPUT_SERVER,      /* the same, of the second struct (the server's struct flow_dir) */
@@ -393,17 +388,15 @@ static inline __attribute__((always_inline)) uint64_t output_num(const void *bas
 }
 
 /* A signed number (as printf would write it), or null when `null` holds. */
-static void output_jb_signed(struct output_jbuf *j, int64_t v, int null)
+static char *output_put_signed(char *p, int64_t v, int null)
 {
-    if (null) {
-        output_jb_str(j, "null");
-        return;
-    }
+    if (null)
+        return OUTPUT_PUT(p, "null");
     if (v < 0) {
-        output_jb_str(j, "-");
-        v = -v;
+        *p++ = '-';
+        return output_put_u64(p, (uint64_t)0 - (uint64_t)v);
     }
-    output_jb_u64(j, (uint64_t)v);
+    return output_put_u64(p, (uint64_t)v);
 }
 
 /*
@@ -411,128 +404,130 @@ static void output_jb_signed(struct output_jbuf *j, int64_t v, int null)
  * of base2). Inlined and unrolled over the constant tables, it compiles to
  * the straight-line code one would write by hand for each field.
  */
-static inline __attribute__((always_inline)) void output_jb_fields(struct output_jbuf *j,
-                                                                   const struct output_field *f,
-                                                                   size_t n, const void *base,
-                                                                   const void *base2)
+static inline __attribute__((always_inline)) char *output_put_fields(char *p,
+                                                                     const struct output_field *f,
+                                                                     size_t n, const void *base,
+                                                                     const void *base2)
 {
     int64_t v;
     int status;
 
 #pragma GCC unroll 16
     for (; n > 0; n--, f++) {
-        const char *p = (const char *)base + f->off;
+        const char *m = (const char *)base + f->off;
 
         /* A fixed-size copy is a few moves; the key's own length is what counts. */
-        memcpy(output_jb_room(j, OUTPUT_KEY_MAX), f->key, OUTPUT_KEY_MAX);
-        j->n += f->key_len;
+        memcpy(p, f->key, OUTPUT_KEY_MAX);
+        p += f->key_len;
         switch ((enum output_kind)f->kind) {
         case OUTPUT_NUM:
-            output_jb_u64(j, output_num(base, f));
+            p = output_put_u64(p, output_num(base, f));
             break;
         case OUTPUT_SERVER:
-            output_jb_u64(j, output_num(base2, f));
+            p = output_put_u64(p, output_num(base2, f));
             break;
         case OUTPUT_SUM:
-            output_jb_u64(j, output_num(base, f) + output_num(base2, f));
+            p = output_put_u64(p, output_num(base, f) + output_num(base2, f));
             break;
         case OUTPUT_BOOL:
-            output_jb_str(j, output_bool(*(const uint8_t *)p));
+            p = output_put_bool(p, *(const uint8_t *)m);
             break;
         case OUTPUT_TS:
         case OUTPUT_TS_OR_NULL:
             if (output_num(base, f) == 0 && f->kind == OUTPUT_TS_OR_NULL)
-                output_jb_str(j, "null");
+                p = OUTPUT_PUT(p, "null");
             else
-                output_jb_ts(j, output_num(base, f));
+                p = output_fmt_fixed(p, output_num(base, f), 9);
             break;
         case OUTPUT_STR:
-            output_jb_json_string(j, p);
+            p = output_put_json_string(p, m);
             break;
         case OUTPUT_STR_OR_NULL:
-            output_jb_string_or_null(j, p);
+            p = output_put_string_or_null(p, m);
             break;
         case OUTPUT_STATUS: /* never negative from the sniffer (uint16_t) */
-            memcpy(&status, p, sizeof(status));
-            output_jb_signed(j, status, status == 0);
+            memcpy(&status, m, sizeof(status));
+            p = output_put_signed(p, status, status == 0);
             break;
         case OUTPUT_LENGTH:
-            memcpy(&v, p, sizeof(v));
-            output_jb_signed(j, v, v < 0);
+            memcpy(&v, m, sizeof(v));
+            p = output_put_signed(p, v, v < 0);
             break;
         }
     }
+    return p;
 }
 
 #define OUTPUT_NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
 
 /* A number that may be absent ("null"). */
-static void output_jb_u64_or_null(struct output_jbuf *j, int present, uint64_t v)
+static char *output_put_u64_or_null(char *p, int present, uint64_t v)
 {
-    if (present)
-        output_jb_u64(j, v);
-    else
-        output_jb_str(j, "null");
+    return present ? output_put_u64(p, v) : OUTPUT_PUT(p, "null");
 }
 
-static void output_synopts_json(struct output_jbuf *j, const struct flow_dir *d)
+static char *output_put_synopts(char *p, const struct flow_dir *d)
 {
     const struct flow_synopts *s = &d->syn;
 
-    if (!d->syn_seen) {
-        output_jb_str(j, "null");
-        return;
-    }
-    output_jb_str(j, "{\"mss\":");
-    output_jb_u64_or_null(j, s->present & FLOW_SYNOPT_MSS, s->mss);
-    output_jb_str(j, ",\"wscale\":");
-    output_jb_u64_or_null(j, s->present & FLOW_SYNOPT_WS, s->wscale);
-    output_jb_str(j, ",\"sack_perm\":");
-    output_jb_str(j, output_bool(s->present & FLOW_SYNOPT_SACK_PERM));
-    output_jb_str(j, ",\"ts\":");
-    output_jb_str(j, output_bool(s->present & FLOW_SYNOPT_TS));
-    output_jb_str(j, ",\"tfo\":");
+    if (!d->syn_seen)
+        return OUTPUT_PUT(p, "null");
+    p = OUTPUT_PUT(p, "{\"mss\":");
+    p = output_put_u64_or_null(p, s->present & FLOW_SYNOPT_MSS, s->mss);
+    p = OUTPUT_PUT(p, ",\"wscale\":");
+    p = output_put_u64_or_null(p, s->present & FLOW_SYNOPT_WS, s->wscale);
+    p = OUTPUT_PUT(p, ",\"sack_perm\":");
+    p = output_put_bool(p, s->present & FLOW_SYNOPT_SACK_PERM);
+    p = OUTPUT_PUT(p, ",\"ts\":");
+    p = output_put_bool(p, s->present & FLOW_SYNOPT_TS);
+    p = OUTPUT_PUT(p, ",\"tfo\":");
     if (s->present & FLOW_SYNOPT_TFO) {
-        output_jb_key_u64(j, "{\"cookie_len\":", s->tfo_cookie_len);
-        output_jb_str(j, "}");
+        p = OUTPUT_PUT(p, "{\"cookie_len\":");
+        p = output_put_u64(p, s->tfo_cookie_len);
+        p = OUTPUT_PUT(p, "}");
     } else {
-        output_jb_str(j, "null");
+        p = OUTPUT_PUT(p, "null");
     }
-    output_jb_str(j, "}");
+    return OUTPUT_PUT(p, "}");
 }
 
-static void output_dir_json(struct output_jbuf *j, const struct flow_dir *d)
+static char *output_put_dir(char *p, const struct flow_dir *d)
 {
-    output_jb_fields(j, output_dir_fields, OUTPUT_NFIELDS(output_dir_fields), d, NULL);
-    output_jb_str(j, ",\"state\":\"");
-    output_jb_str(j, flow_tcp_state_name(d->state));
-    output_jb_str(j, "\"}");
+    p = output_put_fields(p, output_dir_fields, OUTPUT_NFIELDS(output_dir_fields), d, NULL);
+    p = OUTPUT_PUT(p, ",\"state\":\"");
+    p = output_put_str(p, flow_tcp_state_name(d->state));
+    return OUTPUT_PUT(p, "\"}");
 }
 
-static void output_http_json(struct output_jbuf *j, const struct flow *f)
+/* "http":[...],"http_dropped":N, each transaction with room made for it. */
+static char *output_put_http(struct output_jbuf *j, char *p, const struct flow *f)
 {
     static struct sniff_txn copy; /* a copy: the sniffer then needs no view of its own */
     size_t n = f->http ? sniff_count(f->http) : 0, i;
 
-    output_jb_str(j, "\"http\":[");
+    p = OUTPUT_PUT(p, "\"http\":[");
     for (i = 0; i < n; i++) {
         if (sniff_get_copy(f->http, i, &copy) != 0)
             continue;
-        output_jb_str(j, i ? "," : "");
-        output_jb_fields(j, output_txn_fields, OUTPUT_NFIELDS(output_txn_fields), &copy, NULL);
-        output_jb_str(j, "}");
+        p = output_jb_reserve(j, p, OUTPUT_TXN_MAX);
+        if (i)
+            *p++ = ',';
+        p = output_put_fields(p, output_txn_fields, OUTPUT_NFIELDS(output_txn_fields), &copy, NULL);
+        *p++ = '}';
     }
-    output_jb_key_u64(j, "],\"http_dropped\":", f->http ? sniff_dropped(f->http) : 0);
+    p = output_jb_reserve(j, p, 64);
+    p = OUTPUT_PUT(p, "],\"http_dropped\":");
+    return output_put_u64(p, f->http ? sniff_dropped(f->http) : 0);
 }
 
 /* "client":"ADDR:PORT" (brackets around IPv6), before it the text lead. */
-static void output_jb_endpoint(struct output_jbuf *j, const char *lead, const struct flow *f,
-                               const char *addr, uint16_t port)
+static char *output_put_endpoint(char *p, const struct flow *f, const char *addr, uint16_t port)
 {
-    output_jb_str(j, lead);
-    output_jb_str(j, f->af == 6 ? "[" : "");
-    output_jb_str(j, addr);
-    output_jb_key_u64(j, f->af == 6 ? "]:" : ":", port);
+    if (f->af == 6)
+        *p++ = '[';
+    p = output_put_str(p, addr);
+    p = f->af == 6 ? OUTPUT_PUT(p, "]:") : OUTPUT_PUT(p, ":");
+    return output_put_u64(p, port);
 }
 
 void output_flow_json(FILE *out, const struct flow *f)
@@ -540,62 +535,62 @@ void output_flow_json(FILE *out, const struct flow *f)
     static struct output_jbuf jb; /* 16 KiB: not on the stack of a callback */
     const struct flow_dir *c = &f->d[FLOW_C2S], *s = &f->d[FLOW_S2C];
     struct output_jbuf *j = &jb;
-    char ca[64], sa[64];
-    const char *text[][2] = {
-        { ",\"zeek_orig\":\"", f->zeek_orig == FLOW_C2S ? "client" : "server" },
-        { "\",\"client_state\":\"", flow_tcp_state_name(c->state) },
-        { "\",\"server_state\":\"", flow_tcp_state_name(s->state) },
-        { "\",\"closed_by\":", output_by_name(f->closed_by) },
-        { ",\"reset_by\":", output_by_name(f->reset_by) },
-    };
-    size_t i;
+    char ca[64], sa[64], *p;
 
     j->out = out;
-    j->n = 0;
+    p = output_jb_reserve(j, j->b, OUTPUT_FLOW_MAX);
     output_addr_str(f, f->client, ca, sizeof(ca));
     output_addr_str(f, f->server, sa, sizeof(sa));
-    output_jb_key_u64(j, "{\"stream\":", f->id);
-    output_jb_endpoint(j, ",\"client\":\"", f, ca, f->cport);
-    output_jb_endpoint(j, "\",\"server\":\"", f, sa, f->sport);
-    output_jb_str(j, "\",\"client_addr\":\"");
-    output_jb_str(j, ca);
-    output_jb_key_u64(j, "\",\"client_port\":", f->cport);
-    output_jb_str(j, ",\"server_addr\":\"");
-    output_jb_str(j, sa);
-    output_jb_key_u64(j, "\",\"server_port\":", f->sport);
-    output_jb_str(j, ",\"first_ts\":");
-    output_jb_ts(j, f->first_ts_ns);
-    output_jb_str(j, ",\"last_ts\":");
-    output_jb_ts(j, f->last_ts_ns);
-    output_jb_str(j, ",\"duration\":");
-    output_jb_scaled(j, f->last_ts_ns - f->first_ts_ns, 9, 1e9);
-    output_jb_str(j, ",\"state\":\"");
-    output_jb_str(j, tcp_track_conn_state(f));
-    output_jb_str(j, "\",\"history\":");
-    output_jb_json_string(j, f->history);
-    for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
-        output_jb_str(j, text[i][0]);
-        output_jb_str(j, text[i][1]);
-    }
-    output_jb_fields(j, output_flag_fields, OUTPUT_NFIELDS(output_flag_fields), f, NULL);
-    output_jb_fields(j, output_total_fields, OUTPUT_NFIELDS(output_total_fields), c, s);
-    output_jb_str(j, ",\"rtt_ms\":");
-    if (f->rtt_ns >= 0)
-        output_jb_scaled(j, (uint64_t)f->rtt_ns, 6, 1e6);
-    else
-        output_jb_str(j, "null");
-    output_jb_str(j, ",\"syn_options\":{\"client\":");
-    output_synopts_json(j, c);
-    output_jb_str(j, ",\"server\":");
-    output_synopts_json(j, s);
-    output_jb_str(j, "},\"c2s\":");
-    output_dir_json(j, c);
-    output_jb_str(j, ",\"s2c\":");
-    output_dir_json(j, s);
-    output_jb_str(j, ",");
-    output_http_json(j, f);
-    output_jb_str(j, "}\n");
-    fwrite(j->b, 1, j->n, out);
+    p = OUTPUT_PUT(p, "{\"stream\":");
+    p = output_put_u64(p, f->id);
+    p = OUTPUT_PUT(p, ",\"client\":\"");
+    p = output_put_endpoint(p, f, ca, f->cport);
+    p = OUTPUT_PUT(p, "\",\"server\":\"");
+    p = output_put_endpoint(p, f, sa, f->sport);
+    p = OUTPUT_PUT(p, "\",\"client_addr\":\"");
+    p = output_put_str(p, ca);
+    p = OUTPUT_PUT(p, "\",\"client_port\":");
+    p = output_put_u64(p, f->cport);
+    p = OUTPUT_PUT(p, ",\"server_addr\":\"");
+    p = output_put_str(p, sa);
+    p = OUTPUT_PUT(p, "\",\"server_port\":");
+    p = output_put_u64(p, f->sport);
+    p = OUTPUT_PUT(p, ",\"first_ts\":");
+    p = output_fmt_fixed(p, f->first_ts_ns, 9);
+    p = OUTPUT_PUT(p, ",\"last_ts\":");
+    p = output_fmt_fixed(p, f->last_ts_ns, 9);
+    p = OUTPUT_PUT(p, ",\"duration\":");
+    p = output_put_scaled(p, f->last_ts_ns - f->first_ts_ns, 9);
+    p = OUTPUT_PUT(p, ",\"state\":\"");
+    p = output_put_str(p, tcp_track_conn_state(f));
+    p = OUTPUT_PUT(p, "\",\"history\":");
+    p = output_put_json_string(p, f->history);
+    p = OUTPUT_PUT(p, ",\"zeek_orig\":\"");
+    p = f->zeek_orig == FLOW_C2S ? OUTPUT_PUT(p, "client") : OUTPUT_PUT(p, "server");
+    p = OUTPUT_PUT(p, "\",\"client_state\":\"");
+    p = output_put_str(p, flow_tcp_state_name(c->state));
+    p = OUTPUT_PUT(p, "\",\"server_state\":\"");
+    p = output_put_str(p, flow_tcp_state_name(s->state));
+    p = OUTPUT_PUT(p, "\",\"closed_by\":");
+    p = output_put_str(p, output_by_name(f->closed_by));
+    p = OUTPUT_PUT(p, ",\"reset_by\":");
+    p = output_put_str(p, output_by_name(f->reset_by));
+    p = output_put_fields(p, output_flag_fields, OUTPUT_NFIELDS(output_flag_fields), f, NULL);
+    p = output_put_fields(p, output_total_fields, OUTPUT_NFIELDS(output_total_fields), c, s);
+    p = OUTPUT_PUT(p, ",\"rtt_ms\":");
+    p = f->rtt_ns >= 0 ? output_put_scaled(p, (uint64_t)f->rtt_ns, 6) : OUTPUT_PUT(p, "null");
+    p = OUTPUT_PUT(p, ",\"syn_options\":{\"client\":");
+    p = output_put_synopts(p, c);
+    p = OUTPUT_PUT(p, ",\"server\":");
+    p = output_put_synopts(p, s);
+    p = OUTPUT_PUT(p, "},\"c2s\":");
+    p = output_put_dir(p, c);
+    p = OUTPUT_PUT(p, ",\"s2c\":");
+    p = output_put_dir(p, s);
+    p = OUTPUT_PUT(p, ",");
+    p = output_put_http(j, p, f);
+    p = OUTPUT_PUT(p, "}\n");
+    fwrite(j->b, 1, (size_t)(p - j->b), out);
 }
 
 void output_summary_header(FILE *out)

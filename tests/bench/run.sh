@@ -16,7 +16,8 @@
 #   BENCH_WORKERS [nproc]     worker processes for labd and for nginx
 #   BENCH_DURATION [5]        seconds per wrk run in S1-S3
 #   BENCH_LIVE_DURATION [10]  seconds per wrk run in M2
-#   BENCH_PACKETS [500000]    packets in the M1 capture (cached in build/bench/)
+#   BENCH_PACKETS [500000]    packets in the M1 "mixed" capture (cached in build/bench/)
+#   BENCH_CLOSE_PACKETS [270000] packets in the M1 "close" capture (short connections)
 #   BENCH_QUICK=1             smoke test: 2 s runs, 4 s live, 100 000 packets
 #   BENCH_ONLY="S1 M1"        run only these groups (S1 S2 S3 S4 M1 M2 M3 M4 L1)
 #   BENCH_WARMUP=0            skip the 1 s warm-up of each server
@@ -49,7 +50,7 @@ case $AFFINITY in auto | off) ;; *) echo "run.sh: BENCH_AFFINITY is auto or off"
 CONNS=100        # wrk -c for S1, S2, M2
 BIG_CONNS=20     # wrk -c for the whole-file download in S3
 RANGE_CONNS=1000 # concurrent Range requests in S3
-SNAPLEN=512      # M1 capture: headers and the start of each body
+SNAPLEN=512      # M1 "mixed" capture: headers and the start of each body
 
 export BENCH_LUA_DIR=$BENCH_SRC
 RUN=$OUT/run
@@ -445,31 +446,41 @@ fi
 
 # ------------------------------------------------------------------ M1 --
 
-# A capture of real loopback traffic, made once and cached: keep-alive and
-# Connection: close requests for the profile page plus Range requests for
-# the MP3, all against nginx, cut at SNAPLEN bytes per packet.
-make_capture() {
-    local f=$OUT/capture-$PACKETS.pcap wpids=() p
+# Two captures of real loopback traffic against nginx, each made once and
+# cached in $OUT: "mixed", keep-alive and Connection: close requests for the
+# profile page plus Range requests for the MP3, cut at 512 bytes a packet;
+# "close", Connection: close requests only (about 10 packets a connection, a
+# new flow record every few packets), cut at 256 bytes.
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+    CLOSE_PACKETS=${BENCH_CLOSE_PACKETS:-54000}
+else
+    CLOSE_PACKETS=${BENCH_CLOSE_PACKETS:-270000}
+fi
+
+# m1_capture FILE PACKETS SNAPLEN SHAPE: capture PACKETS packets of SHAPE's
+# load into FILE, unless it is there already.
+m1_capture() {
+    local f=$1 packets=$2 snaplen=$3 shape=$4 wpids=() p url="http://127.0.0.1:$NGINX_PORT"
     [ -s "$f" ] && return 0
-    log "M1: capturing $PACKETS packets of loopback traffic into $f"
-    timeout -k 5 180 tcpdump -i lo -nn -s $SNAPLEN -B 16384 -c "$PACKETS" -w "$f.tmp" \
+    log "M1: capturing $packets packets of loopback traffic ($shape) into $f"
+    timeout -k 5 180 tcpdump -i lo -nn -s "$snaplen" -B 16384 -c "$packets" -w "$f.tmp" \
         "tcp port $NGINX_PORT" 2>"$RUN/capture.log" &
     local tpid=$!
     BG_PIDS+=("$tpid")
     wait_for 10 grep -q 'listening on' "$RUN/capture.log" || return 1
-    wrk -t1 -c50 -d170s "http://127.0.0.1:$NGINX_PORT$SMALL_PATH" >/dev/null 2>&1 &
-    wpids+=($!)
-    wrk -t1 -c20 -d170s -H 'Connection: close' \
-        "http://127.0.0.1:$NGINX_PORT$SMALL_PATH" >/dev/null 2>&1 &
-    wpids+=($!)
-    wrk -t1 -c10 -d170s -s "$BENCH_SRC/range.lua" \
-        "http://127.0.0.1:$NGINX_PORT$BIG_PATH" >/dev/null 2>&1 &
+    if [ "$shape" = mixed ]; then
+        wrk -t1 -c50 -d170s "$url$SMALL_PATH" >/dev/null 2>&1 &
+        wpids+=($!)
+        wrk -t1 -c10 -d170s -s "$BENCH_SRC/range.lua" "$url$BIG_PATH" >/dev/null 2>&1 &
+        wpids+=($!)
+    fi
+    wrk -t1 -c20 -d170s -H 'Connection: close' "$url$SMALL_PATH" >/dev/null 2>&1 &
     wpids+=($!)
     BG_PIDS+=("${wpids[@]}")
     wait "$tpid"
     for p in "${wpids[@]}"; do kill -TERM "$p" 2>/dev/null; done
     for p in "${wpids[@]}"; do wait "$p" 2>/dev/null; done
-    grep -qE "^$PACKETS packets captured" "$RUN/capture.log" ||
+    grep -qE "^$packets packets captured" "$RUN/capture.log" ||
         { log "capture incomplete: $(tr '\n' ' ' <"$RUN/capture.log")"; return 1; }
     mv "$f.tmp" "$f"
 }
@@ -494,63 +505,70 @@ timed() {
         printf "%.4f %.4f\n", (b - a) / 1e9, c }'
 }
 
-if want M1; then
-    CAP=$OUT/capture-$PACKETS.pcap
-    if make_capture; then
-        log "M1: $CAP: $(stat -c %s "$CAP") bytes, $PACKETS packets, snaplen $SNAPLEN"
-        lm_ok=0
-        if [ $LABMON_OK = 1 ]; then
-            if "$LABMON" -r "$CAP" --json >"$RUN/M1.labmon.json" 2>"$RUN/M1.labmon.err" &&
-                [ -s "$RUN/M1.labmon.json" ]; then
-                lm_ok=1
-            else
-                LM_WHY="labmon -r --json failed: $(head -c 150 "$RUN/M1.labmon.err" | tr '\n' ' ')"
-            fi
-        else
-            LM_WHY="labmon not built"
-        fi
-        # Per tool: wall and CPU seconds per round; ratios of CPU per round.
-        declare -A W=() C=()
-        rt=() rp=() rf=()
-        for ((r = 1; r <= ROUNDS; r++)); do
-            l="n/a n/a"
-            [ $lm_ok = 1 ] && l=$(timed "$LABMON" -r "$CAP" --json)
-            t=$(timed tshark -r "$CAP" -q -z conv,tcp)
-            p=$(timed tcpdump -nn -r "$CAP")
-            f=$(timed tcpdump -r "$CAP" -w /dev/null)
-            echo "round $r (wall cpu) labmon $l tshark $t tcpdump-print $p floor $f" >>"$RUN/M1.runs"
-            for k in l t p f; do
-                W[$k]+="${!k% *} "
-                C[$k]+="${!k#* } "
-            done
-            rt+=("$(div "${l#* }" "${t#* }")")
-            rp+=("$(div "${l#* }" "${p#* }")")
-            rf+=("$(div "${l#* }" "${f#* }")")
-        done
-        # "CPU s (wall s)" medians of one tool
-        secs() {
-            # shellcheck disable=SC2086
-            echo "$(fmt "$(median ${C[$1]})" 2) s ($(fmt "$(median ${W[$1]})" 2) s wall)"
-        }
-        det="tshark $(secs t), tcpdump -nn $(secs p), floor $(secs f)"
-        if [ $lm_ok = 1 ]; then
-            m=$(median "${rt[@]}")
-            row M1 "labmon -r --json / tshark -z conv,tcp" "$(fmt "$m" 3)" "<= 0.050" \
-                "$(verdict "$m" "<=" 0.05)" "CPU: labmon $(secs l), $det"
-            m=$(median "${rp[@]}")
-            row M1 "labmon / tcpdump -nn -r (printing)" "$(fmt "$m" 3)" "<= 0.200" \
-                "$(verdict "$m" "<=" 0.2)" "$PACKETS packets, snaplen $SNAPLEN; ratios of CPU time"
-            m=$(median "${rf[@]}")
-            row M1 "labmon / tcpdump -r -w /dev/null (floor)" "$(fmt "$m" 2)" "<= 3.00" \
-                "$(verdict "$m" "<=" 3)" "$(wc -l <"$RUN/M1.labmon.json") connections in labmon's JSON"
-        else
-            row M1 "labmon -r --json / tshark -z conv,tcp" n/a "<= 0.050" n/a "$LM_WHY; CPU: $det"
-            na_rows "$LM_WHY" M1 "labmon / tcpdump -nn -r (printing)" "<= 0.200" \
-                M1 "labmon / tcpdump -r -w /dev/null (floor)" "<= 3.00"
-        fi
-    else
-        na_rows "could not make the capture" M1 "labmon -r --json / tshark -z conv,tcp" "<= 0.050"
+# m1_shape SHAPE PACKETS SNAPLEN: labmon -r --json, tshark -z conv,tcp,
+# tcpdump -nn -r and the read floor (tcpdump -r -w /dev/null) alternated on
+# SHAPE's capture; three rows, ratios of CPU time per round (medians).
+m1_shape() {
+    local shape=$1 packets=$2 snaplen=$3 cap r l t p f m det lm_ok=0 why=
+    local tag=" ($shape)"
+    cap=$OUT/capture-$([ "$shape" = mixed ] || echo "$shape-")$packets.pcap
+    if ! m1_capture "$cap" "$packets" "$snaplen" "$shape"; then
+        na_rows "could not make the capture" M1 "labmon -r --json / tshark -z conv,tcp$tag" "<= 0.050"
+        return
     fi
+    log "M1: $cap: $(stat -c %s "$cap") bytes, $packets packets, snaplen $snaplen"
+    if [ $LABMON_OK = 0 ]; then
+        why="labmon not built"
+    elif "$LABMON" -r "$cap" --json >"$RUN/M1.$shape.json" 2>"$RUN/M1.$shape.err" &&
+        [ -s "$RUN/M1.$shape.json" ]; then
+        lm_ok=1
+    else
+        why="labmon -r --json failed: $(head -c 150 "$RUN/M1.$shape.err" | tr '\n' ' ')"
+    fi
+    # Per tool: wall and CPU seconds per round; ratios of CPU per round.
+    local -A W=() C=()
+    local rt=() rp=() rf=()
+    for ((r = 1; r <= ROUNDS; r++)); do
+        l="n/a n/a"
+        [ $lm_ok = 1 ] && l=$(timed "$LABMON" -r "$cap" --json)
+        t=$(timed tshark -r "$cap" -q -z conv,tcp)
+        p=$(timed tcpdump -nn -r "$cap")
+        f=$(timed tcpdump -r "$cap" -w /dev/null)
+        echo "$shape round $r (wall cpu) labmon $l tshark $t tcpdump-print $p floor $f" >>"$RUN/M1.runs"
+        for k in l t p f; do
+            W[$k]+="${!k% *} "
+            C[$k]+="${!k#* } "
+        done
+        rt+=("$(div "${l#* }" "${t#* }")")
+        rp+=("$(div "${l#* }" "${p#* }")")
+        rf+=("$(div "${l#* }" "${f#* }")")
+    done
+    # "CPU s (wall s)" medians of one tool
+    secs() {
+        # shellcheck disable=SC2086
+        echo "$(fmt "$(median ${C[$1]})" 3) s ($(fmt "$(median ${W[$1]})" 3) s wall)"
+    }
+    det="tshark $(secs t), tcpdump -nn $(secs p), floor $(secs f)"
+    if [ $lm_ok = 0 ]; then
+        row M1 "labmon -r --json / tshark -z conv,tcp$tag" n/a "<= 0.050" n/a "$why; CPU: $det"
+        na_rows "$why" M1 "labmon / tcpdump -nn -r (printing)$tag" "<= 0.200" \
+            M1 "labmon / tcpdump -r -w /dev/null (floor)$tag" "<= 2.00"
+        return
+    fi
+    m=$(median "${rt[@]}")
+    row M1 "labmon -r --json / tshark -z conv,tcp$tag" "$(fmt "$m" 3)" "<= 0.050" \
+        "$(verdict "$m" "<=" 0.05)" "CPU: labmon $(secs l), $det"
+    m=$(median "${rp[@]}")
+    row M1 "labmon / tcpdump -nn -r (printing)$tag" "$(fmt "$m" 3)" "<= 0.200" \
+        "$(verdict "$m" "<=" 0.2)" "$packets packets, snaplen $snaplen; ratios of CPU time"
+    m=$(median "${rf[@]}")
+    row M1 "labmon / tcpdump -r -w /dev/null (floor)$tag" "$(fmt "$m" 2)" "<= 2.00" \
+        "$(verdict "$m" "<=" 2)" "$(wc -l <"$RUN/M1.$shape.json") connections in labmon's JSON"
+}
+
+if want M1; then
+    m1_shape mixed "$PACKETS" "$SNAPLEN"
+    m1_shape close "$CLOSE_PACKETS" 256
 fi
 
 # ------------------------------------------------------------------ M2 --
