@@ -1,0 +1,313 @@
+/*
+ * The floor for `make bench`: the least an HTTP/1.1 server on this kernel
+ * can do for S1/S2. N processes share one listening socket through
+ * EPOLLEXCLUSIVE (as labd's workers do); each request, once its blank line
+ * has come, gets one response built at start-up with a body of the page's
+ * size. No parsing, no files, no timers; keep-alive and "Connection: close"
+ * are honoured, pipelined requests answered in order.
+ *
+ *   floor -p PORT -s BODY_BYTES [-w WORKERS] [-d DEFER_SECONDS] [-c MAX_FDS]
+ *
+ * Runs in the foreground until SIGTERM or SIGINT, which it passes to its
+ * processes.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define FLOOR_IN_CAP     4096 /* a request header must fit: wrk's are about 60 bytes */
+#define FLOOR_MAX_EVENTS 128
+#define FLOOR_MAX_PROCS  64
+
+/* One connection: bytes of requests not yet answered, and a response not yet sent. */
+struct floor_conn {
+    size_t in_len;
+    size_t out_off; /* bytes of the pending response sent; 0 when none pends */
+    const char *out;
+    size_t out_len;
+    int closing; /* close once out is sent */
+    char in[FLOOR_IN_CAP];
+};
+
+struct floor_resp {
+    char *keep, *close; /* the whole response, header and body */
+    size_t keep_len, close_len;
+};
+
+static struct floor_conn **floor_conns; /* by descriptor */
+static int floor_max_fds;
+static struct floor_resp floor_resp;
+static volatile sig_atomic_t floor_stop;
+
+static void floor_on_signal(int sig)
+{
+    (void)sig;
+    floor_stop = 1;
+}
+
+static char *floor_build(size_t body, const char *conn_hdr, size_t *len)
+{
+    char head[256];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 200 OK\r\nServer: floor\r\nContent-Type: text/html\r\n"
+                     "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
+                     body, conn_hdr);
+    char *r = malloc((size_t)n + body);
+
+    if (r == NULL)
+        return NULL;
+    memcpy(r, head, (size_t)n);
+    memset(r + n, 'x', body);
+    *len = (size_t)n + body;
+    return r;
+}
+
+static void floor_close(int fd)
+{
+    free(floor_conns[fd]);
+    floor_conns[fd] = NULL;
+    close(fd);
+}
+
+/* Does the header block [p, p+n) ask to close? */
+static int floor_wants_close(const char *p, size_t n)
+{
+    static const char key[] = "\nConnection: close";
+    const size_t klen = sizeof(key) - 1;
+
+    for (size_t i = 0; i + klen <= n; i++) {
+        if (p[i] == '\n' && strncasecmp(p + i, key, klen) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Sends what is pending; 0 when all is sent, 1 to wait for EPOLLOUT, -1 closed. */
+static int floor_flush(int fd, struct floor_conn *c)
+{
+    while (c->out != NULL) {
+        ssize_t n = send(fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                return 1;
+            floor_close(fd);
+            return -1;
+        }
+        c->out_off += (size_t)n;
+        if (c->out_off == c->out_len) {
+            c->out = NULL;
+            c->out_off = 0;
+            if (c->closing) {
+                floor_close(fd);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * Read and answer until the socket is empty. Returns 1 when the connection
+ * stays open and needs epoll, 0 when it was closed.
+ */
+static int floor_serve(int fd)
+{
+    struct floor_conn *c = floor_conns[fd];
+
+    for (;;) {
+        int rc = floor_flush(fd, c);
+        if (rc != 0)
+            return rc > 0;
+        /* Answer every whole request in the buffer. */
+        char *end;
+        while (c->out == NULL && (end = memmem(c->in, c->in_len, "\r\n\r\n", 4)) != NULL) {
+            size_t used = (size_t)(end - c->in) + 4;
+            c->closing = floor_wants_close(c->in, used);
+            c->out = c->closing ? floor_resp.close : floor_resp.keep;
+            c->out_len = c->closing ? floor_resp.close_len : floor_resp.keep_len;
+            memmove(c->in, c->in + used, c->in_len - used);
+            c->in_len -= used;
+            rc = floor_flush(fd, c);
+            if (rc != 0)
+                return rc > 0;
+        }
+        if (c->in_len == sizeof(c->in)) {
+            floor_close(fd); /* a header this floor will not hold */
+            return 0;
+        }
+        ssize_t n = read(fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
+        if (n > 0) {
+            c->in_len += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return 1;
+        floor_close(fd);
+        return 0;
+    }
+}
+
+static void floor_accept(int lfd, int epfd)
+{
+    for (;;) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            return; /* EAGAIN, or out of descriptors: the next event retries */
+        }
+        if (fd >= floor_max_fds || (floor_conns[fd] = calloc(1, sizeof(struct floor_conn))) == NULL) {
+            close(fd);
+            continue;
+        }
+        /* As labd: serve what came with the handshake before registering. */
+        if (!floor_serve(fd))
+            continue;
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                  .data.fd = fd };
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+            floor_close(fd);
+    }
+}
+
+static int floor_worker(int lfd)
+{
+    struct epoll_event evs[FLOOR_MAX_EVENTS];
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = lfd };
+
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1)
+        return 1;
+    floor_conns = calloc((size_t)floor_max_fds, sizeof(*floor_conns));
+    if (epfd < 0 || floor_conns == NULL || epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev) < 0) {
+        perror("floor: worker set-up");
+        return 1;
+    }
+    for (;;) {
+        int n = epoll_wait(epfd, evs, FLOOR_MAX_EVENTS, -1);
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd;
+            if (fd == lfd)
+                floor_accept(lfd, epfd);
+            else if (floor_conns[fd] != NULL)
+                floor_serve(fd); /* a closed descriptor leaves epoll by itself */
+        }
+    }
+}
+
+static int floor_listen(int port, int defer_secs)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    int one = 1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    /* Accepted sockets inherit these from the listener. */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (defer_secs > 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_secs, sizeof(defer_secs));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 511) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int main(int argc, char **argv)
+{
+    int port = 0, workers = 1, defer = 0, opt;
+    long body = -1;
+    pid_t pids[FLOOR_MAX_PROCS];
+    struct rlimit rl;
+
+    getrlimit(RLIMIT_NOFILE, &rl);
+    floor_max_fds = (int)(rl.rlim_cur > 1000000 ? 1000000 : rl.rlim_cur);
+    while ((opt = getopt(argc, argv, "p:s:w:d:c:")) != -1) {
+        switch (opt) {
+        case 'p':
+            port = atoi(optarg);
+            break;
+        case 's':
+            body = atol(optarg);
+            break;
+        case 'w':
+            workers = atoi(optarg);
+            break;
+        case 'd':
+            defer = atoi(optarg);
+            break;
+        case 'c':
+            floor_max_fds = atoi(optarg);
+            break;
+        default:
+            goto usage;
+        }
+    }
+    if (port <= 0 || port > 65535 || body < 0 || workers < 1 || workers > FLOOR_MAX_PROCS ||
+        floor_max_fds < 16)
+        goto usage;
+    floor_resp.keep = floor_build((size_t)body, "keep-alive", &floor_resp.keep_len);
+    floor_resp.close = floor_build((size_t)body, "close", &floor_resp.close_len);
+    int lfd = floor_listen(port, defer);
+    if (floor_resp.keep == NULL || floor_resp.close == NULL || lfd < 0) {
+        perror("floor: set-up");
+        return 1;
+    }
+    /* Blocked until sigsuspend, so a signal cannot slip in before the wait. */
+    struct sigaction sa = { .sa_handler = floor_on_signal };
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    for (int i = 0; i < workers; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            /* The parent's SIGTERM ends a worker where it stands. */
+            signal(SIGTERM, SIG_DFL);
+            signal(SIGINT, SIG_DFL);
+            sigprocmask(SIG_SETMASK, &old, NULL);
+            return floor_worker(lfd);
+        }
+        if (pids[i] < 0) {
+            perror("floor: fork");
+            workers = i;
+            floor_stop = 1;
+            break;
+        }
+    }
+    while (!floor_stop)
+        sigsuspend(&old);
+    for (int i = 0; i < workers; i++)
+        kill(pids[i], SIGTERM);
+    while (wait(NULL) > 0 || errno == EINTR)
+        ;
+    return 0;
+usage:
+    fprintf(stderr, "usage: floor -p PORT -s BODY_BYTES [-w WORKERS] [-d DEFER_SECONDS] [-c MAX_FDS]\n");
+    return 2;
+}
