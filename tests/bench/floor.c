@@ -6,7 +6,12 @@
  * size. No parsing, no files, no timers; keep-alive and "Connection: close"
  * are honoured, pipelined requests answered in order.
  *
- *   floor -p PORT -s BODY_BYTES [-w WORKERS] [-d DEFER_SECONDS] [-c MAX_FDS]
+ *   floor -p PORT (-s BODY_BYTES | -t RESPONSE_BYTES) [-w WORKERS] [-d DEFER_SECONDS]
+ *         [-c MAX_FDS]
+ *
+ * -t sizes the body so that the whole keep-alive response (status line,
+ * header and body) is RESPONSE_BYTES long: run.sh passes the length of
+ * labd's response to the same page, so both put the same bytes on the wire.
  *
  * Runs in the foreground until SIGTERM or SIGINT, which it passes to its
  * processes.
@@ -58,14 +63,19 @@ static void floor_on_signal(int sig)
     floor_stop = 1;
 }
 
+static int floor_head(char *head, size_t cap, size_t body, const char *conn_hdr)
+{
+    return snprintf(head, cap,
+                    "HTTP/1.1 200 OK\r\nServer: floor\r\nContent-Type: text/html\r\n"
+                    "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
+                    body, conn_hdr);
+}
+
 static char *floor_build(size_t body, const char *conn_hdr, size_t *len)
 {
     char head[256];
-    int n = snprintf(head, sizeof(head),
-                     "HTTP/1.1 200 OK\r\nServer: floor\r\nContent-Type: text/html\r\n"
-                     "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
-                     body, conn_hdr);
-    char *r = malloc((size_t)n + body);
+    int n = floor_head(head, sizeof(head), body, conn_hdr);
+    char *r = n > 0 ? malloc((size_t)n + body) : NULL;
 
     if (r == NULL)
         return NULL;
@@ -75,6 +85,18 @@ static char *floor_build(size_t body, const char *conn_hdr, size_t *len)
     return r;
 }
 
+/* The body size that makes the keep-alive response TOTAL bytes; -1 when too small. */
+static long floor_body_for(long total)
+{
+    char head[256];
+    long body = total;
+
+    /* The header grows with the digits of Content-Length: settle in a few steps. */
+    for (int i = 0; i < 4 && body >= 0; i++)
+        body = total - floor_head(head, sizeof(head), (size_t)body, "keep-alive");
+    return body;
+}
+
 static void floor_close(int fd)
 {
     free(floor_conns[fd]);
@@ -82,17 +104,41 @@ static void floor_close(int fd)
     close(fd);
 }
 
-/* Does the header block [p, p+n) ask to close? */
+/*
+ * Does the request [p, p+n) (request line and header, through the blank
+ * line) ask to close? HTTP/1.1: a "close" token in a Connection field, in
+ * any case, with any spaces and other tokens around it. HTTP/1.0: unless a
+ * "keep-alive" token is there.
+ */
 static int floor_wants_close(const char *p, size_t n)
 {
-    static const char key[] = "\nConnection: close";
-    const size_t klen = sizeof(key) - 1;
+    const char *end = p + n;
+    const char *eol = memchr(p, '\n', n);
+    int http10 = eol != NULL && eol - p >= 9 && memcmp(eol - 9, "HTTP/1.0\r", 9) == 0;
+    int close_tok = 0, keep_tok = 0;
 
-    for (size_t i = 0; i + klen <= n; i++) {
-        if (p[i] == '\n' && strncasecmp(p + i, key, klen) == 0)
-            return 1;
+    for (const char *l = eol; l != NULL && end - l > 1;
+         l = memchr(l + 1, '\n', (size_t)(end - l - 1))) {
+        const char *v = l + 1;
+        if (end - v < 11 || strncasecmp(v, "connection:", 11) != 0)
+            continue;
+        const char *vend = memchr(v, '\n', (size_t)(end - v));
+        if (vend == NULL)
+            vend = end;
+        v += 11;
+        while (v < vend) {
+            while (v < vend && (*v == ' ' || *v == '\t' || *v == ',' || *v == '\r'))
+                v++;
+            const char *t = v;
+            while (v < vend && *v != ',' && *v != ' ' && *v != '\t' && *v != '\r')
+                v++;
+            if (v - t == 5 && strncasecmp(t, "close", 5) == 0)
+                close_tok = 1;
+            else if (v - t == 10 && strncasecmp(t, "keep-alive", 10) == 0)
+                keep_tok = 1;
+        }
     }
-    return 0;
+    return close_tok || (http10 && !keep_tok);
 }
 
 /* Sends what is pending; 0 when all is sent, 1 to wait for EPOLLOUT, -1 closed. */
@@ -173,7 +219,8 @@ static void floor_accept(int lfd, int epfd)
                 continue;
             return; /* EAGAIN, or out of descriptors: the next event retries */
         }
-        if (fd >= floor_max_fds || (floor_conns[fd] = calloc(1, sizeof(struct floor_conn))) == NULL) {
+        if (fd >= floor_max_fds ||
+            (floor_conns[fd] = calloc(1, sizeof(struct floor_conn))) == NULL) {
             close(fd);
             continue;
         }
@@ -237,19 +284,22 @@ static int floor_listen(int port, int defer_secs)
 int main(int argc, char **argv)
 {
     int port = 0, workers = 1, defer = 0, opt;
-    long body = -1;
+    long body = -1, total = -1;
     pid_t pids[FLOOR_MAX_PROCS];
     struct rlimit rl;
 
     getrlimit(RLIMIT_NOFILE, &rl);
     floor_max_fds = (int)(rl.rlim_cur > 1000000 ? 1000000 : rl.rlim_cur);
-    while ((opt = getopt(argc, argv, "p:s:w:d:c:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:s:t:w:d:c:")) != -1) {
         switch (opt) {
         case 'p':
             port = atoi(optarg);
             break;
         case 's':
             body = atol(optarg);
+            break;
+        case 't':
+            total = atol(optarg);
             break;
         case 'w':
             workers = atoi(optarg);
@@ -264,6 +314,8 @@ int main(int argc, char **argv)
             goto usage;
         }
     }
+    if (total >= 0)
+        body = floor_body_for(total);
     if (port <= 0 || port > 65535 || body < 0 || workers < 1 || workers > FLOOR_MAX_PROCS ||
         floor_max_fds < 16)
         goto usage;
@@ -308,6 +360,7 @@ int main(int argc, char **argv)
         ;
     return 0;
 usage:
-    fprintf(stderr, "usage: floor -p PORT -s BODY_BYTES [-w WORKERS] [-d DEFER_SECONDS] [-c MAX_FDS]\n");
+    fprintf(stderr, "usage: floor -p PORT (-s BODY_BYTES | -t RESPONSE_BYTES) [-w WORKERS]"
+                    " [-d DEFER_SECONDS] [-c MAX_FDS]\n");
     return 2;
 }
