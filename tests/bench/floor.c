@@ -1,7 +1,8 @@
 /*
  * The floor for `make bench`: the least an HTTP/1.1 server on this kernel
  * can do for S1/S2. N processes share one listening socket through
- * EPOLLEXCLUSIVE (as labd's workers do); each request, once its blank line
+ * EPOLLEXCLUSIVE (as labd's workers do), and keep their shares of the open
+ * connections even (floor_accept); each request, once its blank line
  * has come, gets one response built at start-up with a body of the page's
  * size. No parsing, no files, no timers; keep-alive and "Connection: close"
  * are honoured, pipelined requests answered in order.
@@ -26,16 +27,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdatomic.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FLOOR_IN_CAP     4096 /* a request header must fit: wrk's are about 60 bytes */
 #define FLOOR_MAX_EVENTS 128
 #define FLOOR_MAX_PROCS  64
+/* A worker may hold this many connections above its even share (see floor_accept). */
+#define FLOOR_SLACK 8
 
 /* One connection: bytes of requests not yet answered, and a response not yet sent. */
 struct floor_conn {
@@ -55,6 +61,11 @@ struct floor_resp {
 static struct floor_conn **floor_conns; /* by descriptor */
 static int floor_max_fds;
 static struct floor_resp floor_resp;
+static int floor_workers = 1;
+static atomic_uint *floor_total;  /* connections open in all workers (shared memory) */
+static unsigned floor_mine;       /* connections open in this worker */
+static int floor_listening;       /* the listening socket is in this worker's epoll set */
+static int64_t floor_declined_ms; /* when this worker last left new connections to others */
 static volatile sig_atomic_t floor_stop;
 
 static void floor_on_signal(int sig)
@@ -102,6 +113,39 @@ static void floor_close(int fd)
     free(floor_conns[fd]);
     floor_conns[fd] = NULL;
     close(fd);
+    floor_mine--;
+    atomic_fetch_sub_explicit(floor_total, 1, memory_order_relaxed);
+}
+
+static int64_t floor_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Does this worker hold more than its even share of all open connections? */
+static int floor_over_share(void)
+{
+    unsigned total = atomic_load_explicit(floor_total, memory_order_relaxed);
+
+    return floor_workers > 1 &&
+           floor_mine >
+               (total + (unsigned)floor_workers - 1) / (unsigned)floor_workers + FLOOR_SLACK;
+}
+
+static void floor_listen_on(int lfd, int epfd, int on)
+{
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = lfd };
+
+    if (floor_listening == on)
+        return;
+    if (on)
+        epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
+    else
+        epoll_ctl(epfd, EPOLL_CTL_DEL, lfd, NULL);
+    floor_listening = on;
 }
 
 /*
@@ -210,9 +254,24 @@ static int floor_serve(int fd)
     }
 }
 
-static void floor_accept(int lfd, int epfd)
+/*
+ * Accept until the queue is empty. A worker that woke first would take a
+ * whole burst of connects (wrk opens its 100 at once): seen splits of 95/5
+ * halve keep-alive throughput at random. So a worker over its even share
+ * (plus FLOOR_SLACK) leaves the listening socket to the others until it is
+ * back under it; as the others may be asleep with connections waiting
+ * (EPOLLEXCLUSIVE woke only this one), it still takes one a millisecond
+ * (FORCE) while over. The floor is the best case: even workers.
+ */
+static void floor_accept(int lfd, int epfd, int force)
 {
     for (;;) {
+        if (!force && floor_over_share()) {
+            floor_listen_on(lfd, epfd, 0);
+            floor_declined_ms = floor_now_ms();
+            return;
+        }
+        force = 0;
         int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
@@ -224,6 +283,8 @@ static void floor_accept(int lfd, int epfd)
             close(fd);
             continue;
         }
+        floor_mine++;
+        atomic_fetch_add_explicit(floor_total, 1, memory_order_relaxed);
         /* As labd: serve what came with the handshake before registering. */
         if (!floor_serve(fd))
             continue;
@@ -248,14 +309,21 @@ static int floor_worker(int lfd)
         perror("floor: worker set-up");
         return 1;
     }
+    floor_listening = 1;
     for (;;) {
-        int n = epoll_wait(epfd, evs, FLOOR_MAX_EVENTS, -1);
+        int n = epoll_wait(epfd, evs, FLOOR_MAX_EVENTS, floor_listening ? -1 : 1);
         for (int i = 0; i < n; i++) {
             int fd = evs[i].data.fd;
             if (fd == lfd)
-                floor_accept(lfd, epfd);
+                floor_accept(lfd, epfd, 0);
             else if (floor_conns[fd] != NULL)
                 floor_serve(fd); /* a closed descriptor leaves epoll by itself */
+        }
+        if (!floor_listening) {
+            if (!floor_over_share())
+                floor_listen_on(lfd, epfd, 1);
+            else if (floor_now_ms() - floor_declined_ms >= 1)
+                floor_accept(lfd, epfd, 1);
         }
     }
 }
@@ -322,7 +390,11 @@ int main(int argc, char **argv)
     floor_resp.keep = floor_build((size_t)body, "keep-alive", &floor_resp.keep_len);
     floor_resp.close = floor_build((size_t)body, "close", &floor_resp.close_len);
     int lfd = floor_listen(port, defer);
-    if (floor_resp.keep == NULL || floor_resp.close == NULL || lfd < 0) {
+    floor_workers = workers;
+    floor_total =
+        mmap(NULL, sizeof(*floor_total), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (floor_resp.keep == NULL || floor_resp.close == NULL || lfd < 0 ||
+        floor_total == MAP_FAILED) {
         perror("floor: set-up");
         return 1;
     }
