@@ -656,10 +656,14 @@ p99_detail() {
     echo "p99 (us) ${out#, }; ratio to the lowest anchor p99 of each round"
 }
 
+# wrk shares the CPUs with the server, so a server that leaves wrk more
+# CPU may answer more req/s than the floor: CPU per request against the
+# floor's (ratio of the medians) is in the detail too.
 floor_detail() {
     local e=${CMP_E[floor]:-0}
     echo "floor $(fmt "$(cmp_med V floor)" 0) req/s, p99 $(fmt "$(cmp_med P floor)" 0) us," \
-        "CPU $(fmt "$(cmp_med C floor)" 1) us/req$([ "$e" -gt 0 ] && echo ", $e wrk errors"); $FLOOR_NOTE"
+        "CPU $(fmt "$(cmp_med C floor)" 1) us/req$([ "$e" -gt 0 ] && echo ", $e wrk errors");" \
+        "CPU/req labd/floor $(fmt "$(div "$(cmp_med C labd)" "$(cmp_med C floor)")" 2); $FLOOR_NOTE"
 }
 
 # The contenders of a group: labd, the anchors up, and the floor if asked and up.
