@@ -3,7 +3,8 @@
 #   make demo      install what is missing, build, start labd on the bundled site
 #                  (make demo LAB=1, as root: behind the lab link, 40 ms and 1 % loss)
 #   make check     the whole test suite (unit + end-to-end, also under ASan+UBSan)
-#   make bench     side-by-side benchmarks (labd vs nginx, labmon vs tshark/tcpdump)
+#   make bench     side-by-side benchmarks (labd vs nginx, h2o, lighttpd and a floor;
+#                  labmon vs tshark/tcpdump)
 #   make fuzz      longer fuzzing campaigns
 #   make stress    longer reliability runs (hostile clients, faults, floods)
 #   make install   PREFIX=/usr/local DESTDIR=
@@ -78,7 +79,7 @@ LIBS_ALL := $(B)/libmaster.a $(B)/libworker.a $(B)/libmonitor.a $(B)/libshared.a
 all: $(B)/labd $(B)/labmon
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -158,6 +159,7 @@ format-check:
 	else echo "format: clang-format not installed, skipped"; fi
 
 bench: test-deps all
+	@tests/deps.sh bench
 	@tests/bench/run.sh $(abspath $(B)/labd) $(abspath $(B)/labmon)
 
 fuzz: test-deps
