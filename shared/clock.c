@@ -31,6 +31,11 @@ int64_t clock_real_ns(void)
     return clock_read_ns(CLOCK_REALTIME);
 }
 
+int64_t clock_real_coarse_ns(void)
+{
+    return clock_read_ns(CLOCK_REALTIME_COARSE);
+}
+
 int64_t clock_real_sec(void)
 {
     return clock_read_ns(CLOCK_REALTIME) / 1000000000;

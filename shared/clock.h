@@ -22,6 +22,12 @@ int64_t clock_coarse_ms(void);
 /* Nanoseconds since the epoch (CLOCK_REALTIME): dates, log lines, file names. */
 int64_t clock_real_ns(void);
 
+/*
+ * Nanoseconds since the epoch of CLOCK_REALTIME_COARSE (a tick old at most,
+ * no vDSO counter read): a server loop's Date and scoreboard times.
+ */
+int64_t clock_real_coarse_ns(void);
+
 /* Whole seconds since the epoch. */
 int64_t clock_real_sec(void);
 

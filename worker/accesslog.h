@@ -44,6 +44,12 @@ int accesslog_reopen(struct accesslog *al);
 
 void accesslog_close(struct accesslog *al);
 
+/* Lines are written (the log is open): worth the work of making one. */
+static inline int accesslog_on(const struct accesslog *al)
+{
+    return al->fd >= 0;
+}
+
 /* Queue one line; flushes first when the buffer is nearly full. */
 void accesslog_add(struct accesslog *al, const struct accesslog_entry *e);
 

@@ -60,22 +60,25 @@ struct conn {
     TAILQ_ENTRY(conn) ready_link; /* in its ready list while queued */
     int queued;
 
-    size_t in_len;   /* bytes in in[] */
-    size_t in_pos;   /* body: bytes of in[] consumed so far */
-    int req_started; /* some bytes of the current request arrived */
-    int64_t req_start_ns;
-    unsigned requests; /* requests begun on this connection */
-    int keep_alive;    /* of the response being written */
-    int status;        /* of the response being written, 0 none */
-    int parse_error;   /* the request could not be parsed: close after answering */
-    int body_unread;   /* refused before its body was asked for (Expect): close after answering */
+    size_t in_len;        /* bytes in in[] */
+    size_t in_pos;        /* body: bytes of in[] consumed so far */
+    int req_started;      /* some bytes of the current request arrived */
+    int64_t req_start_ns; /* CLOCK_MONOTONIC; 0 while the access log is off */
+    unsigned requests;    /* requests begun on this connection */
+    int keep_alive;       /* of the response being written */
+    int status;           /* of the response being written, 0 none */
+    int parse_error;      /* the request could not be parsed: close after answering */
+    int body_unread; /* refused before its body was asked for (Expect): close after answering */
     int logged;
     /* The last read emptied the receive queue and no readable event came since. */
     int rx_empty;
+    int in_epoll; /* registered: an event of this turn may still name it */
 
-    char peer_text[INET6_ADDRSTRLEN];
-    unsigned peer_port;
-    int sb_index; /* live record in the scoreboard, -1 none */
+    uint8_t peer_family; /* AF_INET (also for IPv4-mapped IPv6), AF_INET6, 0 unknown */
+    uint16_t peer_port;
+    uint8_t peer_addr[16];
+    char peer_text[INET6_ADDRSTRLEN]; /* made for the first log line; "" until then */
+    int sb_index;                     /* live record in the scoreboard, -1 none */
     int64_t accepted_ns;
     struct http_body body;
 
@@ -98,7 +101,9 @@ struct conn_pool {
     uint32_t sb_nfree;
 
     struct timer_list t_header, t_keepalive, t_send, t_linger;
-    int64_t now_ms; /* CLOCK_MONOTONIC, this loop turn's */
+    /* This loop turn's time: no connection reads a clock unless it logs. */
+    int64_t now_ms;  /* CLOCK_MONOTONIC */
+    int64_t real_ns; /* the wall clock: the scoreboard's times */
     time_t date_sec;
     char date[HTTPDATE_LEN + 1];
 
@@ -170,18 +175,18 @@ static void conn_sb_addr(const struct sockaddr *sa, uint8_t *family, uint8_t *ad
     }
 }
 
-static void conn_sb_open(struct conn_pool *p, struct conn *c, const struct sockaddr *peer,
-                         const struct sockaddr *local)
+static void conn_sb_open(struct conn_pool *p, struct conn *c, const struct sockaddr *local)
 {
     if (p->sbw == NULL || p->sb_nfree == 0)
         return;
     c->sb_index = (int)p->sb_free[--p->sb_nfree];
     struct sb_conn *r = sb_conn_at(p->env.sb, p->env.slot, (uint32_t)c->sb_index);
-    uint8_t fam = 0, sfam = 0;
+    uint8_t sfam = 0;
     sb_write_begin(&r->seq);
-    conn_sb_addr(peer, &fam, r->client_addr, &r->client_port);
+    memcpy(r->client_addr, c->peer_addr, sizeof(r->client_addr));
+    r->client_port = c->peer_port;
     conn_sb_addr(local, &sfam, r->server_addr, &r->server_port);
-    r->family = fam;
+    r->family = c->peer_family;
     r->state = SB_CONN_READING;
     r->status = 0;
     r->pid = (int32_t)p->env.pid;
@@ -201,7 +206,7 @@ static void conn_sb_update(struct conn_pool *p, struct conn *c, int state, int w
     r->state = (uint8_t)state;
     r->status = (uint16_t)c->status;
     r->requests = c->requests;
-    r->last_ns = clock_real_ns();
+    r->last_ns = p->real_ns;
     if (with_request) {
         size_t n = c->req.request_line.len;
         if (n > SB_REQUEST_MAX - 1)
@@ -230,7 +235,7 @@ static void conn_sb_close(struct conn_pool *p, struct conn *c)
         dst->seq = seq;
         dst->state = SB_CONN_CLOSED;
         dst->status = (uint16_t)c->status;
-        dst->last_ns = clock_real_ns();
+        dst->last_ns = p->real_ns;
         sb_write_end(&dst->seq);
         sb_write_begin(&p->sbw->seq);
         p->sbw->recent_next++;
@@ -251,6 +256,11 @@ static void conn_log(struct conn_pool *p, struct conn *c)
     const struct http_header *h;
 
     c->logged = 1;
+    if (!accesslog_on(p->env.alog))
+        return;
+    if (c->peer_text[0] == 0 && inet_ntop(c->peer_family == AF_INET ? AF_INET : AF_INET6,
+                                          c->peer_addr, c->peer_text, sizeof(c->peer_text)) == NULL)
+        strcpy(c->peer_text, "-");
     e.client = c->peer_text;
     e.client_port = c->peer_port;
     e.when = p->date_sec;
@@ -278,23 +288,18 @@ static void conn_log(struct conn_pool *p, struct conn *c)
         e.user_agent_len = h->value.len;
     }
     e.pid = (int)p->env.pid;
-    e.duration_us = (clock_mono_ns() - c->req_start_ns) / 1000;
+    /* The log was off when the request began (it opened on USR1): no duration. */
+    e.duration_us = c->req_start_ns > 0 ? (clock_mono_ns() - c->req_start_ns) / 1000 : 0;
     accesslog_add(p->env.alog, &e);
 }
 
-/* ---- life cycle ---- */
-
-static void conn_peer_text(struct conn *c, const struct sockaddr *sa)
+/* When a request begins, for its log line's duration: a clock read only when lines are written. */
+static int64_t conn_req_start(const struct conn_pool *p)
 {
-    uint8_t fam = 0, addr[16];
-    uint16_t port = 0;
-
-    conn_sb_addr(sa, &fam, addr, &port);
-    c->peer_port = port;
-    if (inet_ntop(fam == AF_INET ? AF_INET : AF_INET6, addr, c->peer_text, sizeof(c->peer_text)) ==
-        NULL)
-        strcpy(c->peer_text, "-");
+    return accesslog_on(p->env.alog) ? clock_mono_ns() : 0;
 }
+
+/* ---- life cycle ---- */
 
 /* A connection for an accepted socket, set up and in the pool; NULL when out of memory. */
 static struct conn *conn_new(struct conn_pool *p, int fd, const struct sockaddr *peer,
@@ -320,19 +325,36 @@ static struct conn *conn_new(struct conn_pool *p, int fd, const struct sockaddr 
     c->fd = fd;
     c->state = CONN_READING;
     c->sb_index = -1;
-    c->accepted_ns = clock_real_ns();
-    c->req_start_ns = clock_mono_ns();
-    conn_peer_text(c, peer);
+    c->accepted_ns = p->real_ns;
+    c->req_start_ns = conn_req_start(p);
+    /* The address as numbers; its text is made only for a log line. */
+    conn_sb_addr(peer, &c->peer_family, c->peer_addr, &c->peer_port);
     /* nginx-style: the header timeout runs from accept, a silent close if nothing came. */
     timer_arm(&p->t_header, &c->timer, p->now_ms);
     TAILQ_INSERT_TAIL(&p->all, c, link);
     p->nconns++;
-    conn_sb_open(p, c, peer, local);
+    conn_sb_open(p, c, local);
     conn_sb_counters(p, 1, 1, 0, 0);
     return c;
 }
 
-/* Close now (fast stop, errors); the memory is freed by conn_pool_free_dead. */
+/*
+ * A closed connection's memory. One that epoll never saw (a request answered
+ * and closed at its accept) is reused at once, with its memory still in the
+ * cache; any other waits for the end of the turn (conn_pool_free_dead), as
+ * an event already returned may name it.
+ */
+static void conn_retire(struct conn_pool *p, struct conn *c)
+{
+    if (!c->in_epoll && p->nspare < CONN_SPARE_MAX) {
+        TAILQ_INSERT_HEAD(&p->spare, c, link);
+        p->nspare++;
+    } else {
+        TAILQ_INSERT_TAIL(&p->dead, c, link);
+    }
+}
+
+/* Close now (fast stop, errors); conn_retire says when the memory is reused. */
 static void conn_close(struct conn_pool *p, struct conn *c)
 {
     if (c->state == CONN_DEAD)
@@ -345,7 +367,7 @@ static void conn_close(struct conn_pool *p, struct conn *c)
     timer_cancel(&c->timer);
     conn_ready_del(p, c);
     TAILQ_REMOVE(&p->all, c, link);
-    TAILQ_INSERT_TAIL(&p->dead, c, link);
+    conn_retire(p, c);
     conn_sb_close(p, c);
     conn_sb_counters(p, 0, -1, 0, 0);
     p->nconns--;
@@ -374,7 +396,9 @@ int conn_accept(struct conn_pool *p, int fd, const struct sockaddr *peer,
     if (epoll_ctl(p->env.epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
         log_error("worker: epoll_ctl: %s", strerror(errno));
         conn_close(p, c);
+        return 0;
     }
+    c->in_epoll = 1;
     return 0;
 }
 
@@ -507,7 +531,7 @@ static void conn_finish_response(struct conn_pool *p, struct conn *c)
     http_request_init(&c->req, &p->limits);
     c->state = CONN_READING;
     c->req_started = c->in_len > 0;
-    c->req_start_ns = clock_mono_ns();
+    c->req_start_ns = conn_req_start(p);
     if (c->req_started)
         timer_arm(&p->t_header, &c->timer, p->now_ms);
     else
@@ -533,7 +557,7 @@ static enum conn_fill_result conn_fill(struct conn_pool *p, struct conn *c)
             c->rx_empty = (size_t)n < room;
             if (!c->req_started) {
                 c->req_started = 1;
-                c->req_start_ns = clock_mono_ns();
+                c->req_start_ns = conn_req_start(p);
                 if (c->timer.list != &p->t_header)
                     timer_arm(&p->t_header, &c->timer, p->now_ms);
                 conn_sb_update(p, c, SB_CONN_READING, 0);
@@ -721,7 +745,7 @@ static void conn_timeout(struct conn_pool *p, struct conn *c)
 
 /* ---- the pool ---- */
 
-struct conn_pool *conn_pool_new(const struct conn_env *env, int64_t now_ms, time_t now_sec)
+struct conn_pool *conn_pool_new(const struct conn_env *env, int64_t now_ms, int64_t real_ns)
 {
     const struct labd_config *cfg = env->cfg;
     struct conn_pool *p = calloc(1, sizeof(*p));
@@ -758,7 +782,7 @@ struct conn_pool *conn_pool_new(const struct conn_env *env, int64_t now_ms, time
     TAILQ_INIT(&p->dead);
     TAILQ_INIT(&p->spare);
     p->date_sec = -1;
-    conn_pool_clock(p, now_ms, now_sec);
+    conn_pool_clock(p, now_ms, real_ns);
     return p;
 }
 
@@ -771,9 +795,12 @@ void conn_pool_free(struct conn_pool *p)
     free(p);
 }
 
-void conn_pool_clock(struct conn_pool *p, int64_t now_ms, time_t now_sec)
+void conn_pool_clock(struct conn_pool *p, int64_t now_ms, int64_t real_ns)
 {
+    time_t now_sec = (time_t)(real_ns / 1000000000);
+
     p->now_ms = now_ms;
+    p->real_ns = real_ns;
     if (now_sec != p->date_sec) {
         p->date_sec = now_sec;
         httpdate_format(now_sec, p->date);
@@ -858,7 +885,8 @@ void conn_pool_free_dead(struct conn_pool *p)
     while ((c = TAILQ_FIRST(&p->dead)) != NULL) {
         TAILQ_REMOVE(&p->dead, c, link);
         if (p->nspare < CONN_SPARE_MAX) {
-            TAILQ_INSERT_TAIL(&p->spare, c, link);
+            /* Last in, first out: the next connection gets the warmest memory. */
+            TAILQ_INSERT_HEAD(&p->spare, c, link);
             p->nspare++;
         } else {
             free(c);

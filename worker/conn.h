@@ -41,16 +41,18 @@ struct conn;
  * A pool for env's connections at the loop's time (see conn_pool_clock).
  * NULL when out of memory.
  */
-struct conn_pool *conn_pool_new(const struct conn_env *env, int64_t now_ms, time_t now_sec);
+struct conn_pool *conn_pool_new(const struct conn_env *env, int64_t now_ms, int64_t real_ns);
 
 /* Close every connection and free the pool, spares included. */
 void conn_pool_free(struct conn_pool *p);
 
 /*
  * The loop's time for this turn: CLOCK_MONOTONIC milliseconds (timers, the
- * file cache) and the wall clock's second (Date, log lines, conditions).
+ * file cache) and the wall clock in nanoseconds (its second for Date, log
+ * lines and conditions; the scoreboard's times). Connections read no clock
+ * of their own, but for the access log's durations.
  */
-void conn_pool_clock(struct conn_pool *p, int64_t now_ms, time_t now_sec);
+void conn_pool_clock(struct conn_pool *p, int64_t now_ms, int64_t real_ns);
 
 /*
  * Take an accepted socket: its first bytes are served at once and, unless
