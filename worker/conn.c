@@ -52,6 +52,26 @@ enum conn_fill_result {
     CONN_FILL_CLOSED, /* end of stream or error: the connection is closed */
 };
 
+/*
+ * What a connection needs only while a request is in progress: the input
+ * buffer, the parse, the plan and the output. A connection between two
+ * requests (keep-alive, nothing of the next one read) gives it back to the
+ * pool, so an idle connection costs its small struct conn alone, and the
+ * few work areas in use go round warm (nginx frees its request and header
+ * buffers of an idle connection alike). 10 000 keep-alive connections held
+ * 16 kB each with the parts inside struct conn (S5).
+ */
+struct conn_work {
+    TAILQ_ENTRY(conn_work) link; /* in the pool's spare list */
+    size_t in_len;               /* bytes in in[] */
+    size_t in_pos;               /* body: bytes of in[] consumed so far */
+    struct http_body body;
+    struct http_request req;
+    struct response_plan plan;
+    struct response_out out;
+    char in[]; /* pool->in_cap bytes */
+};
+
 struct conn {
     int fd;
     enum conn_state state;
@@ -60,8 +80,8 @@ struct conn {
     TAILQ_ENTRY(conn) ready_link; /* in its ready list while queued */
     int queued;
 
-    size_t in_len;        /* bytes in in[] */
-    size_t in_pos;        /* body: bytes of in[] consumed so far */
+    /* NULL between requests (see struct conn_work); conn_process takes one. */
+    struct conn_work *w;
     int req_started;      /* some bytes of the current request arrived */
     int64_t req_start_ns; /* CLOCK_MONOTONIC; 0 while the access log is off */
     unsigned requests;    /* requests begun on this connection */
@@ -80,16 +100,10 @@ struct conn {
     char peer_text[INET6_ADDRSTRLEN]; /* made for the first log line; "" until then */
     int sb_index;                     /* live record in the scoreboard, -1 none */
     int64_t accepted_ns;
-    struct http_body body;
-
-    /* Large parts, each set up by its init function; conn_new clears the rest. */
-    struct http_request req;
-    struct response_plan plan;
-    struct response_out out;
-    char in[]; /* pool->in_cap bytes */
 };
 
 TAILQ_HEAD(conn_list, conn);
+TAILQ_HEAD(conn_work_list, conn_work);
 
 struct conn_pool {
     struct conn_env env;
@@ -112,6 +126,8 @@ struct conn_pool {
     struct conn_list dead;  /* closed this turn, freed at its end */
     struct conn_list spare; /* freed connections kept for reuse */
     unsigned nspare;
+    struct conn_work_list work_spare; /* work areas given back, kept for reuse */
+    unsigned nwork_spare;
     unsigned nconns;
     int draining; /* graceful stop: each next request answered with "Connection: close" */
     unsigned long long boundary_seq;
@@ -208,10 +224,10 @@ static void conn_sb_update(struct conn_pool *p, struct conn *c, int state, int w
     r->requests = c->requests;
     r->last_ns = p->real_ns;
     if (with_request) {
-        size_t n = c->req.request_line.len;
+        size_t n = c->w->req.request_line.len;
         if (n > SB_REQUEST_MAX - 1)
             n = SB_REQUEST_MAX - 1;
-        memcpy(r->request, c->req.request_line.p, n);
+        memcpy(r->request, c->w->req.request_line.p, n);
         r->request[n] = 0;
     }
     sb_write_end(&r->seq);
@@ -264,26 +280,26 @@ static void conn_log(struct conn_pool *p, struct conn *c)
     e.client = c->peer_text;
     e.client_port = c->peer_port;
     e.when = p->date_sec;
-    if (c->req.request_line.p) {
-        e.request = c->req.request_line.p;
-        e.request_len = c->req.request_line.len;
-    } else if (c->in_len > 0) {
+    if (c->w->req.request_line.p) {
+        e.request = c->w->req.request_line.p;
+        e.request_len = c->w->req.request_line.len;
+    } else if (c->w->in_len > 0) {
         /* Unparsable request: log what its first line held. */
         size_t n = 0;
-        while (n < c->in_len && n < 1024 && c->in[n] != '\r' && c->in[n] != '\n')
+        while (n < c->w->in_len && n < 1024 && c->w->in[n] != '\r' && c->w->in[n] != '\n')
             n++;
         if (n > 0) {
-            e.request = c->in;
+            e.request = c->w->in;
             e.request_len = n;
         }
     }
     e.status = c->status;
-    e.bytes = c->out.sent > c->out.head_len ? c->out.sent - c->out.head_len : 0;
-    if ((h = http_header_find(&c->req, "Referer")) != NULL) {
+    e.bytes = c->w->out.sent > c->w->out.head_len ? c->w->out.sent - c->w->out.head_len : 0;
+    if ((h = http_header_find(&c->w->req, "Referer")) != NULL) {
         e.referer = h->value.p;
         e.referer_len = h->value.len;
     }
-    if ((h = http_header_find(&c->req, "User-Agent")) != NULL) {
+    if ((h = http_header_find(&c->w->req, "User-Agent")) != NULL) {
         e.user_agent = h->value.p;
         e.user_agent_len = h->value.len;
     }
@@ -301,6 +317,55 @@ static int64_t conn_req_start(const struct conn_pool *p)
 
 /* ---- life cycle ---- */
 
+/*
+ * Give c a work area, set up for a new request: a spare one (the last given
+ * back, warm in the cache) or a new one. Returns 0, or -1 when out of memory.
+ */
+static int conn_work_take(struct conn_pool *p, struct conn *c)
+{
+    struct conn_work *w = TAILQ_FIRST(&p->work_spare);
+
+    if (w != NULL) {
+        TAILQ_REMOVE(&p->work_spare, w, link);
+        p->nwork_spare--;
+    } else if ((w = malloc(sizeof(*w) + p->in_cap)) == NULL) {
+        return -1;
+    }
+    /* The large parts by their init functions; in[] and out.buf hold data
+     * only up to their lengths, so they are not cleared. */
+    w->in_len = 0;
+    w->in_pos = 0;
+    memset(&w->body, 0, sizeof(w->body));
+    http_request_init(&w->req, &p->limits);
+    response_plan_init(&w->plan);
+    response_out_init(&w->out);
+    c->w = w;
+    return 0;
+}
+
+/* c is between requests, or closed: its work area goes back to the pool. */
+static void conn_work_give(struct conn_pool *p, struct conn *c)
+{
+    struct conn_work *w = c->w;
+
+    if (w == NULL)
+        return;
+    response_plan_release(&w->plan);
+    c->w = NULL;
+    if (p->nwork_spare < CONN_SPARE_MAX) {
+        TAILQ_INSERT_HEAD(&p->work_spare, w, link);
+        p->nwork_spare++;
+    } else {
+        free(w);
+    }
+}
+
+/* Nothing of a request in c's buffer, none begun: c needs no work area. */
+static int conn_between_requests(const struct conn *c)
+{
+    return c->state == CONN_READING && c->w != NULL && c->w->in_len == 0 && !c->req_started;
+}
+
 /* A connection for an accepted socket, set up and in the pool; NULL when out of memory. */
 static struct conn *conn_new(struct conn_pool *p, int fd, const struct sockaddr *peer,
                              const struct sockaddr *local)
@@ -310,18 +375,11 @@ static struct conn *conn_new(struct conn_pool *p, int fd, const struct sockaddr 
     if (c != NULL) {
         TAILQ_REMOVE(&p->spare, c, link);
         p->nspare--;
-    } else if ((c = malloc(sizeof(*c) + p->in_cap)) == NULL) {
+    } else if ((c = malloc(sizeof(*c))) == NULL) {
         return NULL;
     }
-    /*
-     * Every field: the small ones cleared here, the large parts by their
-     * init functions; the buffers (in[], out.buf) hold data only up to
-     * their lengths, so they are not cleared.
-     */
-    memset(c, 0, offsetof(struct conn, req));
-    http_request_init(&c->req, &p->limits);
-    response_plan_init(&c->plan);
-    response_out_init(&c->out);
+    /* Every field; the work area comes with the first bytes (conn_process). */
+    memset(c, 0, sizeof(*c));
     c->fd = fd;
     c->state = CONN_READING;
     c->sb_index = -1;
@@ -359,9 +417,9 @@ static void conn_close(struct conn_pool *p, struct conn *c)
 {
     if (c->state == CONN_DEAD)
         return;
-    if (!c->logged && c->status != 0)
+    if (!c->logged && c->status != 0 && c->w != NULL)
         conn_log(p, c); /* a response cut short (send timeout, reset, stop) */
-    response_plan_release(&c->plan);
+    conn_work_give(p, c);
     close(c->fd);
     c->fd = -1;
     timer_cancel(&c->timer);
@@ -408,13 +466,13 @@ int conn_accept(struct conn_pool *p, int fd, const struct sockaddr *peer,
  */
 static void conn_decide(struct conn_pool *p, struct conn *c, int err)
 {
-    response_plan_release(&c->plan);
-    response_plan_init(&c->plan);
+    response_plan_release(&c->w->plan);
+    response_plan_init(&c->w->plan);
     if (err) {
-        c->plan.status = err;
+        c->w->plan.status = err;
         c->parse_error = 1;
     } else {
-        handler_decide(p->env.handler, &c->req, p->now_ms, p->date_sec, &c->plan);
+        handler_decide(p->env.handler, &c->w->req, p->now_ms, p->date_sec, &c->w->plan);
     }
 }
 
@@ -426,16 +484,16 @@ static void conn_respond(struct conn_pool *p, struct conn *c)
 
     env.date = p->date;
     /* keepalive-timeout 0 turns keep-alive off, as nginx's keepalive_timeout 0. */
-    env.keep_alive = !c->parse_error && !c->body_unread && c->req.keep_alive && !p->draining &&
+    env.keep_alive = !c->parse_error && !c->body_unread && c->w->req.keep_alive && !p->draining &&
                      cfg->keepalive_timeout_ms > 0 &&
                      c->requests < (unsigned)cfg->max_requests_per_conn;
-    env.head = !c->parse_error && c->req.method == HTTP_METHOD_HEAD;
+    env.head = !c->parse_error && c->w->req.method == HTTP_METHOD_HEAD;
     env.boundary_id = ++p->boundary_seq;
-    if (response_prepare(&c->out, &c->plan, &env) < 0)
+    if (response_prepare(&c->w->out, &c->w->plan, &env) < 0)
         log_error("response headers for \"%.*s\" do not fit: answering 500",
-                  (int)c->req.request_line.len, c->req.request_line.p);
-    c->keep_alive = !c->out.closing;
-    c->status = c->out.status;
+                  (int)c->w->req.request_line.len, c->w->req.request_line.p);
+    c->keep_alive = !c->w->out.closing;
+    c->status = c->w->out.status;
     c->logged = 0;
     c->state = CONN_WRITING;
     timer_arm(&p->t_send, &c->timer, p->now_ms);
@@ -458,17 +516,17 @@ static void conn_request_ready(struct conn_pool *p, struct conn *c)
     c->requests++;
     conn_sb_update(p, c, SB_CONN_READING, 1);
     conn_decide(p, c, 0);
-    if (c->req.body == HTTP_BODY_NONE) {
+    if (c->w->req.body == HTTP_BODY_NONE) {
         conn_respond(p, c);
         return;
     }
-    http_body_init(&c->body, &c->req);
-    c->in_pos = c->req.header_len;
+    http_body_init(&c->w->body, &c->w->req);
+    c->w->in_pos = c->w->req.header_len;
     c->state = CONN_BODY;
-    const struct http_header *h = http_header_find(&c->req, "Expect");
-    if (h && c->req.version_minor == 1 && http_slice_eq(h->value, "100-continue") &&
-        c->in_pos == c->in_len) {
-        if (c->plan.status >= 400) {
+    const struct http_header *h = http_header_find(&c->w->req, "Expect");
+    if (h && c->w->req.version_minor == 1 && http_slice_eq(h->value, "100-continue") &&
+        c->w->in_pos == c->w->in_len) {
+        if (c->w->plan.status >= 400) {
             /*
              * A refusal goes at once, never after "100 Continue" (RFC 9110
              * §10.1.1): the client need not send the body. Whether it does
@@ -500,9 +558,9 @@ static void conn_linger(struct conn_pool *p, struct conn *c)
 static void conn_finish_response(struct conn_pool *p, struct conn *c)
 {
     conn_log(p, c);
-    conn_sb_counters(p, 0, 0, c->out.sent, 1);
-    response_plan_release(&c->plan);
-    size_t used = c->req.body != HTTP_BODY_NONE ? c->in_pos : c->req.header_len;
+    conn_sb_counters(p, 0, 0, c->w->out.sent, 1);
+    response_plan_release(&c->w->plan);
+    size_t used = c->w->req.body != HTTP_BODY_NONE ? c->w->in_pos : c->w->req.header_len;
     /*
      * A graceful stop that began during a keep-alive response goes on as
      * keep-alive: a request already sent is answered (with Connection:
@@ -518,19 +576,22 @@ static void conn_finish_response(struct conn_pool *p, struct conn *c)
          * since (rx_empty).
          */
         int pending = 0;
-        if (c->parse_error || c->body_unread || c->in_len > used ||
+        if (c->parse_error || c->body_unread || c->w->in_len > used ||
             (!c->rx_empty && (ioctl(c->fd, FIONREAD, &pending) < 0 || pending > 0)))
             conn_linger(p, c);
         else
             conn_close(p, c);
         return;
     }
-    memmove(c->in, c->in + used, c->in_len - used);
-    c->in_len -= used;
-    c->in_pos = 0;
-    http_request_init(&c->req, &p->limits);
+    memmove(c->w->in, c->w->in + used, c->w->in_len - used);
+    c->w->in_len -= used;
+    c->w->in_pos = 0;
     c->state = CONN_READING;
-    c->req_started = c->in_len > 0;
+    c->req_started = c->w->in_len > 0;
+    if (c->req_started)
+        http_request_init(&c->w->req, &p->limits); /* a pipelined request follows */
+    else
+        conn_work_give(p, c);
     c->req_start_ns = conn_req_start(p);
     if (c->req_started)
         timer_arm(&p->t_header, &c->timer, p->now_ms);
@@ -551,8 +612,8 @@ static enum conn_fill_result conn_fill(struct conn_pool *p, struct conn *c)
     if (c->rx_empty)
         return CONN_FILL_WAIT;
     for (;;) {
-        size_t room = p->in_cap - c->in_len;
-        ssize_t n = read(c->fd, c->in + c->in_len, room);
+        size_t room = p->in_cap - c->w->in_len;
+        ssize_t n = read(c->fd, c->w->in + c->w->in_len, room);
         if (n > 0) {
             c->rx_empty = (size_t)n < room;
             if (!c->req_started) {
@@ -562,7 +623,7 @@ static enum conn_fill_result conn_fill(struct conn_pool *p, struct conn *c)
                     timer_arm(&p->t_header, &c->timer, p->now_ms);
                 conn_sb_update(p, c, SB_CONN_READING, 0);
             }
-            c->in_len += (size_t)n;
+            c->w->in_len += (size_t)n;
             return CONN_FILL_GOT;
         }
         if (n < 0 && errno == EINTR)
@@ -579,9 +640,9 @@ static enum conn_fill_result conn_fill(struct conn_pool *p, struct conn *c)
 /* Write what the socket takes; returns 1 when the state machine goes on, 0 to wait. */
 static int conn_write(struct conn_pool *p, struct conn *c)
 {
-    unsigned long long before = c->out.sent;
+    unsigned long long before = c->w->out.sent;
 
-    switch (response_send(&c->out, c->fd, CONN_SEND_BUDGET)) {
+    switch (response_send(&c->w->out, c->fd, CONN_SEND_BUDGET)) {
     case RESPONSE_DONE:
         timer_cancel(&c->timer);
         conn_finish_response(p, c);
@@ -596,7 +657,7 @@ static int conn_write(struct conn_pool *p, struct conn *c)
     case RESPONSE_AGAIN:
         break;
     }
-    if (c->out.sent != before)
+    if (c->w->out.sent != before)
         timer_arm(&p->t_send, &c->timer, p->now_ms);
     return 0;
 }
@@ -605,7 +666,7 @@ static int conn_write(struct conn_pool *p, struct conn *c)
 static void conn_linger_read(struct conn_pool *p, struct conn *c)
 {
     for (;;) {
-        ssize_t n = read(c->fd, c->in, p->in_cap);
+        ssize_t n = read(c->fd, c->w->in, p->in_cap);
         if (n > 0 || (n < 0 && errno == EINTR))
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -663,32 +724,47 @@ static void conn_process(struct conn_pool *p, struct conn *c)
 
         switch (c->state) {
         case CONN_READING:
-            if (c->in_len > 0) {
-                rc = http_parse_request(&c->req, c->in, c->in_len);
-                if (conn_parsed(p, c, rc, c->req.error_status))
+            if (c->w == NULL) {
+                /* Between requests: the socket is empty (rx_empty) unless a
+                 * graceful stop asks it (conn_drain_idle). */
+                if (c->rx_empty && !(p->draining && c->requests > 0))
+                    return;
+                if (conn_work_take(p, c) < 0) {
+                    log_error("worker: no memory for a request: closing its connection");
+                    conn_close(p, c);
+                    return;
+                }
+            }
+            if (c->w->in_len > 0) {
+                rc = http_parse_request(&c->w->req, c->w->in, c->w->in_len);
+                if (conn_parsed(p, c, rc, c->w->req.error_status))
                     continue;
             } else if (p->draining && c->requests > 0) {
                 conn_drain_idle(p, c);
                 continue;
             }
-            if (c->in_len == p->in_cap) {
+            if (c->w->in_len == p->in_cap) {
                 /* Limits fit the buffer, so this is only a safety net. */
                 conn_fail(p, c, 431);
                 continue;
             }
-            if (conn_fill(p, c) != CONN_FILL_GOT)
+            if (conn_fill(p, c) != CONN_FILL_GOT) {
+                if (conn_between_requests(c))
+                    conn_work_give(p, c);
                 return;
+            }
             continue;
 
         case CONN_BODY:
-            if (c->in_pos < c->in_len) {
-                rc = http_body_consume(&c->body, c->in + c->in_pos, c->in_len - c->in_pos, &used);
-                c->in_pos += used;
-                if (conn_parsed(p, c, rc, c->body.error_status))
+            if (c->w->in_pos < c->w->in_len) {
+                rc = http_body_consume(&c->w->body, c->w->in + c->w->in_pos,
+                                       c->w->in_len - c->w->in_pos, &used);
+                c->w->in_pos += used;
+                if (conn_parsed(p, c, rc, c->w->body.error_status))
                     continue;
             }
             /* Body bytes are discarded: reuse the space after the header. */
-            c->in_len = c->in_pos = c->req.header_len;
+            c->w->in_len = c->w->in_pos = c->w->req.header_len;
             if (conn_fill(p, c) != CONN_FILL_GOT)
                 return;
             continue;
@@ -781,6 +857,7 @@ struct conn_pool *conn_pool_new(const struct conn_env *env, int64_t now_ms, int6
     TAILQ_INIT(&p->ready);
     TAILQ_INIT(&p->dead);
     TAILQ_INIT(&p->spare);
+    TAILQ_INIT(&p->work_spare);
     p->date_sec = -1;
     conn_pool_clock(p, now_ms, real_ns);
     return p;
@@ -861,7 +938,7 @@ void conn_pool_drain(struct conn_pool *p)
     p->t_keepalive.timeout_ms = fresh_ms;
     for (c = TAILQ_FIRST(&p->all); c != NULL; c = next) {
         next = TAILQ_NEXT(c, link); /* c may close, no other one */
-        if (c->state != CONN_READING || c->in_len > 0)
+        if (c->state != CONN_READING || (c->w != NULL && c->w->in_len > 0))
             continue; /* a request or a response in progress: it finishes */
         if (c->requests > 0)
             conn_process(p, c);
@@ -897,10 +974,16 @@ void conn_pool_free_dead(struct conn_pool *p)
 void conn_pool_free_spare(struct conn_pool *p)
 {
     struct conn *c;
+    struct conn_work *w;
 
     while ((c = TAILQ_FIRST(&p->spare)) != NULL) {
         TAILQ_REMOVE(&p->spare, c, link);
         free(c);
     }
     p->nspare = 0;
+    while ((w = TAILQ_FIRST(&p->work_spare)) != NULL) {
+        TAILQ_REMOVE(&p->work_spare, w, link);
+        free(w);
+    }
+    p->nwork_spare = 0;
 }

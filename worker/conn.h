@@ -92,7 +92,7 @@ void conn_pool_close_all(struct conn_pool *p);
 /* Free the connections closed during this loop turn (keeping up to CONN_SPARE_MAX for reuse). */
 void conn_pool_free_dead(struct conn_pool *p);
 
-/* Free the spare connections too (the worker has been idle). */
+/* Free the spare connections and work areas too (the worker has been idle). */
 void conn_pool_free_spare(struct conn_pool *p);
 
 #endif
