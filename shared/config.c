@@ -30,9 +30,9 @@ const struct config_key config_keys[] = {
       "auto: worker N runs only on the Nth usable CPU; off (default): anywhere" },
     { "accept", "MODE",
       "exclusive (one listening socket shared by the workers, default) or reuseport" },
-    { "defer-accept", "MS|off",
+    { "defer-accept", "MS|off|auto",
       "hand a connection to a worker once its first bytes came, holding a silent one at most "
-      "this long (default 1000)" },
+      "this long (default auto: 1000 on Intel CPUs, off on others)" },
     { "run-dir", "DIR",
       "pid file, scoreboard, logs (/run/labd for root, else $XDG_RUNTIME_DIR/labd or "
       "/tmp/labd-UID)" },
@@ -139,6 +139,11 @@ static int config_auto_workers(void)
     return n < 64 ? n : 64;
 }
 
+int config_defer_for(enum cpu_vendor vendor)
+{
+    return vendor == CPU_VENDOR_INTEL ? 1000 : 0;
+}
+
 void config_defaults(struct labd_config *c)
 {
     char exe[PATH_MAX];
@@ -149,7 +154,7 @@ void config_defaults(struct labd_config *c)
     c->workers = config_auto_workers();
     c->cpu_affinity = 0;       /* measured: see labd.8, CPU AFFINITY */
     c->accept_reuseport = 0;   /* measured: see labd.8, ACCEPT STRATEGY */
-    c->defer_accept_ms = 1000; /* measured: see labd.8, ACCEPT STRATEGY */
+    c->defer_accept_ms = config_defer_for(cpu_vendor()); /* measured: labd.8, ACCEPT STRATEGY */
     len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[len > 0 ? len : 0] = '\0';
     config_default_root(len > 0 ? exe : NULL, c->root, sizeof(c->root));
@@ -291,6 +296,10 @@ int config_set(struct labd_config *c, const char *key, const char *value, char *
     }
     if (config_key_is(key, "defer-accept") && strcasecmp(value, "off") == 0) {
         c->defer_accept_ms = 0;
+        return 0;
+    }
+    if (config_key_is(key, "defer-accept") && strcasecmp(value, "auto") == 0) {
+        c->defer_accept_ms = config_defer_for(cpu_vendor());
         return 0;
     }
     if (config_key_is(key, "workers") && strcasecmp(value, "auto") == 0) {

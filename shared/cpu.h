@@ -28,4 +28,17 @@ int cpu_for_worker(const cpu_set_t *allowed, unsigned index);
 /* Pins the calling process to cpu: 0, or -1 with errno set. */
 int cpu_pin_self(int cpu);
 
+/* Who made the CPU, for the speed defaults that differ between the two (labd.8). */
+enum cpu_vendor {
+    CPU_VENDOR_OTHER, /* or unknown */
+    CPU_VENDOR_INTEL, /* vendor_id GenuineIntel */
+    CPU_VENDOR_AMD,   /* vendor_id AuthenticAMD */
+};
+
+/* The vendor named by the first "vendor_id" line of a /proc/cpuinfo text (pure). */
+enum cpu_vendor cpu_vendor_parse(const char *cpuinfo);
+
+/* This machine's vendor, from /proc/cpuinfo; CPU_VENDOR_OTHER when it cannot be read. */
+enum cpu_vendor cpu_vendor(void);
+
 #endif

@@ -39,7 +39,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.file_cache_bytes, 4 * 1024 * 1024);
     assert_int_equal(c.file_cache_max_file, 64 * 1024);
     assert_int_equal(c.file_cache_valid_ms, 1000);
-    assert_int_equal(c.defer_accept_ms, 1000);
+    assert_int_equal(c.defer_accept_ms, config_defer_for(cpu_vendor()));
     assert_int_equal(c.log_level, LOG_LEVEL_NOTICE);
     assert_string_equal(c.access_log, "");
     assert_string_equal(c.config_path, "");
@@ -97,6 +97,8 @@ static void test_set_numbers_and_units(void **state)
     assert_int_equal(c.defer_accept_ms, 3000);
     assert_int_equal(config_set(&c, "defer-accept", "OFF", err, sizeof(err)), 0);
     assert_int_equal(c.defer_accept_ms, 0);
+    assert_int_equal(config_set(&c, "defer-accept", "auto", err, sizeof(err)), 0);
+    assert_int_equal(c.defer_accept_ms, config_defer_for(cpu_vendor()));
     assert_int_equal(c.accept_reuseport, 0); /* the default: exclusive */
     assert_int_equal(config_set(&c, "accept", "reuseport", err, sizeof(err)), 0);
     assert_int_equal(c.accept_reuseport, 1);

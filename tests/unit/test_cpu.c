@@ -81,9 +81,29 @@ static void test_usable_cpus_follow_the_affinity_mask(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* The vendor of the first processor block, and the defer-accept default it picks. */
+static void test_vendor_picks_the_defer_default(void **state)
+{
+    (void)state;
+    static const char intel[] = "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n"
+                                "processor\t: 1\nvendor_id\t: GenuineIntel\n";
+    static const char amd[] = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n";
+    static const char arm[] = "processor\t: 0\nBogoMIPS\t: 50.00\nCPU implementer\t: 0x41\n";
+
+    assert_int_equal(cpu_vendor_parse(intel), CPU_VENDOR_INTEL);
+    assert_int_equal(cpu_vendor_parse(amd), CPU_VENDOR_AMD);
+    assert_int_equal(cpu_vendor_parse(arm), CPU_VENDOR_OTHER);
+    assert_int_equal(cpu_vendor_parse(""), CPU_VENDOR_OTHER);
+    assert_int_equal(cpu_vendor_parse("vendor_id GenuineIntel"), CPU_VENDOR_OTHER);
+    assert_int_equal(config_defer_for(CPU_VENDOR_INTEL), 1000);
+    assert_int_equal(config_defer_for(CPU_VENDOR_AMD), 0);
+    assert_int_equal(config_defer_for(CPU_VENDOR_OTHER), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vendor_picks_the_defer_default),
         cmocka_unit_test(test_workers_take_the_cpus_in_turn),
         cmocka_unit_test(test_one_cpu_is_not_pinned),
         cmocka_unit_test(test_usable_cpus_follow_the_affinity_mask),
