@@ -152,8 +152,8 @@ void config_defaults(struct labd_config *c)
     memset(c, 0, sizeof(*c));
     c->port = 8080;
     c->workers = config_auto_workers();
-    c->cpu_affinity = 0;       /* measured: see labd.8, CPU AFFINITY */
-    c->accept_reuseport = 0;   /* measured: see labd.8, ACCEPT STRATEGY */
+    c->cpu_affinity = 0;                                 /* measured: see labd.8, CPU AFFINITY */
+    c->accept_reuseport = 0;                             /* measured: see labd.8, ACCEPT STRATEGY */
     c->defer_accept_ms = config_defer_for(cpu_vendor()); /* measured: labd.8, ACCEPT STRATEGY */
     len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[len > 0 ? len : 0] = '\0';
