@@ -32,7 +32,7 @@
 # in the detail column; nginx is required.
 #
 # Environment (defaults in brackets):
-#   BENCH_ROUNDS [3]          rounds per comparison (5 gives steadier medians, ~20 min)
+#   BENCH_ROUNDS [3]          rounds per comparison (5 gives steadier medians, ~15 min)
 #   BENCH_WORKERS [nproc]     worker processes (h2o: threads) of every server and the floor
 #   BENCH_DURATION [5]        seconds per wrk run in S1-S3
 #   BENCH_S5_DURATION [6]     seconds per wrk run in S5 (10 000 connections take a while to open)
