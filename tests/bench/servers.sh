@@ -127,13 +127,20 @@ start_h2o() {
     fill_in "$BENCH_SRC/h2o.conf" "$d/h2o.conf" WORKERS="$WORKERS" \
         MAX_CONNS=$((maxc * WORKERS)) DIR="$d" PORT="$port" WWW="$WWW" USER_LINE="$user"
     h2o -c "$d/h2o.conf" >"$d/start.log" 2>&1 &
-    PID[h2o]=$!
-    PORT[h2o]=$port
-    wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$port$SMALL_PATH" || {
-        WHY[h2o]="h2o does not answer: $(cat "$d/start.log" "$d/error.log" 2>/dev/null | tail -n 2 | tr '\n' ' ')"
-        stop_server h2o
-        return 1
-    }
+    anchor_up h2o $! "$port" "$d"
+}
+
+# anchor_up NAME PID PORT DIR: NAME runs in the foreground as PID; wait until
+# it serves the small file on PORT, or say why not (its last log lines) and
+# stop it.
+anchor_up() {
+    local n=$1 port=$3 d=$4
+    PID[$n]=$2
+    PORT[$n]=$port
+    wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$port$SMALL_PATH" && return 0
+    WHY[$n]="$n does not answer: $(cat "$d/start.log" "$d/error.log" 2>/dev/null | tail -n 2 | tr '\n' ' ')"
+    stop_server "$n"
+    return 1
 }
 
 LIGHTTPD=$(command -v lighttpd || echo /usr/sbin/lighttpd)
@@ -155,13 +162,7 @@ start_lighttpd() {
         MAX_CONNS=$((maxc < fds / 2 ? maxc : fds / 2)) DIR="$d" PORT="$port" WWW="$WWW" \
         DEFER=$DEFER_S USER_LINE="$user"
     "$LIGHTTPD" -D -f "$d/lighttpd.conf" >"$d/start.log" 2>&1 &
-    PID[lighttpd]=$!
-    PORT[lighttpd]=$port
-    wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$port$SMALL_PATH" || {
-        WHY[lighttpd]="lighttpd does not answer: $(cat "$d/start.log" "$d/error.log" 2>/dev/null | tail -n 2 | tr '\n' ' ')"
-        stop_server lighttpd
-        return 1
-    }
+    anchor_up lighttpd $! "$port" "$d"
 }
 
 LABD_OK=0
