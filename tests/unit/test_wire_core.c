@@ -407,6 +407,15 @@ static void test_seeded_loss_survives_a_short_segment(void **state)
     assert_true(nb != na || memcmp(a, b, (size_t)na * sizeof(a[0])) != 0);
 }
 
+/* A held wire, and c's handshake with the client's SYN saying MSS 1000: blocks of 1000 bytes. */
+static void start_mss_1000(struct conn *c)
+{
+    start(NULL, NULL, 1, HOLD);
+    syn_mss = 1000;
+    handshake(&W, c);
+    syn_mss = 0;
+}
+
 /* A piece of a block, cut short by the sender where timing said, is never lost at random. */
 static void test_pieces_of_a_block_are_not_lost(void **state)
 {
@@ -414,10 +423,7 @@ static void test_pieces_of_a_block_are_not_lost(void **state)
     struct wire_core_note note;
 
     (void)state;
-    start(NULL, NULL, 1, HOLD);
-    syn_mss = 1000;
-    handshake(&W, &c);
-    syn_mss = 0;
+    start_mss_1000(&c);
     W.knobs.loss_ppm = LAB_OPTS_LOSS_ONE; /* from now on every frame that may be lost is */
     assert_int_equal(feed(&W, &c, S2C, ACK, c.sisn + 1 + 3001, c.cisn + 1, 500, 0, &note),
                      WIRE_CORE_PASS);
@@ -433,11 +439,7 @@ static void test_block_from_syn_options(void **state)
     struct wire_core_note note;
 
     (void)state;
-    start(NULL, NULL, 1, HOLD);
-    /* The client's SYN says MSS 1000: the server's blocks are 1000 bytes. */
-    syn_mss = 1000;
-    handshake(&W, &c);
-    syn_mss = 0;
+    start_mss_1000(&c);
     feed(&W, &c, S2C, ACK, c.sisn + 1 + 2500, c.cisn + 1, 1000, 0, &note);
     assert_int_equal(note.block, 3);
     assert_int_equal(note.rel_seq, 2500);
