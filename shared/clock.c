@@ -26,6 +26,16 @@ int64_t clock_coarse_ms(void)
     return clock_read_ns(CLOCK_MONOTONIC_COARSE) / 1000000;
 }
 
+int64_t clock_coarse_lag_ms(void)
+{
+    struct timespec res;
+
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0)
+        return 10;
+    int64_t ns = (int64_t)res.tv_sec * 1000000000 + res.tv_nsec;
+    return (ns + 999999) / 1000000 + 1;
+}
+
 int64_t clock_real_ns(void)
 {
     return clock_read_ns(CLOCK_REALTIME);

@@ -19,6 +19,14 @@ int64_t clock_mono_ms(void);
  */
 int64_t clock_coarse_ms(void);
 
+/*
+ * How much a span measured with clock_coarse_ms() may fall short of the real
+ * one, in milliseconds: one tick (1-4 ms) the clock can lag, plus the
+ * millisecond the truncation can lose. A deadline kept on the coarse clock
+ * adds this so it never falls due before its time.
+ */
+int64_t clock_coarse_lag_ms(void);
+
 /* Nanoseconds since the epoch (CLOCK_REALTIME): dates, log lines, file names. */
 int64_t clock_real_ns(void);
 

@@ -605,9 +605,15 @@ struct conn_pool *conn_pool_new(const struct conn_env *env, int64_t now_ms, int6
             p->sb_free[i] = n - 1 - i;
         p->sb_nfree = n;
     }
-    timer_list_init(&p->t_header, cfg->header_timeout_ms);
-    timer_list_init(&p->t_keepalive, cfg->keepalive_timeout_ms);
-    timer_list_init(&p->t_send, cfg->send_timeout_ms);
+    /*
+     * Timers run on the coarse clock, read once per loop turn: the time a
+     * timer is armed with can be a tick older than the real moment, so each
+     * timeout gets one tick more, and a client never sees it end early.
+     */
+    int64_t lag = clock_coarse_lag_ms();
+    timer_list_init(&p->t_header, cfg->header_timeout_ms + lag);
+    timer_list_init(&p->t_keepalive, cfg->keepalive_timeout_ms + lag);
+    timer_list_init(&p->t_send, cfg->send_timeout_ms + lag);
     timer_list_init(&p->t_linger, CONN_LINGER_MS);
     TAILQ_INIT(&p->all);
     TAILQ_INIT(&p->ready);
