@@ -8,6 +8,7 @@
 struct engine {
     struct engine_config cfg;
     struct flow_table *flows;
+    struct sniff_pool *sniffs; /* every flow's sniffer comes from here */
     struct engine_counters c;
     /* Context of the segment being processed, for the HTTP callbacks. */
     struct flow *cur_flow;
@@ -46,7 +47,10 @@ struct engine *engine_new(const struct engine_config *cfg)
     if (!e->cfg.max_flows)
         e->cfg.max_flows = 65536;
     e->flows = flow_table_new(e->cfg.max_flows, e->cfg.seglog_cap);
-    if (!e->flows) {
+    e->sniffs = sniff_pool_new();
+    if (!e->flows || !e->sniffs) {
+        flow_table_free(e->flows);
+        sniff_pool_free(e->sniffs);
         free(e);
         return NULL;
     }
@@ -60,7 +64,8 @@ void engine_free(struct engine *e)
 {
     if (!e)
         return;
-    flow_table_free(e->flows);
+    flow_table_free(e->flows); /* gives every sniffer back */
+    sniff_pool_free(e->sniffs);
     free(e);
 }
 
@@ -153,7 +158,7 @@ void engine_segment(struct engine *e, const struct decode_seg *p)
     /* HTTP: only captured payload is handed on; RST payload is no stream data. */
     if (!e->cfg.no_http && !f->ignored && p->payload_caplen > 0 && !(p->flags & FLOW_TH_RST)) {
         if (!f->http)
-            f->http = sniff_new();
+            f->http = sniff_new_in(e->sniffs);
         if (f->http) {
             /* Without an event consumer only the segment marks are needed. */
             struct sniff_cb cb = { engine_on_request, engine_on_response, e,

@@ -6,9 +6,11 @@
  * Allocation: sniff_new() allocates the sniffer (its store starts inside
  * it, see sniff_store.h); a direction allocates its SNIFF_KEPT_LINE line
  * buffer when a line first goes on past the end of a segment. Lines whole
- * in a segment, nearly all of them, are parsed where they lie.
+ * in a segment, nearly all of them, are parsed where they lie. A sniffer
+ * made in a pool (sniff_pool_new) takes both from the pool's objpools.
  */
 #include "monitor/sniff.h"
+#include "monitor/objpool.h"
 #include "monitor/sniff_line.h"
 #include "monitor/sniff_store.h"
 
@@ -51,17 +53,49 @@ struct sniff_dir {
 };
 
 struct sniff {
-    struct sniff_dir dir[2]; /* indexed by enum flow_dir_id */
+    struct sniff_dir dir[2];  /* indexed by enum flow_dir_id */
+    struct sniff_pool *pool;  /* where this sniffer and its lines come from; NULL: the heap */
     struct sniff_store store;
 };
 
+/* Sniffers and their line buffers, for one engine. */
+struct sniff_pool {
+    struct objpool sniffs, lines;
+};
+
+struct sniff_pool *sniff_pool_new(void)
+{
+    struct sniff_pool *pool = malloc(sizeof(*pool));
+
+    if (pool == NULL)
+        return NULL;
+    objpool_init(&pool->sniffs, sizeof(struct sniff));
+    objpool_init(&pool->lines, SNIFF_KEPT_LINE);
+    return pool;
+}
+
+void sniff_pool_free(struct sniff_pool *pool)
+{
+    if (pool == NULL)
+        return;
+    objpool_free(&pool->sniffs);
+    objpool_free(&pool->lines);
+    free(pool);
+}
+
 struct sniff *sniff_new(void)
 {
-    struct sniff *s = malloc(sizeof(*s));
+    return sniff_new_in(NULL);
+}
+
+struct sniff *sniff_new_in(struct sniff_pool *pool)
+{
+    struct sniff *s = pool ? objpool_get(&pool->sniffs) : malloc(sizeof(*s));
     int i;
 
     if (s == NULL)
         return NULL;
+    s->pool = pool;
     memset(s->dir, 0, sizeof(s->dir));
     for (i = 0; i < 2; i++) {
         s->dir[i].state = SNIFF_IN_START;
@@ -75,9 +109,15 @@ void sniff_free(struct sniff *s)
 {
     if (s == NULL)
         return;
+    sniff_store_free(&s->store);
+    if (s->pool != NULL) {
+        objpool_put(&s->pool->lines, s->dir[0].line);
+        objpool_put(&s->pool->lines, s->dir[1].line);
+        objpool_put(&s->pool->sniffs, s);
+        return;
+    }
     free(s->dir[0].line);
     free(s->dir[1].line);
-    sniff_store_free(&s->store);
     free(s);
 }
 
@@ -142,11 +182,12 @@ static const char *sniff_kept(const struct sniff_dir *d)
  * Appends n bytes to the kept line prefix, or marks the line cut where the
  * buffer (allocated by the first split line; without memory, none) ends.
  */
-static void sniff_keep(struct sniff_dir *d, const uint8_t *p, size_t n)
+static void sniff_keep(struct sniff *s, struct sniff_dir *d, const uint8_t *p, size_t n)
 {
     size_t room;
 
-    if (d->line == NULL && (d->line = malloc(SNIFF_KEPT_LINE)) == NULL) {
+    if (d->line == NULL &&
+        (d->line = s->pool ? objpool_get(&s->pool->lines) : malloc(SNIFF_KEPT_LINE)) == NULL) {
         if (n > 0)
             d->line_over = 1;
         return;
@@ -472,7 +513,7 @@ static size_t sniff_cut(struct sniff_dir *d, const uint8_t *p, size_t run)
 static size_t sniff_kept_run(struct sniff *s, enum flow_dir_id dir, const uint8_t *p, size_t run,
                              int at_lf, const struct sniff_cb *cb)
 {
-    sniff_keep(&s->dir[dir], p, run);
+    sniff_keep(s, &s->dir[dir], p, run);
     if (!at_lf)
         return run;
     sniff_kept_done(s, dir, cb);
@@ -547,7 +588,7 @@ static size_t sniff_feed_crlf(struct sniff *s, enum flow_dir_id dir, const uint8
     if (*p == '\n')
         sniff_kept_done(s, dir, cb);
     else if (*p == '\r')
-        sniff_keep(&s->dir[dir], p, 1);
+        sniff_keep(s, &s->dir[dir], p, 1);
     else
         sniff_desync(s, dir, 0, cb);
     return 1;

@@ -59,6 +59,16 @@ struct sniff *sniff_new(void);
 void sniff_free(struct sniff *s);
 
 /*
+ * Sniffers for many short connections: made in a pool (see objpool.h), they
+ * cost no page fault and no malloc each. sniff_free() gives such a sniffer
+ * back to its pool; free the pool after its last sniffer.
+ */
+struct sniff_pool;
+struct sniff_pool *sniff_pool_new(void);
+void sniff_pool_free(struct sniff_pool *pool);
+struct sniff *sniff_new_in(struct sniff_pool *pool);
+
+/*
  * Feed one TCP segment's payload in direction dir (FLOW_C2S carries the
  * requests). seq is the absolute TCP sequence number of data[0]; the
  * sniffer tracks the next expected seq per direction itself: retransmitted
