@@ -38,8 +38,8 @@ void objpool_init(struct objpool *p, size_t size)
  */
 static int objpool_grow(struct objpool *p)
 {
-    char *m = mmap(NULL, 2 * OBJPOOL_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+    char *m =
+        mmap(NULL, 2 * OBJPOOL_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
     if (m == MAP_FAILED)
         return -1;

@@ -53,8 +53,8 @@ struct sniff_dir {
 };
 
 struct sniff {
-    struct sniff_dir dir[2];  /* indexed by enum flow_dir_id */
-    struct sniff_pool *pool;  /* where this sniffer and its lines come from; NULL: the heap */
+    struct sniff_dir dir[2]; /* indexed by enum flow_dir_id */
+    struct sniff_pool *pool; /* where this sniffer and its lines come from; NULL: the heap */
     struct sniff_store store;
 };
 
