@@ -665,30 +665,27 @@ timed() {
         printf "%.4f %.4f\n", (b - a) / 1e9, c }'
 }
 
-# The run with the least CPU time of N runs of one command ("WALL CPU"):
-# M1's runs are short (0.04-0.2 s for labmon and the floor), and a
-# neighbour's burst on a shared VM stretched single runs by up to 60 % (one
-# 5-round run: labmon 0.13-0.21 s against a steady floor). The least of a
-# few runs is what the command itself costs; every tool gets the same N.
-timed_best() {
-    local n=$1 i r best=
-    shift
-    for ((i = 0; i < n; i++)); do
-        r=$(timed "$@")
-        [ "$r" = "fail fail" ] && { echo "$r"; return; }
-        if [ -z "$best" ] || awk -v a="${r#* }" -v b="${best#* }" 'BEGIN { exit !(a < b) }'; then
-            best=$r
-        fi
-    done
-    echo "$best"
+# Of two "WALL CPU" results, the one with less CPU time ("" is none yet; a
+# failure stays). M1's runs are short (0.04-0.2 s for labmon and the floor),
+# and a neighbour's burst on a shared VM stretched single runs by up to 60 %
+# (one 5-round run: labmon 0.13-0.21 s against a steady floor). So each tool
+# runs M1_REPEAT times per round, labmon and the floor in turn, and its run
+# with the least CPU counts: what the command itself costs.
+m1_less() {
+    if [ -z "$1" ] || [ "$2" = "fail fail" ] ||
+        { [ "$1" != "fail fail" ] && awk -v a="${2#* }" -v b="${1#* }" 'BEGIN { exit !(a < b) }'; }; then
+        echo "$2"
+    else
+        echo "$1"
+    fi
 }
 
 # m1_shape SHAPE PACKETS SNAPLEN: labmon -r --json, tshark -z conv,tcp,
 # tcpdump -nn -r and the read floor (tcpdump -r -w /dev/null) alternated on
-# SHAPE's capture, each the best of M1_REPEAT runs per round; three rows,
+# SHAPE's capture, each the best of M1_REPEAT runs per round (m1_less); three rows,
 # ratios of CPU time per round (medians).
 m1_shape() {
-    local shape=$1 packets=$2 snaplen=$3 cap r l t p f m det lm_ok=0 why=
+    local shape=$1 packets=$2 snaplen=$3 cap r k l t p f m det lm_ok=0 why=
     local tag=" ($shape)"
     cap=$OUT/capture-$([ "$shape" = mixed ] || echo "$shape-")$packets.pcap
     if ! m1_capture "$cap" "$packets" "$snaplen" "$shape"; then
@@ -708,11 +705,16 @@ m1_shape() {
     local -A W=() C=()
     local rt=() rp=() rf=()
     for ((r = 1; r <= ROUNDS; r++)); do
-        l="n/a n/a"
-        [ $lm_ok = 1 ] && l=$(timed_best "$M1_REPEAT" "$LABMON" -r "$cap" --json)
-        t=$(timed_best "$M1_REPEAT" tshark -r "$cap" -q -z conv,tcp)
-        p=$(timed_best "$M1_REPEAT" tcpdump -nn -r "$cap")
-        f=$(timed_best "$M1_REPEAT" tcpdump -r "$cap" -w /dev/null)
+        l= t= p= f=
+        for ((k = 0; k < M1_REPEAT; k++)); do
+            [ $lm_ok = 1 ] && l=$(m1_less "$l" "$(timed "$LABMON" -r "$cap" --json)")
+            f=$(m1_less "$f" "$(timed tcpdump -r "$cap" -w /dev/null)")
+        done
+        for ((k = 0; k < M1_REPEAT; k++)); do
+            t=$(m1_less "$t" "$(timed tshark -r "$cap" -q -z conv,tcp)")
+            p=$(m1_less "$p" "$(timed tcpdump -nn -r "$cap")")
+        done
+        [ $lm_ok = 1 ] || l="n/a n/a"
         echo "$shape round $r (wall cpu) labmon $l tshark $t tcpdump-print $p floor $f" >>"$RUN/M1.runs"
         for k in l t p f; do
             W[$k]+="${!k% *} "
