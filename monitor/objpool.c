@@ -4,7 +4,15 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
+/* Under ASan a freed object is poisoned until it is handed out again. */
 #if defined(__SANITIZE_ADDRESS__)
+#define OBJPOOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) /* clang before 16 */
+#define OBJPOOL_ASAN 1
+#endif
+#endif
+#ifdef OBJPOOL_ASAN
 #include <sanitizer/asan_interface.h>
 #define OBJPOOL_POISON(p, n)   ASAN_POISON_MEMORY_REGION(p, n)
 #define OBJPOOL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)

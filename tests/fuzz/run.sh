@@ -25,16 +25,16 @@ esac
 
 # The sources each target links (besides its harness).
 declare -A SRCS=(
-    [sniff]="monitor/sniff.c monitor/sniff_line.c monitor/sniff_store.c"
+    [sniff]="monitor/sniff.c monitor/sniff_line.c monitor/sniff_store.c monitor/objpool.c"
     [sniff_line]="monitor/sniff_line.c"
     [http_parse]="worker/http_parse.c"
     [range]="worker/range.c worker/httpdate.c"
     [cond]="worker/cond.c worker/httpdate.c"
     [path]="worker/path.c"
     [decode]="monitor/decode.c"
-    [engine]="monitor/engine.c monitor/decode.c monitor/flow.c monitor/tcp_track.c monitor/sniff.c monitor/sniff_line.c monitor/sniff_store.c"
+    [engine]="monitor/engine.c monitor/decode.c monitor/flow.c monitor/tcp_track.c monitor/sniff.c monitor/sniff_line.c monitor/sniff_store.c monitor/objpool.c"
     [pcapfile]="monitor/capture.c monitor/pcapfile.c monitor/decode.c shared/sandbox.c shared/sandbox_labmon.c shared/clock.c"
-    [figures]="monitor/engine.c monitor/decode.c monitor/svg.c monitor/svg_ladder.c monitor/svg_tsg.c monitor/svg_waterfall.c monitor/tsg.c monitor/figure.c monitor/report.c monitor/report_html.c monitor/ladder.c monitor/flow.c monitor/tcp_track.c monitor/ui_flows.c monitor/view_conn.c monitor/sniff.c monitor/sniff_line.c monitor/sniff_store.c"
+    [figures]="monitor/engine.c monitor/decode.c monitor/svg.c monitor/svg_ladder.c monitor/svg_tsg.c monitor/svg_waterfall.c monitor/tsg.c monitor/figure.c monitor/report.c monitor/report_html.c monitor/ladder.c monitor/flow.c monitor/tcp_track.c monitor/ui_flows.c monitor/view_conn.c monitor/sniff.c monitor/sniff_line.c monitor/sniff_store.c monitor/objpool.c"
 )
 # Libraries a target links besides its sources.
 declare -A LIBS=([pcapfile]="-lpcap -lseccomp")
