@@ -55,6 +55,7 @@ const struct config_key config_keys[] = {
     { "file-cache", "BYTES|off", "small files kept in memory per worker (default 4m)" },
     { "file-cache-max-file", "BYTES", "larger files are not cached (default 64k)" },
     { "file-cache-valid", "MS", "a cached file is checked on disk after this long (default 1000)" },
+    { "send-lowat", "BYTES|off", "unsent bytes a connection queues in the kernel (default 256k)" },
     { "user", "NAME",
       "workers run as this user when started as root (default: sudo's, else nobody)" },
 };
@@ -176,6 +177,7 @@ void config_defaults(struct labd_config *c)
     c->file_cache_bytes = 4 * 1024 * 1024;
     c->file_cache_max_file = 64 * 1024;
     c->file_cache_valid_ms = 1000;
+    c->send_lowat = 256 * 1024;
 }
 
 /* Whole-string unsigned number with an optional suffix scaled by the table. */
@@ -284,6 +286,7 @@ int config_set(struct labd_config *c, const char *key, const char *value, char *
         { "file-cache", 'b', 0, 1024LL * 1024 * 1024, &c->file_cache_bytes, 1 },
         { "file-cache-max-file", 'b', 0, 16 * 1024 * 1024, &c->file_cache_max_file, 0 },
         { "file-cache-valid", 't', 0, 3600000, &c->file_cache_valid_ms, 0 },
+        { "send-lowat", 'b', 0, 64 * 1024 * 1024, &c->send_lowat, 0 },
         { "defer-accept", 't', 0, 3600000, &c->defer_accept_ms, 0 },
     };
     long long v;
@@ -292,6 +295,10 @@ int config_set(struct labd_config *c, const char *key, const char *value, char *
         value = "";
     if (config_key_is(key, "file-cache") && strcasecmp(value, "off") == 0) {
         c->file_cache_bytes = 0;
+        return 0;
+    }
+    if (config_key_is(key, "send-lowat") && strcasecmp(value, "off") == 0) {
+        c->send_lowat = 0;
         return 0;
     }
     if (config_key_is(key, "defer-accept") && strcasecmp(value, "off") == 0) {

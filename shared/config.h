@@ -52,6 +52,9 @@ struct labd_config {
     int file_cache_max_file;    /* larger files are not cached: 64k */
     int file_cache_valid_ms;    /* a cached file is checked on disk after this long: 1000 */
 
+    /* TCP_NOTSENT_LOWAT of every connection: 256k; 0 = off (labd.8, ACCEPT STRATEGY). */
+    int send_lowat;
+
     /* Workers switch to this user when the master is root; "" none. */
     char user[CONFIG_USER_MAX];
 

@@ -310,12 +310,19 @@ static int worker_setup(struct worker_state *s, const struct worker_start *ws)
         return -1;
     }
     /*
-     * Accepted sockets inherit TCP_NODELAY from their listener on Linux, so
-     * setting it here once saves a setsockopt() per connection.
+     * Accepted sockets inherit TCP_NODELAY and TCP_NOTSENT_LOWAT from their
+     * listener on Linux, so setting them here once saves a setsockopt() per
+     * connection. The low-water mark keeps a big file from being queued in
+     * the kernel whole: the worker sends the rest as the client reads, on
+     * its own CPU, instead of leaving the kernel to push it from the
+     * client's ACKs (labd.8, ACCEPT STRATEGY).
      */
     for (int i = 0; i < s->nlisten; i++) {
         int one = 1;
         setsockopt(s->listen_fds[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (cfg->send_lowat > 0)
+            setsockopt(s->listen_fds[i], IPPROTO_TCP, TCP_NOTSENT_LOWAT, &cfg->send_lowat,
+                       sizeof(cfg->send_lowat));
         s->listen_wild[i] = worker_listen_addr(s->listen_fds[i], &s->listen_addr[i]);
     }
     if (sandbox_worker_enter() < 0)
