@@ -28,6 +28,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.keepalive_timeout_ms, 5000);
     assert_int_equal(c.header_timeout_ms, 10000);
     assert_int_equal(c.send_timeout_ms, 30000);
+    assert_int_equal(c.send_lowat, 256 * 1024);
     assert_int_equal(c.max_requests_per_conn, 1000);
     assert_int_equal(c.max_conns_per_worker, 1024);
     assert_int_equal(c.max_request_line, 8192);
@@ -67,6 +68,12 @@ static void test_set_numbers_and_units(void **state)
     assert_int_equal(c.grace_ms, 300);
     assert_int_equal(config_set(&c, "max-body-bytes", "2m", err, sizeof(err)), 0);
     assert_int_equal(c.max_body_bytes, 2 * 1024 * 1024);
+    assert_int_equal(config_set(&c, "send-lowat", "1m", err, sizeof(err)), 0);
+    assert_int_equal(c.send_lowat, 1024 * 1024);
+    assert_int_equal(config_set(&c, "send-lowat", "off", err, sizeof(err)), 0);
+    assert_int_equal(c.send_lowat, 0);
+    assert_int_not_equal(config_set(&c, "send-lowat", "lots", err, sizeof(err)), 0);
+    assert_int_not_equal(config_set(&c, "send-lowat", "65m", err, sizeof(err)), 0);
     assert_int_equal(config_set(&c, "max-header-bytes", "32k", err, sizeof(err)), 0);
     assert_int_equal(c.max_header_bytes, 32 * 1024);
     assert_int_equal(config_set(&c, "workers", "3", err, sizeof(err)), 0);
