@@ -103,6 +103,73 @@ static int listen_probe(const struct sockaddr *sa, socklen_t len, int v6only)
     return 0;
 }
 
+/* A --bind value as getaddrinfo takes it: "[::1]" is accepted for "::1". */
+static void listen_bind_host(const char *bind_addr, char *host, size_t n)
+{
+    size_t len = strlen(bind_addr);
+
+    if (len >= 2 && bind_addr[0] == '[' && bind_addr[len - 1] == ']')
+        snprintf(host, n, "%.*s", (int)(len - 2), bind_addr + 1);
+    else
+        snprintf(host, n, "%s", bind_addr);
+}
+
+static int listen_is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return 0;
+}
+
+/* Does bind_addr name only loopback addresses? (Unresolvable: no; listen_open says why.) */
+static int listen_bind_local(const char *bind_addr)
+{
+    struct addrinfo hints, *res, *ai;
+    char host[CONFIG_BIND_MAX];
+    int local = 1;
+
+    if (strcmp(bind_addr, "*") == 0)
+        return 0;
+    listen_bind_host(bind_addr, host, sizeof(host));
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0)
+        return 0;
+    for (ai = res; ai; ai = ai->ai_next) {
+        if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
+            local &= listen_is_loopback(ai->ai_addr);
+    }
+    freeaddrinfo(res);
+    return local;
+}
+
+enum config_accept listen_accept_resolve(struct labd_config *c, char *why, size_t whylen)
+{
+    int local = c->nbinds > 0;
+
+    if (c->accept != CONFIG_ACCEPT_AUTO) {
+        snprintf(why, whylen, "as configured");
+        return c->accept;
+    }
+    for (int i = 0; local && i < c->nbinds; i++)
+        local = listen_bind_local(c->binds[i]);
+    if (c->lab.on)
+        snprintf(why, whylen, "auto: the lab's addresses");
+    else if (local)
+        snprintf(why, whylen, "auto: loopback addresses only");
+    else
+        snprintf(why, whylen, "auto: %s reaches network cards",
+                 c->nbinds == 0 ? "the default address" : "an address");
+    c->accept = c->lab.on || local ? CONFIG_ACCEPT_CPU : CONFIG_ACCEPT_EXCLUSIVE;
+    return c->accept;
+}
+
 /* One socket for one address; v6only: 1 for explicit IPv6 addresses, 0 for the [::] default. */
 static enum listen_outcome listen_one(struct listen_set *ls, const struct sockaddr *sa,
                                       socklen_t len, int v6only, int port, char *err, size_t errlen)
@@ -168,17 +235,12 @@ static int listen_addr(struct listen_set *ls, const char *bind_addr, int port, c
     struct addrinfo hints, *res, *ai;
     char host[CONFIG_BIND_MAX];
     char service[8];
-    size_t n = strlen(bind_addr);
     enum listen_outcome outcome = LISTEN_OPENED;
     int rc, any = 0;
 
     if (strcmp(bind_addr, "*") == 0)
         return listen_any(ls, port, err, errlen);
-    /* "[::1]" is accepted for "::1". */
-    if (n >= 2 && bind_addr[0] == '[' && bind_addr[n - 1] == ']')
-        snprintf(host, sizeof(host), "%.*s", (int)(n - 2), bind_addr + 1);
-    else
-        snprintf(host, sizeof(host), "%s", bind_addr);
+    listen_bind_host(bind_addr, host, sizeof(host));
     snprintf(service, sizeof(service), "%d", port);
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
@@ -227,7 +289,7 @@ int listen_open(const struct labd_config *c, struct listen_set *ls, char *err, s
 
     memset(ls, 0, sizeof(*ls));
     memset(ls->more, -1, sizeof(ls->more));
-    ls->reuseport = c->accept_reuseport;
+    ls->reuseport = c->accept == CONFIG_ACCEPT_REUSEPORT || c->accept == CONFIG_ACCEPT_CPU;
     ls->ncopies = 1;
     if (c->nbinds == 0)
         rc = listen_any(ls, c->port, err, errlen);
@@ -267,6 +329,20 @@ static void listen_drop(struct listen_set *ls, int k, int i)
     if (*fd >= 0)
         close(*fd);
     *fd = -1;
+}
+
+/*
+ * Close copy k of address i for good: shut down first, as other workers
+ * hold it too (the rescue), so that it leaves the SO_REUSEPORT group now
+ * and they see it closed; then drop it.
+ */
+static void listen_retire(struct listen_set *ls, int k, int i)
+{
+    int fd = listen_get(ls, k, i);
+
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+    listen_drop(ls, k, i);
 }
 
 void listen_close(struct listen_set *ls)
@@ -338,26 +414,33 @@ void listen_shrink(struct listen_set *ls, int ncopies)
     if (ncopies < 1)
         ncopies = 1;
     for (int k = ncopies; k < ls->ncopies; k++) {
-        for (int i = 0; i < ls->n; i++)
-            listen_drop(ls, k, i);
+        for (int i = 0; i < ls->n; i++) {
+            listen_retire(ls, k, i);
+        }
     }
     if (ls->ncopies > ncopies)
         ls->ncopies = ncopies;
 }
 
-int listen_worker_fds(const struct listen_set *ls, unsigned number, int nworkers, int *out, int max)
+int listen_worker_fds(const struct listen_set *ls, unsigned number, int nworkers, int *out,
+                      unsigned char *own, int max)
 {
     int n = 0;
 
     if (nworkers < 1)
         nworkers = 1;
-    for (int k = 0; k < ls->ncopies; k++) {
-        if (ls->reuseport && !listen_worker_owns(k, number, nworkers))
-            continue;
-        for (int i = 0; i < ls->n && n < max; i++) {
-            int fd = listen_get(ls, k, i);
-            if (fd >= 0)
-                out[n++] = fd;
+    for (int pass = 1; pass >= 0; pass--) {
+        for (int k = 0; k < ls->ncopies; k++) {
+            int mine = !ls->reuseport || listen_worker_owns(k, number, nworkers);
+            if (mine != pass)
+                continue;
+            for (int i = 0; i < ls->n && n < max; i++) {
+                int fd = listen_get(ls, k, i);
+                if (fd >= 0) {
+                    own[n] = (unsigned char)mine;
+                    out[n++] = fd;
+                }
+            }
         }
     }
     return n;
@@ -383,14 +466,15 @@ void listen_close_worker(struct listen_set *ls, unsigned number, int nworkers)
     for (int k = 0; k < ls->ncopies; k++) {
         if (!listen_worker_owns(k, number, nworkers))
             continue;
-        for (int i = 0; i < ls->n; i++)
-            listen_drop(ls, k, i);
+        for (int i = 0; i < ls->n; i++) {
+            listen_retire(ls, k, i);
+        }
     }
 }
 
 int listen_same(const struct labd_config *a, const struct labd_config *b)
 {
-    if (a->port != b->port || a->nbinds != b->nbinds || a->accept_reuseport != b->accept_reuseport)
+    if (a->port != b->port || a->nbinds != b->nbinds || a->accept != b->accept)
         return 0;
     for (int i = 0; i < a->nbinds; i++) {
         if (strcmp(a->binds[i], b->binds[i]) != 0)

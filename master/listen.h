@@ -28,6 +28,16 @@ struct listen_set {
 };
 
 /*
+ * Resolve accept auto in c: cpu when every address labd listens on is
+ * local to this machine (loopback, or any address inside the lab's own
+ * namespace), where a packet is taken by the CPU its sender runs on;
+ * exclusive otherwise, since which CPU takes a network card's packets is the
+ * card's and its interrupts' business. Any other mode is kept. Returns the
+ * mode, with a few words on why in why (for the start-up log line).
+ */
+enum config_accept listen_accept_resolve(struct labd_config *c, char *why, size_t whylen);
+
+/*
  * Open, bind and listen on every address of c (non-blocking, SO_REUSEADDR),
  * with accept reuseport c->workers SO_REUSEPORT copies of each. Returns 0,
  * or -1 with one line in err ("port 8080 is already in use on 127.0.0.1
@@ -53,17 +63,19 @@ void listen_shrink(struct listen_set *ls, int ncopies);
 
 /*
  * The sockets worker `number` (1..nworkers) accepts on: all of them when
- * shared; with reuseport the copies k where k % nworkers == number - 1, so
- * copies beyond nworkers (left by a reload to fewer workers) still have a
- * worker. Writes at most max descriptors into out and returns the count.
+ * shared; with reuseport its own copies first, the copies k where
+ * k % nworkers == number - 1 (so copies beyond nworkers, left by a reload to
+ * fewer workers, still have a worker), then the other workers' copies,
+ * which it takes connections from only when their own worker leaves them
+ * queued (worker.c, the rescue). Writes at most max descriptors into out,
+ * with own[j] 1 for its own and 0 for another's, and returns the count.
  */
 int listen_worker_fds(const struct listen_set *ls, unsigned number, int nworkers, int *out,
-                      int max);
+                      unsigned char *own, int max);
 
 /*
- * In a worker: close the sockets of the set that are not among keep[], so
- * that a copy whose worker is gone is not kept open (and fed connections)
- * by the others.
+ * In a worker: close the sockets of the set that are not among keep[] (a
+ * reload's other set).
  */
 void listen_close_others(struct listen_set *ls, const int *keep, int nkeep);
 

@@ -95,21 +95,44 @@ static void master_close_listen_unused(const struct listen_set *keep)
 }
 
 /*
- * cpu-affinity auto: worker `number` (counted from 1) runs only on its own
- * CPU of the set the master may use (labd.8, CPU AFFINITY, says when that
- * pays). A failure only costs speed, so it is a warning.
+ * cpu-affinity auto and accept cpu: worker `number` (counted from 1) runs
+ * only on its own CPU of the set the master may use (labd.8, CPU AFFINITY,
+ * says when that pays). Returns that CPU, or -1 when the worker runs
+ * anywhere. A failure only costs speed, so it is a warning.
  */
-static void master_pin_worker(const struct labd_config *cfg, unsigned number)
+static int master_pin_worker(const struct labd_config *cfg, unsigned number)
 {
     cpu_set_t allowed;
     int cpu;
 
-    if (!cfg->cpu_affinity)
-        return;
+    if (!cfg->cpu_affinity && cfg->accept != CONFIG_ACCEPT_CPU)
+        return -1;
     cpu_allowed(&allowed);
     cpu = cpu_for_worker(&allowed, number - 1);
-    if (cpu >= 0 && cpu_pin_self(cpu) < 0)
+    if (cpu >= 0 && cpu_pin_self(cpu) < 0) {
         log_warn("worker %u: cannot pin to CPU %d: %s", number, cpu, strerror(errno));
+        return -1;
+    }
+    return cpu;
+}
+
+/*
+ * accept cpu: the worker's own SO_REUSEPORT sockets say which CPU it runs
+ * on, and the kernel (Linux 6.2 and later) hands a new connection to the
+ * socket whose CPU took its SYN, by hash among all when none did. On
+ * loopback and in the lab that CPU is the client's, so a client thread and
+ * the worker that answers it share a CPU and its caches, and a wake-up needs
+ * no other CPU. A failure only costs speed, so it is a warning.
+ */
+static void master_worker_cpu_sockets(const struct labd_config *cfg, unsigned number, int cpu,
+                                      const int *fds, const unsigned char *own, int n)
+{
+    if (cfg->accept != CONFIG_ACCEPT_CPU || cpu < 0)
+        return;
+    for (int i = 0; i < n; i++) {
+        if (own[i] && setsockopt(fds[i], SOL_SOCKET, SO_INCOMING_CPU, &cpu, sizeof(cpu)) < 0)
+            log_warn("worker %u: SO_INCOMING_CPU %d: %s", number, cpu, strerror(errno));
+    }
 }
 
 void master_child_setup(const struct listen_set *keep, pid_t master_pid, const char *title,
@@ -158,7 +181,7 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
     snprintf(name, sizeof(name), "labd: worker %u", number);
     master_child_setup(ls, master_pid, name, cfg->run_dir);
     sb_slot_set_pid(&master.sb, slot, (int32_t)getpid());
-    master_pin_worker(cfg, number);
+    int cpu = master_pin_worker(cfg, number);
 
     /* Still root: the sandbox opens the root now, whatever its parents' modes. */
     struct sandbox_worker_plan plan = { .root = cfg->root, .channel_fd = ready_wr };
@@ -174,12 +197,14 @@ static void master_become_worker(unsigned slot, unsigned number, const struct la
         snprintf(wcfg.user, sizeof(wcfg.user), "%s", cred->name);
 
     static int fds[WORKER_MAX_LISTEN];
+    static unsigned char own[WORKER_MAX_LISTEN];
     memset(&ws, 0, sizeof(ws));
     ws.cfg = &wcfg;
     ws.listen_fds = fds;
-    ws.nlisten = listen_worker_fds(ls, number, cfg->workers, fds, WORKER_MAX_LISTEN);
-    /* Reuseport: the other workers' sockets must close when they do, not live on here. */
+    ws.listen_own = own;
+    ws.nlisten = listen_worker_fds(ls, number, cfg->workers, fds, own, WORKER_MAX_LISTEN);
     listen_close_others(ls == &master.ls ? &master.ls : &master.next_ls, fds, ws.nlisten);
+    master_worker_cpu_sockets(cfg, number, cpu, fds, own, ws.nlisten);
     ws.sb = &master.sb;
     ws.slot = slot;
     ws.number = number;
@@ -304,8 +329,9 @@ void master_notify_started(void)
     for (int i = 0; i < master.ls.n && off < sizeof(addrs) - 1; i++)
         off += (size_t)snprintf(addrs + off, sizeof(addrs) - off, "%s%s", i ? " " : "",
                                 master.ls.names[i]);
-    log_notice("labd %s started: listening on %s, %d workers, root %s", LABD_VERSION, addrs,
-               master.cfg.workers, master.cfg.root);
+    log_notice("labd %s started: listening on %s, %d workers, accept %s (%s), root %s",
+               LABD_VERSION, addrs, master.cfg.workers, config_accept_name(master.cfg.accept),
+               master.accept_why, master.cfg.root);
     if (master.lifeline_fd < 0)
         return;
     /* A daemon: nothing more on the terminal; stderr (crash reports) goes to the log. */
@@ -411,6 +437,7 @@ enum ctl_exit master_main(const struct labd_config *cfg, const struct master_sta
         master_die_unlink("%s", err);
     master_chown_logs(&master.cfg, &master.cred);
     master_describe_sandbox(&master.cred);
+    listen_accept_resolve(&master.cfg, master.accept_why, sizeof(master.accept_why));
     if (master_lab_open(err, sizeof(err)) < 0 ||
         master_lab_listen(&master.cfg, &master.ls, 0, err, sizeof(err)) < 0)
         master_die_unlink("%s", err);

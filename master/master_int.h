@@ -79,6 +79,7 @@ struct master_state {
     struct listen_set ls;
     struct listen_set next_ls;          /* new sockets when a reload rebinds, else n = 0 */
     int copies_before;                  /* reuseport copies before a reload grew them */
+    char accept_why[64];                /* why accept is what it is (the start line) */
     struct mime_saved mime_old;         /* during a reload: the table to go back to */
     struct master_cred cred, next_cred; /* of master.cfg and master.next */
     struct scoreboard sb;

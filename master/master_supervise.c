@@ -124,11 +124,16 @@ static void master_reload_begin(void)
         log_warn("reload: run-dir cannot change while running; keeping %s", master.cfg.run_dir);
         snprintf(c.run_dir, sizeof(c.run_dir), "%s", master.cfg.run_dir);
     }
-    if (c.accept_reuseport != master.cfg.accept_reuseport) {
+    char why[64];
+    if (c.accept != master.cfg.accept && c.accept != CONFIG_ACCEPT_AUTO) {
         log_warn("reload: accept cannot change while running (restart instead); keeping %s",
-                 master.cfg.accept_reuseport ? "reuseport" : "exclusive");
-        c.accept_reuseport = master.cfg.accept_reuseport;
+                 config_accept_name(master.cfg.accept));
+    } else if (c.accept == CONFIG_ACCEPT_AUTO &&
+               listen_accept_resolve(&c, why, sizeof(why)) != master.cfg.accept) {
+        log_warn("reload: accept auto would now choose %s (%s); keeping %s until a restart",
+                 config_accept_name(c.accept), why, config_accept_name(master.cfg.accept));
     }
+    c.accept = master.cfg.accept;
     for (unsigned i = 0; i < master.nslots; i++)
         free_slots += master.procs[i].pid == 0;
     if (c.workers > free_slots) {

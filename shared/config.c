@@ -29,7 +29,9 @@ const struct config_key config_keys[] = {
     { "cpu-affinity", "auto|off",
       "auto: worker N runs only on the Nth usable CPU; off (default): anywhere" },
     { "accept", "MODE",
-      "exclusive (one listening socket shared by the workers, default) or reuseport" },
+      "auto (default: cpu when every address is loopback or the lab's, else exclusive), "
+      "exclusive (one socket shared by the workers), reuseport (one per worker, by hash) or "
+      "cpu (one per worker, each pinned, taking the connections its CPU received)" },
     { "defer-accept", "MS|off|auto",
       "hand a connection to a worker once its first bytes came, holding a silent one at most "
       "this long (default auto: 1000 on Intel CPUs, off on others)" },
@@ -116,6 +118,21 @@ void config_default_run_dir(unsigned uid, const char *xdg_runtime_dir, char *out
         snprintf(out, n, "/tmp/labd-%u", uid);
 }
 
+const char *config_accept_name(enum config_accept a)
+{
+    switch (a) {
+    case CONFIG_ACCEPT_EXCLUSIVE:
+        return "exclusive";
+    case CONFIG_ACCEPT_REUSEPORT:
+        return "reuseport";
+    case CONFIG_ACCEPT_CPU:
+        return "cpu";
+    case CONFIG_ACCEPT_AUTO:
+        break;
+    }
+    return "auto";
+}
+
 /* An option that takes one of two words (any case): *out = v1 or v2; -1 with a message otherwise.
  */
 static int config_either(const char *key, const char *value, const char *w1, int v1, const char *w2,
@@ -154,7 +171,7 @@ void config_defaults(struct labd_config *c)
     c->port = 8080;
     c->workers = config_auto_workers();
     c->cpu_affinity = 0;                                 /* measured: see labd.8, CPU AFFINITY */
-    c->accept_reuseport = 0;                             /* measured: see labd.8, ACCEPT STRATEGY */
+    c->accept = CONFIG_ACCEPT_AUTO;                      /* measured: see labd.8, ACCEPT STRATEGY */
     c->defer_accept_ms = config_defer_for(cpu_vendor()); /* measured: labd.8, ACCEPT STRATEGY */
     len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[len > 0 ? len : 0] = '\0';
@@ -369,9 +386,16 @@ int config_set(struct labd_config *c, const char *key, const char *value, char *
         c->log_level = level;
         return 0;
     }
-    if (config_key_is(key, "accept"))
-        return config_either("accept", value, "exclusive", 0, "reuseport", 1, &c->accept_reuseport,
-                             err, errlen);
+    if (config_key_is(key, "accept")) {
+        for (enum config_accept a = CONFIG_ACCEPT_AUTO; a <= CONFIG_ACCEPT_CPU; a++) {
+            if (!strcasecmp(value, config_accept_name(a))) {
+                c->accept = a;
+                return 0;
+            }
+        }
+        config_err(err, errlen, "accept: '%s' is not auto, exclusive, reuseport or cpu", value);
+        return -1;
+    }
     if (config_key_is(key, "cpu-affinity"))
         return config_either("cpu-affinity", value, "auto", 1, "off", 0, &c->cpu_affinity, err,
                              errlen);

@@ -16,6 +16,21 @@
 #define CONFIG_BIND_MAX  64
 #define CONFIG_USER_MAX  64
 
+/*
+ * How the workers share new connections (labd.8, ACCEPT STRATEGY). auto is
+ * what the configuration says; the master resolves it to cpu or exclusive
+ * before it opens the sockets (listen_accept_resolve).
+ */
+enum config_accept {
+    CONFIG_ACCEPT_AUTO, /* cpu when every address is local (loopback, the lab), else exclusive */
+    CONFIG_ACCEPT_EXCLUSIVE, /* one socket per address, shared, EPOLLEXCLUSIVE */
+    CONFIG_ACCEPT_REUSEPORT, /* a SO_REUSEPORT socket per worker, chosen by a hash */
+    CONFIG_ACCEPT_CPU,       /* reuseport, workers pinned, chosen by the CPU that took the SYN */
+};
+
+/* "auto", "exclusive", "reuseport" or "cpu". */
+const char *config_accept_name(enum config_accept a);
+
 struct labd_config {
     char config_path[PATH_MAX];                    /* "" when no file was given */
     char binds[CONFIG_MAX_BINDS][CONFIG_BIND_MAX]; /* addresses; none = all (IPv6 + IPv4) */
@@ -24,7 +39,7 @@ struct labd_config {
     char root[PATH_MAX];       /* document root; default: the bundled www/ */
     int workers;               /* default: number of CPUs this process may use */
     int cpu_affinity;          /* 1: worker N pinned to the Nth usable CPU; 0 (default): off */
-    int accept_reuseport;      /* 1: a SO_REUSEPORT socket per worker; 0 (default): one shared */
+    enum config_accept accept; /* how workers share connections; auto until the master resolves */
     int defer_accept_ms;       /* accept once the first bytes came, waiting at most this: 1000 */
     char run_dir[PATH_MAX];    /* pid file, scoreboard, default logs */
     char access_log[PATH_MAX]; /* "" = <run_dir>/access.log, "off" = none */

@@ -30,6 +30,8 @@
 /* Back-off when accept fails for lack of descriptors or memory. */
 #define WORKER_ACCEPT_PAUSE_MS 100
 #define WORKER_TRIM_IDLE_MS    1000 /* idle time before the heap is trimmed */
+/* How long another worker's queued connections wait before this one takes them (the rescue). */
+#define WORKER_RESCUE_MS 100
 
 struct worker_state {
     const struct labd_config *cfg;
@@ -43,7 +45,9 @@ struct worker_state {
     int64_t now_ms;  /* CLOCK_MONOTONIC, read once per loop turn */
     int64_t real_ns; /* the wall clock, read once per turn that serves */
 
-    const int *listen_fds;
+    int listen_fds[WORKER_MAX_LISTEN]; /* -1: another worker's copy, closed for good */
+    unsigned char listen_own[WORKER_MAX_LISTEN];
+    int64_t rescue_at[WORKER_MAX_LISTEN]; /* another's copy had connections: look then; -1 */
     int nlisten;
     /* Each listener's own address; a wildcard one needs getsockname() per connection. */
     struct sockaddr_storage listen_addr[WORKER_MAX_LISTEN];
@@ -57,20 +61,30 @@ struct worker_state {
     int64_t idle_since; /* when the last connection closed, -1 while busy */
 };
 
+/*
+ * Listening sockets in the epoll set. EPOLLEXCLUSIVE wakes one waiting
+ * worker per new connection instead of all of them (no thundering herd)
+ * while the workers still share one accept queue, so a stuck worker strands
+ * nothing. With accept reuseport or cpu a worker's own copies are its alone
+ * (a reload's old and new worker may share them for a moment), and a stuck
+ * worker would strand the connections queued on them: so every worker also
+ * watches the others' copies, once (EPOLLONESHOT), and takes what is still
+ * queued there WORKER_RESCUE_MS later (worker_rescue). A worker that runs
+ * empties its queue within microseconds, so the rescue takes nothing from
+ * it but what arrived in that instant.
+ */
 static void worker_listen(struct worker_state *s, int on)
 {
     if (s->listening == on)
         return;
     for (int i = 0; i < s->nlisten; i++) {
+        if (s->listen_fds[i] < 0)
+            continue;
+        s->rescue_at[i] = -1;
         if (on) {
-            /*
-             * EPOLLEXCLUSIVE wakes one waiting worker per new connection
-             * instead of all of them (no thundering herd) while the workers
-             * still share one accept queue, so a stuck worker strands nothing.
-             * With accept reuseport the sockets are this worker's own (a
-             * reload's old and new worker may share them for a moment).
-             */
-            struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u64 = (uint64_t)i };
+            struct epoll_event ev = { .events = s->listen_own[i] ? EPOLLIN | EPOLLEXCLUSIVE
+                                                                 : EPOLLIN | EPOLLONESHOT,
+                                      .data.u64 = (uint64_t)i };
             if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listen_fds[i], &ev) < 0)
                 log_error("worker: epoll_ctl add listener: %s", strerror(errno));
         } else {
@@ -99,6 +113,13 @@ static void worker_accept(struct worker_state *s, int li)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return;
+            if (errno == EINVAL) {
+                /* The master shut this copy down: its worker is gone for good (listen_retire). */
+                epoll_ctl(s->epfd, EPOLL_CTL_DEL, lfd, NULL);
+                close(lfd);
+                s->listen_fds[li] = -1;
+                return;
+            }
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 log_warn("worker: accept: %s; pausing accepts for %d ms", strerror(errno),
                          WORKER_ACCEPT_PAUSE_MS);
@@ -234,6 +255,32 @@ static int worker_listen_addr(int lfd, struct sockaddr_storage *ss)
     return 1;
 }
 
+/* Another worker's copy had connections queued: look again in WORKER_RESCUE_MS. */
+static void worker_rescue_arm(struct worker_state *s, int li)
+{
+    if (s->rescue_at[li] < 0)
+        s->rescue_at[li] = s->now_ms + WORKER_RESCUE_MS;
+}
+
+/*
+ * The rescue: take what is still queued on the copies whose time came, then
+ * watch them again. The wait is there so that the copy's own worker, on the
+ * client's CPU, takes its connections first.
+ */
+static void worker_rescue(struct worker_state *s)
+{
+    for (int i = 0; i < s->nlisten; i++) {
+        if (s->rescue_at[i] < 0 || s->now_ms < s->rescue_at[i])
+            continue;
+        s->rescue_at[i] = -1;
+        worker_accept(s, i);
+        if (!s->listening || s->listen_fds[i] < 0)
+            continue;
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = (uint64_t)i };
+        epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listen_fds[i], &ev);
+    }
+}
+
 static int worker_setup(struct worker_state *s, const struct worker_start *ws)
 {
     const struct labd_config *cfg = ws->cfg;
@@ -243,11 +290,15 @@ static int worker_setup(struct worker_state *s, const struct worker_start *ws)
     s->pid = getpid();
     s->epfd = -1;
     s->sfd = -1;
-    s->listen_fds = ws->listen_fds;
     s->nlisten = ws->nlisten;
     if (s->nlisten > WORKER_MAX_LISTEN) {
         log_error("worker: %d listening sockets, at most %d", s->nlisten, WORKER_MAX_LISTEN);
         return -1;
+    }
+    for (int i = 0; i < s->nlisten; i++) {
+        s->listen_fds[i] = ws->listen_fds[i];
+        s->listen_own[i] = ws->listen_own == NULL || ws->listen_own[i];
+        s->rescue_at[i] = -1;
     }
     /* The config holds every default: its values are used as given. */
     s->max_conns = (unsigned)cfg->max_conns_per_worker;
@@ -381,14 +432,18 @@ static void worker_trim(struct worker_state *s)
     malloc_trim(0);
 }
 
-/* The epoll_wait timeout: the next timer, a paused accept, or the trim. */
+/* The epoll_wait timeout: the next timer, a paused accept, the trim, or a rescue. */
 static int worker_timeout(const struct worker_state *s)
 {
     int timeout = conn_pool_wait_ms(s->conns);
-    int64_t until[2] = { !s->listening && s->pause_until_ms > 0 ? s->pause_until_ms : -1,
-                         s->idle_since >= 0 ? s->idle_since + WORKER_TRIM_IDLE_MS : -1 };
+    int64_t until[3] = { !s->listening && s->pause_until_ms > 0 ? s->pause_until_ms : -1,
+                         s->idle_since >= 0 ? s->idle_since + WORKER_TRIM_IDLE_MS : -1, -1 };
 
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < s->nlisten; i++) {
+        if (s->rescue_at[i] >= 0 && (until[2] < 0 || s->rescue_at[i] < until[2]))
+            until[2] = s->rescue_at[i];
+    }
+    for (int i = 0; i < 3; i++) {
         if (until[i] < 0)
             continue;
         int64_t left = until[i] > s->now_ms ? until[i] - s->now_ms : 0;
@@ -427,11 +482,15 @@ int worker_main(const struct worker_start *ws)
             uint64_t tag = evs[i].data.u64;
             if (tag == WORKER_TAG_SIGNAL)
                 worker_read_signals(s);
-            else if (tag < (uint64_t)s->nlisten)
+            else if (tag < (uint64_t)s->nlisten && s->listen_own[tag])
                 worker_accept(s, (int)tag);
+            else if (tag < (uint64_t)s->nlisten)
+                worker_rescue_arm(s, (int)tag);
             else
                 conn_event(s->conns, evs[i].data.ptr, evs[i].events);
         }
+        if (s->listening)
+            worker_rescue(s);
         conn_pool_run(s->conns);
         worker_handle_signals(s);
         if (!s->listening && !s->draining && !s->stop_fast &&

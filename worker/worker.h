@@ -23,7 +23,8 @@
 
 struct worker_start {
     const struct labd_config *cfg;
-    const int *listen_fds; /* its listening sockets (non-blocking): shared or its own */
+    const int *listen_fds; /* its listening sockets (non-blocking): shared, or reuseport copies */
+    const unsigned char *listen_own; /* per socket: 1 its own or shared, 0 another worker's */
     int nlisten;
     struct scoreboard *sb; /* mapped read-write; the worker owns slot `slot` */
     unsigned slot;

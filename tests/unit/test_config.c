@@ -106,11 +106,19 @@ static void test_set_numbers_and_units(void **state)
     assert_int_equal(c.defer_accept_ms, 0);
     assert_int_equal(config_set(&c, "defer-accept", "auto", err, sizeof(err)), 0);
     assert_int_equal(c.defer_accept_ms, config_defer_for(cpu_vendor()));
-    assert_int_equal(c.accept_reuseport, 0); /* the default: exclusive */
+    assert_int_equal(c.accept, CONFIG_ACCEPT_AUTO); /* the default, resolved by the master */
     assert_int_equal(config_set(&c, "accept", "reuseport", err, sizeof(err)), 0);
-    assert_int_equal(c.accept_reuseport, 1);
+    assert_int_equal(c.accept, CONFIG_ACCEPT_REUSEPORT);
     assert_int_equal(config_set(&c, "accept", "Exclusive", err, sizeof(err)), 0);
-    assert_int_equal(c.accept_reuseport, 0);
+    assert_int_equal(c.accept, CONFIG_ACCEPT_EXCLUSIVE);
+    assert_int_equal(config_set(&c, "accept", "cpu", err, sizeof(err)), 0);
+    assert_int_equal(c.accept, CONFIG_ACCEPT_CPU);
+    assert_int_equal(config_set(&c, "accept", "auto", err, sizeof(err)), 0);
+    assert_int_equal(c.accept, CONFIG_ACCEPT_AUTO);
+    assert_int_equal(config_set(&c, "accept", "cpus", err, sizeof(err)), -1);
+    assert_string_equal(err, "accept: 'cpus' is not auto, exclusive, reuseport or cpu");
+    assert_int_equal(c.accept, CONFIG_ACCEPT_AUTO); /* unchanged */
+    assert_string_equal(config_accept_name(CONFIG_ACCEPT_CPU), "cpu");
     assert_int_equal(c.cpu_affinity, 0); /* the default: off */
     assert_int_equal(config_set(&c, "cpu-affinity", "AUTO", err, sizeof(err)), 0);
     assert_int_equal(c.cpu_affinity, 1);
@@ -143,7 +151,7 @@ static void test_set_rejects(void **state)
     assert_int_equal(config_set(&c, "file-cache-valid", "-1", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "defer-accept", "soon", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "accept", "shared", err, sizeof(err)), -1);
-    assert_string_equal(err, "accept: 'shared' is not exclusive or reuseport");
+    assert_string_equal(err, "accept: 'shared' is not auto, exclusive, reuseport or cpu");
     c.cpu_affinity = 1;
     assert_int_equal(config_set(&c, "cpu-affinity", "0-3", err, sizeof(err)), -1);
     assert_string_equal(err, "cpu-affinity: '0-3' is not auto or off");

@@ -109,9 +109,11 @@ static void test_same(void **state)
     assert_false(listen_same(&a, &b));
     snprintf(a.binds[a.nbinds++], CONFIG_BIND_MAX, "::1");
     assert_true(listen_same(&a, &b));
-    b.accept_reuseport = 1; /* another accept mode needs other sockets */
+    b.accept = CONFIG_ACCEPT_REUSEPORT; /* another accept mode needs other sockets */
     assert_false(listen_same(&a, &b));
-    b.accept_reuseport = 0;
+    b.accept = CONFIG_ACCEPT_CPU;
+    assert_false(listen_same(&a, &b));
+    b.accept = a.accept;
     b.port = 8081;
     assert_false(listen_same(&a, &b));
 }
@@ -125,26 +127,86 @@ static int port_of(int fd)
     return ntohs(sa.sin_port);
 }
 
+/* accept auto: cpu only when every address is loopback (or labd runs the lab). */
+static enum config_accept resolve(const char *b1, const char *b2, int lab)
+{
+    struct labd_config c;
+    char why[64];
+
+    memset(&c, 0, sizeof(c));
+    c.accept = CONFIG_ACCEPT_AUTO;
+    if (b1)
+        snprintf(c.binds[c.nbinds++], CONFIG_BIND_MAX, "%s", b1);
+    if (b2)
+        snprintf(c.binds[c.nbinds++], CONFIG_BIND_MAX, "%s", b2);
+    c.lab.on = lab;
+    enum config_accept a = listen_accept_resolve(&c, why, sizeof(why));
+    assert_int_equal(c.accept, a);
+    assert_true(strncmp(why, "auto: ", 6) == 0);
+    return a;
+}
+
+static void test_accept_resolve(void **state)
+{
+    struct labd_config c;
+    struct listen_set ls;
+    char why[64], err[256];
+
+    (void)state;
+    assert_int_equal(resolve(NULL, NULL, 0), CONFIG_ACCEPT_EXCLUSIVE); /* all addresses */
+    assert_int_equal(resolve("127.0.0.1", NULL, 0), CONFIG_ACCEPT_CPU);
+    assert_int_equal(resolve("127.0.0.2", "[::1]", 0), CONFIG_ACCEPT_CPU);
+    assert_int_equal(resolve("::ffff:127.0.0.1", NULL, 0), CONFIG_ACCEPT_CPU);
+    assert_int_equal(resolve("localhost", NULL, 0), CONFIG_ACCEPT_CPU);
+    assert_int_equal(resolve("127.0.0.1", "0.0.0.0", 0), CONFIG_ACCEPT_EXCLUSIVE);
+    assert_int_equal(resolve("*", NULL, 0), CONFIG_ACCEPT_EXCLUSIVE);
+    assert_int_equal(resolve("::", NULL, 0), CONFIG_ACCEPT_EXCLUSIVE);
+    assert_int_equal(resolve("198.18.0.1", NULL, 0), CONFIG_ACCEPT_EXCLUSIVE);
+    assert_int_equal(resolve("no-such-host.invalid", NULL, 0), CONFIG_ACCEPT_EXCLUSIVE);
+    assert_int_equal(resolve(NULL, NULL, 1), CONFIG_ACCEPT_CPU); /* the lab's namespace */
+
+    /* A mode that is set stays; cpu opens one SO_REUSEPORT copy per worker. */
+    memset(&c, 0, sizeof(c));
+    c.accept = CONFIG_ACCEPT_REUSEPORT;
+    assert_int_equal(listen_accept_resolve(&c, why, sizeof(why)), CONFIG_ACCEPT_REUSEPORT);
+    assert_string_equal(why, "as configured");
+    c.accept = CONFIG_ACCEPT_CPU;
+    c.port = some_port();
+    c.workers = 2;
+    snprintf(c.binds[c.nbinds++], CONFIG_BIND_MAX, "127.0.0.1");
+    assert_int_equal(listen_open(&c, &ls, err, sizeof(err)), 0);
+    assert_int_equal(ls.ncopies, 2);
+    assert_int_equal(ls.reuseport, 1);
+    listen_close(&ls);
+}
+
 static void test_reuseport_copies(void **state)
 {
     struct labd_config c;
     struct listen_set ls, again;
     char err[256];
     int fds[8], one = 0;
+    unsigned char own[8];
     socklen_t olen = sizeof(one);
 
     (void)state;
     memset(&c, 0, sizeof(c));
     c.port = some_port();
     c.workers = 3;
-    c.accept_reuseport = 1;
+    c.accept = CONFIG_ACCEPT_REUSEPORT;
     snprintf(c.binds[c.nbinds++], CONFIG_BIND_MAX, "127.0.0.1");
     assert_int_equal(listen_open(&c, &ls, err, sizeof(err)), 0);
     assert_int_equal(ls.n, 1);
     assert_int_equal(ls.ncopies, 3);
-    /* One socket per worker, all on the port, all SO_REUSEPORT, non-blocking. */
+    /*
+     * One socket per worker, all on the port, all SO_REUSEPORT, non-blocking;
+     * each worker gets its own first, then the others' (to rescue from).
+     */
     for (unsigned w = 1; w <= 3; w++) {
-        assert_int_equal(listen_worker_fds(&ls, w, 3, fds, 8), 1);
+        assert_int_equal(listen_worker_fds(&ls, w, 3, fds, own, 8), 3);
+        assert_int_equal(own[0], 1);
+        assert_int_equal(own[1] + own[2], 0);
+        assert_int_equal(fds[0], w == 1 ? ls.fds[0] : ls.more[w - 2][0]);
         assert_int_equal(port_of(fds[0]), c.port);
         assert_int_equal(getsockopt(fds[0], SOL_SOCKET, SO_REUSEPORT, &one, &olen), 0);
         assert_int_equal(one, 1);
@@ -154,36 +216,49 @@ static void test_reuseport_copies(void **state)
     assert_int_not_equal(ls.more[1][0], ls.more[0][0]);
 
     /* Fewer workers after a reload: worker 1 takes copies 0 and 2, worker 2 copy 1. */
-    assert_int_equal(listen_worker_fds(&ls, 1, 2, fds, 8), 2);
+    assert_int_equal(listen_worker_fds(&ls, 1, 2, fds, own, 8), 3);
     assert_int_equal(fds[0], ls.fds[0]);
     assert_int_equal(fds[1], ls.more[1][0]);
-    assert_int_equal(listen_worker_fds(&ls, 2, 2, fds, 8), 1);
+    assert_int_equal(fds[2], ls.more[0][0]);
+    assert_memory_equal(own, "\1\1\0", 3);
+    assert_int_equal(listen_worker_fds(&ls, 2, 2, fds, own, 8), 3);
     assert_int_equal(fds[0], ls.more[0][0]);
+    assert_memory_equal(own, "\1\0\0", 3);
 
     /* SO_REUSEPORT must not let a second server share the port. */
     assert_int_equal(listen_open(&c, &again, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "is already in use on 127.0.0.1"));
 
-    /* A worker that will not come back gives its copies up; growing reopens them. */
+    /*
+     * A worker that will not come back gives its copies up, shut down so
+     * that the others' descriptors of it fail too; growing reopens them.
+     */
+    int other = dup(ls.more[0][0]);
     listen_close_worker(&ls, 2, 3);
     assert_int_equal(ls.more[0][0], -1);
-    assert_int_equal(listen_worker_fds(&ls, 2, 3, fds, 8), 0);
+    assert_int_equal(listen_worker_fds(&ls, 2, 3, fds, own, 8), 2);
+    assert_int_equal(own[0] + own[1], 0);
+    assert_int_equal(accept(other, NULL, NULL), -1);
+    assert_int_equal(errno, EINVAL);
+    close(other);
     assert_int_equal(listen_grow(&ls, 4, err, sizeof(err)), 0);
     assert_int_equal(ls.ncopies, 4);
     assert_true(ls.more[0][0] >= 0);
     assert_int_equal(port_of(ls.more[2][0]), c.port);
     listen_shrink(&ls, 2);
     assert_int_equal(ls.ncopies, 2);
-    assert_int_equal(listen_worker_fds(&ls, 1, 2, fds, 8), 1);
+    assert_int_equal(listen_worker_fds(&ls, 1, 2, fds, own, 8), 2);
+    assert_int_equal(own[0], 1);
     listen_close(&ls);
     assert_int_equal(ls.n, 0);
 
     /* The shared mode: one socket, every worker gets it. */
-    c.accept_reuseport = 0;
+    c.accept = CONFIG_ACCEPT_EXCLUSIVE;
     assert_int_equal(listen_open(&c, &ls, err, sizeof(err)), 0);
     assert_int_equal(ls.ncopies, 1);
-    assert_int_equal(listen_worker_fds(&ls, 2, 3, fds, 8), 1);
+    assert_int_equal(listen_worker_fds(&ls, 2, 3, fds, own, 8), 1);
     assert_int_equal(fds[0], ls.fds[0]);
+    assert_int_equal(own[0], 1);
     listen_close(&ls);
 }
 
@@ -246,7 +321,7 @@ static void test_defer_accept(void **state)
     listen_close(&ls);
 
     /* Reuseport copies get it too, including ones opened later. */
-    c.accept_reuseport = 1;
+    c.accept = CONFIG_ACCEPT_REUSEPORT;
     assert_int_equal(listen_open(&c, &ls, err, sizeof(err)), 0);
     assert_int_equal(listen_grow(&ls, 3, err, sizeof(err)), 0);
     for (int k = 1; k < 3; k++) {
@@ -264,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_bind_list),        cmocka_unit_test(test_default_is_all_addresses),
         cmocka_unit_test(test_bad_addresses),    cmocka_unit_test(test_same),
         cmocka_unit_test(test_reuseport_copies), cmocka_unit_test(test_defer_accept),
+        cmocka_unit_test(test_accept_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
