@@ -29,9 +29,8 @@ const struct config_key config_keys[] = {
     { "cpu-affinity", "auto|off",
       "auto: worker N runs only on the Nth usable CPU; off (default): anywhere" },
     { "accept", "MODE",
-      "auto (default: cpu when every address is loopback or the lab's, else exclusive), "
-      "exclusive (one socket shared by the workers), reuseport (one per worker, by hash) or "
-      "cpu (one per worker, each pinned, taking the connections its CPU received)" },
+      "exclusive (one socket for all workers), reuseport (one each), cpu (one each, pinned, "
+      "taking its CPU's connections) or auto (default: cpu on loopback and --lab)" },
     { "defer-accept", "MS|off|auto",
       "hand a connection to a worker once its first bytes came, holding a silent one at most "
       "this long (default auto: 1000 on Intel CPUs, off on others)" },
