@@ -1,14 +1,17 @@
 /*
  * The floor for `make bench`: the least an HTTP/1.1 server on this kernel
- * can do for S1/S2. N processes share one listening socket through
- * EPOLLEXCLUSIVE (as labd's workers do), and keep their shares of the open
- * connections even (floor_accept); each request, once its blank line
+ * can do for S1/S2. N processes share new connections as labd's workers do:
+ * by default one listening socket through EPOLLEXCLUSIVE (labd's accept
+ * exclusive), keeping their shares of the open connections even
+ * (floor_accept); with -a cpu (labd's accept cpu, its default on loopback)
+ * each is pinned to its own CPU with its own SO_REUSEPORT socket, whose
+ * SO_INCOMING_CPU takes the connections that CPU received. Each request, once its blank line
  * has come, gets one response built at start-up with a body of the page's
  * size. No parsing, no files, no timers; keep-alive and "Connection: close"
  * are honoured, pipelined requests answered in order.
  *
  *   floor -p PORT (-s BODY_BYTES | -t RESPONSE_BYTES) [-w WORKERS] [-d DEFER_SECONDS]
- *         [-c MAX_FDS]
+ *         [-c MAX_FDS] [-a exclusive|cpu]
  *
  * -t sizes the body so that the whole keep-alive response (status line,
  * header and body) is RESPONSE_BYTES long: run.sh passes the length of
@@ -22,6 +25,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +66,7 @@ static struct floor_conn **floor_conns; /* by descriptor */
 static int floor_max_fds;
 static struct floor_resp floor_resp;
 static int floor_workers = 1;
+static int floor_cpu_mode;        /* -a cpu: a pinned worker per CPU, each with its own socket */
 static atomic_uint *floor_total;  /* connections open in all workers (shared memory) */
 static unsigned floor_mine;       /* connections open in this worker */
 static int floor_listening;       /* the listening socket is in this worker's epoll set */
@@ -130,7 +135,7 @@ static int floor_over_share(void)
 {
     unsigned total = atomic_load_explicit(floor_total, memory_order_relaxed);
 
-    return floor_workers > 1 &&
+    return !floor_cpu_mode && floor_workers > 1 &&
            floor_mine >
                (total + (unsigned)floor_workers - 1) / (unsigned)floor_workers + FLOOR_SLACK;
 }
@@ -328,7 +333,8 @@ static int floor_worker(int lfd)
     }
 }
 
-static int floor_listen(int port, int defer_secs)
+/* cpu is -1 for the shared socket, else the CPU whose connections this one takes. */
+static int floor_listen(int port, int defer_secs, int cpu)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
     int one = 1;
@@ -338,6 +344,11 @@ static int floor_listen(int port, int defer_secs)
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (cpu >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+                     setsockopt(fd, SOL_SOCKET, SO_INCOMING_CPU, &cpu, sizeof(cpu)) < 0)) {
+        close(fd);
+        return -1;
+    }
     /* Accepted sockets inherit these from the listener. */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (defer_secs > 0)
@@ -352,13 +363,14 @@ static int floor_listen(int port, int defer_secs)
 int main(int argc, char **argv)
 {
     int port = 0, workers = 1, defer = 0, opt;
+    int lfds[FLOOR_MAX_PROCS], cpus[FLOOR_MAX_PROCS];
     long body = -1, total = -1;
     pid_t pids[FLOOR_MAX_PROCS];
     struct rlimit rl;
 
     getrlimit(RLIMIT_NOFILE, &rl);
     floor_max_fds = (int)(rl.rlim_cur > 1000000 ? 1000000 : rl.rlim_cur);
-    while ((opt = getopt(argc, argv, "p:s:t:w:d:c:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:s:t:w:d:c:a:")) != -1) {
         switch (opt) {
         case 'p':
             port = atoi(optarg);
@@ -378,6 +390,11 @@ int main(int argc, char **argv)
         case 'c':
             floor_max_fds = atoi(optarg);
             break;
+        case 'a':
+            if (strcmp(optarg, "cpu") != 0 && strcmp(optarg, "exclusive") != 0)
+                goto usage;
+            floor_cpu_mode = strcmp(optarg, "cpu") == 0;
+            break;
         default:
             goto usage;
         }
@@ -389,7 +406,23 @@ int main(int argc, char **argv)
         goto usage;
     floor_resp.keep = floor_build((size_t)body, "keep-alive", &floor_resp.keep_len);
     floor_resp.close = floor_build((size_t)body, "close", &floor_resp.close_len);
-    int lfd = floor_listen(port, defer);
+    /* As labd's cpu_for_worker: worker i on the i-th CPU this process may use (mod their count). */
+    cpu_set_t allowed;
+    int ncpu = sched_getaffinity(0, sizeof(allowed), &allowed) == 0 ? CPU_COUNT(&allowed) : 0;
+    int lfd = 0;
+    if (ncpu < 2)
+        floor_cpu_mode = 0; /* nothing to choose between (labd pins nothing either) */
+    for (int i = 0; i < workers && lfd >= 0; i++) {
+        cpus[i] = -1;
+        for (int c = 0, want = ncpu > 0 ? i % ncpu : -1; floor_cpu_mode && c < CPU_SETSIZE; c++) {
+            if (CPU_ISSET(c, &allowed) && want-- == 0) {
+                cpus[i] = c;
+                break;
+            }
+        }
+        /* The shared socket is opened once; with -a cpu one per worker. */
+        lfds[i] = lfd = floor_cpu_mode || i == 0 ? floor_listen(port, defer, cpus[i]) : lfds[0];
+    }
     floor_workers = workers;
     floor_total =
         mmap(NULL, sizeof(*floor_total), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -415,7 +448,13 @@ int main(int argc, char **argv)
             signal(SIGTERM, SIG_DFL);
             signal(SIGINT, SIG_DFL);
             sigprocmask(SIG_SETMASK, &old, NULL);
-            return floor_worker(lfd);
+            if (cpus[i] >= 0) {
+                cpu_set_t one;
+                CPU_ZERO(&one);
+                CPU_SET(cpus[i], &one);
+                sched_setaffinity(0, sizeof(one), &one);
+            }
+            return floor_worker(lfds[i]);
         }
         if (pids[i] < 0) {
             perror("floor: fork");
@@ -433,6 +472,6 @@ int main(int argc, char **argv)
     return 0;
 usage:
     fprintf(stderr, "usage: floor -p PORT (-s BODY_BYTES | -t RESPONSE_BYTES) [-w WORKERS]"
-                    " [-d DEFER_SECONDS] [-c MAX_FDS]\n");
+                    " [-d DEFER_SECONDS] [-c MAX_FDS] [-a exclusive|cpu]\n");
     return 2;
 }

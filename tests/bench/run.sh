@@ -294,6 +294,8 @@ UP=nginx
 MISSING=
 if want S1 || want S2 || want S3 || want S4 || want S5 || want M2; then
     start_labd $MAXC || log "$LABD_WHY"
+    [ -n "${LABD_ACCEPT:-}" ] && echo "bench: labd's accept mode: $LABD_ACCEPT$([ "$LABD_ACCEPT" = cpu ] &&
+        echo "; the floor the same, nginx reuseport + worker_cpu_affinity auto (its nearest)")"
 fi
 if want S1 || want S2 || want S3; then
     start_anchors $MAXC
@@ -966,7 +968,7 @@ fi
 
 {
     echo "Run: \`make bench\` ($(date -u '+%Y-%m-%d %H:%M UTC')), CPU: ${CPU_MODEL:-unknown}," \
-        "$(nproc) CPUs, $WORKERS workers per server (CPU affinity $AFFINITY);" \
+        "$(nproc) CPUs, $WORKERS workers per server (CPU affinity $AFFINITY, labd accept ${LABD_ACCEPT:-?});" \
         "anchors $VERSIONS, compared with: $UP${MISSING:+ (}${MISSING#; }${MISSING:+)};" \
         "$ROUNDS alternating rounds, ${DUR} s wrk runs (S5 ${S5_DUR} s, live ${LIVE_DUR} s), access logs off for every server;" \
         "load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine)."

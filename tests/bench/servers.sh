@@ -47,8 +47,10 @@ stop_server() {
 # sendfile, tcp_nopush, tcp_nodelay, keep-alive 5 s; deferred accept (labd's
 # defer-accept), an open file cache checked every second (labd's
 # file-cache-valid; nginx keeps descriptors and stat results, labd the bytes
-# of small files); workers pinned to CPUs only with BENCH_AFFINITY=auto, for
-# both. Access logs are OFF for every server (logging cost is a separate
+# of small files); when labd runs accept cpu (its default on loopback), nginx's
+# nearest: a reuseport socket per worker and worker_cpu_affinity auto (nginx
+# has no SO_INCOMING_CPU, so its kernel choice is by hash); workers pinned to
+# CPUs also with BENCH_AFFINITY=auto, for both. Access logs are OFF for every server (logging cost is a separate
 # question from serving cost). The listen backlog is nginx's default, 511,
 # as labd's.
 # start_nginx CONNS: CONNS connections per worker (worker_connections).
@@ -59,7 +61,7 @@ start_nginx() {
     cat >"$d/nginx.conf" <<NGINX
 $([ "$(id -u)" = 0 ] && echo "user $(id -un) $(id -gn);")
 worker_processes $WORKERS;
-$([ "$AFFINITY" = auto ] && echo "worker_cpu_affinity auto;")
+$([ "$AFFINITY" = auto ] || [ "$LABD_ACCEPT" = cpu ] && echo "worker_cpu_affinity auto;")
 pid $d/nginx.pid;
 error_log $d/error.log warn;
 worker_rlimit_nofile $(ulimit -n);
@@ -81,7 +83,8 @@ http {
     uwsgi_temp_path $d/tmp/uwsgi;
     scgi_temp_path $d/tmp/scgi;
     server {
-        listen 127.0.0.1:$port$([ "$DEFER_S" = 1 ] && echo " deferred");
+        listen 127.0.0.1:$port$([ "$DEFER_S" = 1 ] && echo " deferred")$(
+            [ "$LABD_ACCEPT" = cpu ] || [ "$LABD_ACCEPT" = reuseport ] && echo " reuseport");
         root $WWW;
         index index.html;
     }
@@ -180,6 +183,9 @@ start_labd() {
         return 1
     fi
     LABD_DIR=$d
+    # How labd's workers share connections (its start line): nginx and the
+    # floor are given the nearest they have.
+    LABD_ACCEPT=$(sed -n 's/.* workers, accept \([a-z]*\) (.*/\1/p' "$d/error.log" | tail -n 1)
     LABD_PID=$(cat "$d"/*.pid 2>/dev/null | head -n 1)
     LABD_PORT=$port
     PID[labd]=$LABD_PID
@@ -244,7 +250,8 @@ start_floor() {
     total=$(curl -s -o /dev/null -m 5 -w '%{size_header} %{size_download}' \
         "http://127.0.0.1:$LABD_PORT$SMALL_PATH" | awk '{print $1 + $2}')
     port=$(free_port)
-    "$FLOOR" -p "$port" -t "$total" -w "$WORKERS" -d "$DEFER_S" >"$d/start.log" 2>&1 &
+    "$FLOOR" -p "$port" -t "$total" -w "$WORKERS" -d "$DEFER_S" \
+        -a "$([ "$LABD_ACCEPT" = cpu ] && echo cpu || echo exclusive)" >"$d/start.log" 2>&1 &
     PID[floor]=$!
     PORT[floor]=$port
     wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$port/" ||
