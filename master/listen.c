@@ -429,10 +429,13 @@ int listen_worker_fds(const struct listen_set *ls, unsigned number, int nworkers
 
     if (nworkers < 1)
         nworkers = 1;
+    /* The next worker's copies: each worker watches one other, in a ring. */
+    unsigned next = number % (unsigned)nworkers + 1;
     for (int pass = 1; pass >= 0; pass--) {
         for (int k = 0; k < ls->ncopies; k++) {
             int mine = !ls->reuseport || listen_worker_owns(k, number, nworkers);
-            if (mine != pass)
+            if (mine != pass ||
+                (!mine && (next == number || !listen_worker_owns(k, next, nworkers))))
                 continue;
             for (int i = 0; i < ls->n && n < max; i++) {
                 int fd = listen_get(ls, k, i);

@@ -65,9 +65,10 @@ void listen_shrink(struct listen_set *ls, int ncopies);
  * The sockets worker `number` (1..nworkers) accepts on: all of them when
  * shared; with reuseport its own copies first, the copies k where
  * k % nworkers == number - 1 (so copies beyond nworkers, left by a reload to
- * fewer workers, still have a worker), then the other workers' copies,
- * which it takes connections from only when their own worker leaves them
- * queued (worker.c, the rescue). Writes at most max descriptors into out,
+ * fewer workers, still have a worker), then the copies of the next worker
+ * (number % nworkers + 1: a ring, so that one new connection wakes at most
+ * one other worker), which it takes connections from only when their own
+ * worker leaves them queued (worker.c, the rescue). Writes at most max descriptors into out,
  * with own[j] 1 for its own and 0 for another's, and returns the count.
  */
 int listen_worker_fds(const struct listen_set *ls, unsigned number, int nworkers, int *out,

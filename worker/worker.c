@@ -68,10 +68,11 @@ struct worker_state {
  * nothing. With accept reuseport or cpu a worker's own copies are its alone
  * (a reload's old and new worker may share them for a moment), and a stuck
  * worker would strand the connections queued on them: so every worker also
- * watches the others' copies, once (EPOLLONESHOT), and takes what is still
- * queued there WORKER_RESCUE_MS later (worker_rescue). A worker that runs
- * empties its queue within microseconds, so the rescue takes nothing from
- * it but what arrived in that instant.
+ * watches the next worker's copies (a ring: listen_worker_fds), once
+ * (EPOLLONESHOT), and takes what is still queued there WORKER_RESCUE_MS
+ * later (worker_rescue). A worker that runs empties its queue within
+ * microseconds, so the rescue takes nothing from it but what arrived in
+ * that instant.
  */
 static void worker_listen(struct worker_state *s, int on)
 {

@@ -200,13 +200,15 @@ static void test_reuseport_copies(void **state)
     assert_int_equal(ls.ncopies, 3);
     /*
      * One socket per worker, all on the port, all SO_REUSEPORT, non-blocking;
-     * each worker gets its own first, then the others' (to rescue from).
+     * each worker gets its own first, then the next worker's (to rescue
+     * from: 1 watches 2, 2 watches 3, 3 watches 1).
      */
     for (unsigned w = 1; w <= 3; w++) {
-        assert_int_equal(listen_worker_fds(&ls, w, 3, fds, own, 8), 3);
-        assert_int_equal(own[0], 1);
-        assert_int_equal(own[1] + own[2], 0);
+        unsigned next = w % 3 + 1;
+        assert_int_equal(listen_worker_fds(&ls, w, 3, fds, own, 8), 2);
+        assert_memory_equal(own, "\1\0", 2);
         assert_int_equal(fds[0], w == 1 ? ls.fds[0] : ls.more[w - 2][0]);
+        assert_int_equal(fds[1], next == 1 ? ls.fds[0] : ls.more[next - 2][0]);
         assert_int_equal(port_of(fds[0]), c.port);
         assert_int_equal(getsockopt(fds[0], SOL_SOCKET, SO_REUSEPORT, &one, &olen), 0);
         assert_int_equal(one, 1);
@@ -236,8 +238,10 @@ static void test_reuseport_copies(void **state)
     int other = dup(ls.more[0][0]);
     listen_close_worker(&ls, 2, 3);
     assert_int_equal(ls.more[0][0], -1);
-    assert_int_equal(listen_worker_fds(&ls, 2, 3, fds, own, 8), 2);
-    assert_int_equal(own[0] + own[1], 0);
+    assert_int_equal(listen_worker_fds(&ls, 2, 3, fds, own, 8), 1);
+    assert_int_equal(own[0], 0); /* only worker 3's copy, to watch */
+    assert_int_equal(listen_worker_fds(&ls, 1, 3, fds, own, 8), 1);
+    assert_int_equal(own[0], 1); /* its own; worker 2's is gone */
     assert_int_equal(accept(other, NULL, NULL), -1);
     assert_int_equal(errno, EINVAL);
     close(other);
