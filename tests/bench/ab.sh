@@ -14,7 +14,8 @@
 #
 # A-ARGS and B-ARGS are extra `labd start` options, for example
 #   tests/bench/ab.sh -- --cpu-affinity auto -- --cpu-affinity off
-# Prints each run (req/s, p50, p99, server CPU per request) and the medians
+# Prints each run (req/s, p50, p99, server CPU per request, and machine-wide
+# rescheduling interrupts and context switches per request) and the medians
 # of the per-round ratios B/A.
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -79,6 +80,12 @@ ticks() { # utime + stime of a master and its workers
     done
     echo $t
 }
+# Machine-wide, wrk included: rescheduling interrupts (a CPU woken by another)
+# and context switches, so that a run shows how often work crossed CPUs.
+sys_counts() {
+    echo "$(awk '$1 == "RES:" {for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s + 0}' \
+        /proc/interrupts) $(awk '$1 == "ctxt" {print $2}' /proc/stat)"
+}
 HZ=$(getconf CLK_TCK)
 HDR=()
 [ $CLOSE = 1 ] && HDR=(-H 'Connection: close')
@@ -91,7 +98,9 @@ ratios_rps=() ratios_p99=() ratios_cpu=()
 for ((r = 1; r <= ROUNDS; r++)); do
     for x in A B; do
         t0=$(ticks "${MASTER[$x]}")
+        read -r res0 cs0 < <(sys_counts)
         out=$(wrk -t2 -c100 -d"${DUR}s" --latency "${HDR[@]}" "http://127.0.0.1:${PORT[$x]}$URL_PATH" 2>&1)
+        read -r res1 cs1 < <(sys_counts)
         t1=$(ticks "${MASTER[$x]}")
         req=$(awk '/requests in/ {print $1}' <<<"$out")
         RPS[$x]=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
@@ -102,8 +111,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
             print v * (u == "ms" ? 1000 : u == "s" ? 1e6 : 1)}' <<<"$out")
         CPU[$x]=$(awk -v a="$t0" -v b="$t1" -v n="${req:-0}" -v h="$HZ" \
             'BEGIN {if (n > 0) printf "%.2f", (b - a) / h * 1e6 / n; else print 0}')
-        printf 'round %d %s  req/s %10s  p50 %6.0f us  p99 %7.0f us  CPU/req %5s us\n' \
-            "$r" "$x" "${RPS[$x]:-?}" "${p50:-0}" "${P99[$x]:-0}" "${CPU[$x]}"
+        per=$(awk -v n="${req:-0}" -v i=$((res1 - res0)) -v c=$((cs1 - cs0)) \
+            'BEGIN {if (n > 0) printf "resched IRQ/req %.3f  ctx sw/req %.3f", i / n, c / n}')
+        printf 'round %d %s  req/s %10s  p50 %6.0f us  p99 %7.0f us  CPU/req %5s us  %s\n' \
+            "$r" "$x" "${RPS[$x]:-?}" "${p50:-0}" "${P99[$x]:-0}" "${CPU[$x]}" "$per"
     done
     ratios_rps+=("$(awk -v a="${RPS[A]:-0}" -v b="${RPS[B]:-0}" 'BEGIN {if (a > 0) print b / a}')")
     ratios_p99+=("$(awk -v a="${P99[A]:-0}" -v b="${P99[B]:-0}" 'BEGIN {if (a > 0) print b / a}')")
