@@ -48,6 +48,7 @@ struct worker_state {
     int listen_fds[WORKER_MAX_LISTEN]; /* -1: another worker's copy, closed for good */
     unsigned char listen_own[WORKER_MAX_LISTEN];
     int64_t rescue_at[WORKER_MAX_LISTEN]; /* another's copy had connections: look then; -1 */
+    int rescues;                          /* rescue_at entries set: 0 skips the scans per turn */
     int nlisten;
     /* Each listener's own address; a wildcard one needs getsockname() per connection. */
     struct sockaddr_storage listen_addr[WORKER_MAX_LISTEN];
@@ -82,6 +83,7 @@ static void worker_listen(struct worker_state *s, int on)
         if (s->listen_fds[i] < 0)
             continue;
         s->rescue_at[i] = -1;
+        s->rescues = 0;
         if (on) {
             struct epoll_event ev = { .events = s->listen_own[i] ? EPOLLIN | EPOLLEXCLUSIVE
                                                                  : EPOLLIN | EPOLLONESHOT,
@@ -259,8 +261,10 @@ static int worker_listen_addr(int lfd, struct sockaddr_storage *ss)
 /* Another worker's copy had connections queued: look again in WORKER_RESCUE_MS. */
 static void worker_rescue_arm(struct worker_state *s, int li)
 {
-    if (s->rescue_at[li] < 0)
+    if (s->rescue_at[li] < 0) {
         s->rescue_at[li] = s->now_ms + WORKER_RESCUE_MS;
+        s->rescues++;
+    }
 }
 
 /*
@@ -270,10 +274,11 @@ static void worker_rescue_arm(struct worker_state *s, int li)
  */
 static void worker_rescue(struct worker_state *s)
 {
-    for (int i = 0; i < s->nlisten; i++) {
+    for (int i = 0; s->rescues > 0 && i < s->nlisten; i++) {
         if (s->rescue_at[i] < 0 || s->now_ms < s->rescue_at[i])
             continue;
         s->rescue_at[i] = -1;
+        s->rescues--;
         worker_accept(s, i);
         if (!s->listening || s->listen_fds[i] < 0)
             continue;
@@ -440,7 +445,7 @@ static int worker_timeout(const struct worker_state *s)
     int64_t until[3] = { !s->listening && s->pause_until_ms > 0 ? s->pause_until_ms : -1,
                          s->idle_since >= 0 ? s->idle_since + WORKER_TRIM_IDLE_MS : -1, -1 };
 
-    for (int i = 0; i < s->nlisten; i++) {
+    for (int i = 0; s->rescues > 0 && i < s->nlisten; i++) {
         if (s->rescue_at[i] >= 0 && (until[2] < 0 || s->rescue_at[i] < until[2]))
             until[2] = s->rescue_at[i];
     }
@@ -490,7 +495,7 @@ int worker_main(const struct worker_start *ws)
             else
                 conn_event(s->conns, evs[i].data.ptr, evs[i].events);
         }
-        if (s->listening)
+        if (s->listening && s->rescues > 0)
             worker_rescue(s);
         conn_pool_run(s->conns);
         worker_handle_signals(s);
